@@ -1,0 +1,176 @@
+"""INVICTM Exchange: a confidentiality-first exchange for experts who support victims of terrorism."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from sqlalchemy import event, inspect
+
+from forum import errors, models, templating  # noqa: F401 - models completes the metadata
+from forum.alerts.jobs import jobs as alert_jobs
+from forum.alerts.views import bp as alerts_bp
+from forum.calls.jobs import jobs as call_jobs
+from forum.calls.views import bp as calls_bp
+from forum.config import ConfigError, database_url, load_settings
+from forum.crypto.envelope import Envelope, ensure_keyring_matches
+from forum.crypto.keyring import KeyringError, load_keyring
+from forum.extensions import csrf, db, limiter, login_manager, migrate
+from forum.home import bp as home_bp
+from forum.members.jobs import jobs as member_jobs
+from forum.members.views import bp as members_bp
+from forum.notify.jobs import jobs as notify_jobs
+from forum.notify.views import bp as notify_bp
+from forum.scheduling.registry import JobSpec
+from forum.security import headers
+from forum.threads.jobs import jobs as thread_jobs
+from forum.threads.views import bp as threads_bp
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+__all__ = ["ConfigError", "KeyringError", "create_app"]
+
+
+def create_app(
+    test_config: Mapping[str, Any] | None = None,
+    *,
+    config_path: str | os.PathLike[str] | None = None,
+    check_keyring: bool = True,
+) -> Flask:
+    """Build the Flask application from settings; starts no thread and no scheduler."""
+    settings = load_settings(config_path, overrides=test_config)
+    instance = Path(settings["app"]["instance_path"]).resolve()
+    app = Flask(
+        __name__,
+        instance_path=str(instance),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    _configure(app, settings)
+    _configure_logging(settings["app"]["log_level"])
+
+    keyring_path = Path(settings["crypto"]["keyring_path"] or instance / "keyring.json")
+    app.extensions["exchange.envelope"] = Envelope(load_keyring(keyring_path))
+    app.extensions["exchange.keyring_path"] = keyring_path
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "members.sign_in"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = None  # server-side sessions do this job (members.sessions)
+
+    with app.app_context():
+        _configure_engine(app)
+    headers.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    _register_blueprints(app)
+    _register_jobs(app)
+    _bind_write_transactions(app)
+
+    if check_keyring:
+        with app.app_context():
+            try:
+                if inspect(db.engine).has_table("keyring_checks"):
+                    ensure_keyring_matches()
+                    db.session.commit()
+            except Exception:
+                db.session.remove()
+                db.engine.dispose()
+                raise
+    return app
+
+
+def _configure(app: Flask, settings: dict[str, dict[str, Any]]) -> None:
+    security = settings["security"]
+    app.config.update(
+        EXCHANGE=settings,
+        SECRET_KEY=settings["app"]["secret_key"],
+        SQLALCHEMY_DATABASE_URI=database_url(settings),
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(database_url(settings)),
+        SESSION_COOKIE_NAME="exchange_session",
+        SESSION_COOKIE_SECURE=security["cookie_secure"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=security["session_absolute_hours"]),
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
+        # Tokens live as long as the server session: a long post must not expire under its author.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=security["cookie_secure"],
+        RATELIMIT_STORAGE_URI=security["ratelimit_storage_uri"],
+        RATELIMIT_ENABLED=security["ratelimit_enabled"],
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_STRATEGY="moving-window",
+        MAX_CONTENT_LENGTH=settings["uploads"]["max_bytes"] + 256 * 1024,
+        PREFERRED_URL_SCHEME="https" if settings["app"]["base_url"].startswith("https") else "http",
+    )
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+
+
+def _configure_logging(level: str) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(
+            level=getattr(logging, level.upper(), logging.INFO),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def _configure_engine(app: Flask) -> None:
+    """SQLite: WAL, secure_delete, foreign keys, and explicit BEGIN so writes can go IMMEDIATE."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (pysqlite's own transaction handling is off).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A write transaction takes the write lock up front: no deadlock on lock upgrade.
+        if connection.get_execution_options().get("sqlite_immediate"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def _bind_write_transactions(app: Flask) -> None:
+    @app.before_request
+    def _immediate_for_writes() -> None:
+        if request.method not in SAFE_METHODS and db.engine.dialect.name == "sqlite":
+            db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+def _register_blueprints(app: Flask) -> None:
+    for blueprint in (home_bp, members_bp, threads_bp, calls_bp, alerts_bp, notify_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_jobs(app: Flask) -> None:
+    specs: list[JobSpec] = []
+    for provider in (member_jobs, notify_jobs, thread_jobs, call_jobs, alert_jobs):
+        specs.extend(provider())
+    app.extensions["exchange.jobs"] = specs

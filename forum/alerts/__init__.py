@@ -1,0 +1,1 @@
+"""The alerts feature: models, services, policy, views, forms and jobs."""

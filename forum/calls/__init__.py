@@ -1,0 +1,1 @@
+"""The calls feature: models, services, policy, views, forms and jobs."""

@@ -1,0 +1,94 @@
+"""Password rules and Argon2id hashing."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_LENGTH = 12
+MAX_LENGTH = 128
+
+_hasher = PasswordHasher()  # Argon2id with the library's RFC 9106 low-memory profile
+
+# A short list of the most common passwords of 12+ characters; anything on it is refused.
+COMMON = {
+    "123456789012",
+    "1234567890123",
+    "12345678901234",
+    "123456789abc",
+    "qwertyuiopas",
+    "qwertyuiop12",
+    "qwertyuiop123",
+    "password1234",
+    "password12345",
+    "passwordpassword",
+    "iloveyou1234",
+    "aaaaaaaaaaaa",
+    "111111111111",
+    "000000000000",
+    "abcdefghijkl",
+    "abc123abc123",
+    "letmein12345",
+    "welcome12345",
+    "administrator",
+    "changeme1234",
+    "qwerty123456",
+    "1q2w3e4r5t6y",
+    "1qaz2wsx3edc",
+    "zaq12wsxcde3",
+    "trustno1trustno1",
+    "superman1234",
+    "football1234",
+    "baseball1234",
+    "monkey123456",
+    "dragon123456",
+    "sunshine1234",
+    "princess1234",
+    "passw0rd1234",
+    "p@ssw0rd1234",
+    "p@ssword1234",
+    "correcthorsebatterystaple",
+    "invictm12345",
+    "invictmexchange",
+    "exchange1234",
+}
+
+
+def password_problem(password: str) -> str | None:
+    """A plain sentence saying why a new password is refused, or None when it is acceptable."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters."
+    if len(password) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters."
+    folded = password.casefold()
+    if folded in COMMON or len(set(folded)) < 4:
+        return "This password is too common; choose one that is harder to guess."
+    return None
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    """True when the password matches; never raises for a wrong one."""
+    if not stored_hash:
+        # Spend the same time as a real check, so absent accounts are not told apart by timing.
+        try:
+            _hasher.verify(DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return False
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """True when the hash was made with older parameters."""
+    return _hasher.check_needs_rehash(stored_hash)
+
+
+DUMMY_HASH = _hasher.hash("not a real password, only spends time")

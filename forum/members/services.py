@@ -1,0 +1,128 @@
+"""Member and organisation services: the rules, callable from views, CLI, jobs and tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from forum.crypto import blind_index, envelope
+from forum.db import new_id, utcnow
+from forum.extensions import db
+from forum.members.models import ROLES, SECTORS, Member, Organisation
+from forum.members.passwords import hash_password, password_problem
+
+
+class MemberError(Exception):
+    """A rule about members was broken; the message is a plain sentence for the user."""
+
+
+EMAIL_INDEX = "member.email"
+
+
+def email_index(address: str) -> bytes:
+    """The blind index of an e-mail address (exact, case-insensitive lookups)."""
+    return blind_index(EMAIL_INDEX, address)
+
+
+def find_member_by_email(address: str) -> Member | None:
+    """The member with this e-mail address, found through the blind index."""
+    return db.session.scalar(select(Member).where(Member.email_index == email_index(address)))
+
+
+def get_or_create_organisation(name: str, country: str = "", sector: str = "other") -> Organisation:
+    """The organisation with this name, created if it does not exist yet."""
+    name = name.strip()
+    if not name:
+        raise MemberError("An organisation needs a name.")
+    if sector not in SECTORS:
+        raise MemberError("Choose one of the listed sectors.")
+    organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
+    if organisation is None:
+        organisation = Organisation(
+            id=new_id(), name=name, country=country.upper()[:2], sector=sector, created_at=utcnow()
+        )
+        db.session.add(organisation)
+        db.session.flush()
+    return organisation
+
+
+def create_member(
+    *,
+    email: str,
+    name: str,
+    password: str | None = None,
+    password_hash: str | None = None,
+    role: str = "member",
+    organisation: Organisation | None = None,
+    country: str = "",
+    timezone: str = "UTC",
+    expertise: str = "",
+    languages: str = "",
+    contact_point_countries: Sequence[str] = (),
+    sponsor: Member | None = None,
+) -> Member:
+    """Create an active member with sealed name and address and an Argon2id password hash.
+
+    `password_hash` (an Argon2id hash made earlier) replaces `password` when many members are
+    created at once, e.g. by fixtures and benchmarks: each hash costs about 0.1 s.
+    """
+    if role not in ROLES:
+        raise MemberError("A member's role is coordinator or member.")
+    if not name.strip():
+        raise MemberError("Please give your name.")
+    if password_hash is None:
+        problem = password_problem(password or "")
+        if problem:
+            raise MemberError(problem)
+        password_hash = hash_password(password or "")
+    if find_member_by_email(email) is not None:
+        raise MemberError("A member with this e-mail address already exists.")
+    key = envelope.new_data_key("member")
+    member_id = new_id()
+    member = Member(
+        id=member_id,
+        dek_id=key.id,
+        organisation=organisation,
+        email_index=email_index(email),
+        email_sealed=envelope.seal(
+            key, envelope.context("member", member_id, "email"), email.strip()
+        ),
+        name_sealed=envelope.seal(key, envelope.context("member", member_id, "name"), name.strip()),
+        country=country.upper()[:2],
+        timezone=timezone,
+        expertise=expertise,
+        languages=languages,
+        contact_point_countries=",".join(c.upper() for c in contact_point_countries),
+        role=role,
+        status="active",
+        password_hash=password_hash,
+        password_changed_at=utcnow(),
+        created_at=utcnow(),
+        sponsor_id=sponsor.id if sponsor else None,
+    )
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
+def set_sealed(member: Member, column: str, value: str) -> None:
+    """Seal a new value into one of the member's sealed text columns (name, email)."""
+    blob = envelope.seal(member.dek_id, envelope.context("member", member.id, column), value)
+    setattr(member, f"{column}_sealed", blob)
+    if column == "email":
+        member.email_index = email_index(value)
+
+
+def active_members() -> list[Member]:
+    """Every active member."""
+    return list(db.session.scalars(select(Member).where(Member.status == "active")))
+
+
+def coordinators() -> list[Member]:
+    """Every active coordinator."""
+    return list(
+        db.session.scalars(
+            select(Member).where(Member.status == "active", Member.role == "coordinator")
+        )
+    )

@@ -1,0 +1,76 @@
+"""In-app notifications and the outbox of external deliveries (e-mail, webhooks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.db import ID_LENGTH, UTCDateTime, new_id, utcnow
+from forum.extensions import db
+
+
+class Notification(db.Model):  # type: ignore[name-defined]
+    """One in-app notification for one member (the bell). Its text is sealed."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("member_id", "event_key", name="uq_notifications_member_event"),
+        Index("ix_notifications_member_unread", "member_id", "read_at", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    event_key: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(40))
+    text_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    link: Mapped[str] = mapped_column(String(300))
+    is_urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.id} member={self.member_id} {self.kind}>"
+
+
+class OutboxMessage(db.Model):  # type: ignore[name-defined]
+    """One external delivery to one member on one channel. Subject and body are content-free."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    idempotency_key: Mapped[str] = mapped_column(String(240), unique=True)
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))  # "email" | "webhook"
+    target: Mapped[str | None] = mapped_column(String(ID_LENGTH))  # webhook endpoint id
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(300))
+    is_urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def message_id(self) -> str:
+        """The stable RFC 5322 Message-ID: a retried send carries the same one."""
+        return f"<{self.id}@invictm-exchange>"
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.channel} {self.status}>"

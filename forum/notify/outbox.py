@@ -1,0 +1,208 @@
+"""Writing notifications: in-app rows and outbox rows, in the transaction of the event.
+
+Features call `notify(...)`. In-app notifications are rows the member sees as soon as the event
+commits (there is nothing to deliver, so no outbox row is needed for them); every external
+channel gets one outbox row per member, with a unique idempotency key, that the dispatcher sends.
+After commit, the `committed` signal tells the dispatcher (urgent rows go out at once) and the
+live channel (open pages learn of new notifications) what was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from blinker import Namespace
+from sqlalchemy import event, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from forum.crypto import envelope
+from forum.crypto.models import DataKey
+from forum.db import new_id, utcnow
+from forum.extensions import db
+from forum.members.models import Member
+from forum.notify.models import Notification, OutboxMessage
+
+_signals = Namespace()
+committed = _signals.signal("exchange.notify.committed")
+"""Sent after a commit that wrote notifications: kwargs member_ids, outbox_ids, urgent_outbox_ids."""
+
+PENDING_KEY = "exchange.notify.pending"
+
+
+@dataclass
+class Pending:
+    """What this transaction wrote, announced after it commits."""
+
+    member_ids: set[str] = field(default_factory=set)
+    outbox_ids: list[str] = field(default_factory=list)
+    urgent_outbox_ids: list[str] = field(default_factory=list)
+
+
+def _pending() -> Pending:
+    pending: Pending | None = db.session.info.get(PENDING_KEY)
+    if pending is None:
+        pending = db.session.info[PENDING_KEY] = Pending()
+    return pending
+
+
+def _insert_ignoring_duplicates(model: type, rows: list[dict[str, object]]) -> None:
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = pg_insert(model).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite_insert(model).on_conflict_do_nothing()
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        statement = insert(model)
+    db.session.execute(statement, rows)
+
+
+@dataclass(frozen=True)
+class Written:
+    """Ids of what notify() wrote."""
+
+    notification_ids: list[str]
+    outbox_ids: list[str]
+
+
+def notify(
+    recipients: Iterable[Member],
+    *,
+    event_key: str,
+    kind: str,
+    text: str,
+    key: DataKey | str,
+    link: str,
+    email_subject: str | None = None,
+    email_body: str | None = None,
+    urgent: bool = False,
+    channels: Sequence[str] = ("inapp", "email"),
+) -> Written:
+    """Notify members of an event: a sealed in-app row each, and content-free e-mail rows.
+
+    `text` may be confidential (it is sealed under `key`, the data key of the object it is about,
+    so shredding the object shreds its notifications). `email_subject` and `email_body` must say
+    only that something happened — never a post, an alert's details or a dial-in number.
+    Writing the same event_key twice for a member writes nothing the second time.
+    """
+    now = utcnow()
+    key_id = key if isinstance(key, str) else key.id
+    notifications: list[dict[str, object]] = []
+    outbox: list[dict[str, object]] = []
+    members = [m for m in recipients if m.status == "active"]
+    for member in members:
+        if "inapp" in channels:
+            notification_id = new_id()
+            notifications.append(
+                {
+                    "id": notification_id,
+                    "member_id": member.id,
+                    "event_key": event_key,
+                    "kind": kind,
+                    "text_sealed": envelope.seal(
+                        key_id, envelope.context("notification", notification_id, "text"), text
+                    ),
+                    "link": link,
+                    "is_urgent": urgent,
+                    "created_at": now,
+                }
+            )
+        wants_email = urgent or member.is_email_notifications
+        if "email" in channels and email_subject and wants_email:
+            outbox.append(
+                {
+                    "id": new_id(),
+                    "idempotency_key": f"{event_key}:{member.id}:email",
+                    "member_id": member.id,
+                    "channel": "email",
+                    "kind": kind,
+                    "subject": email_subject,
+                    "body": email_body or email_subject,
+                    "link": link,
+                    "is_urgent": urgent,
+                    "status": "pending",
+                    "attempts": 0,
+                    "due_at": now,
+                    "created_at": now,
+                }
+            )
+    _insert_ignoring_duplicates(Notification, notifications)
+    _insert_ignoring_duplicates(OutboxMessage, outbox)
+    pending = _pending()
+    pending.member_ids.update(m.id for m in members)
+    outbox_ids = [str(row["id"]) for row in outbox]
+    pending.outbox_ids.extend(outbox_ids)
+    if urgent:
+        pending.urgent_outbox_ids.extend(outbox_ids)
+    return Written([str(row["id"]) for row in notifications], outbox_ids)
+
+
+def enqueue_external(
+    *,
+    idempotency_key: str,
+    channel: str,
+    kind: str,
+    subject: str,
+    body: str,
+    link: str,
+    member_id: str | None = None,
+    target: str | None = None,
+    urgent: bool = False,
+) -> str:
+    """Write one outbox row for a channel that is not per member (a webhook endpoint)."""
+    row_id = new_id()
+    _insert_ignoring_duplicates(
+        OutboxMessage,
+        [
+            {
+                "id": row_id,
+                "idempotency_key": idempotency_key,
+                "member_id": member_id,
+                "channel": channel,
+                "target": target,
+                "kind": kind,
+                "subject": subject,
+                "body": body,
+                "link": link,
+                "is_urgent": urgent,
+                "status": "pending",
+                "attempts": 0,
+                "due_at": utcnow(),
+                "created_at": utcnow(),
+            }
+        ],
+    )
+    pending = _pending()
+    pending.outbox_ids.append(row_id)
+    if urgent:
+        pending.urgent_outbox_ids.append(row_id)
+    return row_id
+
+
+def notification_text(notification: Notification) -> str:
+    """Open a notification's sealed text."""
+    return envelope.open_text(
+        notification.text_sealed, envelope.context("notification", notification.id, "text")
+    )
+
+
+@event.listens_for(Session, "after_commit")
+def _announce(session: Session) -> None:
+    pending: Pending | None = session.info.pop(PENDING_KEY, None)
+    if pending is None or not (pending.member_ids or pending.outbox_ids):
+        return
+    committed.send(
+        None,
+        member_ids=sorted(pending.member_ids),
+        outbox_ids=list(pending.outbox_ids),
+        urgent_outbox_ids=list(pending.urgent_outbox_ids),
+    )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)

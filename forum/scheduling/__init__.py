@@ -1,0 +1,1 @@
+"""APScheduler runtime: builds the scheduler and runs the jobs features hand it."""

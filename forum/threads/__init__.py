@@ -1,0 +1,1 @@
+"""The threads feature: models, services, policy, views, forms and jobs."""

@@ -1,0 +1,10 @@
+// INVICTM Exchange: progressive enhancements only; every page works without this file.
+"use strict";
+document.addEventListener("DOMContentLoaded", function () {
+  // Buttons that ask for confirmation carry data-confirm (no inline script anywhere).
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
+});
