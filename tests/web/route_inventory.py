@@ -1,0 +1,21 @@
+"""Every route of the application and who may reach it. The access and CSRF sweeps read this;
+a route in app.url_map that is missing here fails them, so no new route escapes the sweeps.
+
+Each feature adds one line per route it creates, in its own block below.
+"""
+
+PUBLIC = "public"  # anyone, signed in or not: sign-in steps, invite redemption, health checks
+MEMBER = "member"  # any active member; anonymous and suspended browsers are sent to sign in
+COORDINATOR = "coordinator"  # active coordinators only; a member gets 403 (or 404)
+SECRET_URL = "secret-url"  # reached with a secret token in the path (calendar feed); a wrong one: 404
+
+ROUTES: dict[str, str] = {
+    # platform
+    "static": PUBLIC,
+    "home.index": MEMBER,
+    # members
+    # threads
+    # calls
+    # alerts
+    # notify
+}
