@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, request
 from sqlalchemy import event, inspect
 
-from forum import errors, models, templating  # noqa: F401 - models completes the metadata
+from forum import errors, health, models, templating  # noqa: F401 - models completes the metadata
 from forum.alerts.jobs import jobs as alert_jobs
 from forum.alerts.views import bp as alerts_bp
 from forum.calls.jobs import jobs as call_jobs
@@ -165,7 +165,7 @@ def _bind_write_transactions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (home_bp, members_bp, threads_bp, calls_bp, alerts_bp, notify_bp):
+    for blueprint in (health.bp, home_bp, members_bp, threads_bp, calls_bp, alerts_bp, notify_bp):
         app.register_blueprint(blueprint)
 
 

@@ -13,6 +13,8 @@ ROUTES: dict[str, str] = {
     # platform
     "static": PUBLIC,
     "home.index": MEMBER,
+    "health.live": PUBLIC,
+    "health.ready": PUBLIC,
     # members
     # threads
     # calls
