@@ -54,6 +54,9 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))  # "email" | "webhook"
     target: Mapped[str | None] = mapped_column(String(ID_LENGTH))  # webhook endpoint id
+    # For a recipient who is not a member yet (an invite): the address, sealed under the data key
+    # the sender chose, context ("outbox", id, "recipient"); see outbox.enqueue_external.
+    recipient_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     kind: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

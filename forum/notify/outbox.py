@@ -152,9 +152,26 @@ def enqueue_external(
     member_id: str | None = None,
     target: str | None = None,
     urgent: bool = False,
+    recipient: str | None = None,
+    recipient_key: DataKey | str | None = None,
 ) -> str:
-    """Write one outbox row for a channel that is not per member (a webhook endpoint)."""
+    """Write one outbox row for a channel that is not per member (a webhook endpoint, an invite).
+
+    E-mail to someone who is not a member yet (an invite): pass channel="email", member_id=None,
+    `recipient` (the address) and `recipient_key` (the data key of the object it belongs to, so
+    shredding the object shreds the address). The address is sealed into `recipient_sealed` with
+    the context ("outbox", row id, "recipient"); the e-mail channel opens it with
+    `envelope.open_text(row.recipient_sealed, envelope.context("outbox", row.id, "recipient"))`
+    when `member_id` is None. Subject and body stay content-free, as for every e-mail.
+    """
     row_id = new_id()
+    recipient_sealed = None
+    if recipient is not None:
+        if recipient_key is None:
+            raise ValueError("a sealed recipient needs the data key to seal it under")
+        recipient_sealed = envelope.seal(
+            recipient_key, envelope.context("outbox", row_id, "recipient"), recipient
+        )
     _insert_ignoring_duplicates(
         OutboxMessage,
         [
@@ -164,6 +181,7 @@ def enqueue_external(
                 "member_id": member_id,
                 "channel": channel,
                 "target": target,
+                "recipient_sealed": recipient_sealed,
                 "kind": kind,
                 "subject": subject,
                 "body": body,
