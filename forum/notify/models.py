@@ -57,6 +57,9 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     # For a recipient who is not a member yet (an invite): the address, sealed under the data key
     # the sender chose, context ("outbox", id, "recipient"); see outbox.enqueue_external.
     recipient_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A link that is itself a secret (an invite's one-time token), sealed like recipient_sealed
+    # with context ("outbox", id, "link"); `link` then holds only a harmless placeholder path.
+    link_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     kind: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

@@ -154,6 +154,7 @@ def enqueue_external(
     urgent: bool = False,
     recipient: str | None = None,
     recipient_key: DataKey | str | None = None,
+    secret_link: str | None = None,
 ) -> str:
     """Write one outbox row for a channel that is not per member (a webhook endpoint, an invite).
 
@@ -163,6 +164,13 @@ def enqueue_external(
     the context ("outbox", row id, "recipient"); the e-mail channel opens it with
     `envelope.open_text(row.recipient_sealed, envelope.context("outbox", row.id, "recipient"))`
     when `member_id` is None. Subject and body stay content-free, as for every e-mail.
+
+    A link that is itself a secret (an invite link carries a one-time token, which must never be
+    stored in the clear) goes in `secret_link` (absolute URL): it is sealed into `link_sealed`
+    with the context ("outbox", row id, "link") under `recipient_key`, and the channel must use
+    `envelope.open_text(row.link_sealed, envelope.context("outbox", row.id, "link"))` as the
+    link (as is, it is already absolute) whenever `link_sealed` is set; `link` then only holds a
+    placeholder path.
     """
     row_id = new_id()
     recipient_sealed = None
@@ -171,6 +179,13 @@ def enqueue_external(
             raise ValueError("a sealed recipient needs the data key to seal it under")
         recipient_sealed = envelope.seal(
             recipient_key, envelope.context("outbox", row_id, "recipient"), recipient
+        )
+    link_sealed = None
+    if secret_link is not None:
+        if recipient_key is None:
+            raise ValueError("a sealed link needs the data key to seal it under")
+        link_sealed = envelope.seal(
+            recipient_key, envelope.context("outbox", row_id, "link"), secret_link
         )
     _insert_ignoring_duplicates(
         OutboxMessage,
@@ -182,6 +197,7 @@ def enqueue_external(
                 "channel": channel,
                 "target": target,
                 "recipient_sealed": recipient_sealed,
+                "link_sealed": link_sealed,
                 "kind": kind,
                 "subject": subject,
                 "body": body,
