@@ -1,0 +1,220 @@
+"""Recurrence rules in plain words, computed with APScheduler 3.x CronTrigger in the organiser's zone.
+
+Daylight-saving rules (checked against APScheduler 3.11's CronTrigger, and pinned by tests):
+
+* Every occurrence is at the organiser's wall-clock time in the organiser's zone, whatever the
+  offset of that day (14:00 Brussels is 13:00 UTC in winter and 12:00 UTC in summer).
+* A time in the hour that is skipped when clocks go forward (02:30 on the last Sunday of March
+  in Brussels) happens at 03:30 local time: CronTrigger returns the wall time with the offset
+  from before the change, which is the instant the clock shows 03:30 (shifted forward by the gap,
+  30 minutes on Lord Howe Island). We keep that instant.
+* A time in the hour that is repeated when clocks go back (01:30 on the first Sunday of November
+  in New York) happens once, at the first (daylight-saving) instant. CronTrigger yields both
+  instants of the repeated wall time; the second (fold=1) one is dropped here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from apscheduler.triggers.cron import CronTrigger
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", -1: "last"}
+ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+# Ends a walk over a rule that can never produce an occurrence (e.g. a 31st in no month).
+MAX_STEPS = 5000
+
+
+class RecurrenceError(ValueError):
+    """The rule cannot be computed; the message is a plain sentence for the organiser."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A recurrence: when the series starts, its pattern, and the time(s) of day in its zone."""
+
+    pattern: str
+    timezone: str
+    time_of_day: str
+    starts_at: datetime
+    ordinal: int | None = None
+    weekday: int | None = None
+    day_of_month: int | None = None
+    rotation_time: str | None = None
+    until_at: datetime | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_or_error(self.timezone)
+
+
+def zone_or_error(name: str) -> ZoneInfo:
+    """The ZoneInfo of an IANA name, or a RecurrenceError in plain words."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RecurrenceError(f"{name!r} is not a time zone this Exchange knows.") from None
+
+
+def zone_names() -> list[str]:
+    """Every IANA time zone name, sorted (for forms)."""
+    return sorted(n for n in available_timezones() if "/" in n or n == "UTC")
+
+
+def parse_time(value: str) -> time:
+    """An "HH:MM" string as a time, or a RecurrenceError."""
+    try:
+        hours, minutes = value.strip().split(":")
+        return time(int(hours), int(minutes))
+    except (ValueError, AttributeError):
+        raise RecurrenceError(f"{value!r} is not a time of day like 14:00.") from None
+
+
+def trigger(rule: Rule, at: str | None = None) -> CronTrigger:
+    """The APScheduler CronTrigger of a rule (at one of its times of day)."""
+    clock = parse_time(at or rule.time_of_day)
+    fields: dict[str, object] = {"hour": clock.hour, "minute": clock.minute, "second": 0}
+    if rule.pattern == "nth_weekday":
+        if rule.ordinal not in (1, 2, 3, 4) or rule.weekday not in range(7):
+            raise RecurrenceError("Choose which weekday of the month (first to fourth).")
+        fields["day"] = f"{ORDINALS[rule.ordinal]} {WEEKDAYS[rule.weekday]}"
+    elif rule.pattern == "last_weekday":
+        if rule.weekday not in range(7):
+            raise RecurrenceError("Choose a weekday.")
+        fields["day"] = f"last {WEEKDAYS[rule.weekday]}"
+    elif rule.pattern == "day_of_month":
+        if rule.day_of_month is None or not 1 <= rule.day_of_month <= 31:
+            raise RecurrenceError("A day of the month is between 1 and 31.")
+        fields["day"] = rule.day_of_month
+    elif rule.pattern in ("weekly", "biweekly"):
+        if rule.weekday not in range(7):
+            raise RecurrenceError("Choose a weekday.")
+        fields["day_of_week"] = WEEKDAYS[rule.weekday]
+    elif rule.pattern == "once":
+        local = rule.starts_at.astimezone(rule.zone)
+        fields.update(year=local.year, month=local.month, day=local.day)
+    else:
+        raise RecurrenceError("Choose how often the call happens.")
+    return CronTrigger(timezone=rule.zone, **fields)  # type: ignore[arg-type]
+
+
+def _ordinal_suffix(day: int) -> str:
+    if 10 <= day % 100 <= 20:
+        return f"{day}th"
+    return f"{day}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th') }"
+
+
+def describe(rule: Rule) -> str:
+    """The rule in plain words, e.g. "the second Thursday of every month at 14:00 Europe/Brussels"."""
+    if rule.pattern == "nth_weekday" and rule.ordinal and rule.weekday is not None:
+        when = f"the {ORDINAL_WORDS[rule.ordinal]} {WEEKDAY_NAMES[rule.weekday]} of every month"
+    elif rule.pattern == "last_weekday" and rule.weekday is not None:
+        when = f"the last {WEEKDAY_NAMES[rule.weekday]} of every month"
+    elif rule.pattern == "day_of_month" and rule.day_of_month:
+        when = f"every month on the {_ordinal_suffix(rule.day_of_month)}"
+        if rule.day_of_month > 28:
+            when += " (months without that day are skipped)"
+    elif rule.pattern == "weekly" and rule.weekday is not None:
+        when = f"every {WEEKDAY_NAMES[rule.weekday]}"
+    elif rule.pattern == "biweekly" and rule.weekday is not None:
+        when = f"every other {WEEKDAY_NAMES[rule.weekday]}"
+    elif rule.pattern == "once":
+        local = rule.starts_at.astimezone(rule.zone)
+        when = f"once, on {local.strftime('%A %d %B %Y')}"
+    else:
+        return "an incomplete rule"
+    times = f"at {rule.time_of_day}"
+    if rule.rotation_time and rule.rotation_time != rule.time_of_day:
+        times = f"alternating between {rule.time_of_day} and {rule.rotation_time}"
+    return f"{when} {times} {rule.timezone}"
+
+
+def _fires(trig: CronTrigger, start: datetime) -> Iterator[datetime]:
+    """Fire times of a trigger from `start`, once per wall-clock time (repeated hour: first)."""
+    previous: datetime | None = None
+    now = start
+    for _ in range(MAX_STEPS):
+        fire = trig.get_next_fire_time(previous, now)
+        if fire is None:
+            return
+        previous = now = fire
+        if fire.fold == 1:
+            # The second pass of a repeated wall time; the first (daylight) one was kept.
+            continue
+        yield fire
+
+
+def _rotated(rule: Rule, fire: datetime) -> datetime:
+    """The instant of the rotation time on the local date of a fire (same DST rules)."""
+    local_day: date = fire.date()
+    day_trigger = CronTrigger(
+        year=local_day.year,
+        month=local_day.month,
+        day=local_day.day,
+        hour=parse_time(rule.rotation_time or rule.time_of_day).hour,
+        minute=parse_time(rule.rotation_time or rule.time_of_day).minute,
+        second=0,
+        timezone=rule.zone,
+    )
+    start = datetime.combine(local_day, time(0), tzinfo=rule.zone)
+    return next(_fires(day_trigger, start))
+
+
+def slots(
+    rule: Rule, *, until: datetime, after: datetime | None = None
+) -> Iterator[tuple[int, datetime]]:
+    """(position, UTC start) of every slot from the rule's start up to `until`.
+
+    Positions count from the series start, so the rotation (even: first time, odd: second time)
+    and the every-other-week choice stay stable however often the horizon is filled. Slots
+    before `after` are counted but not yielded.
+    """
+    first_day = rule.starts_at.astimezone(rule.zone).replace(hour=0, minute=0, second=0)
+    start = first_day if rule.pattern != "once" else rule.starts_at.astimezone(rule.zone)
+    if rule.pattern == "once":
+        start = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    position = 0
+    weeks = 0
+    end = min(until, rule.until_at) if rule.until_at else until
+    for fire in _fires(trigger(rule), start):
+        fire_utc = fire.astimezone(UTC)
+        if fire_utc < rule.starts_at and rule.pattern != "once":
+            continue
+        if fire_utc > end:
+            return
+        if rule.pattern == "biweekly":
+            weeks += 1
+            if (weeks - 1) % 2:
+                continue
+        when = fire_utc
+        if rule.rotation_time and position % 2 == 1:
+            when = _rotated(rule, fire).astimezone(UTC)
+        if after is None or when >= after:
+            yield position, when
+        position += 1
+        if rule.pattern == "once":
+            return
+
+
+def next_slots(rule: Rule, *, after: datetime, count: int = 6) -> list[tuple[int, datetime]]:
+    """The next `count` slots starting at or after `after` (for the preview)."""
+    found: list[tuple[int, datetime]] = []
+    horizon = after + timedelta(days=366 * 3)
+    for item in slots(rule, until=horizon, after=after):
+        found.append(item)
+        if len(found) >= count:
+            break
+    return found
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """A moment some calendar months later (day clamped to 28 to stay valid)."""
+    month_index = moment.month - 1 + months
+    return moment.replace(
+        year=moment.year + month_index // 12, month=month_index % 12 + 1, day=min(moment.day, 28)
+    )

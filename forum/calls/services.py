@@ -1,0 +1,553 @@
+"""Call series and occurrences: create, change, fill the horizon, move, cancel, ad-hoc calls.
+
+Services take the actor as an argument, check the policy, flush and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from forum.calls import policy, reminders
+from forum.calls.models import KINDS, PATTERNS, CallOrganiser, CallSeries, Occurrence
+from forum.calls.recurrence import RecurrenceError, Rule, add_months, slots, zone_or_error
+from forum.crypto import envelope
+from forum.db import new_id, utcnow
+from forum.extensions import db
+from forum.members.models import Member
+from forum.notify.outbox import notify
+from forum.security import audit
+
+MAX_TITLE = 200
+MAX_DURATION_MINUTES = 60 * 24 * 7
+
+
+class CallError(ValueError):
+    """A rule about calls was broken; the message is a plain sentence for the user."""
+
+
+@dataclass(frozen=True)
+class SeriesFields:
+    """What an organiser chooses for a recurring series."""
+
+    title: str
+    timezone: str
+    time_of_day: str
+    pattern: str
+    starts_at: datetime
+    duration_minutes: int = 60
+    description: str = ""
+    joining_details: str = ""
+    ordinal: int | None = None
+    weekday: int | None = None
+    day_of_month: int | None = None
+    rotation_time: str | None = None
+    reminder_offsets: Sequence[int] = (7 * 24 * 60, 60)
+    is_email_joining_allowed: bool = False
+
+    def rule(self) -> Rule:
+        """The recurrence rule of these fields."""
+        return Rule(
+            pattern=self.pattern,
+            timezone=self.timezone,
+            time_of_day=self.time_of_day,
+            starts_at=self.starts_at,
+            ordinal=self.ordinal,
+            weekday=self.weekday,
+            day_of_month=self.day_of_month,
+            rotation_time=self.rotation_time or None,
+        )
+
+
+def rule_of(series: CallSeries) -> Rule:
+    """The recurrence rule stored on a series."""
+    return Rule(
+        pattern=series.pattern,
+        timezone=series.timezone,
+        time_of_day=series.time_of_day,
+        starts_at=series.starts_at,
+        ordinal=series.ordinal,
+        weekday=series.weekday,
+        day_of_month=series.day_of_month,
+        rotation_time=series.rotation_time,
+        until_at=series.until_at,
+    )
+
+
+def _settings() -> dict[str, int]:
+    settings: dict[str, int] = current_app.config["EXCHANGE"]["calls"]
+    return settings
+
+
+def _check_common(title: str, duration_minutes: int, timezone: str) -> None:
+    if not title.strip():
+        raise CallError("Please give the call a title.")
+    if len(title) > MAX_TITLE:
+        raise CallError(f"A title is at most {MAX_TITLE} characters.")
+    if not 5 <= duration_minutes <= MAX_DURATION_MINUTES:
+        raise CallError("A call lasts between 5 minutes and 7 days.")
+    try:
+        zone_or_error(timezone)
+    except RecurrenceError as error:
+        raise CallError(str(error)) from None
+
+
+def _new_series(actor: Member, kind: str, title: str, timezone: str, duration: int) -> CallSeries:
+    key = envelope.new_data_key("call")
+    db.session.flush()  # the key row first: the series' foreign key names it
+    now = utcnow()
+    series = CallSeries(
+        id=new_id(),
+        dek_id=key.id,
+        kind=kind,
+        timezone=timezone,
+        duration_minutes=duration,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+        starts_at=now,
+    )
+    series.seal(key.id, "title", title.strip())
+    return series
+
+
+def _apply_fields(series: CallSeries, fields: SeriesFields) -> None:
+    _check_common(fields.title, fields.duration_minutes, fields.timezone)
+    if fields.pattern not in PATTERNS or fields.pattern == "once":
+        raise CallError("Choose how often the call happens.")
+    if any(o <= 0 or o > 60 * 24 * 60 for o in fields.reminder_offsets):
+        raise CallError("Reminders go out between 1 minute and 60 days before the call.")
+    try:
+        rule = fields.rule()
+        next(iter(slots(rule, until=add_months(rule.starts_at, 14))), None)
+    except RecurrenceError as error:
+        raise CallError(str(error)) from None
+    series.seal(series.dek_id, "title", fields.title.strip())
+    series.seal(series.dek_id, "description", fields.description.strip())
+    series.seal(series.dek_id, "joining", fields.joining_details.strip())
+    series.timezone = fields.timezone
+    series.duration_minutes = fields.duration_minutes
+    series.pattern = fields.pattern
+    series.ordinal = fields.ordinal
+    series.weekday = fields.weekday
+    series.day_of_month = fields.day_of_month
+    series.time_of_day = fields.time_of_day
+    series.rotation_time = fields.rotation_time or None
+    series.starts_at = fields.starts_at
+    series.reminder_offsets = ",".join(str(o) for o in sorted(set(fields.reminder_offsets)))
+    series.is_email_joining_allowed = fields.is_email_joining_allowed
+    series.updated_at = utcnow()
+
+
+def _set_organisers(series: CallSeries, organisers: Iterable[Member]) -> None:
+    wanted = {m.id for m in organisers}
+    series.organisers[:] = [o for o in series.organisers if o.member_id in wanted]
+    have = series.organiser_ids
+    for member_id in sorted(wanted - have):
+        series.organisers.append(CallOrganiser(series_id=series.id, member_id=member_id))
+
+
+def create_series(
+    *,
+    actor: Member,
+    fields: SeriesFields,
+    organisers: Iterable[Member] = (),
+    now: datetime | None = None,
+) -> CallSeries:
+    """Create a recurring call series and fill its occurrences up to the horizon."""
+    if not policy.can_create_series(actor):
+        raise policy.NotAllowed("Only coordinators create call series.")
+    series = _new_series(actor, "series", fields.title, fields.timezone, fields.duration_minutes)
+    _apply_fields(series, fields)
+    db.session.add(series)
+    _set_organisers(series, [actor, *organisers])
+    db.session.flush()
+    fill_horizon(series, now=now)
+    audit.record("call.series_created", actor=actor, target_type="call_series", target_id=series.id)
+    return series
+
+
+def update_series(
+    series: CallSeries,
+    *,
+    actor: Member,
+    fields: SeriesFields,
+    organisers: Iterable[Member] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Change a series; future occurrences nobody touched follow the new rule. Returns how many."""
+    policy.require_organise(actor, series)
+    if series.kind != "series":
+        raise CallError("Only a recurring series has a recurrence to change.")
+    _apply_fields(series, fields)
+    if organisers is not None:
+        _set_organisers(series, [*organisers])
+    db.session.flush()
+    changed = _realign_future(series, now or utcnow())
+    audit.record(
+        "call.series_changed",
+        actor=actor,
+        target_type="call_series",
+        target_id=series.id,
+        count=changed,
+    )
+    return changed
+
+
+def _horizon(now: datetime) -> datetime:
+    return add_months(now, int(_settings()["horizon_months"]))
+
+
+def _place(series: CallSeries, occurrence: Occurrence, starts_at: datetime, position: int) -> bool:
+    """Put an untouched occurrence at a slot; True if its time changed."""
+    ends_at = starts_at + timedelta(minutes=series.duration_minutes)
+    changed = occurrence.starts_at != starts_at or occurrence.ends_at != ends_at
+    occurrence.slot_at = starts_at
+    occurrence.position = position
+    occurrence.starts_at = starts_at
+    occurrence.ends_at = ends_at
+    return changed
+
+
+def _realign_future(series: CallSeries, now: datetime) -> int:
+    """Re-place future untouched occurrences on the new rule's slots; cancel the ones left over."""
+    rows = list(
+        db.session.scalars(
+            select(Occurrence).where(Occurrence.series_id == series.id).order_by(Occurrence.slot_at)
+        )
+    )
+    movable = [o for o in rows if o.starts_at > now and not o.is_modified]
+    reserved = {o.slot_at for o in rows if o not in movable}
+    wanted = [
+        (p, at) for p, at in slots(rule_of(series), until=_horizon(now), after=now) if at > now
+    ]
+    wanted = [(p, at) for p, at in wanted if at not in reserved]
+    by_slot = {o.slot_at: o for o in movable}
+    free_slots = [(p, at) for p, at in wanted if at not in by_slot]
+    kept = {at for _, at in wanted if at in by_slot}
+    leftovers = [o for o in movable if o.slot_at not in kept]
+    changed = 0
+    # Park leftovers on unique placeholder slots first so the unique (series, slot) never clashes.
+    for index, occurrence in enumerate(leftovers):
+        occurrence.slot_at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=index + 1)
+    db.session.flush()
+    for position, at in wanted:
+        occurrence = by_slot.get(at)
+        if occurrence is not None:
+            if _place(series, occurrence, at, position) or occurrence.is_cancelled:
+                _bump(occurrence, status="scheduled")
+                changed += 1
+            reminders.plan(series, occurrence, now=now)
+    for occurrence, (position, at) in zip(leftovers, free_slots, strict=False):
+        _place(series, occurrence, at, position)
+        _bump(occurrence, status="scheduled")
+        reminders.plan(series, occurrence, now=now)
+        changed += 1
+    for occurrence in leftovers[len(free_slots) :]:
+        # Keep the row (and its UID) so calendars learn of the cancellation.
+        occurrence.slot_at = occurrence.starts_at
+        if not occurrence.is_cancelled:
+            _bump(occurrence, status="cancelled")
+            changed += 1
+    db.session.flush()
+    for position, at in free_slots[len(leftovers) :]:
+        _new_occurrence(series, at, position, now=now)
+    series.filled_until_at = _horizon(now)
+    db.session.flush()
+    return changed
+
+
+def _bump(occurrence: Occurrence, *, status: str | None = None) -> None:
+    if status is not None:
+        occurrence.status = status
+    occurrence.sequence += 1
+    occurrence.updated_at = utcnow()
+
+
+def _new_occurrence(
+    series: CallSeries,
+    starts_at: datetime,
+    position: int,
+    *,
+    now: datetime,
+    ends_at: datetime | None = None,
+) -> Occurrence:
+    occurrence = Occurrence(
+        id=new_id(),
+        series_id=series.id,
+        slot_at=starts_at,
+        position=position,
+        starts_at=starts_at,
+        ends_at=ends_at or starts_at + timedelta(minutes=series.duration_minutes),
+        status="scheduled",
+        is_modified=False,
+        sequence=0,
+        created_at=now,
+        updated_at=now,
+    )
+    occurrence.series = series
+    db.session.add(occurrence)
+    reminders.plan(series, occurrence, now=now, is_new=True)
+    return occurrence
+
+
+def fill_horizon(series: CallSeries, *, now: datetime | None = None) -> int:
+    """Create the series' missing future occurrences up to the horizon; returns how many (idempotent)."""
+    now = now or utcnow()
+    if series.kind != "series" or series.is_ended:
+        return 0
+    horizon = _horizon(now)
+    existing = set(
+        db.session.scalars(
+            select(Occurrence.slot_at).where(
+                Occurrence.series_id == series.id, Occurrence.slot_at >= now
+            )
+        )
+    )
+    created = 0
+    for position, at in slots(rule_of(series), until=horizon, after=now):
+        if at in existing:
+            continue
+        _new_occurrence(series, at, position, now=now)
+        created += 1
+    series.filled_until_at = horizon
+    db.session.flush()
+    return created
+
+
+def fill_all_horizons(*, now: datetime | None = None) -> int:
+    """Keep every active series filled up to the horizon (the scheduler's job)."""
+    now = now or utcnow()
+    horizon = _horizon(now)
+    due = db.session.scalars(
+        select(CallSeries).where(
+            CallSeries.kind == "series",
+            CallSeries.is_ended.is_(False),
+            (CallSeries.filled_until_at.is_(None)) | (CallSeries.filled_until_at < horizon),
+        )
+    )
+    return sum(fill_horizon(series, now=now) for series in list(due))
+
+
+def create_adhoc_call(
+    *,
+    organiser: Member,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    joining_details: str = "",
+    description: str = "",
+    origin: str | None = None,
+) -> Occurrence:
+    """Create a one-off call (e.g. an emergency call during an alert) and tell every member."""
+    if not policy.can_create_adhoc(organiser):
+        raise policy.NotAllowed("Only active members may call an ad-hoc call.")
+    if starts_at.tzinfo is None:
+        raise CallError("The start of a call needs a time zone.")
+    zone = organiser.timezone or "UTC"
+    _check_common(title, duration_minutes, zone)
+    series = _new_series(organiser, "adhoc", title, zone, duration_minutes)
+    series.pattern = "once"
+    series.starts_at = starts_at.astimezone(UTC)
+    series.time_of_day = starts_at.astimezone(zone_or_error(zone)).strftime("%H:%M")
+    series.origin = origin
+    series.seal(series.dek_id, "description", description.strip())
+    series.seal(series.dek_id, "joining", joining_details.strip())
+    db.session.add(series)
+    _set_organisers(series, [organiser])
+    db.session.flush()
+    occurrence = _new_occurrence(series, series.starts_at, 0, now=utcnow())
+    db.session.flush()
+    _announce_new(series, occurrence, "ad-hoc call")
+    audit.record(
+        "call.adhoc_created", actor=organiser, target_type="call_series", target_id=series.id
+    )
+    return occurrence
+
+
+def create_event(
+    *,
+    actor: Member,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    timezone: str,
+    place: str = "",
+    programme: str = "",
+    description: str = "",
+    joining_details: str = "",
+) -> Occurrence:
+    """Create a multi-day event such as the annual symposium (place and programme sealed)."""
+    if not policy.can_create_series(actor):
+        raise policy.NotAllowed("Only coordinators create events.")
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise CallError("The start and end of an event need a time zone.")
+    if ends_at <= starts_at:
+        raise CallError("An event ends after it starts.")
+    if ends_at - starts_at > timedelta(days=31):
+        raise CallError("An event lasts at most 31 days.")
+    duration = int((ends_at - starts_at).total_seconds() // 60)
+    _check_common(title, min(duration, MAX_DURATION_MINUTES), timezone)
+    series = _new_series(actor, "event", title, timezone, min(duration, MAX_DURATION_MINUTES))
+    series.duration_minutes = duration
+    series.pattern = "once"
+    series.starts_at = starts_at.astimezone(UTC)
+    series.until_at = ends_at.astimezone(UTC)
+    series.time_of_day = starts_at.astimezone(zone_or_error(timezone)).strftime("%H:%M")
+    for column, text in (
+        ("description", description),
+        ("joining", joining_details),
+        ("place", place),
+        ("programme", programme),
+    ):
+        series.seal(series.dek_id, column, text.strip())
+    db.session.add(series)
+    _set_organisers(series, [actor])
+    db.session.flush()
+    occurrence = _new_occurrence(
+        series, series.starts_at, 0, now=utcnow(), ends_at=ends_at.astimezone(UTC)
+    )
+    db.session.flush()
+    _announce_new(series, occurrence, "event")
+    audit.record("call.event_created", actor=actor, target_type="call_series", target_id=series.id)
+    return occurrence
+
+
+def _announce_new(series: CallSeries, occurrence: Occurrence, what: str) -> None:
+    recipients = db.session.scalars(select(Member).where(Member.status == "active"))
+    notify(
+        recipients,
+        event_key=f"call-new:{occurrence.id}",
+        kind="call",
+        text=f"New {what}: {series.title}",
+        key=series.dek_id,
+        link=f"/calls/occurrences/{occurrence.id}",
+        email_subject=f"A new {what} has been scheduled",
+        email_body=f"A new {what} has been scheduled on the Exchange. Sign in to see it.",
+    )
+
+
+def get_occurrence(actor: Member | None, occurrence_id: str) -> Occurrence:
+    """An occurrence the actor may see, or NotFound."""
+    occurrence = db.session.get(Occurrence, occurrence_id)
+    if occurrence is None:
+        raise policy.NotFound
+    policy.require_read(actor, occurrence.series)
+    return occurrence
+
+
+def get_series(actor: Member | None, series_id: str) -> CallSeries:
+    """A series the actor may see, or NotFound."""
+    series = db.session.get(CallSeries, series_id)
+    return policy.require_read(actor, series)
+
+
+def move_occurrence(
+    occurrence: Occurrence,
+    *,
+    actor: Member,
+    starts_at: datetime,
+    duration_minutes: int | None = None,
+) -> Occurrence:
+    """Move one occurrence to another time; the series is not touched. Members are told."""
+    series = policy.require_organise(actor, occurrence.series)
+    if starts_at.tzinfo is None:
+        raise CallError("The new time needs a time zone.")
+    duration = duration_minutes or int(
+        (occurrence.ends_at - occurrence.starts_at).total_seconds() // 60
+    )
+    if not 5 <= duration <= MAX_DURATION_MINUTES:
+        raise CallError("A call lasts between 5 minutes and 7 days.")
+    occurrence.starts_at = starts_at.astimezone(UTC)
+    occurrence.ends_at = occurrence.starts_at + timedelta(minutes=duration)
+    occurrence.is_modified = True
+    _bump(occurrence, status="scheduled")
+    reminders.plan(series, occurrence, now=utcnow())
+    db.session.flush()
+    _tell_change(series, occurrence, "moved", "has been moved to another time")
+    audit.record(
+        "call.occurrence_moved", actor=actor, target_type="call_occurrence", target_id=occurrence.id
+    )
+    return occurrence
+
+
+def cancel_occurrence(occurrence: Occurrence, *, actor: Member) -> Occurrence:
+    """Cancel one occurrence; calendars get a cancellation with the same UID."""
+    series = policy.require_organise(actor, occurrence.series)
+    if occurrence.is_cancelled:
+        return occurrence
+    occurrence.is_modified = True
+    _bump(occurrence, status="cancelled")
+    db.session.flush()
+    _tell_change(series, occurrence, "cancelled", "has been cancelled")
+    audit.record(
+        "call.occurrence_cancelled",
+        actor=actor,
+        target_type="call_occurrence",
+        target_id=occurrence.id,
+    )
+    return occurrence
+
+
+def set_occurrence_joining(
+    occurrence: Occurrence, *, actor: Member, joining_details: str
+) -> Occurrence:
+    """Give one occurrence its own joining details (empty: back to the series' details)."""
+    series = policy.require_organise(actor, occurrence.series)
+    occurrence.seal(series.dek_id, "joining", joining_details.strip())
+    occurrence.is_modified = True
+    occurrence.updated_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "call.joining_changed", actor=actor, target_type="call_occurrence", target_id=occurrence.id
+    )
+    return occurrence
+
+
+def joining_details(occurrence: Occurrence, viewer: Member | None) -> str:
+    """The joining details that apply to an occurrence, for a member allowed to see them."""
+    series = policy.require_read(viewer, occurrence.series)
+    return occurrence.open("joining") or series.open("joining")
+
+
+def _tell_change(series: CallSeries, occurrence: Occurrence, what: str, phrase: str) -> None:
+    recipients = db.session.scalars(select(Member).where(Member.status == "active"))
+    notify(
+        recipients,
+        event_key=f"call-{what}:{occurrence.id}:{occurrence.sequence}",
+        kind="call",
+        text=f"{series.title} on {occurrence.slot_at:%d %b %Y} {phrase}.",
+        key=series.dek_id,
+        link=f"/calls/occurrences/{occurrence.id}",
+        email_subject=f"A call {phrase}",
+        email_body=f"A call on the Exchange {phrase}. Sign in to see the details.",
+    )
+
+
+def upcoming(actor: Member, *, now: datetime | None = None, limit: int = 50) -> list[Occurrence]:
+    """The next occurrences of every call the actor may see, soonest first."""
+    if not policy.can_see_calls(actor):
+        raise policy.NotFound
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Occurrence)
+            .where(Occurrence.ends_at >= now)
+            .order_by(Occurrence.starts_at)
+            .limit(limit)
+        )
+    )
+
+
+def series_list(actor: Member) -> list[CallSeries]:
+    """Every series and event the actor may see, newest first."""
+    if not policy.can_see_calls(actor):
+        raise policy.NotFound
+    return list(db.session.scalars(select(CallSeries).order_by(CallSeries.created_at.desc())))
+
+
+__all__ = ["KINDS", "CallError", "SeriesFields", "create_adhoc_call", "create_series"]
