@@ -1,11 +1,22 @@
 """Every model of the application, imported in one place so the metadata is whole
 (create_all in tests, autogenerate in migrations). Each feature adds its own line."""
 
-from forum.calls import models as calls_models  # noqa: F401 - the calls feature's tables
 from forum.crypto.models import DataKey, KeyringCheck
 from forum.members.models import Member, MemberSession, Organisation
 from forum.notify.models import Notification, OutboxMessage
 from forum.security.audit import AuditEvent
+from forum.threads.models import (  # noqa: F401 - the threads feature
+    Attachment,
+    Category,
+    Flag,
+    Post,
+    PostRevision,
+    ReadState,
+    SearchChange,
+    Thread,
+    ThreadParticipant,
+    Watch,
+)
 
 __all__ = [
     "AuditEvent",
