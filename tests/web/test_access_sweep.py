@@ -17,6 +17,7 @@ from werkzeug.routing import BuildError
 
 from forum.extensions import db
 from forum.members.models import Member
+from forum.security import audit
 from tests.conftest import Browser, Members
 from tests.web.route_inventory import COORDINATOR, MEMBER, PUBLIC, ROUTES, SECRET_URL
 from tests.web.sweep import (
@@ -94,7 +95,8 @@ def access_problem(
     if category in (MEMBER, COORDINATOR) and outsider:
         refused = _refused(response, sign_in_path) or (category == COORDINATOR and status == 403)
         if not refused:
-            return f"let a {visitor} visitor in ({status}, Location={response.headers.get('Location')})"
+            article = "an" if visitor[0] in "aeiou" else "a"
+            return f"let {article} {visitor} visitor in ({status}, Location={response.headers.get('Location')})"
     if category == MEMBER and not outsider and status == 403:
         return f"refused an active {visitor} with 403"
     if category == COORDINATOR and visitor == "member" and status not in (403, 404):
@@ -122,11 +124,8 @@ def test_inventory_names_only_routes_that_exist_with_a_known_category(app: Flask
     assert not unknown, f"route_inventory.py gives unknown categories to: {unknown}"
 
 
-@pytest.mark.parametrize("visitor", VISITORS)
-def test_every_route_answers_each_visitor_as_the_inventory_says(
-    app: Flask, members: Members, visitor: str
-) -> None:
-    member = _visitor_members(members)[visitor]
+def sweep_access(app: Flask, visitor: str, member: Member | None) -> list[str]:
+    """Every route requested by this visitor; the answers that break the inventory's rule."""
     sign_in_path = _sign_in_path(app)
     problems = []
     for target in targets(app):
@@ -137,6 +136,31 @@ def test_every_route_answers_each_visitor_as_the_inventory_says(
         problem = access_problem(category, visitor, response, sign_in_path)
         if problem:
             problems.append(f"{target} [{category}]: {problem}")
+    return problems
+
+
+def get_writers(app: Flask, member: Member | None) -> list[str]:
+    """GET routes after which the database holds something else than before."""
+    browser = Browser(app.test_client())
+    if member is not None:
+        browser.sign_in_as(member)
+    before = snapshot()
+    writers = []
+    for target in targets(app, methods=("GET",)):
+        in_own_context(app, browser.client.get, target.url)
+        after = snapshot()
+        changed = differences(before, after)
+        if changed:
+            writers.append(f"{target}: {'; '.join(changed)}")
+            before = after
+    return writers
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_every_route_answers_each_visitor_as_the_inventory_says(
+    app: Flask, members: Members, visitor: str
+) -> None:
+    problems = sweep_access(app, visitor, _visitor_members(members)[visitor])
     assert not problems, f"{len(problems)} access problems for {visitor}:\n" + "\n".join(problems)
 
 
@@ -158,17 +182,21 @@ def test_a_suspended_members_existing_session_stops_working_at_once(
 
 @pytest.mark.parametrize("visitor", ["anonymous", "member", "coordinator"])
 def test_no_get_route_changes_the_database(app: Flask, members: Members, visitor: str) -> None:
-    member = _visitor_members(members)[visitor]
-    browser = Browser(app.test_client())
-    if member is not None:
-        browser.sign_in_as(member)
-    before = snapshot()
-    writers = []
-    for target in targets(app, methods=("GET",)):
-        in_own_context(app, browser.client.get, target.url)
-        after = snapshot()
-        changed = differences(before, after)
-        if changed:
-            writers.append(f"{target}: {'; '.join(changed)}")
-            before = after
+    writers = get_writers(app, _visitor_members(members)[visitor])
     assert not writers, "GET routes that wrote to the database:\n" + "\n".join(writers)
+
+
+def test_the_sweeps_catch_an_open_member_route_and_a_get_that_writes(
+    app: Flask, members: Members, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def careless(item_id: str) -> str:
+        audit.record("test.read_with_a_write", reason="careless")
+        db.session.commit()
+        return "a page anyone can read"
+
+    app.add_url_rule("/__test__/careless/<item_id>", endpoint="test_careless", view_func=careless)
+    monkeypatch.setitem(ROUTES, "test_careless", MEMBER)
+    problems = [p for p in sweep_access(app, "anonymous", None) if "(test_careless)" in p]
+    assert len(problems) == 1 and "let an anonymous visitor in (200" in problems[0]
+    writers = [w for w in get_writers(app, members.coordinator()) if "(test_careless)" in w]
+    assert writers and "audit_events" in writers[0]
