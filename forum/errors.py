@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from forum.extensions import db
@@ -32,9 +32,13 @@ MESSAGES = {
 def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
     """Render the friendly page for a status code."""
     title, text = MESSAGES.get(status, MESSAGES[500])
-    return render_template(
-        "errors/error.html", status=status, title=title, text=detail or text
-    ), status
+    try:
+        page = render_template("errors/error.html", status=status, title=title, text=detail or text)
+    except DBAPIError:
+        # The layout asks who is signed in; with the database away, say so plainly instead.
+        db.session.rollback()
+        return render_unavailable()
+    return page, status
 
 
 def init_app(app: Flask) -> None:
@@ -54,8 +58,48 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[str, int]:
-        db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        if isinstance(error, OperationalError):
-            return render_error(503)
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            log.warning("rollback failed while the database is unavailable")
+        if _database_unavailable(error):
+            log.warning("database unavailable on %s %s", request.method, request.endpoint)
+            return render_unavailable()
+        log.exception("unhandled error on %s %s", request.method, request.endpoint)
         return render_error(500)
+
+
+def _database_unavailable(error: Exception) -> bool:
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+    )
+
+
+# Form fields never echoed back: secrets and one-time codes.
+SECRET_FIELD_WORDS = ("password", "code", "totp", "token", "secret", "csrf")
+
+
+def unsaved_fields() -> list[tuple[str, str, bool]]:
+    """The submitted form fields worth handing back: (name, value, is_long_text)."""
+    if request.method not in {"POST", "PUT", "PATCH"}:
+        return []
+    fields = []
+    for name, value in request.form.items(multi=True):
+        if any(word in name.lower() for word in SECRET_FIELD_WORDS):
+            continue
+        fields.append((name, value, len(value) > 80 or "\n" in value))
+    return fields
+
+
+def render_unavailable() -> tuple[str, int]:
+    """The 503 page, rendered without touching the database (no context processors, no member),
+    handing the user back what they submitted with a button to send it again."""
+    template = current_app.jinja_env.get_template("errors/unavailable.html")
+    page = template.render(
+        title=MESSAGES[503][0],
+        text=MESSAGES[503][1],
+        fields=unsaved_fields(),
+        action=request.path,
+        app_name=current_app.config["EXCHANGE"]["app"]["name"],
+    )
+    return page, 503
