@@ -60,11 +60,16 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "retry_base_seconds": 30,
         "lease_seconds": 120,
         "batch_size": 200,
+        # How often the sweep looks for urgent rows a crash or another process left behind.
+        "urgent_sweep_seconds": 3,
+        "webhook_timeout_seconds": 10,
     },
     "scheduler": {
         "enabled": True,
         "sweep_seconds": 30,
         "misfire_grace_seconds": 300,
+        # An idle `exchange worker` tries to take over the scheduler this often.
+        "lock_retry_seconds": 5,
     },
     "server": {
         "host": "127.0.0.1",
@@ -201,6 +206,9 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
         ("delivery", "max_attempts"),
         ("delivery", "lease_seconds"),
         ("delivery", "batch_size"),
+        ("delivery", "urgent_sweep_seconds"),
+        ("delivery", "webhook_timeout_seconds"),
+        ("scheduler", "lock_retry_seconds"),
         ("scheduler", "sweep_seconds"),
         ("server", "threads"),
         ("uploads", "max_bytes"),

@@ -3,7 +3,7 @@
 
 from forum.crypto.models import DataKey, KeyringCheck
 from forum.members.models import Member, MemberSession, Organisation
-from forum.notify.models import Notification, OutboxMessage
+from forum.notify.models import Notification, OutboxMessage, WebhookEndpoint
 from forum.security.audit import AuditEvent
 from forum.threads.models import (  # noqa: F401 - the threads feature
     Attachment,
@@ -27,4 +27,5 @@ __all__ = [
     "Notification",
     "Organisation",
     "OutboxMessage",
+    "WebhookEndpoint",
 ]

@@ -80,3 +80,25 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.channel} {self.status}>"
+
+
+class WebhookEndpoint(db.Model):  # type: ignore[name-defined]
+    """An organisation's signed webhook. Its URL and signing secret are sealed (a URL may
+    itself carry a bearer token, e.g. a chat service's incoming-webhook address)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    url_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # Scheme and host only, for lists and logs ("https://hooks.example.org").
+    origin: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<WebhookEndpoint {self.id} org={self.organisation_id}>"

@@ -20,4 +20,13 @@ ROUTES: dict[str, str] = {
     # calls
     # alerts
     # notify
+    "notify.index": MEMBER,
+    "notify.count": MEMBER,
+    "notify.read": MEMBER,
+    "notify.read_all": MEMBER,
+    "notify.failed": COORDINATOR,
+    "notify.retry": COORDINATOR,
+    "notify.retry_all": COORDINATOR,
+    "notify.webhooks": COORDINATOR,
+    "notify.webhook_active": COORDINATOR,
 }

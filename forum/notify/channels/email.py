@@ -1,0 +1,183 @@
+"""E-mail over SMTP: one connection reused for a batch; `.eml` files when no SMTP host is set.
+
+Bodies say what happened and link to it; they never carry confidential content. The recipient's
+address is opened from the member's sealed column at send time and never stored in the clear.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+from collections.abc import Callable, Sequence
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from forum.db import utcnow
+from forum.notify.channels import Delivery, Outcome, absolute_link
+
+log = logging.getLogger(__name__)
+
+FOOTER = (
+    "This message only says that something happened; the details stay in the Exchange, "
+    "where you will be asked to sign in.\n"
+    "You can turn off e-mail notifications in your profile (urgent alerts are always sent)."
+)
+
+
+def build_message(
+    delivery: Delivery,
+    recipient: str,
+    *,
+    from_address: str,
+    base_url: str,
+    app_name: str,
+    link: str | None = None,
+) -> EmailMessage:
+    """The e-mail for one delivery: content-free subject and body, a link, a stable Message-ID.
+
+    `link` (absolute) replaces the row's own link when that link is itself a secret (invites).
+    """
+    message = EmailMessage()
+    message["From"] = f"{app_name} <{from_address}>"
+    message["To"] = recipient
+    message["Subject"] = delivery.subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = delivery.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    if delivery.is_urgent:
+        message["Importance"] = "high"
+        message["X-Priority"] = "1"
+    link = link or absolute_link(base_url, delivery.link)
+    message.set_content(f"{delivery.body}\n\nOpen it in the Exchange:\n{link}\n\n-- \n{FOOTER}\n")
+    return message
+
+
+class EmailChannel:
+    """Sends a batch of e-mail deliveries over one SMTP connection (or into .eml files)."""
+
+    def __init__(self, mail: dict[str, Any], *, instance_path: str, base_url: str, app_name: str):
+        self.mail = mail
+        self.base_url = base_url
+        self.app_name = app_name
+        self.spool = Path(instance_path) / "outbox-mail"
+
+    def send(
+        self,
+        deliveries: Sequence[Delivery],
+        recipient_of: Callable[[Delivery], str | None],
+        secret_link_of: Callable[[Delivery], str | None] = lambda _delivery: None,
+    ) -> list[Outcome]:
+        """Send every delivery; `recipient_of` opens the address (None: nobody to send to),
+        `secret_link_of` opens a sealed link (None: the row's own link)."""
+        outcomes: list[Outcome] = []
+        ready: list[tuple[Delivery, EmailMessage]] = []
+        for delivery in deliveries:
+            recipient = recipient_of(delivery)
+            if recipient is None:
+                outcomes.append(
+                    Outcome(delivery.id, ok=False, error="no recipient", cancelled=True)
+                )
+                continue
+            message = build_message(
+                delivery,
+                recipient,
+                from_address=self.mail["from_address"],
+                base_url=self.base_url,
+                app_name=self.app_name,
+                link=secret_link_of(delivery),
+            )
+            ready.append((delivery, message))
+        if not ready:
+            return outcomes
+        if not self.mail["smtp_host"]:
+            return outcomes + [self._write_eml(d, m) for d, m in ready]
+        return outcomes + self._send_smtp(ready)
+
+    def _write_eml(self, delivery: Delivery, message: EmailMessage) -> Outcome:
+        """The embedded default: one .eml file per message, readable by the owner only."""
+        try:
+            self.spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+            target = self.spool / f"{delivery.id}.eml"
+            temporary = target.with_suffix(".tmp")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(bytes(message))
+            os.replace(temporary, target)
+        except OSError as error:
+            return Outcome(delivery.id, ok=False, error=f"spool: {error.strerror or 'error'}")
+        return Outcome(delivery.id, ok=True)
+
+    def _connect(self) -> smtplib.SMTP:
+        mail = self.mail
+        client = smtplib.SMTP(
+            mail["smtp_host"], mail["smtp_port"], timeout=mail["smtp_timeout_seconds"]
+        )
+        try:
+            client.ehlo()
+            if mail["smtp_starttls"]:
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+            if mail["smtp_username"]:
+                client.login(mail["smtp_username"], mail["smtp_password"])
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def _send_smtp(self, ready: list[tuple[Delivery, EmailMessage]]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        try:
+            client = self._connect()
+        except (OSError, smtplib.SMTPException) as error:
+            reason = _reason(error)
+            log.warning("SMTP connection failed (%s); %d deliveries wait", reason, len(ready))
+            return [Outcome(d.id, ok=False, error=reason) for d, _ in ready]
+        try:
+            for index, (delivery, message) in enumerate(ready):
+                try:
+                    client.send_message(message)
+                except smtplib.SMTPResponseException as error:
+                    permanent = 500 <= error.smtp_code < 600
+                    outcomes.append(Outcome(delivery.id, False, _reason(error), permanent))
+                    if error.smtp_code == 421:  # the server is closing the connection
+                        raise smtplib.SMTPServerDisconnected("421") from None
+                except smtplib.SMTPRecipientsRefused as error:
+                    codes = {code for code, _ in error.recipients.values()}
+                    permanent = all(500 <= code < 600 for code in codes)
+                    outcomes.append(Outcome(delivery.id, False, "recipient refused", permanent))
+                except (OSError, smtplib.SMTPException) as error:
+                    # The connection broke: this and every later message of the batch wait.
+                    reason = _reason(error)
+                    outcomes.extend(Outcome(d.id, False, reason) for d, _ in ready[index:])
+                    return outcomes
+                else:
+                    outcomes.append(Outcome(delivery.id, ok=True))
+        except smtplib.SMTPServerDisconnected:
+            done = {o.delivery_id for o in outcomes}
+            outcomes.extend(Outcome(d.id, False, "SMTP 421") for d, _ in ready if d.id not in done)
+        finally:
+            try:
+                client.quit()
+            except (OSError, smtplib.SMTPException):
+                client.close()
+        return outcomes
+
+
+def _reason(error: BaseException) -> str:
+    """A short, content-free reason (never the server's text: it may quote an address)."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"SMTP {error.smtp_code}"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return "server disconnected"
+    if isinstance(error, ssl.SSLError):
+        return "TLS error"
+    return type(error).__name__

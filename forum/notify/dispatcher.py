@@ -1,0 +1,303 @@
+"""The dispatcher: claims due outbox rows with a lease, sends them, records what happened.
+
+Claiming is safe with several processes: on PostgreSQL with `SELECT … FOR UPDATE SKIP LOCKED`,
+on SQLite (one process) under a lock and `BEGIN IMMEDIATE`. A claimed row carries a lease; a
+process that dies mid-send leaves a lease that expires, and the next sweep sends the row again
+(at-least-once, with a stable Message-ID so mail clients see one message). A failed send waits an
+exponentially growing, jittered delay; after `delivery.max_attempts` it is marked failed and
+shown to coordinators (notify.failed).
+
+The dispatcher owns its transactions (claim, then record), like a job: call it with no unit of
+work of your own open.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import or_, select, update
+
+from forum.crypto import SealError, envelope
+from forum.db import utcnow
+from forum.extensions import db
+from forum.members.models import Member
+from forum.notify import outbox
+from forum.notify.channels import Delivery, Outcome
+from forum.notify.channels import webhook as webhook_channel
+from forum.notify.channels.email import EmailChannel
+from forum.notify.models import OutboxMessage
+from forum.notify.webhooks import endpoint_secrets
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 6 * 3600
+_sqlite_claim_lock = threading.Lock()
+
+
+@dataclass
+class DispatchResult:
+    """Counts of what one dispatch run did."""
+
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+def backoff_seconds(attempts: int, base: float, rng: random.Random | None = None) -> float:
+    """Delay before the next try after `attempts` tries: base·2^(n-1), capped, half of it jittered."""
+    rng = rng or random.SystemRandom()
+    delay = min(MAX_BACKOFF_SECONDS, base * 2 ** max(attempts - 1, 0))
+    return delay / 2 + rng.uniform(0, delay / 2)
+
+
+def _settings() -> dict[str, dict[str, Any]]:
+    settings: dict[str, dict[str, Any]] = current_app.config["EXCHANGE"]
+    return settings
+
+
+def dispatch_due(limit: int | None = None) -> DispatchResult:
+    """Claim and send due rows (urgent first, then oldest), at most `limit` (delivery.batch_size)."""
+    return _dispatch(None, limit or _settings()["delivery"]["batch_size"])
+
+
+def dispatch_ids(ids: Sequence[str]) -> DispatchResult:
+    """Claim and send these rows now, if they are still due (urgent rows right after commit)."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return DispatchResult()
+    return _dispatch(ids, len(ids))
+
+
+def dispatch_urgent() -> DispatchResult:
+    """Claim and send due urgent rows only (a frequent, cheap sweep)."""
+    return _dispatch(None, _settings()["delivery"]["batch_size"], urgent_only=True)
+
+
+def _dispatch(ids: list[str] | None, limit: int, *, urgent_only: bool = False) -> DispatchResult:
+    if db.session.in_transaction():
+        db.session.commit()
+    deliveries = _claim(ids, limit, urgent_only)
+    result = DispatchResult(claimed=len(deliveries))
+    if not deliveries:
+        return result
+    outcomes: list[Outcome] = []
+    emails = [d for d in deliveries if d.channel == "email"]
+    hooks = [d for d in deliveries if d.channel == "webhook"]
+    others = [d for d in deliveries if d.channel not in ("email", "webhook")]
+    try:
+        if emails:
+            outcomes.extend(_send_emails(emails))
+        if hooks:
+            outcomes.extend(_send_webhooks(hooks))
+        outcomes.extend(Outcome(d.id, False, "unknown channel", permanent=True) for d in others)
+    finally:
+        db.session.rollback()  # end the read transaction of the send phase
+    _record(deliveries, outcomes, result)
+    return result
+
+
+def _claim(ids: list[str] | None, limit: int, urgent_only: bool) -> list[Delivery]:
+    """Take a lease on due rows and return copies of them."""
+    now = utcnow()
+    lease = timedelta(seconds=_settings()["delivery"]["lease_seconds"])
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.due_at <= now,
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+        )
+        .order_by(OutboxMessage.is_urgent.desc(), OutboxMessage.due_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(ids))
+    if urgent_only:
+        query = query.where(OutboxMessage.is_urgent.is_(True))
+    if db.engine.dialect.name == "sqlite":
+        with _sqlite_claim_lock:
+            db.session.connection(execution_options={"sqlite_immediate": True})
+            return _lease(list(db.session.scalars(query)), now + lease)
+    return _lease(list(db.session.scalars(query.with_for_update(skip_locked=True))), now + lease)
+
+
+def _lease(rows: list[OutboxMessage], until: Any) -> list[Delivery]:
+    deliveries = []
+    for row in rows:
+        row.lease_until = until
+        row.attempts = (row.attempts or 0) + 1
+        deliveries.append(
+            Delivery(
+                id=row.id,
+                channel=row.channel,
+                member_id=row.member_id,
+                target=row.target,
+                kind=row.kind,
+                subject=row.subject,
+                body=row.body,
+                link=row.link,
+                is_urgent=row.is_urgent,
+                attempts=row.attempts,
+                created_at=row.created_at,
+                recipient_sealed=row.recipient_sealed,
+                link_sealed=row.link_sealed,
+            )
+        )
+    db.session.commit()
+    return deliveries
+
+
+def _send_emails(deliveries: list[Delivery]) -> list[Outcome]:
+    settings = _settings()
+    member_ids = {d.member_id for d in deliveries if d.member_id}
+    members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(member_ids)))}
+
+    def secret_link_of(delivery: Delivery) -> str | None:
+        if delivery.link_sealed is None:
+            return None
+        try:
+            return envelope.open_text(
+                delivery.link_sealed, envelope.context("outbox", delivery.id, "link")
+            )
+        except SealError:  # the invite was revoked and its key shredded
+            return None
+
+    def recipient_of(delivery: Delivery) -> str | None:
+        if delivery.link_sealed is not None and secret_link_of(delivery) is None:
+            return None
+        if delivery.member_id is None:
+            if delivery.recipient_sealed is None:
+                return None
+            try:  # someone who is not a member yet (an invite)
+                return envelope.open_text(
+                    delivery.recipient_sealed, envelope.context("outbox", delivery.id, "recipient")
+                )
+            except SealError:
+                return None
+        member = members.get(delivery.member_id)
+        if member is None or member.status != "active":
+            return None
+        try:
+            return member.email
+        except SealError:  # the member's key was shredded (erased member)
+            return None
+
+    channel = EmailChannel(
+        settings["mail"],
+        instance_path=current_app.instance_path,
+        base_url=settings["app"]["base_url"],
+        app_name=settings["app"]["name"],
+    )
+    return channel.send(deliveries, recipient_of, secret_link_of)
+
+
+def _send_webhooks(deliveries: list[Delivery]) -> list[Outcome]:
+    settings = _settings()
+    secrets_by_id = endpoint_secrets({d.target for d in deliveries if d.target})
+    db.session.rollback()  # hold no transaction open while waiting on the network
+    outcomes = []
+    for delivery in deliveries:
+        endpoint = secrets_by_id.get(delivery.target or "")
+        if endpoint is None:
+            outcomes.append(Outcome(delivery.id, False, "endpoint disabled", cancelled=True))
+            continue
+        outcomes.append(
+            webhook_channel.post(
+                delivery,
+                url=endpoint.url,
+                secret=endpoint.secret,
+                organisation_id=endpoint.organisation_id,
+                base_url=settings["app"]["base_url"],
+                timeout=settings["delivery"]["webhook_timeout_seconds"],
+            )
+        )
+    return outcomes
+
+
+def _record(deliveries: list[Delivery], outcomes: list[Outcome], result: DispatchResult) -> None:
+    """Mark each row sent, due again later, failed, or cancelled; one commit."""
+    settings = _settings()["delivery"]
+    by_id = {d.id: d for d in deliveries}
+    now = utcnow()
+    if db.engine.dialect.name == "sqlite":
+        db.session.connection(execution_options={"sqlite_immediate": True})
+    for outcome in outcomes:
+        delivery = by_id[outcome.delivery_id]
+        row = update(OutboxMessage).where(OutboxMessage.id == delivery.id)
+        if outcome.ok:
+            values: dict[str, Any] = {"status": "sent", "sent_at": now, "last_error": None}
+            result.sent += 1
+        elif outcome.cancelled:
+            values = {"status": "cancelled", "last_error": outcome.error}
+            result.cancelled += 1
+        elif outcome.permanent or delivery.attempts >= settings["max_attempts"]:
+            values = {"status": "failed", "last_error": outcome.error}
+            result.failed += 1
+            log.warning(
+                "delivery %s (%s) failed after %d attempts: %s",
+                delivery.id,
+                delivery.channel,
+                delivery.attempts,
+                outcome.error,
+            )
+        else:
+            delay = backoff_seconds(delivery.attempts, settings["retry_base_seconds"])
+            values = {"due_at": now + timedelta(seconds=delay), "last_error": outcome.error}
+            result.retrying += 1
+            log.info(
+                "delivery %s (%s) attempt %d failed (%s); next try in %.0f s",
+                delivery.id,
+                delivery.channel,
+                delivery.attempts,
+                outcome.error,
+                delay,
+            )
+        db.session.execute(row.values(lease_until=None, **values))
+    db.session.commit()
+
+
+class UrgentDispatch:
+    """Sends urgent rows right after the transaction that wrote them commits (serve and worker)."""
+
+    def __init__(self, app: Flask, workers: int = 4) -> None:
+        self.app = app
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="urgent-dispatch")
+        self._connected = False
+
+    def start(self) -> None:
+        """Listen for commits that wrote urgent outbox rows."""
+        outbox.committed.connect(self._on_commit, weak=False)
+        self._connected = True
+
+    def _on_commit(self, _sender: object, **kwargs: Any) -> None:
+        ids = list(kwargs.get("urgent_outbox_ids") or ())
+        if ids:
+            self.pool.submit(self._run, ids)
+
+    def _run(self, ids: list[str]) -> None:
+        with self.app.app_context():
+            try:
+                result = dispatch_ids(ids)
+                log.info("urgent dispatch: %d sent of %d", result.sent, len(ids))
+            except Exception:
+                db.session.rollback()
+                log.exception("urgent dispatch of %d rows failed; the sweep will retry", len(ids))
+            finally:
+                db.session.remove()
+
+    def stop(self) -> None:
+        """Stop listening and wait for sends in flight."""
+        if self._connected:
+            outbox.committed.disconnect(self._on_commit)
+            self._connected = False
+        self.pool.shutdown(wait=True)

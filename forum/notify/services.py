@@ -1,0 +1,178 @@
+"""The bell (a member's in-app notifications) and coordinators' view of failed deliveries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from forum.crypto import SealError
+from forum.db import utcnow
+from forum.extensions import db
+from forum.members.models import Member
+from forum.notify.models import Notification, OutboxMessage
+from forum.notify.outbox import notification_text
+from forum.security import audit
+
+PAGE_SIZE = 25
+GONE_TEXT = "This notification's subject has been deleted."
+
+
+class NotifyError(Exception):
+    """A notification rule was broken; the message is a plain sentence for the user."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One notification as the bell lists it, its text opened."""
+
+    notification: Notification
+    text: str
+
+    @property
+    def is_unread(self) -> bool:
+        return self.notification.read_at is None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a member's notifications."""
+
+    items: list[Item]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def unread_count(member: Member) -> int:
+    """How many of the member's notifications are unread."""
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.member_id == member.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def _open(notification: Notification) -> str:
+    try:
+        return notification_text(notification)
+    except SealError:
+        return GONE_TEXT  # shredded with the object it was about
+
+
+def notifications_page(member: Member, number: int = 1) -> Page:
+    """The member's notifications, newest first, a page at a time."""
+    number = max(1, number)
+    rows = list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.member_id == member.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .offset((number - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE + 1)
+        )
+    )
+    items = [Item(n, _open(n)) for n in rows[:PAGE_SIZE]]
+    return Page(items=items, number=number, has_next=len(rows) > PAGE_SIZE)
+
+
+def get_own(member: Member, notification_id: str) -> Notification:
+    """One of the member's own notifications (anyone else's is 'not found')."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.member_id != member.id:
+        raise LookupError(notification_id)
+    return notification
+
+
+def mark_read(member: Member, notification_id: str) -> Notification:
+    """Mark one of the member's notifications read; returns it."""
+    notification = get_own(member, notification_id)
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+    return notification
+
+
+def mark_all_read(member: Member) -> int:
+    """Mark every unread notification of the member read; returns how many."""
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.member_id == member.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def safe_link(link: str) -> str:
+    """A notification's link if it stays on this site, else the bell (no open redirect)."""
+    if link.startswith("/") and not link.startswith("//") and "\\" not in link:
+        return link
+    return "/notifications"
+
+
+# --- failed deliveries (coordinators) ------------------------------------------------------
+
+
+def failed_deliveries(limit: int = 200) -> list[OutboxMessage]:
+    """Deliveries that gave up, newest first."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "failed")
+            .order_by(OutboxMessage.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def failed_count() -> int:
+    """How many deliveries gave up."""
+    return int(
+        db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed")
+        )
+        or 0
+    )
+
+
+def retry_delivery(actor: Member, outbox_id: str) -> OutboxMessage:
+    """Put a failed delivery back in the queue with a fresh set of attempts."""
+    if not actor.is_coordinator:
+        raise NotifyError("Only coordinators may retry deliveries.")
+    row = db.session.get(OutboxMessage, outbox_id)
+    if row is None or row.status != "failed":
+        raise LookupError(outbox_id)
+    row.status = "pending"
+    row.attempts = 0
+    row.due_at = utcnow()
+    row.lease_until = None
+    audit.record(
+        "delivery.retried",
+        actor=actor,
+        target_type="outbox",
+        target_id=row.id,
+        channel=row.channel,
+        kind=row.kind,
+    )
+    db.session.flush()
+    return row
+
+
+def retry_all_failed(actor: Member) -> int:
+    """Put every failed delivery back in the queue; returns how many."""
+    if not actor.is_coordinator:
+        raise NotifyError("Only coordinators may retry deliveries.")
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "failed")
+        .values(status="pending", attempts=0, due_at=utcnow(), lease_until=None)
+    )
+    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    audit.record("delivery.retried", actor=actor, target_type="outbox", count=count)
+    return count
