@@ -74,7 +74,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "server": {
         "host": "127.0.0.1",
         "port": 8080,
-        "threads": 64,
+        # One thread per open page (server-sent events): size for the pages that stay open.
+        "threads": 256,
+        "live_heartbeat_seconds": 15,
+        "live_stream_seconds": 300,
+        "live_poll_ms": 250,
     },
     "uploads": {
         "max_bytes": 10 * 1024 * 1024,

@@ -1,8 +1,10 @@
 """Every model of the application, imported in one place so the metadata is whole
 (create_all in tests, autogenerate in migrations). Each feature adds its own line."""
 
+from forum.alerts import models as alerts_models  # noqa: F401 - the alerts feature
 from forum.crypto.models import DataKey, KeyringCheck
 from forum.members.models import Member, MemberSession, Organisation
+from forum.notify.live import LiveEvent  # noqa: F401 - the live channel
 from forum.notify.models import Notification, OutboxMessage, WebhookEndpoint
 from forum.security.audit import AuditEvent
 from forum.threads.models import (  # noqa: F401 - the threads feature

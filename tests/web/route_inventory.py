@@ -19,6 +19,22 @@ ROUTES: dict[str, str] = {
     # threads
     # calls
     # alerts
+    "alerts.index": MEMBER,
+    "alerts.new": MEMBER,
+    "alerts.create": MEMBER,
+    "alerts.show": MEMBER,
+    "alerts.timeline_fragment": MEMBER,
+    "alerts.answer": MEMBER,
+    "alerts.board": MEMBER,
+    "alerts.board_fragment": MEMBER,
+    "alerts.post_update": MEMBER,
+    "alerts.open_thread": MEMBER,
+    "alerts.start_call": MEMBER,
+    "alerts.resolve": MEMBER,
+    "alerts.review": MEMBER,
+    "alerts.save_review": MEMBER,
+    "live.stream": MEMBER,
+    "live.poll": MEMBER,
     # notify
     "notify.index": MEMBER,
     "notify.count": MEMBER,

@@ -1,0 +1,209 @@
+"""Coordinating an alert: its thread, its emergency call, resolving with a review, the register.
+
+The thread and the call belong to their features and are made through their services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from forum.alerts import policy
+from forum.alerts.models import (
+    REVIEW_PROMPTS,
+    Alert,
+    AlertAnswer,
+    AlertRecipient,
+    AlertReview,
+)
+from forum.alerts.services import (
+    AlertError,
+    AlertNotFound,
+    _timeline,
+    get_alert,
+    post_update,
+    topic,
+)
+from forum.calls.models import Occurrence
+from forum.calls.services import create_adhoc_call
+from forum.crypto import envelope
+from forum.db import new_id, utcnow
+from forum.extensions import db
+from forum.members.models import Member
+from forum.notify import live
+from forum.security import audit
+from forum.threads import tlp
+from forum.threads.models import Thread
+from forum.threads.services import start_thread
+
+THREAD_LABELS = (tlp.AMBER, tlp.AMBER_STRICT, tlp.RED)
+
+
+def _coordinated(actor: Member, alert_id: str) -> Alert:
+    alert = get_alert(actor, alert_id)
+    if not policy.can_coordinate(actor, alert):
+        raise AlertNotFound("There is no such alert, or it is not yours to see.")
+    return alert
+
+
+def open_thread(actor: Member, alert_id: str, label: str = tlp.AMBER) -> Thread:
+    """Open the alert's coordination thread (once); TLP:RED makes the audience its participants."""
+    alert = _coordinated(actor, alert_id)
+    if alert.thread_id:
+        raise AlertError("This alert already has a coordination thread.")
+    if label not in THREAD_LABELS:
+        raise AlertError("Please choose a TLP label for the thread.")
+    participants: list[Member] = []
+    if label == tlp.RED:
+        participants = list(
+            db.session.scalars(
+                select(Member)
+                .join(AlertRecipient, AlertRecipient.member_id == Member.id)
+                .where(AlertRecipient.alert_id == alert.id, Member.status == "active")
+            )
+        )
+    body = (
+        f"Coordination of the urgent alert raised on {alert.created_at:%d %b %Y %H:%M} UTC.\n\n"
+        f"**What is needed:** {alert.needs}\n\n"
+        f"The alert, its answers and timeline: {alert.link}"
+    )
+    thread = start_thread(
+        author=actor,
+        category=None,
+        title=f"Alert: {alert.title}",
+        body=body,
+        label=label,
+        participants=participants,
+        tags=("alert",),
+        origin=f"alert:{alert.id}",
+    )
+    alert.thread_id = thread.id
+    if alert.status == "open":
+        alert.status = "coordinating"
+    _timeline(alert, actor, "thread", status=alert.status, text="Coordination thread opened")
+    live.publish(topic(alert.id))
+    db.session.flush()
+    return thread
+
+
+def start_call(
+    actor: Member,
+    alert_id: str,
+    *,
+    starts_at: datetime | None = None,
+    duration_minutes: int = 60,
+    joining_details: str = "",
+) -> Occurrence:
+    """Start the alert's one-click emergency call (once), by default in five minutes."""
+    alert = _coordinated(actor, alert_id)
+    if alert.call_occurrence_id:
+        raise AlertError("This alert already has an emergency call.")
+    occurrence = create_adhoc_call(
+        organiser=actor,
+        # The calls feature tells every member about the call: the title names no detail.
+        title="Emergency call on an urgent alert",
+        starts_at=starts_at or (utcnow() + timedelta(minutes=5)).replace(second=0, microsecond=0),
+        duration_minutes=duration_minutes,
+        joining_details=joining_details,
+        description=f"Emergency call on the urgent alert at {alert.link}",
+        origin=f"alert:{alert.id}",
+    )
+    alert.call_occurrence_id = occurrence.id
+    if alert.status == "open":
+        alert.status = "coordinating"
+    _timeline(alert, actor, "call", status=alert.status, text="Emergency call started")
+    live.publish(topic(alert.id))
+    db.session.flush()
+    return occurrence
+
+
+def resolve(actor: Member, alert_id: str, note: str = "") -> Alert:
+    """Resolve the alert; the raiser or a coordinator is then asked for the after-action review."""
+    alert = _coordinated(actor, alert_id)
+    if alert.status == "resolved":
+        raise AlertError("This alert is already resolved.")
+    post_update(actor, alert.id, note or "Resolved.", status="resolved")
+    return alert
+
+
+def save_review(actor: Member, alert_id: str, answers: dict[str, str]) -> AlertReview:
+    """Write (or revise) the after-action review of a resolved alert, sealed, in its timeline."""
+    alert = get_alert(actor, alert_id)
+    if not policy.can_resolve(actor, alert):
+        raise AlertNotFound("There is no such alert, or it is not yours to see.")
+    if alert.status != "resolved":
+        raise AlertError("The review is written once the alert is resolved.")
+    if not any(answers.get(p, "").strip() for p in REVIEW_PROMPTS):
+        raise AlertError("Please answer at least one of the review questions.")
+    now = utcnow()
+    review = db.session.scalar(select(AlertReview).where(AlertReview.alert_id == alert.id))
+    is_new = review is None
+    if review is None:
+        review = AlertReview(id=new_id(), alert_id=alert.id, created_at=now)
+        db.session.add(review)
+    review.author_id = actor.id
+    review.updated_at = now
+    for prompt in REVIEW_PROMPTS:
+        blob = envelope.seal(
+            alert.dek_id,
+            envelope.context("alert_review", review.id, prompt),
+            answers.get(prompt, "").strip(),
+        )
+        setattr(review, f"{prompt}_sealed", blob)
+    _timeline(
+        alert,
+        actor,
+        "review",
+        text="After-action review written" if is_new else "After-action review revised",
+    )
+    live.publish(topic(alert.id))
+    audit.record("alert.reviewed", actor=actor, target_type="alert", target_id=alert.id)
+    db.session.flush()
+    return review
+
+
+def review_of(member: Member, alert: Alert) -> AlertReview | None:
+    """The alert's review, for anyone who may read the alert."""
+    if not policy.can_read(member, alert):
+        raise AlertNotFound("There is no such alert, or it is not yours to see.")
+    return db.session.scalar(select(AlertReview).where(AlertReview.alert_id == alert.id))
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """One line of the alert register."""
+
+    alert: Alert
+    answers: int
+    time_to_first_answer: timedelta | None
+    has_review: bool
+
+
+def register(viewer: Member, *, limit: int = 200) -> list[RegisterEntry]:
+    """Every alert the viewer may read, newest first, with answers and time to first answer."""
+    answers = (
+        select(AlertAnswer.alert_id, func.count().label("n"))
+        .group_by(AlertAnswer.alert_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Alert, func.coalesce(answers.c.n, 0), AlertReview.id)
+        .outerjoin(answers, answers.c.alert_id == Alert.id)
+        .outerjoin(AlertReview, AlertReview.alert_id == Alert.id)
+        .where(policy.readable_filter(viewer))
+        .order_by(Alert.created_at.desc())
+        .limit(limit)
+    ).all()
+    return [
+        RegisterEntry(
+            alert=alert,
+            answers=int(count),
+            time_to_first_answer=(alert.first_answer_at - alert.created_at)
+            if alert.first_answer_at
+            else None,
+            has_review=review_id is not None,
+        )
+        for alert, count, review_id in rows
+    ]

@@ -1,0 +1,157 @@
+"""Escalation: when too few members answer in time, remind those who have not, then coordinators.
+
+Each step is a row unique per (alert, step), written in the same transaction as its
+notifications: the step and its notifications commit together or not at all, so a step happens
+once across restarts, and a second worker on PostgreSQL (or SQLite) finds the row taken.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from forum.alerts.models import Alert, AlertAnswer, AlertEscalation, AlertRecipient
+from forum.alerts.services import REMINDER_SUBJECT, _timeline, topic
+from forum.db import new_id, utcnow
+from forum.extensions import db
+from forum.members.models import Member
+from forum.members.services import coordinators
+from forum.notify import live
+from forum.notify.outbox import notify
+from forum.security import audit
+
+log = logging.getLogger(__name__)
+
+ESCALATED_SUBJECT = "An urgent alert has too few answers — sign in to coordinate"
+
+
+def _claim_step(alert: Alert, step: str) -> str | None:
+    """Insert the step's row unless it exists; returns its id when this call took the step."""
+    step_id = new_id()
+    values = {
+        "id": step_id,
+        "alert_id": alert.id,
+        "step": step,
+        "notified": 0,
+        "created_at": utcnow(),
+    }
+    dialect = db.session.get_bind().dialect.name
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert_(AlertEscalation)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["alert_id", "step"])
+        .returning(AlertEscalation.id)
+    )
+    return db.session.scalar(statement)
+
+
+def _answer_count(alert: Alert) -> int:
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(AlertAnswer)
+        .where(AlertAnswer.alert_id == alert.id, AlertAnswer.member_id != alert.raiser_id)
+    )
+    return int(count or 0)
+
+
+def _non_answerers(alert: Alert) -> list[Member]:
+    answered = select(AlertAnswer.member_id).where(AlertAnswer.alert_id == alert.id)
+    return list(
+        db.session.scalars(
+            select(Member)
+            .join(AlertRecipient, AlertRecipient.member_id == Member.id)
+            .where(
+                AlertRecipient.alert_id == alert.id,
+                Member.id.not_in(answered),
+                Member.id != alert.raiser_id,
+                Member.status == "active",
+            )
+        )
+    )
+
+
+def escalate_alert(alert: Alert, now: datetime | None = None) -> list[str]:
+    """Take whichever escalation steps are due for one alert; returns the steps taken."""
+    settings = current_app.config["EXCHANGE"]["alerts"]
+    now = now or utcnow()
+    if alert.status == "resolved" or _answer_count(alert) >= settings["escalation_min_answers"]:
+        return []
+    age = now - alert.created_at
+    taken: list[str] = []
+    if age >= timedelta(minutes=settings["escalation_after_minutes"]):
+        step_id = _claim_step(alert, "renotify")
+        if step_id is not None:
+            members = _non_answerers(alert)
+            notify(
+                members,
+                event_key=f"alert:{alert.id}:reminder",
+                kind="alert.reminder",
+                text=f"Still waiting for your answer: {alert.title}",
+                key=alert.dek_id,
+                link=alert.link,
+                email_subject=REMINDER_SUBJECT,
+                email_body="An urgent alert is still waiting for your answer. Sign in to read "
+                "it and answer with one tap:\n" + alert.link,
+                urgent=True,
+            )
+            _record(alert, step_id, "renotify", len(members))
+            taken.append("renotify")
+    if age >= timedelta(minutes=settings["coordinator_escalation_after_minutes"]):
+        step_id = _claim_step(alert, "coordinators")
+        if step_id is not None:
+            members = coordinators()
+            notify(
+                members,
+                event_key=f"alert:{alert.id}:coordinators",
+                kind="alert.escalated",
+                text=f"Too few answers to an urgent alert: {alert.title}",
+                key=alert.dek_id,
+                link=alert.link,
+                email_subject=ESCALATED_SUBJECT,
+                email_body="An urgent alert has too few answers. Sign in to coordinate:\n"
+                + alert.link,
+                urgent=True,
+            )
+            _record(alert, step_id, "coordinators", len(members))
+            taken.append("coordinators")
+    return taken
+
+
+def _record(alert: Alert, step_id: str, step: str, count: int) -> None:
+    row = db.session.get(AlertEscalation, step_id)
+    if row is not None:
+        row.notified = count
+    _timeline(alert, None, "escalated", text=f"Escalation: {step} ({count} notified)")
+    live.publish(topic(alert.id))
+    audit.record("alert.escalated", target_type="alert", target_id=alert.id, kind=step, count=count)
+    db.session.flush()
+
+
+def due_alerts(now: datetime | None = None) -> list[str]:
+    """Ids of unresolved alerts old enough that an escalation step may be due."""
+    settings = current_app.config["EXCHANGE"]["alerts"]
+    now = now or utcnow()
+    first = min(
+        settings["escalation_after_minutes"], settings["coordinator_escalation_after_minutes"]
+    )
+    done = (
+        select(AlertEscalation.alert_id)
+        .where(AlertEscalation.step == "coordinators")
+        .scalar_subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(Alert.id).where(
+                Alert.status != "resolved",
+                Alert.created_at <= now - timedelta(minutes=first),
+                Alert.created_at >= now - timedelta(days=7),
+                Alert.id.not_in(done),
+            )
+        )
+    )
