@@ -3,7 +3,14 @@
 
 from forum.alerts import models as alerts_models  # noqa: F401 - the alerts feature
 from forum.crypto.models import DataKey, KeyringCheck
-from forum.members.models import Member, MemberSession, Organisation
+from forum.members.models import (
+    Invite,
+    Member,
+    MemberSession,
+    Nomination,
+    Organisation,
+    RecoveryCode,
+)
 from forum.notify.live import LiveEvent  # noqa: F401 - the live channel
 from forum.notify.models import Notification, OutboxMessage, WebhookEndpoint
 from forum.security.audit import AuditEvent
@@ -23,11 +30,14 @@ from forum.threads.models import (  # noqa: F401 - the threads feature
 __all__ = [
     "AuditEvent",
     "DataKey",
+    "Invite",
     "KeyringCheck",
     "Member",
     "MemberSession",
+    "Nomination",
     "Notification",
     "Organisation",
     "OutboxMessage",
+    "RecoveryCode",
     "WebhookEndpoint",
 ]

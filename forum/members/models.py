@@ -66,6 +66,10 @@ class Member(db.Model):  # type: ignore[name-defined]
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
+    # A new TOTP secret being enrolled (factor reset), sealed; replaces the secret once confirmed.
+    totp_pending_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_email_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -130,8 +134,127 @@ class MemberSession(db.Model):  # type: ignore[name-defined]
     reauth_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     end_reason: Mapped[str | None] = mapped_column(String(40))
+    # "Firefox on Linux": enough for a member to recognise their own browsers, nothing more.
+    device_label: Mapped[str] = mapped_column(String(80), default="")
 
     member: Mapped[Member] = relationship()
 
     def __repr__(self) -> str:
         return f"<MemberSession member={self.member_id}>"
+
+
+INVITE_ROLES = ROLES
+NOMINATION_STATUSES = ("pending", "approved", "declined")
+
+
+class Invite(db.Model):  # type: ignore[name-defined]
+    """An invitation to one e-mail address. Only the token's SHA-256 is stored; the address is
+    sealed under the invite's own data key and found by a blind index."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email_index: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    email_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    inviter_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+    sponsor_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+    # Registration in progress: name, password hash and the TOTP secret being enrolled, sealed.
+    pending_name_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pending_password_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pending_totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Set when the purge job shredded the invite's key (its address is gone for good).
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
+    inviter: Mapped[Member | None] = relationship(foreign_keys=[inviter_id])
+    sponsor: Mapped[Member | None] = relationship(foreign_keys=[sponsor_id])
+
+    def context(self, column: str) -> str:
+        """The sealing context of one of this invite's columns."""
+        return envelope.context("invite", self.id, column)
+
+    @property
+    def email(self) -> str:
+        """The invited address, opened from its sealed column."""
+        return envelope.open_text(self.email_sealed, self.context("email"))
+
+    def state(self, now: datetime) -> str:
+        """open, used, revoked or expired."""
+        if self.used_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        if now >= self.expires_at:
+            return "expired"
+        return "open"
+
+    def __repr__(self) -> str:
+        return f"<Invite {self.id}>"
+
+
+class Nomination(db.Model):  # type: ignore[name-defined]
+    """A member's proposal to invite someone, waiting in the coordinators' vetting queue."""
+
+    __tablename__ = "nominations"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    nominator_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    email_index: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    email_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    reason_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    organisation_name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+    invite_id: Mapped[str | None] = mapped_column(ForeignKey("invites.id"))
+
+    nominator: Mapped[Member] = relationship(foreign_keys=[nominator_id])
+
+    def _open(self, column: str) -> str:
+        blob = getattr(self, f"{column}_sealed")
+        return envelope.open_text(blob, envelope.context("nomination", self.id, column))
+
+    @property
+    def email(self) -> str:
+        """The nominee's address."""
+        return self._open("email")
+
+    @property
+    def name(self) -> str:
+        """The nominee's name."""
+        return self._open("name")
+
+    @property
+    def reason(self) -> str:
+        """Why the nominator vouches for them."""
+        return self._open("reason")
+
+    def __repr__(self) -> str:
+        return f"<Nomination {self.id} {self.status}>"
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined]
+    """One single-use recovery code, stored only as a keyed hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode {self.id} member={self.member_id}>"

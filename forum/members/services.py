@@ -126,3 +126,45 @@ def coordinators() -> list[Member]:
             select(Member).where(Member.status == "active", Member.role == "coordinator")
         )
     )
+
+
+def directory(
+    *, query: str = "", country: str = "", expertise: str = "", limit: int = 500
+) -> list[Member]:
+    """Active members, filtered by country, expertise words and name; sorted by name.
+
+    Names are sealed, so a name filter opens them here (the network has hundreds of members,
+    not millions); country and expertise are filtered in the database.
+    """
+    statement = select(Member).where(Member.status == "active")
+    if country:
+        statement = statement.where(Member.country == country.strip().upper()[:2])
+    for word in expertise.split()[:5]:
+        statement = statement.where(Member.expertise.ilike(f"%{_escape_like(word)}%", escape="\\"))
+    found = list(db.session.scalars(statement.limit(limit * 4)))
+    needle = " ".join(query.split()).casefold()
+    if needle:
+        found = [
+            m
+            for m in found
+            if needle in m.display_name.casefold()
+            or (m.organisation is not None and needle in m.organisation.name.casefold())
+            or needle in m.expertise.casefold()
+        ]
+    found.sort(key=lambda m: m.display_name.casefold())
+    return found[:limit]
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def member_countries() -> list[str]:
+    """The countries active members are in (for the directory filter)."""
+    return sorted(
+        c
+        for c in db.session.scalars(
+            select(Member.country).where(Member.status == "active").distinct()
+        )
+        if c
+    )

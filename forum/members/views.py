@@ -1,7 +1,8 @@
-"""Routes of the members feature."""
+"""Routes of the members feature: the blueprint and the modules that add routes to it."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from forum.members import routes_account, routes_admin, routes_auth  # noqa: F401 - add routes
+from forum.members.blueprint import bp
 
-bp = Blueprint("members", __name__)
+__all__ = ["bp"]

@@ -1,0 +1,136 @@
+"""A member's own account: profile, password, second factor, sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import current_app
+
+from forum.db import utcnow
+from forum.extensions import db
+from forum.members import totp
+from forum.members.countries import is_country, is_time_zone
+from forum.members.models import Member, MemberSession
+from forum.members.passwords import hash_password, password_problem, verify_password
+from forum.members.services import MemberError, set_sealed
+from forum.members.sessions import end_all_sessions
+from forum.security import audit
+
+MAX_NAME = 120
+MAX_EXPERTISE = 2000
+MAX_LANGUAGES = 200
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """The fields of a profile a member edits themselves."""
+
+    name: str
+    country: str
+    expertise: str
+    languages: str
+    timezone: str
+    contact_point_countries: Sequence[str]
+    is_email_notifications: bool
+
+
+def update_profile(member: Member, change: ProfileChange) -> None:
+    """Validate and save a member's own profile."""
+    name = " ".join(change.name.split())
+    if not name:
+        raise MemberError("Please give your name.")
+    if len(name) > MAX_NAME:
+        raise MemberError(f"Please keep your name under {MAX_NAME} characters.")
+    country = change.country.strip().upper()
+    if country and not is_country(country):
+        raise MemberError("Choose your country from the list.")
+    if not is_time_zone(change.timezone):
+        raise MemberError("Choose a time zone from the list, such as Europe/Brussels.")
+    points = sorted({c.strip().upper() for c in change.contact_point_countries if c.strip()})
+    unknown = [c for c in points if not is_country(c)]
+    if unknown:
+        raise MemberError("Contact point countries must be chosen from the list.")
+    if len(change.expertise) > MAX_EXPERTISE:
+        raise MemberError(f"Please keep your expertise under {MAX_EXPERTISE} characters.")
+    if len(change.languages) > MAX_LANGUAGES:
+        raise MemberError(f"Please keep your languages under {MAX_LANGUAGES} characters.")
+    if name != member.display_name:
+        set_sealed(member, "name", name)
+    member.country = country
+    member.expertise = change.expertise.strip()
+    member.languages = change.languages.strip()
+    member.timezone = change.timezone
+    member.contact_point_countries = ",".join(points)
+    member.is_email_notifications = change.is_email_notifications
+    audit.record("profile.updated", actor=member, target_type="member", target_id=member.id)
+    db.session.flush()
+
+
+def change_password(member: Member, *, current: str, new: str, keep: MemberSession | None) -> int:
+    """Change the password (the current one is required); ends every other session."""
+    if not verify_password(member.password_hash, current):
+        audit.record("reauth.failed", actor=member, target_type="member", target_id=member.id)
+        raise MemberError("Your current password is not right.")
+    problem = password_problem(new)
+    if problem:
+        raise MemberError(problem)
+    if verify_password(member.password_hash, new):
+        raise MemberError("Choose a password different from your current one.")
+    member.password_hash = hash_password(new)
+    member.password_changed_at = utcnow()
+    ended = end_all_sessions(member, "password_changed", keep=keep)
+    audit.record(
+        "password.changed", actor=member, target_type="member", target_id=member.id, count=ended
+    )
+    db.session.flush()
+    return ended
+
+
+def begin_factor_reset(member: Member) -> str:
+    """Start enrolling a new authenticator: a new secret, kept sealed until confirmed."""
+    secret = totp.open_secret(member, "totp_pending")
+    if secret is None:
+        secret = totp.new_secret()
+        totp.seal_secret(member, secret, "totp_pending")
+        db.session.flush()
+    return secret
+
+
+def pending_factor(member: Member) -> str | None:
+    """The secret being enrolled, if a reset is under way."""
+    return totp.open_secret(member, "totp_pending")
+
+
+def confirm_factor_reset(member: Member, code: str, *, keep: MemberSession | None) -> list[str]:
+    """Switch to the new authenticator once its code is right; new recovery codes, other sessions end."""
+    secret = totp.open_secret(member, "totp_pending")
+    if secret is None:
+        raise MemberError("Start again: there is no new authenticator waiting to be confirmed.")
+    step = totp.matching_step(secret, code)
+    if step is None:
+        raise MemberError("That code is not right. Type the six digits your app shows now.")
+    totp.seal_secret(member, secret)
+    member.totp_pending_sealed = None
+    # A fresh secret has its own steps; codes of the old one are useless from now on.
+    member.totp_last_step = step
+    codes = totp.new_recovery_codes(member)
+    ended = end_all_sessions(member, "factor_reset", keep=keep)
+    audit.record(
+        "second_factor.reset", actor=member, target_type="member", target_id=member.id, count=ended
+    )
+    db.session.flush()
+    return codes
+
+
+def new_recovery_codes(member: Member) -> list[str]:
+    """Replace the member's recovery codes (the old ones stop working)."""
+    codes = totp.new_recovery_codes(member)
+    audit.record("recovery_codes.renewed", actor=member, target_type="member", target_id=member.id)
+    return codes
+
+
+def session_timeouts() -> tuple[int, int]:
+    """Idle minutes and absolute hours of a session, for the sessions page."""
+    settings = current_app.config["EXCHANGE"]["security"]
+    return settings["session_idle_minutes"], settings["session_absolute_hours"]

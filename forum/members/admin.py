@@ -1,0 +1,171 @@
+"""Coordinators' management of members and organisations. Every action is audited."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+
+from forum.crypto import envelope
+from forum.crypto.models import DataKey
+from forum.db import utcnow
+from forum.extensions import db
+from forum.members import policy
+from forum.members.countries import is_country
+from forum.members.models import ROLES, SECTORS, Member, Organisation, RecoveryCode
+from forum.members.services import MemberError, email_index, set_sealed
+from forum.members.sessions import end_all_sessions
+from forum.security import audit
+
+REMOVED_NAME = "Former member"
+
+
+def _active_coordinator_count() -> int:
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Member)
+            .where(Member.role == "coordinator", Member.status == "active")
+        )
+        or 0
+    )
+
+
+def _guard_self_and_last(actor: Member, member: Member, doing: str) -> None:
+    if member.id == actor.id:
+        raise MemberError(f"You cannot {doing} your own account; ask another coordinator.")
+    if member.is_coordinator and _active_coordinator_count() <= 1:
+        raise MemberError(f"You cannot {doing} the last active coordinator.")
+
+
+def list_members(status: str | None = None) -> list[Member]:
+    """Members that are not removed (or of one status), for the coordinators' list."""
+    query = select(Member).order_by(Member.created_at)
+    query = (
+        query.where(Member.status == status) if status else query.where(Member.status != "removed")
+    )
+    return list(db.session.scalars(query))
+
+
+def get_member(member_id: str) -> Member | None:
+    """A member by id."""
+    return db.session.get(Member, member_id)
+
+
+def change_role(actor: Member, member: Member, role: str) -> None:
+    """Make a member a coordinator or a member."""
+    policy.require(policy.can_manage_members(actor))
+    if role not in ROLES:
+        raise MemberError("Choose coordinator or member.")
+    if member.status == "removed":
+        raise MemberError("This member has been removed.")
+    if role == member.role:
+        return
+    if member.role == "coordinator":
+        _guard_self_and_last(actor, member, "demote")
+    previous, member.role = member.role, role
+    # New rights or fewer: every open session starts again with the new role.
+    end_all_sessions(member, "role_changed")
+    audit.record(
+        "member.role_changed",
+        actor=actor,
+        target_type="member",
+        target_id=member.id,
+        from_role=previous,
+        to_role=role,
+    )
+    db.session.flush()
+
+
+def suspend(actor: Member, member: Member) -> int:
+    """Suspend a member: their sessions end at once and they cannot sign in."""
+    policy.require(policy.can_manage_members(actor))
+    if member.status != "active":
+        raise MemberError("Only an active member can be suspended.")
+    _guard_self_and_last(actor, member, "suspend")
+    member.status = "suspended"
+    member.status_changed_at = utcnow()
+    ended = end_all_sessions(member, "suspended")
+    audit.record(
+        "member.suspended", actor=actor, target_type="member", target_id=member.id, count=ended
+    )
+    db.session.flush()
+    return ended
+
+
+def reinstate(actor: Member, member: Member) -> None:
+    """Let a suspended member sign in again."""
+    policy.require(policy.can_manage_members(actor))
+    if member.status != "suspended":
+        raise MemberError("Only a suspended member can be reinstated.")
+    member.status = "active"
+    member.status_changed_at = utcnow()
+    audit.record("member.reinstated", actor=actor, target_type="member", target_id=member.id)
+    db.session.flush()
+
+
+def remove(actor: Member, member: Member) -> None:
+    """Remove a member and erase their personal data: their data key is shredded.
+
+    The row stays (posts and audit events point at it), holding only a placeholder name.
+    """
+    policy.require(policy.can_manage_members(actor))
+    if member.status == "removed":
+        raise MemberError("This member has already been removed.")
+    _guard_self_and_last(actor, member, "remove")
+    end_all_sessions(member, "removed")
+    old_key = db.session.get(DataKey, member.dek_id)
+    new_key = envelope.new_data_key("member")
+    db.session.flush()
+    member.dek_id = new_key.id
+    set_sealed(member, "name", REMOVED_NAME)
+    placeholder = f"removed-{member.id}@invalid"
+    set_sealed(member, "email", placeholder)
+    member.email_index = email_index(placeholder)
+    member.totp_secret_sealed = None
+    member.totp_pending_sealed = None
+    member.password_hash = ""
+    member.country = ""
+    member.expertise = ""
+    member.languages = ""
+    member.timezone = "UTC"
+    member.contact_point_countries = ""
+    member.organisation = None
+    member.is_email_notifications = False
+    member.status = "removed"
+    member.status_changed_at = utcnow()
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
+    if old_key is not None:
+        envelope.shred(old_key)
+    audit.record("member.removed", actor=actor, target_type="member", target_id=member.id)
+    db.session.flush()
+
+
+def list_organisations() -> list[Organisation]:
+    """Every organisation, by name."""
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def create_organisation(actor: Member, *, name: str, country: str, sector: str) -> Organisation:
+    """Add an organisation (names are unique)."""
+    policy.require(policy.can_manage_members(actor))
+    name = " ".join(name.split())
+    if not name:
+        raise MemberError("An organisation needs a name.")
+    if len(name) > 200:
+        raise MemberError("Please keep the name under 200 characters.")
+    if country and not is_country(country):
+        raise MemberError("Choose the organisation's country from the list.")
+    if sector not in SECTORS:
+        raise MemberError("Choose one of the listed sectors.")
+    if db.session.scalar(select(Organisation).where(Organisation.name == name)) is not None:
+        raise MemberError("An organisation with this name exists already.")
+    organisation = Organisation(name=name, country=country.upper(), sector=sector)
+    db.session.add(organisation)
+    db.session.flush()
+    audit.record(
+        "organisation.created",
+        actor=actor,
+        target_type="organisation",
+        target_id=organisation.id,
+        organisation_id=organisation.id,
+    )
+    return organisation

@@ -1,0 +1,93 @@
+"""Signing in: the password step, then the second factor. Rate limits are decided by the view
+layer before any of this runs, so a flood of guesses never reaches the Argon2id hash."""
+
+from __future__ import annotations
+
+from forum.db import utcnow
+from forum.extensions import db
+from forum.members import totp
+from forum.members.models import Member
+from forum.members.passwords import hash_password, needs_rehash, verify_password
+from forum.members.services import find_member_by_email
+from forum.security import audit
+
+GENERIC_FAILURE = "That e-mail address and password do not match an account."
+CODE_FAILURE = "That code is not right, or it was used already. Try the next code from your app."
+
+
+def check_password(email: str, password: str, *, ip_prefix: str = "") -> Member | None:
+    """The active member with this address and password, or None (with the same cost either way)."""
+    member = find_member_by_email(email) if email.strip() else None
+    stored = member.password_hash if member is not None else ""
+    ok = verify_password(stored, password)
+    if ok and member is not None and member.status == "active":
+        if needs_rehash(member.password_hash):
+            member.password_hash = hash_password(password)
+        audit.record("sign_in.password_ok", actor=member, target_type="member", target_id=member.id)
+        return member
+    reason = "password" if member is not None else "unknown_address"
+    if ok and member is not None:
+        reason = member.status
+    audit.record(
+        "sign_in.failed",
+        target_type="member" if member is not None else None,
+        target_id=member.id if member is not None else None,
+        reason=reason,
+        ip_prefix=ip_prefix,
+    )
+    return None
+
+
+def check_second_factor(member: Member, code: str, *, ip_prefix: str = "") -> str | None:
+    """ "totp" or "recovery" when the code is accepted (once only), None otherwise."""
+    method: str | None = None
+    cleaned = code.strip()
+    if sum(ch.isdigit() for ch in cleaned) == 6 and len(cleaned.replace(" ", "")) == 6:
+        method = "totp" if totp.verify_totp(member, cleaned) else None
+    elif cleaned:
+        method = "recovery" if totp.use_recovery_code(member, cleaned) else None
+    if method is None:
+        audit.record(
+            "sign_in.failed",
+            actor=None,
+            target_type="member",
+            target_id=member.id,
+            reason="second_factor",
+            ip_prefix=ip_prefix,
+        )
+        return None
+    member.last_sign_in_at = utcnow()
+    audit.record("sign_in", actor=member, target_type="member", target_id=member.id, method=method)
+    if method == "recovery":
+        audit.record(
+            "recovery_code.used",
+            actor=member,
+            target_type="member",
+            target_id=member.id,
+            count=totp.recovery_codes_left(member),
+        )
+    db.session.flush()
+    return method
+
+
+def record_rate_limited(scope: str, *, member_id: str | None, ip_prefix: str) -> None:
+    """Audit a lockout: too many attempts at a sign-in step."""
+    audit.record(
+        "sign_in.locked_out",
+        target_type="member" if member_id else None,
+        target_id=member_id,
+        kind=scope,
+        ip_prefix=ip_prefix,
+    )
+
+
+def confirm_password(member: Member, password: str) -> bool:
+    """Re-entered password check before a sensitive change; audited when wrong."""
+    ok = verify_password(member.password_hash, password)
+    audit.record(
+        "reauth" if ok else "reauth.failed",
+        actor=member,
+        target_type="member",
+        target_id=member.id,
+    )
+    return ok

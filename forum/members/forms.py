@@ -1,0 +1,133 @@
+"""Forms of the members feature (Flask-WTF: every POST carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from forum.members.countries import countries, time_zones
+from forum.members.models import ROLES, SECTORS
+
+EMAIL = [DataRequired("Please give an e-mail address."), Length(max=254)]
+
+
+def _country_choices(blank: str = "—") -> list[tuple[str, str]]:
+    return [("", blank)] + list(countries().items())
+
+
+class EmptyForm(FlaskForm):
+    """A button that changes state: only the CSRF token."""
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("E-mail address", validators=EMAIL)
+    password = PasswordField(
+        "Password", validators=[DataRequired("Please give your password."), Length(max=128)]
+    )
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired("Please type the code."), Length(max=32)])
+
+
+class JoinForm(FlaskForm):
+    email = EmailField("Your e-mail address (the one the invitation was sent to)", validators=EMAIL)
+    name = StringField(
+        "Your name", validators=[DataRequired("Please give your name."), Length(max=120)]
+    )
+    password = PasswordField(
+        "Choose a password (12 to 128 characters)",
+        validators=[DataRequired("Please choose a password.")],
+    )
+    confirm = PasswordField(
+        "Type the password again", validators=[DataRequired("Please type the password again.")]
+    )
+
+    def validate_confirm(self, field: PasswordField) -> None:
+        if field.data != self.password.data:
+            raise ValueError("The two passwords are not the same.")
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(
+        "Current password", validators=[DataRequired("Please give your current password.")]
+    )
+    new = PasswordField(
+        "New password (12 to 128 characters)",
+        validators=[DataRequired("Please choose a new password.")],
+    )
+    confirm = PasswordField(
+        "Type the new password again",
+        validators=[DataRequired("Please type the new password again.")],
+    )
+
+    def validate_confirm(self, field: PasswordField) -> None:
+        if field.data != self.new.data:
+            raise ValueError("The two new passwords are not the same.")
+
+
+class ReauthForm(FlaskForm):
+    password = PasswordField(
+        "Your password", validators=[DataRequired("Please give your password."), Length(max=128)]
+    )
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Please give your name."), Length(max=120)])
+    country = SelectField("Country", choices=[], validators=[Optional()])
+    expertise = TextAreaField("Expertise", validators=[Length(max=2000)])
+    languages = StringField("Languages", validators=[Length(max=200)])
+    timezone = SelectField("Time zone", choices=[])
+    contact_points = SelectMultipleField(
+        "Contact point for countries", choices=[], validators=[Optional()]
+    )
+    notifications = BooleanField("Send me e-mail notifications")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = _country_choices()
+        self.contact_points.choices = list(countries().items())
+        self.timezone.choices = [(z, z) for z in time_zones()]
+
+
+class NominateForm(FlaskForm):
+    email = EmailField("Their e-mail address", validators=EMAIL)
+    name = StringField(
+        "Their name", validators=[DataRequired("Please give their name."), Length(max=120)]
+    )
+    organisation = StringField("Their organisation", validators=[Length(max=200)])
+    reason = TextAreaField(
+        "Why should they join? (only coordinators read this)",
+        validators=[DataRequired("Please say why they should join."), Length(max=2000)],
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("E-mail address", validators=EMAIL)
+    role = SelectField("Role", choices=[(r, r.capitalize()) for r in ROLES[::-1]])
+    organisation = StringField("Organisation (optional)", validators=[Length(max=200)])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[(r, r.capitalize()) for r in ROLES])
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(
+        "Name", validators=[DataRequired("Please give the organisation's name."), Length(max=200)]
+    )
+    country = SelectField("Country", choices=[], validators=[Optional()])
+    sector = SelectField("Sector", choices=list(SECTORS.items()))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = _country_choices()

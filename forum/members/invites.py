@@ -1,0 +1,225 @@
+"""Invitations: the only way into the Exchange. Tokens are random (256 bits), stored only as a
+SHA-256, single use, bound to the invited address (sealed, found by a blind index), expiring and
+revocable. The invite e-mail goes through the outbox with a sealed address and a sealed link."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import select, update
+
+from forum.crypto import blind_index, envelope
+from forum.crypto.models import DataKey
+from forum.db import new_id, utcnow
+from forum.extensions import db
+from forum.members.models import ROLES, Invite, Member
+from forum.members.services import MemberError, find_member_by_email, get_or_create_organisation
+from forum.notify.outbox import enqueue_external
+from forum.security import audit
+
+INVITE_INDEX = "invite.email"
+TOKEN_BYTES = 32
+
+REASONS = {
+    "used": "This invitation has already been used. Each invitation works once; "
+    "if you already registered, sign in instead.",
+    "revoked": "This invitation was withdrawn by a coordinator. Ask them for a new one if you "
+    "expected to join.",
+    "expired": "This invitation has expired. Ask the coordinator who invited you for a new one.",
+    "unknown": "This invitation link is not valid. Check that you opened the whole link from "
+    "your invitation e-mail.",
+}
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) of an invite token: the only form in which a token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def invite_email_index(address: str) -> bytes:
+    """The blind index of an invited address."""
+    return blind_index(INVITE_INDEX, address)
+
+
+def normalise_email(address: str) -> str:
+    """A syntactically valid address (domain lower-cased), or MemberError in plain words."""
+    try:
+        result = validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise MemberError("Please give a valid e-mail address, such as name@example.org.") from None
+    return str(result.normalized)
+
+
+def invite_link(token: str) -> str:
+    """The absolute link that redeems an invite (built from app.base_url)."""
+    base = current_app.config["EXCHANGE"]["app"]["base_url"].rstrip("/")
+    return f"{base}/invite/{token}"
+
+
+def create_invite(
+    email: str,
+    *,
+    role: str = "member",
+    organisation_name: str | None = None,
+    inviter: Member | None = None,
+    sponsor: Member | None = None,
+) -> tuple[Invite, str]:
+    """Invite an address (earlier open invites to it are revoked); returns the invite and its token.
+
+    The invite e-mail is queued in the outbox in the same transaction.
+    """
+    address = normalise_email(email)
+    if role not in ROLES:
+        raise MemberError("An invitation is for the role coordinator or member.")
+    if find_member_by_email(address) is not None:
+        raise MemberError("Someone with this e-mail address is already a member.")
+    organisation = None
+    if organisation_name and organisation_name.strip():
+        organisation = get_or_create_organisation(organisation_name)
+    now = utcnow()
+    index = invite_email_index(address)
+    db.session.execute(
+        update(Invite)
+        .where(
+            Invite.email_index == index,
+            Invite.used_at.is_(None),
+            Invite.revoked_at.is_(None),
+            Invite.expires_at > now,
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    ttl = current_app.config["EXCHANGE"]["security"]["invite_ttl_hours"]
+    key = envelope.new_data_key("invite")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    invite = Invite(
+        id=new_id(),
+        dek_id=key.id,
+        token_hash=token_hash(token),
+        email_index=index,
+        role=role,
+        organisation=organisation,
+        inviter_id=inviter.id if inviter else None,
+        sponsor_id=sponsor.id if sponsor else (inviter.id if inviter else None),
+        created_at=now,
+        expires_at=now + timedelta(hours=ttl),
+    )
+    invite.email_sealed = envelope.seal(key, invite.context("email"), address)
+    db.session.add(invite)
+    db.session.flush()
+    app_name = current_app.config["EXCHANGE"]["app"]["name"]
+    enqueue_external(
+        idempotency_key=f"invite:{invite.id}:email",
+        channel="email",
+        kind="invite",
+        subject=f"Your invitation to the {app_name}",
+        body=(
+            f"You have been invited to join the {app_name}, the closed network of experts who "
+            "support victims of terrorism and mass violence.\n\n"
+            f"The link below works once and expires in {ttl} hours. If you did not expect this "
+            "invitation, you can ignore this message."
+        ),
+        link="/join",
+        recipient=address,
+        recipient_key=key,
+        secret_link=invite_link(token),
+    )
+    audit.record(
+        "invite.created", actor=inviter, target_type="invite", target_id=invite.id, role=role
+    )
+    return invite, token
+
+
+def find_invite(token: str) -> Invite | None:
+    """The invite a token belongs to, or None."""
+    if not token or len(token) > 200:
+        return None
+    return db.session.scalar(select(Invite).where(Invite.token_hash == token_hash(token)))
+
+
+def invite_problem(invite: Invite | None) -> str | None:
+    """Why an invite cannot be used, in plain words; None when it is open."""
+    if invite is None:
+        return REASONS["unknown"]
+    state = invite.state(utcnow())
+    return None if state == "open" else REASONS[state]
+
+
+def revoke_invite(invite: Invite, *, actor: Member) -> None:
+    """Withdraw an open invite; a used one cannot be revoked."""
+    if invite.used_at is not None:
+        raise MemberError("This invitation has already been used; it cannot be withdrawn.")
+    if invite.revoked_at is None:
+        invite.revoked_at = utcnow()
+        invite.pending_name_sealed = None
+        invite.pending_password_sealed = None
+        invite.pending_totp_sealed = None
+        audit.record("invite.revoked", actor=actor, target_type="invite", target_id=invite.id)
+    db.session.flush()
+
+
+def claim_invite(invite: Invite, member: Member) -> bool:
+    """Mark an invite used by a new member, atomically: False when it was used or revoked meanwhile."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Invite)
+        .where(
+            Invite.id == invite.id,
+            Invite.used_at.is_(None),
+            Invite.revoked_at.is_(None),
+            Invite.expires_at > now,
+        )
+        .values(
+            used_at=now,
+            member_id=member.id,
+            pending_name_sealed=None,
+            pending_password_sealed=None,
+            pending_totp_sealed=None,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount == 1
+
+
+def list_invites(limit: int = 200) -> list[Invite]:
+    """The newest invites, for the coordinators' list."""
+    return list(
+        db.session.scalars(
+            select(Invite)
+            .where(Invite.purged_at.is_(None))
+            .order_by(Invite.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def get_invite(invite_id: str) -> Invite | None:
+    """An invite by id."""
+    return db.session.get(Invite, invite_id)
+
+
+def purge_old_invites(older_than_days: int = 30, batch: int = 500) -> int:
+    """Shred the keys of invites closed (used, revoked or expired) long ago: their addresses go."""
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    invites = db.session.scalars(
+        select(Invite)
+        .where(
+            Invite.purged_at.is_(None),
+            (Invite.expires_at < cutoff) | (Invite.used_at < cutoff) | (Invite.revoked_at < cutoff),
+        )
+        .limit(batch)
+    ).all()
+    for invite in invites:
+        key = db.session.get(DataKey, invite.dek_id)
+        if key is not None:
+            envelope.shred(key)
+        invite.pending_name_sealed = None
+        invite.pending_password_sealed = None
+        invite.pending_totp_sealed = None
+        invite.purged_at = utcnow()
+    db.session.flush()
+    return len(invites)

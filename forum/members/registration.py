@@ -1,0 +1,139 @@
+"""Registration through an invite: details and password first, then a confirmed TOTP enrolment.
+
+Until the code is confirmed nothing but the invite row changes: the name, the password hash and
+the TOTP secret being enrolled wait on it, sealed under the invite's key. The member is created
+only when the invitee proves their authenticator works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from forum.crypto import envelope
+from forum.db import utcnow
+from forum.extensions import db
+from forum.members import totp
+from forum.members.invites import (
+    claim_invite,
+    invite_email_index,
+    invite_problem,
+    normalise_email,
+)
+from forum.members.models import Invite, Member
+from forum.members.passwords import hash_password, password_problem
+from forum.members.services import MemberError, create_member, find_member_by_email
+from forum.security import audit
+
+MAX_NAME = 120
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What the invitee needs to set up their authenticator app."""
+
+    secret: str
+    uri: str
+    qr_svg: str
+
+
+def _require_open(invite: Invite) -> None:
+    problem = invite_problem(invite)
+    if problem:
+        raise MemberError(problem)
+
+
+def start_registration(invite: Invite, *, email: str, name: str, password: str) -> None:
+    """Check the invitee's details against the invite and keep them (sealed) on the invite."""
+    _require_open(invite)
+    try:
+        address = normalise_email(email)
+    except MemberError:
+        raise MemberError("Please give the e-mail address this invitation was sent to.") from None
+    if invite_email_index(address) != invite.email_index:
+        raise MemberError(
+            "This invitation was sent to a different e-mail address. Use the address the "
+            "invitation was sent to."
+        )
+    name = " ".join(name.split())
+    if not name:
+        raise MemberError("Please give your name.")
+    if len(name) > MAX_NAME:
+        raise MemberError(f"Please keep your name under {MAX_NAME} characters.")
+    problem = password_problem(password)
+    if problem:
+        raise MemberError(problem)
+    if find_member_by_email(address) is not None:
+        raise MemberError("Someone with this e-mail address is already a member; please sign in.")
+    invite.pending_name_sealed = envelope.seal(invite.dek_id, invite.context("pending_name"), name)
+    invite.pending_password_sealed = envelope.seal(
+        invite.dek_id, invite.context("pending_password"), hash_password(password)
+    )
+    invite.pending_totp_sealed = envelope.seal(
+        invite.dek_id, invite.context("pending_totp"), totp.new_secret()
+    )
+    db.session.flush()
+
+
+def has_pending_details(invite: Invite) -> bool:
+    """True once the invitee has given valid details and may enrol their authenticator."""
+    return invite.pending_totp_sealed is not None and invite.pending_name_sealed is not None
+
+
+def enrolment(invite: Invite) -> Enrolment:
+    """The secret being enrolled, its otpauth URI and its QR code."""
+    if invite.pending_totp_sealed is None:
+        raise MemberError("Please fill in your details first.")
+    secret = envelope.open_text(invite.pending_totp_sealed, invite.context("pending_totp"))
+    issuer = current_app.config["EXCHANGE"]["app"]["name"]
+    uri = totp.provisioning_uri(secret, invite.email, issuer)
+    return Enrolment(secret=secret, uri=uri, qr_svg=totp.qr_svg(uri))
+
+
+def complete_registration(invite: Invite, code: str) -> tuple[Member, list[str]]:
+    """Create the member once the first TOTP code is right; returns the ten recovery codes."""
+    _require_open(invite)
+    if not has_pending_details(invite):
+        raise MemberError("Please fill in your details first.")
+    secret = envelope.open_text(invite.pending_totp_sealed, invite.context("pending_totp"))
+    step = totp.matching_step(secret, code)
+    if step is None:
+        raise MemberError(
+            "That code is not right. Check that your phone's clock is correct and type the "
+            "six digits your app shows now."
+        )
+    assert invite.pending_name_sealed is not None and invite.pending_password_sealed is not None
+    name = envelope.open_text(invite.pending_name_sealed, invite.context("pending_name"))
+    password_hash = envelope.open_text(
+        invite.pending_password_sealed, invite.context("pending_password")
+    )
+    member = create_member(
+        email=invite.email,
+        name=name,
+        password_hash=password_hash,
+        role=invite.role,
+        organisation=invite.organisation,
+        country=invite.organisation.country if invite.organisation else "",
+        sponsor=invite.sponsor,
+    )
+    totp.seal_secret(member, secret)
+    member.totp_last_step = step
+    member.last_sign_in_at = utcnow()
+    from_invite = invite.id
+    # An atomic claim: of two browsers finishing the same invite at once, one wins; the caller
+    # rolls back the other (its member row included) on the MemberError.
+    if not claim_invite(invite, member):
+        db.session.refresh(invite)
+        raise MemberError(invite_problem(invite) or "This invitation has already been used.")
+    db.session.refresh(invite)
+    codes = totp.new_recovery_codes(member)
+    audit.record(
+        "member.registered",
+        actor=member,
+        target_type="member",
+        target_id=member.id,
+        invite_id=from_invite,
+        role=member.role,
+    )
+    return member, codes

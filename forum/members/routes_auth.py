@@ -1,0 +1,238 @@
+"""Routes for getting in: sign-in (password, then second factor), sign-out, invite redemption,
+registration, and re-entering the password before a sensitive change."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_limiter import RequestLimit
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from forum.crypto import blind_index
+from forum.extensions import db, limiter
+from forum.members import auth, invites, registration
+from forum.members.blueprint import bp
+from forum.members.forms import CodeForm, EmptyForm, JoinForm, ReauthForm, SignInForm
+from forum.members.models import Member
+from forum.members.services import MemberError
+from forum.members.sessions import end_current_session, mark_reauthenticated, sign_in_browser
+from forum.members.web import ip_prefix, label_new_session, safe_next
+from forum.security import audit
+
+PENDING_MEMBER = "pending_member"
+PENDING_SINCE = "pending_since"
+AFTER_SIGN_IN = "after_sign_in"
+INVITE_TOKEN = "invite_token"  # noqa: S105 - a session key name, not a secret
+# The second factor must follow the password within this many seconds.
+PENDING_SECONDS = 300
+
+SIGN_IN_LIMITS = "6 per minute;30 per hour"
+SIGN_IN_IP_LIMITS = "30 per minute;300 per hour"
+SECOND_FACTOR_LIMITS = "5 per 5 minutes"
+
+
+def _address_key() -> str:
+    # The normalised address's blind index: the limiter's storage never holds an address.
+    address = request.form.get("email", "")
+    return "sign-in-address:" + blind_index("ratelimit.sign-in", address, length=16).hex()
+
+
+def _second_factor_key() -> str:
+    pending = session.get(PENDING_MEMBER)
+    return "second-factor:" + (pending if isinstance(pending, str) else get_remote_address())
+
+
+def _locked_out(scope: str) -> Callable[[RequestLimit], None]:
+    def on_breach(_limit: RequestLimit) -> None:
+        member_id = session.get(PENDING_MEMBER) if scope == "second_factor" else None
+        auth.record_rate_limited(scope, member_id=member_id, ip_prefix=ip_prefix())
+        db.session.commit()
+
+    return on_breach
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(
+    SIGN_IN_LIMITS, key_func=_address_key, methods=["POST"], on_breach=_locked_out("address")
+)
+@limiter.limit(SIGN_IN_IP_LIMITS, methods=["POST"], on_breach=_locked_out("ip"))
+def sign_in() -> Response | str | tuple[str, int]:
+    """Step one: e-mail address and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = SignInForm()
+    if request.method == "GET":
+        return render_template("members/sign_in.html", form=form, next=request.args.get("next"))
+    next_url = request.form.get("next")
+    if not form.validate_on_submit():
+        return render_template("members/sign_in.html", form=form, next=next_url), 422
+    member = auth.check_password(form.email.data, form.password.data, ip_prefix=ip_prefix())
+    if member is None:
+        db.session.commit()  # the failure is audited
+        return render_template(
+            "members/sign_in.html", form=form, next=next_url, error=auth.GENERIC_FAILURE
+        ), 422
+    db.session.commit()
+    session.clear()
+    session[PENDING_MEMBER] = member.id
+    session[PENDING_SINCE] = int(time.time())
+    session[AFTER_SIGN_IN] = safe_next(next_url, url_for("home.index"))
+    return redirect(url_for("members.sign_in_code"))
+
+
+def _pending_member() -> Member | None:
+    member_id = session.get(PENDING_MEMBER)
+    since = session.get(PENDING_SINCE, 0)
+    if not isinstance(member_id, str) or not isinstance(since, int):
+        return None
+    if time.time() - since > PENDING_SECONDS:
+        return None
+    member = db.session.get(Member, member_id)
+    return member if member is not None and member.status == "active" else None
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit(
+    SECOND_FACTOR_LIMITS,
+    key_func=_second_factor_key,
+    methods=["POST"],
+    on_breach=_locked_out("second_factor"),
+)
+def sign_in_code() -> Response | str | tuple[str, int]:
+    """Step two: a code from the authenticator app, or a recovery code."""
+    member = _pending_member()
+    if member is None:
+        session.pop(PENDING_MEMBER, None)
+        flash("Please sign in again: the second step must follow within five minutes.")
+        return redirect(url_for("members.sign_in"))
+    form = CodeForm()
+    if request.method == "GET":
+        return render_template("members/sign_in_code.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("members/sign_in_code.html", form=form), 422
+    method = auth.check_second_factor(member, form.code.data, ip_prefix=ip_prefix())
+    if method is None:
+        db.session.commit()
+        return render_template("members/sign_in_code.html", form=form, error=auth.CODE_FAILURE), 422
+    target = session.get(AFTER_SIGN_IN) or url_for("home.index")
+    sign_in_browser(member)
+    label_new_session()
+    db.session.commit()
+    if method == "recovery":
+        flash(
+            "You signed in with a recovery code; it cannot be used again. If you lost your "
+            "phone, set up a new authenticator under Profile → Two-factor.",
+            "warning",
+        )
+    return redirect(safe_next(target, url_for("home.index")))
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    """End this browser's session."""
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("home.index"))
+    if current_user.is_authenticated:
+        member = current_user._get_current_object()
+        end_current_session("logout")
+        audit.record("sign_out", actor=member, target_type="member", target_id=member.id)
+        db.session.commit()
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("members.sign_in"))
+
+
+@bp.get("/invite/<token>")
+def redeem_invite(token: str) -> Response:
+    """Take the token out of the address bar at once: keep it in the session, show a clean URL."""
+    session[INVITE_TOKEN] = token
+    return redirect(url_for("members.join"), code=303)
+
+
+def _session_invite() -> tuple[object, str | None]:
+    token = session.get(INVITE_TOKEN)
+    invite = invites.find_invite(token) if isinstance(token, str) else None
+    return invite, invites.invite_problem(invite)
+
+
+def _invite_problem_page(problem: str, invite: object) -> tuple[str, int]:
+    status = 404 if invite is None else 410
+    return render_template("members/invite_problem.html", problem=problem), status
+
+
+@bp.route("/join", methods=["GET", "POST"])
+def join() -> Response | str | tuple[str, int]:
+    """Registration, step one: the invited address, a name and a password."""
+    invite, problem = _session_invite()
+    if problem:
+        return _invite_problem_page(problem, invite)
+    form = JoinForm()
+    if request.method == "GET":
+        return render_template("members/join.html", form=form, invite=invite)
+    if not form.validate_on_submit():
+        return render_template("members/join.html", form=form, invite=invite), 422
+    try:
+        registration.start_registration(
+            invite, email=form.email.data, name=form.name.data, password=form.password.data
+        )
+    except MemberError as error:
+        db.session.rollback()
+        return render_template("members/join.html", form=form, invite=invite, error=str(error)), 422
+    db.session.commit()
+    return redirect(url_for("members.join_two_factor"))
+
+
+@bp.route("/join/two-factor", methods=["GET", "POST"])
+def join_two_factor() -> Response | str | tuple[str, int]:
+    """Registration, step two: enrol an authenticator app and confirm one code."""
+    invite, problem = _session_invite()
+    if problem:
+        return _invite_problem_page(problem, invite)
+    if not registration.has_pending_details(invite):
+        return redirect(url_for("members.join"))
+    form = CodeForm()
+    enrolment = registration.enrolment(invite)
+    if request.method == "GET":
+        return render_template("members/join_two_factor.html", form=form, enrolment=enrolment)
+    error = None
+    if form.validate_on_submit():
+        try:
+            member, codes = registration.complete_registration(invite, form.code.data)
+        except MemberError as failure:
+            db.session.rollback()
+            error = str(failure)
+        else:
+            sign_in_browser(member)
+            label_new_session()
+            db.session.commit()
+            # Shown once, in this response only: nothing keeps them but their hashes.
+            return render_template("members/recovery_codes.html", codes=codes, first_time=True)
+    enrolment = registration.enrolment(invite)
+    return render_template(
+        "members/join_two_factor.html", form=form, enrolment=enrolment, error=error
+    ), 422
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per 5 minutes", methods=["POST"])
+def reauth() -> Response | str | tuple[str, int]:
+    """Re-enter the password before a sensitive change."""
+    form = ReauthForm()
+    next_url = safe_next(request.values.get("next"), url_for("members.profile"))
+    if request.method == "GET":
+        return render_template("members/reauth.html", form=form, next=next_url)
+    if form.validate_on_submit():
+        if auth.confirm_password(current_user, form.password.data):
+            mark_reauthenticated()
+            db.session.commit()
+            return redirect(next_url)
+        db.session.commit()
+        return render_template(
+            "members/reauth.html", form=form, next=next_url, error="That password is not right."
+        ), 422
+    return render_template("members/reauth.html", form=form, next=next_url), 422
