@@ -1,7 +1,319 @@
-"""Routes of the threads feature."""
+"""Routes of the threads feature: lists, thread pages, posting, attachments and search.
+
+Moderation and label/participant routes are in views_moderation.py (same blueprint).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import UTC, datetime, time, timedelta
 
-bp = Blueprint("threads", __name__)
+from flask import abort, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from forum.extensions import db
+from forum.members.models import Member
+from forum.threads import (
+    attachments,
+    content,
+    markdown,
+    policy,
+    reading,
+    services,
+    tlp,
+    views_moderation,  # noqa: F401 - registers the moderation routes
+)
+from forum.threads import search as search_service
+from forum.threads.blueprint import bp, names, post_or_404, thread_or_404
+from forum.threads.forms import EditForm, ReplyForm, SearchForm, ThreadForm, WatchForm, choices
+from forum.threads.models import Category, Post
+from forum.threads.services import NotFound, PersonalDataWarning, ThreadError
+
+__all__ = ["bp"]
+
+
+def _categories() -> list[Category]:
+    return services.list_categories() or services.ensure_default_categories()
+
+
+@bp.get("/threads")
+@login_required
+def index() -> str:
+    """All threads the member may know of, newest activity first."""
+    listing = reading.list_threads(current_user, cursor=request.args.get("after"))
+    authors = names({row.thread.author_id for row in listing.rows})
+    return render_template("threads/index.html", listing=listing, authors=authors,
+                           categories=_categories(), category=None, tlp=tlp,
+                           watch=None, watch_form=WatchForm())  # fmt: skip
+
+
+@bp.get("/threads/c/<slug>")
+@login_required
+def category(slug: str) -> str:
+    """Threads of one category."""
+    found = services.category_by_slug(slug)
+    if found is None:
+        abort(404)
+    listing = reading.list_threads(current_user, category=found, cursor=request.args.get("after"))
+    authors = names({row.thread.author_id for row in listing.rows})
+    return render_template("threads/index.html", listing=listing, authors=authors,
+                           categories=_categories(), category=found, tlp=tlp,
+                           watch=reading.watch_level(current_user, category=found),
+                           watch_form=WatchForm())  # fmt: skip
+
+
+def _thread_form() -> ThreadForm:
+    form = ThreadForm()
+    form.category.choices = choices([(c.id, c.name) for c in _categories()])
+    others = db.session.scalars(select(Member).where(Member.status == "active",
+                                                     Member.id != current_user.id)).all()  # fmt: skip
+    form.participants.choices = choices(sorted(((m.id, m.display_name) for m in others),
+                                       key=lambda c: c[1].casefold()))  # fmt: skip
+    return form
+
+
+@bp.get("/threads/new")
+@login_required
+def new() -> str:
+    """The form to start a thread."""
+    form = _thread_form()
+    if request.args.get("category") and not form.is_submitted():
+        chosen = services.category_by_slug(request.args["category"])
+        form.category.data = chosen.id if chosen else None
+    return render_template("threads/new.html", form=form, tlp=tlp, warning=None)
+
+
+@bp.post("/threads/new")
+@login_required
+def create() -> Response | tuple[str, int]:
+    """Start a thread (and store its attachment, if any)."""
+    form = _thread_form()
+    if not form.validate_on_submit():
+        return render_template("threads/new.html", form=form, tlp=tlp, warning=None), 422
+    chosen = db.session.get(Category, form.category.data)
+    picked = db.session.scalars(select(Member).where(
+        Member.id.in_(form.participants.data or []))).all()  # fmt: skip
+    try:
+        thread = services.start_thread(
+            author=current_user, category=chosen, title=form.title.data or "",
+            body=form.body.data or "", label=form.label.data or "", participants=picked,
+            tags=form.tag_list(), pii_confirmed=bool(form.confirm_pii.data),
+        )  # fmt: skip
+        upload = form.attachment.data
+        if upload and upload.filename:
+            first = db.session.scalar(select(Post).where(Post.thread_id == thread.id,
+                                                         Post.seq == 1))  # fmt: skip
+            attachments.add(uploader=current_user, thread=thread, post=first,
+                            filename=upload.filename, data=upload.read())  # fmt: skip
+    except PersonalDataWarning as warning:
+        db.session.rollback()
+        return render_template("threads/new.html", form=form, tlp=tlp, warning=str(warning)), 422
+    except (ThreadError, attachments.AttachmentError) as error:
+        db.session.rollback()
+        form.body.errors = [*form.body.errors, str(error)]
+        return render_template("threads/new.html", form=form, tlp=tlp, warning=None), 422
+    db.session.commit()
+    return redirect(url_for("threads.show", thread_id=thread.id))
+
+
+@bp.get("/threads/<thread_id>")
+@login_required
+def show(thread_id: str) -> str:
+    """A thread page: its label and sharing rule, a page of posts, reply form, unread marker."""
+    thread = thread_or_404(thread_id, "exist")
+    if not policy.can_read(current_user, thread):
+        return render_template("threads/existence.html", thread=thread, tlp=tlp,
+                               starter=thread.author.display_name)  # fmt: skip
+    seen = reading.last_read(current_user, thread)
+    page = request.args.get("page", type=int) or reading.first_unread_page(thread, seen)
+    page = min(max(page, 1), reading.page_count(thread))
+    posts = reading.posts_page(current_user, thread, page)
+    files = attachments.for_posts([p.id for p in posts])
+    form = ReplyForm()
+    quote_id = request.args.get("quote", "")
+    if quote_id:
+        try:
+            _, quoted = services.get_post(current_user, quote_id)
+            form.body.data = markdown.quote(content.post_source(quoted),
+                                            quoted.author.display_name)  # fmt: skip
+            form.quote_of.data = quoted.id
+        except NotFound:
+            pass
+    html = render_template(
+        "threads/show.html", thread=thread, title=content.title(thread),
+        tags=content.tags(thread), label=tlp.get(thread.label), posts=posts, files=files,
+        authors=names({p.author_id for p in posts}), page=page,
+        pages=reading.page_count(thread), seen=seen, form=form, policy=policy,
+        watch=reading.watch_level(current_user, thread=thread), watch_form=WatchForm(),
+        content=content, tlp=tlp,
+    )  # fmt: skip
+    if posts:
+        reading.record_read(current_user, thread, posts[-1].seq, seen)
+    return html
+
+
+@bp.post("/threads/<thread_id>/posts")
+@login_required
+def reply(thread_id: str) -> Response | tuple[str, int]:
+    """Reply in a thread."""
+    thread = thread_or_404(thread_id)
+    form = ReplyForm()
+
+    def again(warning: str | None = None) -> tuple[str, int]:
+        return render_template("threads/reply.html", thread=thread, form=form, warning=warning,
+                               title=content.title(thread), label=tlp.get(thread.label)), 422  # fmt: skip
+
+    if not form.validate_on_submit():
+        return again()
+    quoted = db.session.get(Post, form.quote_of.data) if form.quote_of.data else None
+    if quoted is not None and quoted.thread_id != thread.id:
+        quoted = None
+    try:
+        post = services.reply(author=current_user, thread=thread, body=form.body.data or "",
+                              quote_of=quoted, pii_confirmed=bool(form.confirm_pii.data))  # fmt: skip
+        upload = form.attachment.data
+        if upload and upload.filename:
+            attachments.add(uploader=current_user, thread=thread, post=post,
+                            filename=upload.filename, data=upload.read())  # fmt: skip
+    except PersonalDataWarning as warning:
+        db.session.rollback()
+        return again(str(warning))
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except (ThreadError, attachments.AttachmentError) as error:
+        db.session.rollback()
+        form.body.errors = [*form.body.errors, str(error)]
+        return again()
+    db.session.commit()
+    page = (post.seq - 1) // reading.PAGE_SIZE + 1
+    return redirect(url_for("threads.show", thread_id=thread.id, page=page,
+                            _anchor=f"post-{post.seq}"))  # fmt: skip
+
+
+@bp.route("/threads/posts/<post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_post(post_id: str) -> Response | str | tuple[str, int]:
+    """Edit a post (its author); the earlier text is kept, sealed, in its history."""
+    thread, post = post_or_404(post_id)
+    if not policy.can_edit_post(current_user, thread, post):
+        abort(404)
+    form = EditForm()
+    if request.method == "GET":
+        form.body.data = content.post_source(post)
+        return render_template("threads/edit.html", form=form, thread=thread, post=post,
+                               warning=None, title=content.title(thread))  # fmt: skip
+    if not form.validate_on_submit():
+        return render_template("threads/edit.html", form=form, thread=thread, post=post,
+                               warning=None, title=content.title(thread)), 422  # fmt: skip
+    try:
+        services.edit_post(editor=current_user, post=post, body=form.body.data or "",
+                           pii_confirmed=bool(form.confirm_pii.data))  # fmt: skip
+    except PersonalDataWarning as warning:
+        db.session.rollback()
+        return render_template("threads/edit.html", form=form, thread=thread, post=post,
+                               warning=str(warning), title=content.title(thread)), 422  # fmt: skip
+    except ThreadError as error:
+        db.session.rollback()
+        form.body.errors = [str(error)]
+        return render_template("threads/edit.html", form=form, thread=thread, post=post,
+                               warning=None, title=content.title(thread)), 422  # fmt: skip
+    db.session.commit()
+    page = (post.seq - 1) // reading.PAGE_SIZE + 1
+    return redirect(url_for("threads.show", thread_id=thread.id, page=page,
+                            _anchor=f"post-{post.seq}"))  # fmt: skip
+
+
+@bp.get("/threads/posts/<post_id>/history")
+@login_required
+def post_history(post_id: str) -> str:
+    """The earlier versions of a post."""
+    thread, post = post_or_404(post_id)
+    try:
+        revisions = services.post_history(current_user, post)
+    except NotFound:
+        abort(404)
+    return render_template("threads/history.html", thread=thread, post=post, revisions=revisions,
+                           current=content.post_source(post), title=content.title(thread),
+                           editors=names({r.editor_id for r, _ in revisions}))  # fmt: skip
+
+
+@bp.get("/threads/attachments/<attachment_id>")
+@login_required
+def attachment(attachment_id: str) -> Response:
+    """Download an attachment (readers only): as an attachment, never cached, never sniffed."""
+    try:
+        found, _thread = attachments.get_for(current_user, attachment_id)
+    except LookupError:
+        abort(404)
+    data = attachments.read(found)
+    response = make_response(data)
+    response.headers["Content-Type"] = found.content_type
+    name = content.attachment_name(found)
+    ascii_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:120] or "file"
+    response.headers["Content-Disposition"] = f'attachment; filename="{ascii_name}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.post("/threads/<thread_id>/watch")
+@login_required
+def watch(thread_id: str) -> Response:
+    """Follow, mute or reset a thread."""
+    thread = thread_or_404(thread_id)
+    form = WatchForm()
+    if form.validate_on_submit() and form.level.data in ("follow", "mute", ""):
+        reading.set_watch(current_user, form.level.data or "", thread=thread)
+        db.session.commit()
+    return redirect(url_for("threads.show", thread_id=thread.id))
+
+
+@bp.post("/threads/c/<slug>/watch")
+@login_required
+def watch_category(slug: str) -> Response:
+    """Follow, mute or reset a category."""
+    found = services.category_by_slug(slug)
+    if found is None:
+        abort(404)
+    form = WatchForm()
+    if form.validate_on_submit() and form.level.data in ("follow", "mute", ""):
+        reading.set_watch(current_user, form.level.data or "", category=found)
+        db.session.commit()
+    return redirect(url_for("threads.category", slug=slug))
+
+
+def _day(value: object, *, end: bool = False) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.combine(value, time.min, tzinfo=UTC)  # type: ignore[arg-type]
+    return moment + timedelta(days=1) if end else moment
+
+
+@bp.get("/threads/search")
+@login_required
+def search() -> str:
+    """Search titles and posts of the threads the member may read."""
+    form = SearchForm(request.args)
+    form.category.choices = choices(
+        [("", "Any category"), *((c.id, c.name) for c in _categories())]
+    )
+    active = db.session.scalars(select(Member).where(Member.status == "active")).all()
+    form.author.choices = choices([("", "Anyone"), *sorted(((m.id, m.display_name) for m in active),
+                                                   key=lambda c: c[1].casefold())])  # fmt: skip
+    results = None
+    page = max(request.args.get("page", type=int) or 1, 1)
+    if form.validate():
+        query = search_service.Query(
+            text=form.q.data or "", author_id=form.author.data or None,
+            category_id=form.category.data or None, tag=(form.tag.data or "").strip() or None,
+            label=form.label.data or None, date_from=_day(form.date_from.data),
+            date_to=_day(form.date_to.data, end=True),
+        )  # fmt: skip
+        if not query.is_empty:
+            results = search_service.search(current_user, query, offset=(page - 1) * 20)
+    authors = names({r.author_id for r in results.items}) if results else {}
+    return render_template("threads/search.html", form=form, results=results, page=page,
+                           authors=authors, tlp=tlp)  # fmt: skip

@@ -1,0 +1,214 @@
+"""Reading: thread lists, pages of posts, unread markers, follow and mute.
+
+Pages of a thread are ranges of its dense post sequence (`seq`), so page 5,000 of a thread with
+100,000 posts is one index range scan on (thread_id, seq), as fast as page 1. Thread lists page
+by keyset on (is_pinned, last_post_at, id). An unread marker is one short upsert on its own
+connection, written only when it moves forward: readers never wait on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from forum.db import new_id, utcnow
+from forum.extensions import db
+from forum.members.models import Member
+from forum.threads import content, policy
+from forum.threads.models import Category, Post, ReadState, Thread, Watch
+
+PAGE_SIZE = 20
+LIST_SIZE = 30
+
+
+@dataclass
+class ThreadRow:
+    """One line of a thread list: the thread, its title if the viewer may read it, unread count."""
+
+    thread: Thread
+    title: str | None
+    unread: int
+    is_new: bool
+
+
+@dataclass
+class Listing:
+    """A page of a thread list and the cursor of the next page."""
+
+    rows: list[ThreadRow]
+    next_cursor: str | None
+
+
+def _cursor(thread: Thread) -> str:
+    return f"{int(thread.is_pinned)}~{thread.last_post_at.isoformat()}~{thread.id}"
+
+
+def _parse_cursor(cursor: str) -> tuple[bool, datetime, str] | None:
+    try:
+        pinned, stamp, thread_id = cursor.split("~")
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return pinned == "1", moment, thread_id
+    except ValueError:
+        return None
+
+
+def list_threads(
+    member: Member, *, category: Category | None = None, cursor: str | None = None,
+    limit: int = LIST_SIZE,
+) -> Listing:  # fmt: skip
+    """Threads the member may know exist, pinned first, newest activity first."""
+    query = select(Thread).where(policy.visible_clause(member))
+    if category is not None:
+        query = query.where(Thread.category_id == category.id)
+    parsed = _parse_cursor(cursor) if cursor else None
+    if parsed is not None:
+        pinned, stamp, thread_id = parsed
+        after = or_(
+            Thread.is_pinned < pinned,
+            and_(Thread.is_pinned == pinned, Thread.last_post_at < stamp),
+            and_(Thread.is_pinned == pinned, Thread.last_post_at == stamp, Thread.id < thread_id),
+        )
+        query = query.where(after)
+    query = query.order_by(
+        Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc()
+    ).limit(limit + 1)
+    threads = list(db.session.scalars(query))
+    more = len(threads) > limit
+    threads = threads[:limit]
+    states = _read_states(member, [t.id for t in threads])
+    rows = []
+    for thread in threads:
+        readable = policy.can_read(member, thread)
+        seen = states.get(thread.id)
+        rows.append(
+            ThreadRow(
+                thread=thread,
+                title=content.title(thread) if readable else None,
+                unread=max(thread.last_seq - seen, 0) if readable and seen is not None else 0,
+                is_new=readable and seen is None,
+            )
+        )
+    return Listing(rows, _cursor(threads[-1]) if more and threads else None)
+
+
+def _read_states(member: Member, thread_ids: list[str]) -> dict[str, int]:
+    if not thread_ids:
+        return {}
+    rows = db.session.execute(
+        select(ReadState.thread_id, ReadState.last_seq).where(
+            ReadState.member_id == member.id, ReadState.thread_id.in_(thread_ids)
+        )
+    )
+    return {thread_id: seq for thread_id, seq in rows}
+
+
+def last_read(member: Member, thread: Thread) -> int | None:
+    """The highest post seq the member has been shown in the thread (None: never visited)."""
+    return _read_states(member, [thread.id]).get(thread.id)
+
+
+def page_count(thread: Thread) -> int:
+    """How many pages the thread's posts fill."""
+    return max((thread.last_seq + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+
+
+def first_unread_page(thread: Thread, seen: int | None) -> int:
+    """The page holding the first post the member has not seen (the last page if none)."""
+    if seen is None:
+        return 1
+    return min(seen // PAGE_SIZE + 1, page_count(thread))
+
+
+def posts_page(member: Member, thread: Thread, page: int) -> list[Post]:
+    """One page of a thread's posts, for a member who may read it."""
+    if not policy.can_read(member, thread):
+        raise LookupError(thread.id)
+    page = min(max(page, 1), page_count(thread))
+    low, high = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
+    return list(
+        db.session.scalars(
+            select(Post)
+            .where(Post.thread_id == thread.id, Post.seq > low, Post.seq <= high)
+            .order_by(Post.seq)
+        )
+    )
+
+
+def record_read(member: Member, thread: Thread, seq: int, seen: int | None) -> None:
+    """Move the member's read marker forward to `seq`: one short upsert, only if it moves.
+
+    It runs on its own connection and commits at once, so a GET never holds a write lock while
+    it renders, and readers of the thread never wait on it (WAL on SQLite, row lock on PostgreSQL).
+    """
+    if seen is not None and seen >= seq:
+        return
+    values = {"member_id": member.id, "thread_id": thread.id, "last_seq": seq,
+              "updated_at": utcnow()}  # fmt: skip
+    engine = db.engine
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(ReadState).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ReadState.member_id, ReadState.thread_id],
+        set_={"last_seq": statement.excluded.last_seq, "updated_at": statement.excluded.updated_at},
+        where=ReadState.last_seq < statement.excluded.last_seq,
+    )
+    with engine.connect().execution_options(sqlite_immediate=True) as connection:
+        with connection.begin():
+            connection.execute(statement)
+
+
+def mark_all_read(member: Member, thread: Thread) -> None:
+    """Mark every post of the thread as read."""
+    record_read(member, thread, thread.last_seq, last_read(member, thread))
+
+
+# --- follow and mute ----------------------------------------------------------------------
+
+
+def watch_level(member: Member, *, thread: Thread | None = None,
+                category: Category | None = None) -> str:  # fmt: skip
+    """The member's level for a thread or category: "follow", "mute" or "" (default)."""
+    target = f"t:{thread.id}" if thread is not None else f"c:{category.id}" if category else ""
+    level = db.session.scalar(
+        select(Watch.level).where(Watch.member_id == member.id, Watch.target == target)
+    )
+    return level or ""
+
+
+def set_watch(member: Member, level: str, *, thread: Thread | None = None,
+              category: Category | None = None) -> None:  # fmt: skip
+    """Follow, mute, or go back to the default for a thread (readable) or a category."""
+    if level not in ("follow", "mute", ""):
+        raise ValueError(level)
+    if thread is not None and not policy.can_read(member, thread):
+        raise LookupError(thread.id)
+    target = f"t:{thread.id}" if thread is not None else f"c:{category.id}" if category else ""
+    if not target:
+        raise ValueError("a thread or a category")
+    existing = db.session.scalar(
+        select(Watch).where(Watch.member_id == member.id, Watch.target == target)
+    )
+    if not level:
+        if existing is not None:
+            db.session.delete(existing)
+    elif existing is not None:
+        existing.level = level
+    else:
+        db.session.add(
+            Watch(
+                id=new_id(),
+                member_id=member.id,
+                target=target,
+                thread_id=thread.id if thread else None,
+                category_id=category.id if category and not thread else None,
+                level=level,
+                created_at=utcnow(),
+            )  # fmt: skip
+        )
+    db.session.flush()

@@ -1,0 +1,430 @@
+"""Search over threads a member may read, with nothing at rest that reveals a word.
+
+Design. Each web process keeps an inverted index in memory (word -> the posts and titles that
+contain it), built from the decrypted titles, tags and posts the first time someone searches
+after the process starts, and kept current afterwards. Nothing of the index is ever written to
+the database, to disk or to a log: when the process stops, the index is gone.
+
+Keeping several processes current. Every write that changes what search should find (a new,
+edited, hidden or deleted post; a new, relabelled, moved or deleted thread; a change of
+participants) adds a row to `thread_search_changes` in the same transaction: a growing number
+and the ids of the thread and post — no text. Before each search a process reads the rows above
+the last number it applied (and any numbers it saw skipped, which an uncommitted transaction
+may still fill, for five minutes), re-reads those posts and threads, and updates its index. So a
+post written through one gunicorn process is found by a search on any other at once. If the
+rows a process needed were pruned (a process idle for longer than a week), it rebuilds.
+
+Access. The index is shared by all members of a process; every query is filtered to the
+threads `policy.readable_clause(member)` allows, and every thread of a result page is checked
+again with `policy.can_read`. Excerpts are decrypted at query time, only for the page shown.
+
+What someone who steals the database learns from search: nothing beyond the rest of the
+database. There is no search table with words, hashes of words or word counts; the change table
+holds only ids and times (which posts were written or edited when, which the posts table shows
+anyway). Tags are sealed with the thread's title. Someone who steals a *running* server's
+memory can read the index (and much more): memory is not at rest.
+
+Costs. The cold start decrypts every post once (about 100,000 posts in a few seconds; measured
+in bench/threads_search.py); an index of 100,000 posts of a hundred words takes some tens of MB.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import threading
+import time
+import unicodedata
+from array import array
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from markupsafe import Markup, escape
+from sqlalchemy import func, or_, select
+
+from forum.crypto import envelope
+from forum.extensions import db
+from forum.members.models import Member
+from forum.threads import content, policy
+from forum.threads.models import Post, SearchChange, Thread
+
+WORD = re.compile(r"\w+", re.UNICODE)
+QUERY_PART = re.compile(r'"([^"]*)"|(\S+)')
+HOLE_SECONDS = 300
+VERIFY_LIMIT = 2000
+EXTENSION = "threads.search_index"
+_create_lock = threading.Lock()
+
+
+def normalise(word: str) -> str:
+    """A word as indexed: accents removed, case folded."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def tokens(text: str) -> list[str]:
+    """The normalised words of a text, in order."""
+    return [normalise(w) for w in WORD.findall(text)]
+
+
+@dataclass
+class Query:
+    """What a member searches for."""
+
+    text: str = ""
+    author_id: str | None = None
+    category_id: str | None = None
+    tag: str | None = None
+    label: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+
+    @property
+    def words(self) -> list[str]:
+        return [w for part in self.phrases + self.loose for w in tokens(part)]
+
+    @property
+    def phrases(self) -> list[str]:
+        return [m.group(1) for m in QUERY_PART.finditer(self.text) if m.group(1)]
+
+    @property
+    def loose(self) -> list[str]:
+        return [m.group(2) for m in QUERY_PART.finditer(self.text) if m.group(2)]
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.words or self.author_id or self.category_id or self.tag or self.label
+                    or self.date_from or self.date_to)  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Doc:
+    thread_id: str
+    post_id: str | None
+    author_id: str
+    created_at: datetime
+    alive: bool = True
+
+
+@dataclass(slots=True)
+class _ThreadMeta:
+    label: str
+    category_id: str | None
+    tags: list[str]
+    docs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    """One hit: a thread (and a post in it), with a highlighted excerpt."""
+
+    thread: Thread
+    title: str
+    post_id: str | None
+    seq: int | None
+    author_id: str
+    created_at: datetime
+    excerpt: Markup
+
+
+@dataclass
+class Results:
+    """A page of hits, how many there are in all, and whether that count is a lower bound."""
+
+    items: list[Result]
+    total: int
+    is_lower_bound: bool
+    has_more: bool
+
+
+class SearchIndex:
+    """The in-memory inverted index of one process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.built = False
+        self.last_change = 0
+        self.holes: dict[int, float] = {}
+        self.docs: list[_Doc] = []
+        self.postings: dict[str, array[int]] = {}
+        self.by_post: dict[str, int] = {}
+        self.threads: dict[str, _ThreadMeta] = {}
+        self.build_seconds = 0.0
+
+    # --- building and keeping current -------------------------------------------------------
+
+    def _add(self, doc: _Doc, text: str) -> int:
+        number = len(self.docs)
+        self.docs.append(doc)
+        for word in set(tokens(text)):
+            postings = self.postings.get(word)
+            if postings is None:
+                postings = self.postings[word] = array("I")
+            postings.append(number)
+        meta = self.threads.get(doc.thread_id)
+        if meta is not None:
+            meta.docs.append(number)
+        if doc.post_id is not None:
+            self.by_post[doc.post_id] = number
+        return number
+
+    def _kill_post(self, post_id: str) -> None:
+        number = self.by_post.pop(post_id, None)
+        if number is not None:
+            self.docs[number].alive = False
+
+    def _index_thread(self, thread: Thread) -> None:
+        old = self.threads.pop(thread.id, None)
+        title_doc = None
+        if old is not None:
+            for number in old.docs:
+                if self.docs[number].post_id is None:
+                    self.docs[number].alive = False
+        meta = _ThreadMeta(thread.label, thread.category_id, content.tags(thread),
+                           [n for n in (old.docs if old else []) if self.docs[n].alive])  # fmt: skip
+        self.threads[thread.id] = meta
+        title_doc = _Doc(thread.id, None, thread.author_id, thread.created_at)
+        self._add(title_doc, content.title(thread) + " " + " ".join(meta.tags))
+
+    def _drop_thread(self, thread_id: str) -> None:
+        meta = self.threads.pop(thread_id, None)
+        if meta is None:
+            return
+        for number in meta.docs:
+            doc = self.docs[number]
+            doc.alive = False
+            if doc.post_id is not None:
+                self.by_post.pop(doc.post_id, None)
+
+    def _index_posts(self, query: object) -> None:
+        columns = (Post.id, Post.thread_id, Post.author_id, Post.created_at, Post.body_sealed)
+        statement = (
+            select(*columns)
+            .where(query, Post.is_deleted.is_(False), Post.is_hidden.is_(False))  # type: ignore[arg-type]
+            .order_by(Post.created_at)
+            .execution_options(yield_per=2000)
+        )
+        for post_id, thread_id, author_id, created_at, sealed in db.session.execute(statement):
+            if thread_id not in self.threads:
+                continue
+            self._kill_post(post_id)
+            body = envelope.open_text(sealed, envelope.context("post", post_id, "body"))
+            self._add(_Doc(thread_id, post_id, author_id, created_at), body)
+
+    def build(self) -> None:
+        """Index every thread and post from the database (the cold start)."""
+        started = time.perf_counter()
+        self.__init__()  # type: ignore[misc]
+        self.last_change = db.session.scalar(select(func.max(SearchChange.seq))) or 0
+        for thread in db.session.scalars(select(Thread).order_by(Thread.created_at)):
+            self._index_thread(thread)
+        self._index_posts(Post.id.is_not(None))
+        self.built = True
+        self.build_seconds = time.perf_counter() - started
+
+    def catch_up(self) -> None:
+        """Apply the changes other processes (and this one) committed since the last search."""
+        with self.lock:
+            if not self.built:
+                self.build()
+                return
+            now = time.monotonic()
+            self.holes = {s: t for s, t in self.holes.items() if now - t < HOLE_SECONDS}
+            condition = SearchChange.seq > self.last_change
+            if self.holes:
+                condition = or_(condition, SearchChange.seq.in_(list(self.holes)))
+            rows = db.session.execute(
+                select(SearchChange.seq, SearchChange.thread_id, SearchChange.post_id)
+                .where(condition)
+                .order_by(SearchChange.seq)
+            ).all()
+            if not rows:
+                return
+            first_new = min((r.seq for r in rows if r.seq > self.last_change), default=None)
+            oldest = db.session.scalar(select(func.min(SearchChange.seq))) or 0
+            if first_new is not None and oldest > self.last_change + 1 and self.last_change:
+                self.build()  # the changes we missed were pruned: start again
+                return
+            expected = self.last_change + 1
+            for row in rows:
+                self.holes.pop(row.seq, None)
+                for missing in range(expected, row.seq):
+                    self.holes.setdefault(missing, now)
+                expected = max(expected, row.seq + 1)
+            self.last_change = max(self.last_change, rows[-1].seq)
+            self._apply({r.thread_id for r in rows if r.post_id is None},
+                        {r.post_id for r in rows if r.post_id is not None})  # fmt: skip
+
+    def _apply(self, thread_ids: set[str], post_ids: set[str]) -> None:
+        for thread_id in thread_ids:
+            thread = db.session.get(Thread, thread_id)
+            if thread is None:
+                self._drop_thread(thread_id)
+                continue
+            self._index_thread(thread)
+            indexed = {self.docs[n].post_id for n in self.threads[thread_id].docs}
+            present = set(
+                db.session.scalars(
+                    select(Post.id).where(Post.thread_id == thread_id,
+                                          Post.is_deleted.is_(False), Post.is_hidden.is_(False))
+                )
+            )  # fmt: skip
+            for gone in indexed - present - {None}:
+                self._kill_post(gone)  # type: ignore[arg-type]
+            post_ids |= present - indexed
+        if post_ids:
+            for post_id in post_ids:
+                self._kill_post(post_id)
+            for chunk in _chunks(sorted(post_ids), 500):
+                self._index_posts(Post.id.in_(chunk))
+
+    # --- querying ---------------------------------------------------------------------------
+
+    def _candidates(self, words: list[str]) -> list[int]:
+        lists = []
+        for word in set(words):
+            postings = self.postings.get(word)
+            if postings is None:
+                return []
+            lists.append(postings)
+        lists.sort(key=len)
+        result = list(lists[0])
+        for other in lists[1:]:
+            result = [d for d in result if _contains(other, d)]
+            if not result:
+                break
+        return result
+
+    def search(self, member: Member, query: Query, *, offset: int = 0, limit: int = 20) -> Results:
+        """The hits of a query among the threads the member may read, newest first."""
+        self.catch_up()
+        with self.lock:
+            readable = policy.readable_thread_ids(member)
+            allowed = {
+                thread_id
+                for thread_id, meta in self.threads.items()
+                if thread_id in readable
+                and (query.label is None or meta.label == query.label)
+                and (query.category_id is None or meta.category_id == query.category_id)
+                and (query.tag is None or query.tag.casefold() in meta.tags)
+            }
+            words = query.words
+            if words:
+                numbers = self._candidates(words)
+            else:
+                numbers = [n for t in allowed for n in self.threads[t].docs
+                           if self.docs[n].post_id is None]  # fmt: skip
+            docs = self.docs
+            hits = [
+                n
+                for n in numbers
+                if docs[n].alive
+                and docs[n].thread_id in allowed
+                and (query.author_id is None or docs[n].author_id == query.author_id)
+                and (query.date_from is None or docs[n].created_at >= query.date_from)
+                and (query.date_to is None or docs[n].created_at < query.date_to)
+            ]
+            wanted = offset + limit + 1
+            phrases = [tokens(p) for p in query.phrases if tokens(p)]
+            if not phrases:
+                top = heapq.nlargest(wanted, hits, key=lambda n: (docs[n].created_at, n))
+                return self._page(member, query, top, offset, limit, len(hits), False, words)
+            ordered = sorted(hits, key=lambda n: (docs[n].created_at, n), reverse=True)
+            confirmed: list[int] = []
+            checked = 0
+            for number in ordered:
+                if len(confirmed) >= wanted or checked >= VERIFY_LIMIT:
+                    break
+                checked += 1
+                if all(_has_phrase(tokens(self._text(number)), p) for p in phrases):
+                    confirmed.append(number)
+            exhaustive = checked == len(ordered)
+            total = len(confirmed) if exhaustive else max(len(confirmed), offset + limit + 1)
+            return self._page(member, query, confirmed, offset, limit, total, not exhaustive,
+                              words)  # fmt: skip
+
+    def _text(self, number: int) -> str:
+        doc = self.docs[number]
+        if doc.post_id is None:
+            thread = db.session.get(Thread, doc.thread_id)
+            return content.title(thread) + " " + " ".join(content.tags(thread)) if thread else ""
+        sealed = db.session.scalar(select(Post.body_sealed).where(Post.id == doc.post_id))
+        if sealed is None:
+            return ""
+        return envelope.open_text(sealed, envelope.context("post", doc.post_id, "body"))
+
+    def _page(self, member: Member, query: Query, numbers: list[int], offset: int, limit: int,
+              total: int, lower_bound: bool, words: list[str]) -> Results:  # fmt: skip
+        items: list[Result] = []
+        for number in numbers[offset : offset + limit]:
+            doc = self.docs[number]
+            thread = db.session.get(Thread, doc.thread_id)
+            if not policy.can_read(member, thread):
+                continue  # defence in depth: the index may lag a participant's removal
+            assert thread is not None
+            seq = None
+            if doc.post_id is not None:
+                seq = db.session.scalar(select(Post.seq).where(Post.id == doc.post_id))
+            items.append(
+                Result(
+                    thread=thread,
+                    title=content.title(thread),
+                    post_id=doc.post_id,
+                    seq=seq,
+                    author_id=doc.author_id,
+                    created_at=doc.created_at,
+                    excerpt=excerpt(self._text(number), words),
+                )  # fmt: skip
+            )
+        return Results(items, total, lower_bound, len(numbers) > offset + limit)
+
+
+def _contains(postings: array[int], number: int) -> bool:
+    index = bisect_left(postings, number)
+    return index < len(postings) and postings[index] == number
+
+
+def _has_phrase(words: list[str], phrase: list[str]) -> bool:
+    size = len(phrase)
+    return any(words[i : i + size] == phrase for i in range(len(words) - size + 1))
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def excerpt(text: str, words: list[str], width: int = 220) -> Markup:
+    """A short piece of the text around the first query word, with query words in <mark>."""
+    wanted = set(words)
+    matches = [m for m in WORD.finditer(text) if normalise(m.group(0)) in wanted]
+    start = max(matches[0].start() - width // 3, 0) if matches else 0
+    end = min(start + width, len(text))
+    pieces: list[str] = ["…" if start else ""]
+    cursor = start
+    for match in matches:
+        if match.start() < start or match.end() > end:
+            continue
+        pieces.append(str(escape(text[cursor : match.start()])))
+        pieces.append(f"<mark>{escape(match.group(0))}</mark>")
+        cursor = match.end()
+    pieces.append(str(escape(text[cursor:end])))
+    pieces.append("…" if end < len(text) else "")
+    return Markup("".join(pieces))  # noqa: S704 - every piece of text was escaped above
+
+
+def index() -> SearchIndex:
+    """This process's search index for the running app (created empty; built at first search)."""
+    existing = current_app.extensions.get(EXTENSION)
+    if existing is None:
+        with _create_lock:
+            existing = current_app.extensions.get(EXTENSION)
+            if existing is None:
+                existing = current_app.extensions[EXTENSION] = SearchIndex()
+    return existing  # type: ignore[no-any-return]
+
+
+def search(member: Member, query: Query, *, offset: int = 0, limit: int = 20) -> Results:
+    """Search the threads the member may read."""
+    return index().search(member, query, offset=offset, limit=limit)
