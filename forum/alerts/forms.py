@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +18,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forum.alerts.audience import REGIONS
@@ -25,6 +34,10 @@ from forum.alerts.coordination import THREAD_LABELS
 from forum.alerts.models import ANSWERS, KINDS, REVIEW_PROMPTS, SEVERITIES
 
 CODE = re.compile(r"^[A-Za-z]{2}$")
+
+
+def _choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def split_codes(text: str) -> list[str]:
@@ -35,11 +48,10 @@ def split_codes(text: str) -> list[str]:
 def _check_codes(form: FlaskForm, field: Any) -> None:
     bad = [c for c in split_codes(field.data) if not CODE.match(c)]
     if bad:
-        field.errors.append(
+        raise ValidationError(
             "Use two-letter country codes separated by commas, e.g. FR, DE "
             f"(not understood: {', '.join(bad[:3])})."
         )
-        raise ValueError("")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -53,10 +65,13 @@ class RaiseForm(FlaskForm):
     """Raise an alert: a few taps on a phone."""
 
     kind = RadioField(
-        "Kind", choices=list(KINDS.items()), default="attack", validators=[InputRequired()]
+        "Kind", choices=_choices(KINDS.items()), default="attack", validators=[InputRequired()]
     )
     severity = RadioField(
-        "Severity", choices=list(SEVERITIES.items()), default="high", validators=[InputRequired()]
+        "Severity",
+        choices=_choices(SEVERITIES.items()),
+        default="high",
+        validators=[InputRequired()],
     )
     title = StringField(
         "Short title",
@@ -82,7 +97,7 @@ class RaiseForm(FlaskForm):
     )
     regions = MultiCheckboxField(
         "Only these regions",
-        choices=[(k, v[0]) for k, v in REGIONS.items()],
+        choices=_choices((k, v[0]) for k, v in REGIONS.items()),
         validators=[Optional()],
     )
     countries = StringField("Only these countries", validators=[Optional(), Length(max=300)])
@@ -98,7 +113,7 @@ class RaiseForm(FlaskForm):
 
     def validate_country(self, field: Any) -> None:
         if not CODE.match(field.data or ""):
-            raise ValueError("Please give the country as two letters, e.g. FR.")
+            raise ValidationError("Please give the country as two letters, e.g. FR.")
 
     def payload(self, zone: str) -> dict[str, Any]:
         """The service's keyword arguments."""
@@ -125,7 +140,9 @@ class RaiseForm(FlaskForm):
 class AnswerForm(FlaskForm):
     """One tap: the answer is the button pressed; a note is optional."""
 
-    answer = RadioField("Your answer", choices=list(ANSWERS.items()), validators=[InputRequired()])
+    answer = RadioField(
+        "Your answer", choices=_choices(ANSWERS.items()), validators=[InputRequired()]
+    )
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
 
 
@@ -134,7 +151,7 @@ class UpdateForm(FlaskForm):
 
     status = SelectField(
         "Status",
-        choices=[("", "Keep status"), ("open", "Open"), ("coordinating", "Coordinating")],
+        choices=_choices([("", "Keep status"), ("open", "Open"), ("coordinating", "Coordinating")]),
         validators=[Optional()],
     )
     text = TextAreaField("Update", validators=[Optional(), Length(max=4000)])
@@ -145,7 +162,7 @@ class ThreadForm(FlaskForm):
 
     label = SelectField(
         "TLP label",
-        choices=[(code, f"TLP:{code}") for code in THREAD_LABELS],
+        choices=_choices((code, f"TLP:{code}") for code in THREAD_LABELS),
         default=THREAD_LABELS[0],
     )
 
