@@ -110,8 +110,15 @@ def test_notification_of_a_shredded_object_says_it_was_deleted(members, make_bro
 def test_opening_never_redirects_off_site(members, make_browser):
     alice = members.make()
     key = envelope.new_data_key("test")
-    notify([alice], event_key="x", kind="k", text="t", key=key, link="//evil.example/x",
-           channels=("inapp",))
+    notify(
+        [alice],
+        event_key="x",
+        kind="k",
+        text="t",
+        key=key,
+        link="//evil.example/x",
+        channels=("inapp",),
+    )
     db.session.commit()
     notification = db.session.scalars(db.select(Notification)).one()
     db.session.commit()  # the test client shares this session: end the read transaction
