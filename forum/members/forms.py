@@ -12,7 +12,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forum.members.countries import countries, time_zones
 from forum.members.models import ROLES, SECTORS
@@ -20,8 +20,9 @@ from forum.members.models import ROLES, SECTORS
 EMAIL = [DataRequired("Please give an e-mail address."), Length(max=254)]
 
 
-def _country_choices(blank: str = "—") -> list[tuple[str, str]]:
-    return [("", blank)] + list(countries().items())
+def _country_choices(blank: str = "—") -> dict[str, str]:
+    # A {value: label} dict: WTForms 3.3's non-deprecated shorthand for choices.
+    return {"": blank, **countries()}
 
 
 class EmptyForm(FlaskForm):
@@ -54,7 +55,7 @@ class JoinForm(FlaskForm):
 
     def validate_confirm(self, field: PasswordField) -> None:
         if field.data != self.password.data:
-            raise ValueError("The two passwords are not the same.")
+            raise ValidationError("The two passwords are not the same.")
 
 
 class PasswordForm(FlaskForm):
@@ -72,7 +73,7 @@ class PasswordForm(FlaskForm):
 
     def validate_confirm(self, field: PasswordField) -> None:
         if field.data != self.new.data:
-            raise ValueError("The two new passwords are not the same.")
+            raise ValidationError("The two new passwords are not the same.")
 
 
 class ReauthForm(FlaskForm):
@@ -83,20 +84,20 @@ class ReauthForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Please give your name."), Length(max=120)])
-    country = SelectField("Country", choices=[], validators=[Optional()])
+    country = SelectField("Country", choices={}, validators=[Optional()])
     expertise = TextAreaField("Expertise", validators=[Length(max=2000)])
     languages = StringField("Languages", validators=[Length(max=200)])
-    timezone = SelectField("Time zone", choices=[])
+    timezone = SelectField("Time zone", choices={})
     contact_points = SelectMultipleField(
-        "Contact point for countries", choices=[], validators=[Optional()]
+        "Contact point for countries", choices={}, validators=[Optional()]
     )
     notifications = BooleanField("Send me e-mail notifications")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = _country_choices()
-        self.contact_points.choices = list(countries().items())
-        self.timezone.choices = [(z, z) for z in time_zones()]
+        self.contact_points.choices = dict(countries())
+        self.timezone.choices = {z: z for z in time_zones()}
 
 
 class NominateForm(FlaskForm):
@@ -113,20 +114,20 @@ class NominateForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField("E-mail address", validators=EMAIL)
-    role = SelectField("Role", choices=[(r, r.capitalize()) for r in ROLES[::-1]])
+    role = SelectField("Role", choices={r: r.capitalize() for r in ROLES[::-1]})
     organisation = StringField("Organisation (optional)", validators=[Length(max=200)])
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=[(r, r.capitalize()) for r in ROLES])
+    role = SelectField("Role", choices={r: r.capitalize() for r in ROLES})
 
 
 class OrganisationForm(FlaskForm):
     name = StringField(
         "Name", validators=[DataRequired("Please give the organisation's name."), Length(max=200)]
     )
-    country = SelectField("Country", choices=[], validators=[Optional()])
-    sector = SelectField("Sector", choices=list(SECTORS.items()))
+    country = SelectField("Country", choices={}, validators=[Optional()])
+    sector = SelectField("Sector", choices=dict(SECTORS))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -55,6 +55,53 @@ def recovery_codes_from_page(html: str) -> list[str]:
     return re.findall(r"<code>([a-z0-9]{5}-[a-z0-9]{5})</code>", html)
 
 
+class MemberBrowser(Browser):
+    """A browser whose every request runs in its own app context, as on a real server.
+
+    The `app` fixture keeps one app context pushed, which the test client would reuse (sharing
+    the test's session and `g`); the test's transaction is ended before each request and its
+    objects expired after, so both sides see committed data only.
+    """
+
+    def _run(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        db.session.commit()
+        app = self.client.application
+        with app.app_context():
+            response = call(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+    def csrf_token(self) -> str:
+        return str(self._run(super().csrf_token))
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self._run(self.client.get, url, **kwargs)
+
+    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self._run(self.client.post, url, data=data, **kwargs)
+
+
+@pytest.fixture
+def browser(app: Flask) -> MemberBrowser:
+    """An anonymous browser (CSRF on)."""
+    return MemberBrowser(app.test_client())
+
+
+@pytest.fixture
+def make_browser(app: Flask) -> Any:
+    """Factory: make_browser(member) gives a browser signed in as that member."""
+
+    def _make(member: Member | None = None) -> MemberBrowser:
+        made = MemberBrowser(app.test_client())
+        if member is not None:
+            made.sign_in_as(member)
+        return made
+
+    return _make
+
+
 @dataclass
 class Registered:
     member: Member
@@ -76,7 +123,7 @@ def register(
 ) -> Registered:
     """Invite and register someone through the web, as a browser would."""
     token = invite(email)
-    browser = Browser(app.test_client())
+    browser = MemberBrowser(app.test_client())
     response = browser.get(f"/invite/{token}")
     assert response.status_code == 303
     response = browser.post(
