@@ -84,7 +84,7 @@ def dispatch_urgent() -> DispatchResult:
 
 
 def _dispatch(ids: list[str] | None, limit: int, *, urgent_only: bool = False) -> DispatchResult:
-    if db.session.in_transaction():
+    if db.session().in_transaction():
         db.session.commit()
     deliveries = _claim(ids, limit, urgent_only)
     result = DispatchResult(claimed=len(deliveries))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 
 from forum.extensions import db
 from forum.members.models import Member
@@ -17,17 +17,28 @@ class FreshBrowser(Browser):
 
     The Flask test client runs requests inside the test's own app context, so they share its
     database session; a read left open by the test (or by the CSRF probe) would otherwise turn a
-    POST's `BEGIN IMMEDIATE` on SQLite into a warning (an error under -W error).
+    POST's `BEGIN IMMEDIATE` on SQLite into a warning (an error under -W error). They share its
+    `g` too, where Flask-Login caches the signed-in member: it is emptied before each request,
+    or a second browser in the same test would be served as the first one's member.
     """
 
-    def get(self, url: str, **kwargs: Any) -> Any:
+    def _fresh(self) -> None:
         db.session.commit()
+        for name in list(vars(g)):
+            delattr(g, name)
+
+    def csrf_token(self) -> str:
+        self._fresh()
+        return super().csrf_token()
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        self._fresh()
         return super().get(url, **kwargs)
 
     def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         data = dict(data or {})
         data.setdefault("csrf_token", self.csrf_token())
-        db.session.commit()
+        self._fresh()
         return self.client.post(url, data=data, **kwargs)
 
 
