@@ -1,0 +1,67 @@
+"""Onboarding in real Chromium: an invitation mailed through the outbox, registration with a
+TOTP authenticator (codes computed with pyotp from the secret the page shows), sign-out, and
+sign-in again with password and a fresh TOTP code."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pyotp
+
+from forum.extensions import db
+from forum.members import invites
+from forum.notify.dispatcher import dispatch_due
+from tests.browser.conftest import LiveServer
+
+EMAIL = "onboarding.browser@example.org"
+PASSWORD = "quiet harbour violin 2026"
+
+
+def test_invite_register_with_totp_sign_out_and_sign_in_again(
+    page: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    coordinator = live_members.coordinator(name="Browser Coordinator")
+    invites.create_invite(EMAIL, organisation_name="Victim Support Europe", inviter=coordinator)
+    db.session.commit()
+    assert dispatch_due().claimed == 1
+    [mail] = live_server.mailbox.to(EMAIL)
+    link = re.search(r"http://127\.0\.0\.1:\d+/invite/\S+", mail.get_content()).group(0)
+
+    # The invite link: the token leaves the address bar at once.
+    page.goto(link)
+    assert page.url == live_server.link("/join")
+    page.fill("#email", EMAIL)
+    page.fill("#name", "Ines Browser")
+    page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
+    page.click("button[type=submit]")
+
+    # Authenticator enrolment: a server-rendered QR code and the secret as text.
+    page.wait_for_url(live_server.link("/join/two-factor"))
+    assert page.locator("figure.qr svg").count() == 1
+    secret = page.locator("#totp-secret").get_attribute("data-secret")
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("button[type=submit]")
+    codes = page.locator("#recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+    page.click("text=I have saved them")
+    assert page.locator("h1").inner_text().startswith("Welcome, Ines Browser")
+
+    # Sign out, then sign in again with the password and a fresh code.
+    page.click("header button:has-text('Sign out')")
+    page.wait_for_url(re.compile(r".*/sign-in$"))
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.link("/sign-in/code"))
+    # The code of the next time step: the one used at enrolment is never accepted twice.
+    page.fill("#code", pyotp.TOTP(secret).at(time.time() + 30))
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.link("/"))
+    assert page.locator("h1").inner_text().startswith("Welcome, Ines Browser")
+    # No CSP violation or script error on any page of the journey (a missing favicon is not one).
+    assert not [e for e in console_errors if "favicon" not in e and "404" not in e]
