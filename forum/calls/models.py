@@ -156,6 +156,13 @@ class Occurrence(_Sealed, db.Model):  # type: ignore[name-defined]
     def is_cancelled(self) -> bool:
         return self.status == "cancelled"
 
+    def bump(self, *, status: str | None = None) -> None:
+        """Record a change calendars must pick up: new status, higher SEQUENCE."""
+        if status is not None:
+            self.status = status
+        self.sequence += 1
+        self.updated_at = utcnow()
+
     def __repr__(self) -> str:
         return f"<Occurrence {self.id} series={self.series_id} {self.status}>"
 

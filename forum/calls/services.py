@@ -239,19 +239,19 @@ def _realign_future(series: CallSeries, now: datetime) -> int:
         occurrence = by_slot.get(at)
         if occurrence is not None:
             if _place(series, occurrence, at, position) or occurrence.is_cancelled:
-                _bump(occurrence, status="scheduled")
+                occurrence.bump(status="scheduled")
                 changed += 1
             reminders.plan(series, occurrence, now=now)
     for occurrence, (position, at) in zip(leftovers, free_slots, strict=False):
         _place(series, occurrence, at, position)
-        _bump(occurrence, status="scheduled")
+        occurrence.bump(status="scheduled")
         reminders.plan(series, occurrence, now=now)
         changed += 1
     for occurrence in leftovers[len(free_slots) :]:
         # Keep the row (and its UID) so calendars learn of the cancellation.
         occurrence.slot_at = occurrence.starts_at
         if not occurrence.is_cancelled:
-            _bump(occurrence, status="cancelled")
+            occurrence.bump(status="cancelled")
             changed += 1
     db.session.flush()
     for position, at in free_slots[len(leftovers) :]:
@@ -259,13 +259,6 @@ def _realign_future(series: CallSeries, now: datetime) -> int:
     series.filled_until_at = _horizon(now)
     db.session.flush()
     return changed
-
-
-def _bump(occurrence: Occurrence, *, status: str | None = None) -> None:
-    if status is not None:
-        occurrence.status = status
-    occurrence.sequence += 1
-    occurrence.updated_at = utcnow()
 
 
 def _new_occurrence(
@@ -428,103 +421,6 @@ def _announce_new(series: CallSeries, occurrence: Occurrence, what: str) -> None
         link=f"/calls/occurrences/{occurrence.id}",
         email_subject=f"A new {what} has been scheduled",
         email_body=f"A new {what} has been scheduled on the Exchange. Sign in to see it.",
-    )
-
-
-def get_occurrence(actor: Member | None, occurrence_id: str) -> Occurrence:
-    """An occurrence the actor may see, or NotFound."""
-    occurrence = db.session.get(Occurrence, occurrence_id)
-    if occurrence is None:
-        raise policy.NotFound
-    policy.require_read(actor, occurrence.series)
-    return occurrence
-
-
-def get_series(actor: Member | None, series_id: str) -> CallSeries:
-    """A series the actor may see, or NotFound."""
-    series = db.session.get(CallSeries, series_id)
-    return policy.require_read(actor, series)
-
-
-def move_occurrence(
-    occurrence: Occurrence,
-    *,
-    actor: Member,
-    starts_at: datetime,
-    duration_minutes: int | None = None,
-) -> Occurrence:
-    """Move one occurrence to another time; the series is not touched. Members are told."""
-    series = policy.require_organise(actor, occurrence.series)
-    if starts_at.tzinfo is None:
-        raise CallError("The new time needs a time zone.")
-    duration = duration_minutes or int(
-        (occurrence.ends_at - occurrence.starts_at).total_seconds() // 60
-    )
-    if not 5 <= duration <= MAX_DURATION_MINUTES:
-        raise CallError("A call lasts between 5 minutes and 7 days.")
-    occurrence.starts_at = starts_at.astimezone(UTC)
-    occurrence.ends_at = occurrence.starts_at + timedelta(minutes=duration)
-    occurrence.is_modified = True
-    _bump(occurrence, status="scheduled")
-    reminders.plan(series, occurrence, now=utcnow())
-    db.session.flush()
-    _tell_change(series, occurrence, "moved", "has been moved to another time")
-    audit.record(
-        "call.occurrence_moved", actor=actor, target_type="call_occurrence", target_id=occurrence.id
-    )
-    return occurrence
-
-
-def cancel_occurrence(occurrence: Occurrence, *, actor: Member) -> Occurrence:
-    """Cancel one occurrence; calendars get a cancellation with the same UID."""
-    series = policy.require_organise(actor, occurrence.series)
-    if occurrence.is_cancelled:
-        return occurrence
-    occurrence.is_modified = True
-    _bump(occurrence, status="cancelled")
-    db.session.flush()
-    _tell_change(series, occurrence, "cancelled", "has been cancelled")
-    audit.record(
-        "call.occurrence_cancelled",
-        actor=actor,
-        target_type="call_occurrence",
-        target_id=occurrence.id,
-    )
-    return occurrence
-
-
-def set_occurrence_joining(
-    occurrence: Occurrence, *, actor: Member, joining_details: str
-) -> Occurrence:
-    """Give one occurrence its own joining details (empty: back to the series' details)."""
-    series = policy.require_organise(actor, occurrence.series)
-    occurrence.seal(series.dek_id, "joining", joining_details.strip())
-    occurrence.is_modified = True
-    occurrence.updated_at = utcnow()
-    db.session.flush()
-    audit.record(
-        "call.joining_changed", actor=actor, target_type="call_occurrence", target_id=occurrence.id
-    )
-    return occurrence
-
-
-def joining_details(occurrence: Occurrence, viewer: Member | None) -> str:
-    """The joining details that apply to an occurrence, for a member allowed to see them."""
-    series = policy.require_read(viewer, occurrence.series)
-    return occurrence.open("joining") or series.open("joining")
-
-
-def _tell_change(series: CallSeries, occurrence: Occurrence, what: str, phrase: str) -> None:
-    recipients = db.session.scalars(select(Member).where(Member.status == "active"))
-    notify(
-        recipients,
-        event_key=f"call-{what}:{occurrence.id}:{occurrence.sequence}",
-        kind="call",
-        text=f"{series.title} on {occurrence.slot_at:%d %b %Y} {phrase}.",
-        key=series.dek_id,
-        link=f"/calls/occurrences/{occurrence.id}",
-        email_subject=f"A call {phrase}",
-        email_body=f"A call on the Exchange {phrase}. Sign in to see the details.",
     )
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from forum.calls import reminders, services
+from forum.calls import occurrences, reminders, services
 from forum.calls.models import CallResponse, Occurrence, Reminder
 from forum.extensions import db
 from forum.members.models import Member
@@ -82,7 +82,7 @@ def test_no_reminder_for_a_cancelled_call_or_for_members_who_said_no(monthly, me
     told = set(db.session.scalars(select(Notification.member_id)))
     assert declining.id not in told and monthly.created_by_id in told
     actor = db.session.get(Member, monthly.created_by_id)
-    services.cancel_occurrence(occurrence, actor=actor)
+    occurrences.cancel_occurrence(occurrence, actor=actor)
     db.session.commit()
     before = count(Notification, Notification.kind == "call_reminder")
     result = reminders.sweep(now=occurrence.starts_at - timedelta(minutes=60))
@@ -129,7 +129,7 @@ def test_moving_a_call_re_times_its_pending_reminders(monthly):
     occurrence = first_occurrence(monthly)
     actor = db.session.get(Member, monthly.created_by_id)
     later = occurrence.starts_at + timedelta(days=1)
-    services.move_occurrence(occurrence, actor=actor, starts_at=later)
+    occurrences.move_occurrence(occurrence, actor=actor, starts_at=later)
     db.session.commit()
     assert (
         reminders.sweep(now=occurrence.starts_at - timedelta(days=7) - timedelta(hours=1)).sent

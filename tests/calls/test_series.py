@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, text
 
-from forum.calls import policy, services
+from forum.calls import occurrences, policy, services
 from forum.calls.models import CallSeries, Occurrence, Reminder
 from forum.extensions import db
 from forum.members.models import Member
 from tests.calls.conftest import DIAL_IN, NOW, monthly_fields
 
 
-def occurrences(series: CallSeries) -> list[Occurrence]:
+def occurrences_of(series: CallSeries) -> list[Occurrence]:
     return list(
         db.session.scalars(
             select(Occurrence)
@@ -25,8 +25,8 @@ def occurrences(series: CallSeries) -> list[Occurrence]:
     )
 
 
-def test_creating_a_series_fills_six_months_of_occurrences(monthly):
-    rows = occurrences(monthly)
+def test_creating_a_series_fills_six_months_of_occurrences_of(monthly):
+    rows = occurrences_of(monthly)
     assert len(rows) == 6  # calls.horizon_months = 6: December to May
     assert rows[0].starts_at == datetime(2026, 12, 10, 13, 0, tzinfo=UTC)
     assert all(
@@ -43,14 +43,14 @@ def test_filling_the_horizon_twice_creates_nothing_the_second_time(monthly):
     second = services.fill_horizon(monthly, now=later)
     assert first == 1 and second == 0
     assert services.fill_all_horizons(now=later) == 0
-    assert len(occurrences(monthly)) == 7
+    assert len(occurrences_of(monthly)) == 7
 
 
 def test_moving_one_occurrence_leaves_the_series_and_the_others_alone(monthly):
     actor = db.session.get(Member, monthly.created_by_id)
-    first, second = occurrences(monthly)[:2]
+    first, second = occurrences_of(monthly)[:2]
     new_start = datetime(2026, 12, 11, 9, 0, tzinfo=UTC)
-    services.move_occurrence(first, actor=actor, starts_at=new_start)
+    occurrences.move_occurrence(first, actor=actor, starts_at=new_start)
     db.session.commit()
     assert first.starts_at == new_start and first.is_modified and first.sequence == 1
     assert second.sequence == 0 and not second.is_modified
@@ -63,37 +63,39 @@ def test_moving_one_occurrence_leaves_the_series_and_the_others_alone(monthly):
 
 def test_cancelling_one_occurrence_raises_its_sequence_and_keeps_the_row(monthly):
     actor = db.session.get(Member, monthly.created_by_id)
-    first = occurrences(monthly)[0]
-    services.cancel_occurrence(first, actor=actor)
+    first = occurrences_of(monthly)[0]
+    occurrences.cancel_occurrence(first, actor=actor)
     db.session.commit()
     assert first.is_cancelled and first.sequence == 1
-    assert len(occurrences(monthly)) == 6
+    assert len(occurrences_of(monthly)) == 6
 
 
 def test_an_occurrence_can_get_its_own_joining_link(monthly):
     actor = db.session.get(Member, monthly.created_by_id)
-    first, second = occurrences(monthly)[:2]
-    services.set_occurrence_joining(
+    first, second = occurrences_of(monthly)[:2]
+    occurrences.set_occurrence_joining(
         first, actor=actor, joining_details="https://other.example/room"
     )
     db.session.commit()
-    assert services.joining_details(first, actor) == "https://other.example/room"
-    assert services.joining_details(second, actor) == DIAL_IN
+    assert occurrences.joining_details(first, actor) == "https://other.example/room"
+    assert occurrences.joining_details(second, actor) == DIAL_IN
 
 
-def test_changing_the_series_updates_only_future_untouched_occurrences(monthly):
+def test_changing_the_series_updates_only_future_untouched_occurrences_of(monthly):
     actor = db.session.get(Member, monthly.created_by_id)
-    rows = occurrences(monthly)
+    rows = occurrences_of(monthly)
     moved, cancelled = rows[1], rows[2]
-    services.move_occurrence(moved, actor=actor, starts_at=datetime(2027, 1, 15, 8, 0, tzinfo=UTC))
-    services.cancel_occurrence(cancelled, actor=actor)
+    occurrences.move_occurrence(
+        moved, actor=actor, starts_at=datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
+    )
+    occurrences.cancel_occurrence(cancelled, actor=actor)
     db.session.commit()
     later = datetime(2026, 12, 20, tzinfo=UTC)  # the December call is over
     changed = services.update_series(
         monthly, actor=actor, fields=monthly_fields(time_of_day="16:00", starts_at=NOW), now=later
     )
     db.session.commit()
-    by_id = {o.id: o for o in occurrences(monthly)}
+    by_id = {o.id: o for o in occurrences_of(monthly)}
     past = by_id[rows[0].id]
     assert past.starts_at == datetime(2026, 12, 10, 13, 0, tzinfo=UTC) and past.sequence == 0
     assert by_id[moved.id].starts_at == datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
@@ -108,12 +110,12 @@ def test_changing_the_series_updates_only_future_untouched_occurrences(monthly):
 
 def test_changing_the_weekday_reuses_rows_and_cancels_what_no_longer_exists(monthly):
     actor = db.session.get(Member, monthly.created_by_id)
-    before = {o.id for o in occurrences(monthly)}
+    before = {o.id for o in occurrences_of(monthly)}
     services.update_series(
         monthly, actor=actor, fields=monthly_fields(pattern="last_weekday", weekday=1), now=NOW
     )
     db.session.commit()
-    after = occurrences(monthly)
+    after = occurrences_of(monthly)
     assert {o.id for o in after} == before, "calendars keep their UIDs"
     assert all(o.starts_at.astimezone(ZoneInfo("Europe/Brussels")).weekday() == 1 for o in after)
 
@@ -123,7 +125,7 @@ def test_only_organisers_change_a_series(monthly, members):
     with pytest.raises(policy.NotAllowed):
         services.update_series(monthly, actor=member, fields=monthly_fields(time_of_day="16:00"))
     with pytest.raises(policy.NotAllowed):
-        services.cancel_occurrence(occurrences(monthly)[0], actor=member)
+        occurrences.cancel_occurrence(occurrences_of(monthly)[0], actor=member)
     with pytest.raises(policy.NotAllowed):
         services.create_series(actor=member, fields=monthly_fields())
 
@@ -135,26 +137,26 @@ def test_a_named_organiser_who_is_not_a_coordinator_may_organise(members):
         actor=coordinator, fields=monthly_fields(), organisers=[organiser], now=NOW
     )
     db.session.commit()
-    services.cancel_occurrence(occurrences(series)[0], actor=organiser)
-    assert occurrences(series)[0].is_cancelled
+    occurrences.cancel_occurrence(occurrences_of(series)[0], actor=organiser)
+    assert occurrences_of(series)[0].is_cancelled
 
 
 def test_suspended_member_sees_nothing(monthly, members):
     member = members.make()
     member.status = "suspended"
-    occurrence = occurrences(monthly)[0]
+    occurrence = occurrences_of(monthly)[0]
     with pytest.raises(policy.NotFound):
-        services.get_occurrence(member, occurrence.id)
+        occurrences.get_occurrence(member, occurrence.id)
     with pytest.raises(policy.NotFound):
-        services.joining_details(occurrence, member)
+        occurrences.joining_details(occurrence, member)
     with pytest.raises(policy.NotFound):
         services.upcoming(member)
 
 
 def test_title_description_and_joining_details_are_sealed_at_rest(monthly):
     actor = db.session.get(Member, monthly.created_by_id)
-    services.set_occurrence_joining(
-        occurrences(monthly)[0], actor=actor, joining_details="canary-joining-7731"
+    occurrences.set_occurrence_joining(
+        occurrences_of(monthly)[0], actor=actor, joining_details="canary-joining-7731"
     )
     db.session.commit()
     for table in ("call_series", "call_occurrences"):
@@ -162,7 +164,7 @@ def test_title_description_and_joining_details_are_sealed_at_rest(monthly):
             dump = repr(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row))
             for canary in ("INVICTM monthly", "victim identification", "483920", "canary-joining"):
                 assert canary not in dump
-    assert services.joining_details(occurrences(monthly)[0], actor) == "canary-joining-7731"
+    assert occurrences.joining_details(occurrences_of(monthly)[0], actor) == "canary-joining-7731"
 
 
 def test_a_symposium_spans_several_days_with_sealed_place_and_programme(members):
