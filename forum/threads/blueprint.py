@@ -8,11 +8,16 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.members.models import Member
-from forum.threads import services
+from forum.threads import services, tlp
 from forum.threads.models import Post, Thread
 from forum.threads.services import NotFound
 
 bp = Blueprint("threads", __name__)
+
+
+@bp.context_processor
+def _labels() -> dict[str, object]:
+    return {"tlp": tlp}
 
 
 def thread_or_404(thread_id: str, need: str = "read") -> Thread:

@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from forum.crypto import envelope
 from forum.crypto.envelope import SealError
@@ -34,7 +34,7 @@ def _postgres_bytes() -> bytes:
     # What a dump of every confidential table would hold: all columns as text.
     dump = []
     for table in db.metadata.sorted_tables:
-        for row in db.session.execute(text(f'SELECT * FROM "{table.name}"')):
+        for row in db.session.execute(select(table)):
             dump.append(repr(tuple(row)))
     return "\n".join(dump).encode()
 
