@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -249,7 +259,8 @@ def regenerate_feed() -> Reply:
         abort(400)
     token = ical.issue_feed_token(current_user)
     db.session.commit()
-    url = url_for("calls.feed", token=token, _external=True)
+    base = str(current_app.config["EXCHANGE"]["app"]["base_url"]).rstrip("/")
+    url = base + url_for("calls.feed", token=token)
     # Shown once, never stored: the database holds only its hash.
     return render_template(
         "calls/feed.html", feed=ical.has_feed(current_user), new_url=url, button=EmptyForm()
