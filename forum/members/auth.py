@@ -3,6 +3,8 @@ layer before any of this runs, so a flood of guesses never reaches the Argon2id 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from forum.db import utcnow
 from forum.extensions import db
 from forum.members import totp
@@ -15,18 +17,38 @@ GENERIC_FAILURE = "That e-mail address and password do not match an account."
 CODE_FAILURE = "That code is not right, or it was used already. Try the next code from your app."
 
 
-def check_password(email: str, password: str, *, ip_prefix: str = "") -> Member | None:
-    """The active member with this address and password, or None (with the same cost either way)."""
+@dataclass(frozen=True)
+class PasswordCheck:
+    """The outcome of a password check, made without writing anything."""
+
+    member_id: str | None
+    ok: bool
+
+
+def verify_credentials(email: str, password: str) -> PasswordCheck:
+    """Check an address and password (same cost either way); reads only, writes nothing.
+
+    Kept free of writes so the caller can run the Argon2id hash (about 0.1 s) without holding
+    the database's write lock.
+    """
     member = find_member_by_email(email) if email.strip() else None
     stored = member.password_hash if member is not None else ""
     ok = verify_password(stored, password)
-    if ok and member is not None and member.status == "active":
+    return PasswordCheck(member.id if member is not None else None, ok)
+
+
+def record_password_step(
+    check: PasswordCheck, password: str, *, ip_prefix: str = ""
+) -> Member | None:
+    """Audit the password step; the active member when it succeeded, else None."""
+    member = db.session.get(Member, check.member_id) if check.member_id else None
+    if check.ok and member is not None and member.status == "active":
         if needs_rehash(member.password_hash):
             member.password_hash = hash_password(password)
         audit.record("sign_in.password_ok", actor=member, target_type="member", target_id=member.id)
         return member
     reason = "password" if member is not None else "unknown_address"
-    if ok and member is not None:
+    if check.ok and member is not None:
         reason = member.status
     audit.record(
         "sign_in.failed",
@@ -36,6 +58,11 @@ def check_password(email: str, password: str, *, ip_prefix: str = "") -> Member 
         ip_prefix=ip_prefix,
     )
     return None
+
+
+def check_password(email: str, password: str, *, ip_prefix: str = "") -> Member | None:
+    """The active member with this address and password, or None; audited either way."""
+    return record_password_step(verify_credentials(email, password), password, ip_prefix=ip_prefix)
 
 
 def check_second_factor(member: Member, code: str, *, ip_prefix: str = "") -> str | None:

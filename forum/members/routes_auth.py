@@ -3,10 +3,11 @@ registration, and re-entering the password before a sensitive change."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
@@ -20,7 +21,13 @@ from forum.members.forms import CodeForm, EmptyForm, JoinForm, ReauthForm, SignI
 from forum.members.models import Member
 from forum.members.services import MemberError
 from forum.members.sessions import end_current_session, mark_reauthenticated, sign_in_browser
-from forum.members.web import ip_prefix, label_new_session, safe_next
+from forum.members.web import (
+    begin_write,
+    ip_prefix,
+    label_new_session,
+    release_write_lock,
+    safe_next,
+)
 from forum.security import audit
 
 PENDING_MEMBER = "pending_member"
@@ -46,8 +53,36 @@ def _second_factor_key() -> str:
     return "second-factor:" + (pending if isinstance(pending, str) else get_remote_address())
 
 
+class _Once:
+    """Remembers, per process, which lockouts were audited lately: a flood of refused attempts
+    writes one audit event a minute per key, not one per request (the log stays readable and
+    the flood cannot grow it without bound)."""
+
+    def __init__(self, seconds: float = 60.0, size: int = 10_000) -> None:
+        self.seconds, self.size = seconds, size
+        self.seen: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def first(self, key: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            if now - self.seen.get(key, -self.seconds) < self.seconds:
+                return False
+            if len(self.seen) >= self.size:
+                self.seen = {k: t for k, t in self.seen.items() if now - t < self.seconds}
+            self.seen[key] = now
+            return True
+
+
+def _lockouts() -> _Once:
+    once: _Once = current_app.extensions.setdefault("exchange.members.lockouts", _Once())
+    return once
+
+
 def _locked_out(scope: str) -> Callable[[RequestLimit], None]:
-    def on_breach(_limit: RequestLimit) -> None:
+    def on_breach(limit: RequestLimit) -> None:
+        if not _lockouts().first(f"{scope}:{'/'.join(map(str, limit.request_args))}"):
+            return
         member_id = session.get(PENDING_MEMBER) if scope == "second_factor" else None
         auth.record_rate_limited(scope, member_id=member_id, ip_prefix=ip_prefix())
         db.session.commit()
@@ -70,7 +105,11 @@ def sign_in() -> Response | str | tuple[str, int]:
     next_url = request.form.get("next")
     if not form.validate_on_submit():
         return render_template("members/sign_in.html", form=form, next=next_url), 422
-    member = auth.check_password(form.email.data, form.password.data, ip_prefix=ip_prefix())
+    # The limits above were decided before this point; the hash runs without the write lock.
+    release_write_lock()
+    check = auth.verify_credentials(form.email.data, form.password.data)
+    begin_write()
+    member = auth.record_password_step(check, form.password.data, ip_prefix=ip_prefix())
     if member is None:
         db.session.commit()  # the failure is audited
         return render_template(

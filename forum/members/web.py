@@ -112,6 +112,21 @@ def label_new_session() -> None:
         row.device_label = device_label(request.headers.get("User-Agent", ""))[:80]
 
 
+def release_write_lock() -> None:
+    """End this request's transaction, so slow work (a password hash) holds no database lock.
+
+    On SQLite a POST begins with BEGIN IMMEDIATE (the write lock); Argon2id must not run under it.
+    """
+    db.session.rollback()
+
+
+def begin_write() -> None:
+    """Start the request's writing transaction again (BEGIN IMMEDIATE on SQLite)."""
+    db.session.rollback()
+    if db.engine.dialect.name == "sqlite":
+        db.session.connection(execution_options={"sqlite_immediate": True})
+
+
 def this_session() -> MemberSession | None:
     """The server session of this request."""
     return current_session()
