@@ -55,7 +55,11 @@ def build_scheduler(app: Flask) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone=UTC,
         executors={"default": ThreadPoolExecutor(max_workers=8)},
-        job_defaults={"max_instances": 1, "coalesce": True},
+        job_defaults={
+            "max_instances": 1,
+            "coalesce": True,
+            "misfire_grace_time": app.config["EXCHANGE"]["scheduler"]["misfire_grace_seconds"],
+        },
     )
     specs: list[JobSpec] = app.extensions.get("exchange.jobs", [])
     for spec in specs:
