@@ -86,11 +86,15 @@ def argument_value(converter: Any) -> Any:
     return _string_value(converter.regex)
 
 
-def targets(app: Flask, methods: tuple[str, ...] = SWEPT_METHODS) -> Iterator[Target]:
-    """Each (rule, method) of the app with its arguments filled with random well-formed values."""
+def targets(
+    app: Flask, methods: tuple[str, ...] = SWEPT_METHODS, known: dict[str, Any] | None = None
+) -> Iterator[Target]:
+    """Each (rule, method) of the app with its arguments filled: a known value for an argument
+    of that name (`known={"thread_id": ...}`), else a random well-formed one."""
+    known = known or {}
     for rule in app_rules(app):
         values = {
-            name: argument_value(converter)
+            name: known[name] if name in known else argument_value(converter)
             for name, converter in rule._converters.items()  # noqa: SLF001 - werkzeug keeps them here
         }
         built = rule.build(values, append_unknown=False)
