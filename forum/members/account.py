@@ -102,6 +102,11 @@ def pending_factor(member: Member) -> str | None:
     return totp.open_secret(member, "totp_pending")
 
 
+def needs_enrolment(member: Member) -> bool:
+    """True when the member has no authenticator (a coordinator reset it): enrol at sign-in."""
+    return member.totp_secret_sealed is None
+
+
 def confirm_factor_reset(member: Member, code: str, *, keep: MemberSession | None) -> list[str]:
     """Switch to the new authenticator once its code is right; new recovery codes, other sessions end."""
     secret = totp.open_secret(member, "totp_pending")

@@ -91,6 +91,30 @@ def suspend(actor: Member, member: Member) -> int:
     return ended
 
 
+def reset_second_factor(actor: Member, member: Member) -> int:
+    """For a member who lost both phone and recovery codes: their authenticator and recovery
+    codes are cleared and their sessions end; they enrol a new app at their next sign-in."""
+    policy.require(policy.can_manage_members(actor))
+    if member.id == actor.id:
+        raise MemberError("Use your own Two-factor page to set up a new authenticator app.")
+    if member.status == "removed":
+        raise MemberError("This member has been removed.")
+    member.totp_secret_sealed = None
+    member.totp_pending_sealed = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
+    ended = end_all_sessions(member, "factor_reset")
+    audit.record(
+        "second_factor.reset",
+        actor=actor,
+        target_type="member",
+        target_id=member.id,
+        count=ended,
+        reason="coordinator",
+    )
+    db.session.flush()
+    return ended
+
+
 def reinstate(actor: Member, member: Member) -> None:
     """Let a suspended member sign in again."""
     policy.require(policy.can_manage_members(actor))

@@ -89,6 +89,24 @@ def admin_suspend(member_id: str) -> Response:
     return _done(f"{member.display_name} is suspended and signed out everywhere.")
 
 
+@bp.post("/admin/members/<member_id>/reset-two-factor")
+@coordinator_required
+@reauth_required("members.admin")
+def admin_reset_two_factor(member_id: str) -> Response:
+    """Clear a member's authenticator (lost phone and codes); they enrol anew at sign-in."""
+    member = _member_or_404(member_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        admin.reset_second_factor(current_user, member)
+    except (MemberError, NotAllowed) as error:
+        return _refused(error)
+    return _done(
+        f"Two-factor for {member.display_name} is reset: they are signed out and will set up "
+        "a new authenticator app at their next sign-in."
+    )
+
+
 @bp.post("/admin/members/<member_id>/reinstate")
 @coordinator_required
 def admin_reinstate(member_id: str) -> Response:

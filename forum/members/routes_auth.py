@@ -14,8 +14,9 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from forum.crypto import blind_index
+from forum.db import utcnow
 from forum.extensions import db, limiter
-from forum.members import auth, invites, registration
+from forum.members import account, auth, invites, registration, totp
 from forum.members.blueprint import bp
 from forum.members.forms import CodeForm, EmptyForm, JoinForm, ReauthForm, SignInForm
 from forum.members.models import Member
@@ -115,6 +116,8 @@ def sign_in() -> Response | str | tuple[str, int]:
         return render_template(
             "members/sign_in.html", form=form, next=next_url, error=auth.GENERIC_FAILURE
         ), 422
+    if account.needs_enrolment(member):
+        account.begin_factor_reset(member)  # the secret to enrol, sealed, shown on the next page
     db.session.commit()
     session.clear()
     session[PENDING_MEMBER] = member.id
@@ -148,6 +151,8 @@ def sign_in_code() -> Response | str | tuple[str, int]:
         session.pop(PENDING_MEMBER, None)
         flash("Please sign in again: the second step must follow within five minutes.")
         return redirect(url_for("members.sign_in"))
+    if account.needs_enrolment(member):
+        return redirect(url_for("members.sign_in_enrol"))
     form = CodeForm()
     if request.method == "GET":
         return render_template("members/sign_in_code.html", form=form)
@@ -168,6 +173,53 @@ def sign_in_code() -> Response | str | tuple[str, int]:
             "warning",
         )
     return redirect(safe_next(target, url_for("home.index")))
+
+
+@bp.route("/sign-in/enrol", methods=["GET", "POST"])
+@limiter.limit(
+    SECOND_FACTOR_LIMITS,
+    key_func=_second_factor_key,
+    methods=["POST"],
+    on_breach=_locked_out("second_factor"),
+)
+def sign_in_enrol() -> Response | str | tuple[str, int]:
+    """Second step for a member whose authenticator a coordinator reset: enrol a new one."""
+    member = _pending_member()
+    if member is None:
+        session.pop(PENDING_MEMBER, None)
+        flash("Please sign in again: the second step must follow within five minutes.")
+        return redirect(url_for("members.sign_in"))
+    if not account.needs_enrolment(member):
+        return redirect(url_for("members.sign_in_code"))
+    secret = account.pending_factor(member)
+    if secret is None:  # made by the password step; gone only if a coordinator acted since
+        return redirect(url_for("members.sign_in"))
+    form = CodeForm()
+    issuer = current_app.config["EXCHANGE"]["app"]["name"]
+    uri = totp.provisioning_uri(secret, member.email, issuer)
+    context = {
+        "form": form,
+        "secret": totp.grouped_secret(secret),
+        "plain_secret": secret,
+        "qr_svg": totp.qr_svg(uri),
+    }
+    if request.method == "GET":
+        return render_template("members/sign_in_enrol.html", **context)
+    if not form.validate_on_submit():
+        return render_template("members/sign_in_enrol.html", **context), 422
+    try:
+        codes = account.confirm_factor_reset(member, form.code.data, keep=None)
+    except MemberError as error:
+        db.session.rollback()
+        return render_template("members/sign_in_enrol.html", error=str(error), **context), 422
+    member.last_sign_in_at = utcnow()
+    audit.record(
+        "sign_in", actor=member, target_type="member", target_id=member.id, method="enrolment"
+    )
+    sign_in_browser(member)
+    label_new_session()
+    db.session.commit()
+    return render_template("members/recovery_codes.html", codes=codes, first_time=False)
 
 
 @bp.post("/sign-out")

@@ -141,3 +141,31 @@ def test_suspended_members_are_not_in_the_directory(app, members, make_browser):
     viewer = make_browser(members.make())
     assert "Suspended Person" not in viewer.get("/members").get_data(as_text=True)
     assert viewer.get(f"/members/{gone.id}").status_code == 404
+
+
+def test_coordinator_resets_a_lost_authenticator_and_the_member_enrols_at_sign_in(
+    app, members, coordinator, make_browser
+):
+    member = members.make(email="lost.phone@example.org")
+    old_secret = give_totp(member)
+    their_browser = make_browser(member)
+    admin = make_browser(coordinator)
+    assert admin.post(f"/admin/members/{member.id}/reset-two-factor").status_code == 302
+    assert their_browser.get("/").status_code == 302  # signed out at once
+    db.session.refresh(member)
+    assert member.totp_secret_sealed is None and totp.recovery_codes_left(member) == 0
+
+    fresh = make_browser()
+    step_one = fresh.post("/sign-in", {"email": member.email, "password": TEST_PASSWORD})
+    assert step_one.status_code == 302
+    assert fresh.get("/sign-in/code").headers["Location"] == "/sign-in/enrol"
+    page = fresh.get("/sign-in/enrol").get_data(as_text=True)
+    assert "<svg" in page
+    db.session.refresh(member)
+    new_secret = totp.open_secret(member, "totp_pending")
+    assert new_secret and new_secret != old_secret and new_secret in page
+    done = fresh.post("/sign-in/enrol", {"code": fresh_code(new_secret, member)})
+    assert done.status_code == 200 and "recovery codes" in done.get_data(as_text=True)
+    assert fresh.get("/").status_code == 200
+    db.session.refresh(member)
+    assert totp.open_secret(member) == new_secret and totp.recovery_codes_left(member) == 10

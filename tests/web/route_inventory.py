@@ -18,6 +18,7 @@ ROUTES: dict[str, str] = {
     # members
     "members.sign_in": PUBLIC,
     "members.sign_in_code": PUBLIC,
+    "members.sign_in_enrol": PUBLIC,
     "members.sign_out": PUBLIC,
     "members.redeem_invite": PUBLIC,
     "members.join": PUBLIC,
@@ -36,6 +37,7 @@ ROUTES: dict[str, str] = {
     "members.admin_role": COORDINATOR,
     "members.admin_suspend": COORDINATOR,
     "members.admin_reinstate": COORDINATOR,
+    "members.admin_reset_two_factor": COORDINATOR,
     "members.admin_remove": COORDINATOR,
     "members.admin_invites": COORDINATOR,
     "members.admin_revoke_invite": COORDINATOR,
