@@ -1,4 +1,4 @@
-"""The `exchange` command: init, serve, worker, invite, keys, and Flask-Migrate's `db`.
+"""The `exchange` command: init, serve, worker, invite, keys, backup/restore, and `db` (migrations).
 
 Configuration problems (an unknown key, a missing secret, a weak secret, a missing or
 mismatched keyring) stop the command with one sentence on stderr and exit code 2.
@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,12 +21,14 @@ from sqlalchemy.exc import OperationalError
 
 from forum import create_app
 from forum.config import DEFAULTS, ConfigError
+from forum.crypto import envelope
 from forum.crypto.keyring import KeyringError
 from forum.extensions import db
 from forum.members.invites import create_invite, invite_link
 from forum.members.models import ROLES
 from forum.members.services import MemberError
 from forum.ops import keys as key_ops
+from forum.ops.backup import BackupError, restore_backup, write_backup
 from forum.ops.instance import prepare_instance, resolve_config_path
 from forum.ops.server import serve as run_server
 from forum.scheduling.leader import run_as_leader
@@ -238,6 +241,45 @@ def keys_retire(info: ExchangeInfo, kek_id: str) -> None:
         except KeyringError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"Retired {kek_id}.")
+
+
+def _attachments(app: Flask) -> Path:
+    configured = app.config["EXCHANGE"]["uploads"]["path"]
+    return Path(configured) if configured else Path(app.instance_path) / "attachments"
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def backup(info: ExchangeInfo, path: Path) -> None:
+    """Write an encrypted backup of the database and attachments (never the keyring) to PATH."""
+    app = info.build()
+    with app.app_context():
+        try:
+            summary = write_backup(db.engine, envelope.keyring(), _attachments(app), path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        db.engine.dispose()
+    click.echo(
+        f"Backup written to {summary.path} ({summary.size_bytes:,} bytes, {summary.database}, "
+        f"{summary.attachment_files} attachments, sealed for key {summary.kek_id}). "
+        "It can only be restored with this instance's keyring: keep that safe, apart from it."
+    )
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_obj
+def restore(info: ExchangeInfo, path: Path) -> None:
+    """Restore a backup into this (empty) instance, using its keyring."""
+    app = info.build()
+    with app.app_context():
+        try:
+            summary = restore_backup(db.engine, envelope.keyring(), _attachments(app), path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        db.engine.dispose()
+    click.echo(f"Restored the backup of {summary.created_at} ({summary.database}).")
 
 
 def main(argv: list[str] | None = None) -> None:

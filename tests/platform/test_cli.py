@@ -414,3 +414,33 @@ def test_serve_starts_answers_on_loopback_and_runs_the_scheduler(tmp_path: Path)
         server.stop()
     assert server.process.returncode == 0, server.output
     assert "Traceback" not in server.output
+
+
+# --- backup and restore --------------------------------------------------------------------
+
+
+def test_backup_and_restore_into_a_new_instance_with_the_same_keyring(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    config = instance_config(source)
+    assert exchange(source, "--config", str(config), "init").returncode == 0
+    _member_with_address(config, "kept@example.org")
+    archive = tmp_path / "exchange.backup"
+    made = exchange(source, "--config", str(config), "backup", str(archive))
+    assert made.returncode == 0, made.stderr
+    assert b"kept@example.org" not in archive.read_bytes()
+
+    target = tmp_path / "target"
+    (target / "instance").mkdir(parents=True)
+    target_config = instance_config(target)
+    keyring = target / "instance" / "keyring.json"
+    keyring.write_bytes((source / "instance" / "keyring.json").read_bytes())
+    keyring.chmod(0o600)
+    restored = exchange(target, "--config", str(target_config), "restore", str(archive))
+    assert restored.returncode == 0, restored.stderr
+    assert _open_member(target_config, "kept@example.org") == (
+        "kept@example.org",
+        "Rotation Canary",
+    )
+    again = exchange(target, "--config", str(target_config), "restore", str(archive))
+    assert again.returncode == 1 and "not empty" in again.stderr
