@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from forum.calls.models import CallResponse, CallSeries, Occurrence, Reminder
 from forum.db import new_id, utcnow
@@ -131,9 +131,7 @@ def sweep(*, now: datetime | None = None, batch_size: int = 500) -> SweepResult:
     for reminder in due:
         occurrence = occurrences[reminder.occurrence_id]
         series = series_by_id[occurrence.series_id]
-        reminder.done_at = now
         if occurrence.is_cancelled or occurrence.starts_at <= now or now - reminder.due_at > grace:
-            reminder.status = "skipped"
             result.skipped.append(reminder.id)
             log.warning(
                 "call reminder %s for occurrence %s skipped (due %s, late %ss, cancelled=%s)",
@@ -145,8 +143,10 @@ def sweep(*, now: datetime | None = None, batch_size: int = 500) -> SweepResult:
             )
             continue
         _send(series, occurrence, reminder, members, declined.get(occurrence.id, set()))
-        reminder.status = "sent"
         result.sent.append(reminder.id)
+    # Marked in the transaction that wrote the notifications: both commit, or neither does.
+    _mark(result.sent, "sent", now)
+    _mark(result.skipped, "skipped", now)
     db.session.flush()
     return result
 
@@ -177,6 +177,16 @@ def _send(
         email_subject=f"Reminder: {phrase} starts in {when}",
         email_body=body,
     )
+
+
+def _mark(ids: list[str], status: str, now: datetime) -> None:
+    for start in range(0, len(ids), 500):
+        db.session.execute(
+            update(Reminder)
+            .where(Reminder.id.in_(ids[start : start + 500]), Reminder.status == "pending")
+            .values(status=status, done_at=now),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def sweep_until_done(
