@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 
 from forum.crypto import blind_index, envelope
 from forum.crypto.models import DataKey
@@ -165,22 +167,25 @@ def revoke_invite(invite: Invite, *, actor: Member) -> None:
 def claim_invite(invite: Invite, member: Member) -> bool:
     """Mark an invite used by a new member, atomically: False when it was used or revoked meanwhile."""
     now = utcnow()
-    result = db.session.execute(
-        update(Invite)
-        .where(
-            Invite.id == invite.id,
-            Invite.used_at.is_(None),
-            Invite.revoked_at.is_(None),
-            Invite.expires_at > now,
-        )
-        .values(
-            used_at=now,
-            member_id=member.id,
-            pending_name_sealed=None,
-            pending_password_sealed=None,
-            pending_totp_sealed=None,
-        )
-        .execution_options(synchronize_session="fetch")
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Invite)
+            .where(
+                Invite.id == invite.id,
+                Invite.used_at.is_(None),
+                Invite.revoked_at.is_(None),
+                Invite.expires_at > now,
+            )
+            .values(
+                used_at=now,
+                member_id=member.id,
+                pending_name_sealed=None,
+                pending_password_sealed=None,
+                pending_totp_sealed=None,
+            )
+            .execution_options(synchronize_session="fetch")
+        ),
     )
     return result.rowcount == 1
 

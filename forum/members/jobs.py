@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import delete, or_, update
+from sqlalchemy.engine import CursorResult
 
 from forum.db import utcnow
 from forum.extensions import db
@@ -32,10 +34,13 @@ def purge_sessions() -> int:
         .values(ended_at=now, end_reason="timeout")
         .execution_options(synchronize_session=False)
     )
-    result = db.session.execute(
-        delete(MemberSession)
-        .where(MemberSession.ended_at < now - KEEP_ENDED_SESSIONS)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            delete(MemberSession)
+            .where(MemberSession.ended_at < now - KEEP_ENDED_SESSIONS)
+            .execution_options(synchronize_session=False)
+        ),
     )
     return int(result.rowcount or 0)
 

@@ -94,7 +94,7 @@ def enrolment(invite: Invite) -> Enrolment:
 def complete_registration(invite: Invite, code: str) -> tuple[Member, list[str]]:
     """Create the member once the first TOTP code is right; returns the ten recovery codes."""
     _require_open(invite)
-    if not has_pending_details(invite):
+    if not has_pending_details(invite) or invite.pending_totp_sealed is None:
         raise MemberError("Please fill in your details first.")
     secret = envelope.open_text(invite.pending_totp_sealed, invite.context("pending_totp"))
     step = totp.matching_step(secret, code)

@@ -19,7 +19,7 @@ from forum.extensions import db, limiter
 from forum.members import account, auth, invites, registration, totp
 from forum.members.blueprint import bp
 from forum.members.forms import CodeForm, EmptyForm, JoinForm, ReauthForm, SignInForm
-from forum.members.models import Member
+from forum.members.models import Invite, Member
 from forum.members.services import MemberError
 from forum.members.sessions import end_current_session, mark_reauthenticated, sign_in_browser
 from forum.members.web import (
@@ -244,13 +244,13 @@ def redeem_invite(token: str) -> Response:
     return redirect(url_for("members.join"), code=303)
 
 
-def _session_invite() -> tuple[object, str | None]:
+def _session_invite() -> tuple[Invite | None, str | None]:
     token = session.get(INVITE_TOKEN)
     invite = invites.find_invite(token) if isinstance(token, str) else None
     return invite, invites.invite_problem(invite)
 
 
-def _invite_problem_page(problem: str, invite: object) -> tuple[str, int]:
+def _invite_problem_page(problem: str, invite: Invite | None) -> tuple[str, int]:
     status = 404 if invite is None else 410
     return render_template("members/invite_problem.html", problem=problem), status
 
@@ -259,8 +259,8 @@ def _invite_problem_page(problem: str, invite: object) -> tuple[str, int]:
 def join() -> Response | str | tuple[str, int]:
     """Registration, step one: the invited address, a name and a password."""
     invite, problem = _session_invite()
-    if problem:
-        return _invite_problem_page(problem, invite)
+    if problem or invite is None:
+        return _invite_problem_page(problem or invites.REASONS["unknown"], invite)
     form = JoinForm()
     if request.method == "GET":
         return render_template("members/join.html", form=form, invite=invite)
@@ -281,8 +281,8 @@ def join() -> Response | str | tuple[str, int]:
 def join_two_factor() -> Response | str | tuple[str, int]:
     """Registration, step two: enrol an authenticator app and confirm one code."""
     invite, problem = _session_invite()
-    if problem:
-        return _invite_problem_page(problem, invite)
+    if problem or invite is None:
+        return _invite_problem_page(problem or invites.REASONS["unknown"], invite)
     if not registration.has_pending_details(invite):
         return redirect(url_for("members.join"))
     form = CodeForm()

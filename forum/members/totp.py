@@ -5,11 +5,13 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import datetime
+from typing import Any, cast
 
 import pyotp
 import qrcode
 import qrcode.image.svg
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
 
 from forum.crypto import blind_index, envelope
 from forum.db import new_id, utcnow
@@ -82,11 +84,14 @@ def open_secret(member: Member, column: str = "totp_secret") -> str | None:
 
 def claim_step(member: Member, step: int) -> bool:
     """Record a used time step; False when it (or a later one) was used already (a replay)."""
-    result = db.session.execute(
-        update(Member)
-        .where(Member.id == member.id, Member.totp_last_step < step)
-        .values(totp_last_step=step)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Member)
+            .where(Member.id == member.id, Member.totp_last_step < step)
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount == 1:
         member.totp_last_step = step
@@ -141,11 +146,14 @@ def use_recovery_code(member: Member, code: str) -> bool:
     )
     if row_id is None:
         return False
-    result = db.session.execute(
-        update(RecoveryCode)
-        .where(RecoveryCode.id == row_id, RecoveryCode.used_at.is_(None))
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(RecoveryCode)
+            .where(RecoveryCode.id == row_id, RecoveryCode.used_at.is_(None))
+            .values(used_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
     )
     return result.rowcount == 1
 
