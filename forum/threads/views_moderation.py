@@ -227,26 +227,31 @@ def delete_thread(thread_id: str) -> Response:
     return redirect(url_for("threads.index"))
 
 
-@bp.route("/threads/categories", methods=["GET", "POST"])
+@bp.get("/threads/categories")
 @login_required
-def categories() -> Response | str | tuple[str, int]:
-    """Categories: everyone sees them; coordinators create them."""
-    form = CategoryForm()
-    if form.is_submitted():
-        if not current_user.is_coordinator:
-            abort(403)
-        if not form.validate():
-            return render_template("threads/categories.html", form=form,
-                                   categories=services.list_categories()), 422  # fmt: skip
-        try:
-            services.create_category(actor=current_user, name=form.name.data or "",
-                                     description=form.description.data or "")  # fmt: skip
-        except ThreadError as error:
-            db.session.rollback()
-            form.name.errors = [str(error)]
-            return render_template("threads/categories.html", form=form,
-                                   categories=services.list_categories()), 422  # fmt: skip
-        db.session.commit()
-        return redirect(url_for("threads.categories"))
-    return render_template("threads/categories.html", form=form,
+def categories() -> str:
+    """Every category; coordinators also see the form to create one."""
+    return render_template("threads/categories.html", form=CategoryForm(),
                            categories=services.list_categories())  # fmt: skip
+
+
+@bp.post("/threads/categories")
+@login_required
+def create_category() -> Response | tuple[str, int]:
+    """Create a category (coordinators)."""
+    if not current_user.is_coordinator:
+        abort(403)
+    form = CategoryForm()
+    if not form.validate_on_submit():
+        return render_template("threads/categories.html", form=form,
+                               categories=services.list_categories()), 422  # fmt: skip
+    try:
+        services.create_category(actor=current_user, name=form.name.data or "",
+                                 description=form.description.data or "")  # fmt: skip
+    except ThreadError as error:
+        db.session.rollback()
+        form.name.errors = [str(error)]
+        return render_template("threads/categories.html", form=form,
+                               categories=services.list_categories()), 422  # fmt: skip
+    db.session.commit()
+    return redirect(url_for("threads.categories"))

@@ -69,6 +69,7 @@ ROUTES: dict[str, str] = {
     "threads.moderate": MEMBER,
     "threads.delete_thread": MEMBER,
     "threads.categories": MEMBER,
+    "threads.create_category": COORDINATOR,
     # calls
     "calls.index": MEMBER,
     "calls.series": MEMBER,
