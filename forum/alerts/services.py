@@ -32,8 +32,9 @@ from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.members.models import Member
 from forum.notify import live
-from forum.notify.models import Notification, WebhookEndpoint
-from forum.notify.outbox import Written, enqueue_external, notify
+from forum.notify.models import Notification
+from forum.notify.outbox import Written, notify
+from forum.notify.webhooks import enqueue_webhooks
 from forum.security import audit
 
 log = logging.getLogger(__name__)
@@ -178,22 +179,15 @@ def fan_out(alert: Alert, key: DataKey | str, members: Sequence[Member]) -> Writ
         email_body=EMAIL_BODY + link,
         urgent=True,
     )
-    endpoints = db.session.scalars(
-        select(WebhookEndpoint.id).where(WebhookEndpoint.is_active.is_(True))
-    ).all()
-    for endpoint_id in endpoints:
-        # Only what a receiving system needs to route the alert: never its title or details.
-        enqueue_external(
-            idempotency_key=f"alert:{alert.id}:raised:webhook:{endpoint_id}",
-            channel="webhook",
-            target=endpoint_id,
-            kind="alert.raised",
-            # The signed payload carries kind, subject and link: the id, kind and severity only.
-            subject=f"alert {alert.id} kind={alert.kind} severity={alert.severity}",
-            body="An urgent alert was raised in the INVICTM Exchange.",
-            link=link,
-            urgent=True,
-        )
+    # Signed webhooks carry only what a receiving system needs to route the alert: its id,
+    # kind and severity (in the subject) and the link — never the title or details.
+    enqueue_webhooks(
+        event_key=f"alert:{alert.id}:raised",
+        kind="alert.raised",
+        subject=f"Urgent alert {alert.id} kind={alert.kind} severity={alert.severity}",
+        link=link,
+        urgent=True,
+    )
     return written
 
 
