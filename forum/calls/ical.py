@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+import threading
+from collections import OrderedDict
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from icalendar import Alarm, Calendar, Event, vCalAddress
-from sqlalchemy import select, update
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from forum.calls import policy
@@ -31,6 +34,38 @@ from forum.security import audit
 PRODID = "-//INVICTM Exchange//Calls//EN"
 PARTSTAT = {"attending": "ACCEPTED", "maybe": "TENTATIVE", "not_attending": "DECLINED"}
 FEED_PAST_DAYS = 92
+FEED_CACHE_SIZE = 2000
+
+
+class _FeedCache:
+    """Built feeds by member, each kept with the fingerprint of the rows it was built from."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[str, tuple[tuple[object, ...], bytes]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, member_id: str, fingerprint: tuple[object, ...]) -> bytes | None:
+        with self._lock:
+            found = self._items.get(member_id)
+            if found is None or found[0] != fingerprint:
+                return None
+            self._items.move_to_end(member_id)
+            return found[1]
+
+    def put(self, member_id: str, fingerprint: tuple[object, ...], body: bytes) -> None:
+        with self._lock:
+            self._items[member_id] = (fingerprint, body)
+            self._items.move_to_end(member_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+feed_cache = _FeedCache(FEED_CACHE_SIZE)
 
 
 def _digest(token: str) -> str:
@@ -151,8 +186,56 @@ def occurrence_ics(occurrence: Occurrence, *, viewer: Member) -> bytes:
     )
     calendar = _calendar("INVICTM Exchange call")
     calendar.add_component(_event(occurrence, series, series.title, viewer, answer))
-    calendar.add_missing_timezones()
+    _add_timezones(calendar, {series.timezone}, occurrence.starts_at, occurrence.ends_at)
     return bytes(calendar.to_ical())
+
+
+@lru_cache(maxsize=512)
+def _vtimezone(zone: str, first_year: int, last_year: int) -> Timezone:
+    """The VTIMEZONE of a zone with its transitions over some years (built once per process)."""
+    return Timezone.from_tzid(
+        zone, first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31)
+    )
+
+
+def _add_timezones(calendar: Calendar, zones: set[str], first: datetime, last: datetime) -> None:
+    """VTIMEZONE components for the zones used, covering only the years the events span."""
+    for position, zone in enumerate(sorted(zones)):
+        calendar.subcomponents.insert(position, _vtimezone(zone, first.year - 1, last.year + 1))
+
+
+def fingerprint(member: Member, *, now: datetime) -> tuple[object, ...]:
+    """What a member's feed depends on; the same fingerprint means the same feed."""
+    since = now - timedelta(days=FEED_PAST_DAYS)
+    occurrences = db.session.execute(
+        select(func.count(), func.max(Occurrence.updated_at)).where(Occurrence.starts_at >= since)
+    ).one()
+    series = db.session.execute(select(func.count(), func.max(CallSeries.updated_at))).one()
+    answers = db.session.execute(
+        select(func.count(), func.max(CallResponse.answered_at)).where(
+            CallResponse.member_id == member.id
+        )
+    ).one()
+    return (*occurrences, *series, *answers, _base_url())
+
+
+def etag(member: Member, print_: tuple[object, ...]) -> str:
+    """A strong ETag for a member's feed with this fingerprint."""
+    digest = hashlib.sha256(repr((member.id, print_)).encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def cached_feed(member: Member, *, now: datetime | None = None) -> tuple[bytes, str]:
+    """The member's feed and its ETag, rebuilt only when something it shows has changed."""
+    if not policy.can_see_calls(member):
+        raise policy.NotFound
+    now = now or utcnow()
+    print_ = fingerprint(member, now=now)
+    body = feed_cache.get(member.id, print_)
+    if body is None:
+        body = feed_ics(member, now=now)
+        feed_cache.put(member.id, print_, body)
+    return body, etag(member, print_)
 
 
 def feed_ics(member: Member, *, now: datetime | None = None) -> bytes:
@@ -186,5 +269,7 @@ def feed_ics(member: Member, *, now: datetime | None = None) -> bytes:
         calendar.add_component(
             _event(occurrence, series, titles[series.id], member, answers.get(occurrence.id))
         )
-    calendar.add_missing_timezones()
+    if occurrences:
+        zones = {o.series.timezone for o in occurrences}
+        _add_timezones(calendar, zones, occurrences[0].starts_at, occurrences[-1].ends_at)
     return bytes(calendar.to_ical())

@@ -287,9 +287,12 @@ def feed(token: str) -> Reply:
     member = ical.member_for_token(token)
     if member is None:
         return render_error(404)
-    response = Response(ical.feed_ics(member), mimetype="text/calendar")
-    response.headers["Cache-Control"] = "private, max-age=300"
+    body, etag = ical.cached_feed(member)
+    response = Response(body, mimetype="text/calendar")
+    response.set_etag(etag.strip('"'))
+    response.headers["Cache-Control"] = "private, no-cache"
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.make_conditional(request)
     return response
 
 

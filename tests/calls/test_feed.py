@@ -135,3 +135,19 @@ def test_a_suspended_members_feed_stops_working(members, browser):
 def test_a_wrong_token_is_a_404(browser):
     assert browser.get("/calls/feed/not-a-real-token.ics").status_code == 404
     assert db.session.scalars(select(FeedToken)).all() == []
+
+
+def test_an_unchanged_feed_answers_304_and_a_change_gives_a_new_etag(monthly, members, browser):
+    member = members.make()
+    token = ical.issue_feed_token(member)
+    db.session.commit()
+    url = f"/calls/feed/{token}.ics"
+    first_response = browser.get(url)
+    tag = first_response.headers["ETag"]
+    assert browser.get(url, headers={"If-None-Match": tag}).status_code == 304
+    participation.respond(first(monthly), member=member, answer="attending")
+    db.session.commit()
+    changed = browser.get(url, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    event = events(changed.data)[f"{first(monthly).id}@invictm-exchange"]
+    assert event["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
