@@ -132,27 +132,32 @@ def _claim(ids: list[str] | None, limit: int, urgent_only: bool) -> list[Deliver
 
 
 def _lease(rows: list[OutboxMessage], until: Any) -> list[Delivery]:
-    deliveries = []
-    for row in rows:
-        row.lease_until = until
-        row.attempts = (row.attempts or 0) + 1
-        deliveries.append(
-            Delivery(
-                id=row.id,
-                channel=row.channel,
-                member_id=row.member_id,
-                target=row.target,
-                kind=row.kind,
-                subject=row.subject,
-                body=row.body,
-                link=row.link,
-                is_urgent=row.is_urgent,
-                attempts=row.attempts,
-                created_at=row.created_at,
-                recipient_sealed=row.recipient_sealed,
-                link_sealed=row.link_sealed,
-            )
+    """One UPDATE takes the lease on every claimed row and counts the attempt."""
+    if rows:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([row.id for row in rows]))
+            .values(lease_until=until, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
         )
+    deliveries = [
+        Delivery(
+            id=row.id,
+            channel=row.channel,
+            member_id=row.member_id,
+            target=row.target,
+            kind=row.kind,
+            subject=row.subject,
+            body=row.body,
+            link=row.link,
+            is_urgent=row.is_urgent,
+            attempts=(row.attempts or 0) + 1,
+            created_at=row.created_at,
+            recipient_sealed=row.recipient_sealed,
+            link_sealed=row.link_sealed,
+        )
+        for row in rows
+    ]
     db.session.commit()
     return deliveries
 
@@ -225,23 +230,23 @@ def _send_webhooks(deliveries: list[Delivery]) -> list[Outcome]:
 
 
 def _record(deliveries: list[Delivery], outcomes: list[Outcome], result: DispatchResult) -> None:
-    """Mark each row sent, due again later, failed, or cancelled; one commit."""
+    """Mark rows sent, due again later, failed, or cancelled; grouped statements, one commit."""
     settings = _settings()["delivery"]
     by_id = {d.id: d for d in deliveries}
     now = utcnow()
-    if db.engine.dialect.name == "sqlite":
-        db.session.connection(execution_options={"sqlite_immediate": True})
+    # (status, last_error) -> ids, for the outcomes that share their values.
+    grouped: dict[tuple[str, str | None], list[str]] = {}
+    retries: list[tuple[str, Any, str | None]] = []
     for outcome in outcomes:
         delivery = by_id[outcome.delivery_id]
-        row = update(OutboxMessage).where(OutboxMessage.id == delivery.id)
         if outcome.ok:
-            values: dict[str, Any] = {"status": "sent", "sent_at": now, "last_error": None}
+            grouped.setdefault(("sent", None), []).append(delivery.id)
             result.sent += 1
         elif outcome.cancelled:
-            values = {"status": "cancelled", "last_error": outcome.error}
+            grouped.setdefault(("cancelled", outcome.error), []).append(delivery.id)
             result.cancelled += 1
         elif outcome.permanent or delivery.attempts >= settings["max_attempts"]:
-            values = {"status": "failed", "last_error": outcome.error}
+            grouped.setdefault(("failed", outcome.error), []).append(delivery.id)
             result.failed += 1
             log.warning(
                 "delivery %s (%s) failed after %d attempts: %s",
@@ -252,7 +257,7 @@ def _record(deliveries: list[Delivery], outcomes: list[Outcome], result: Dispatc
             )
         else:
             delay = backoff_seconds(delivery.attempts, settings["retry_base_seconds"])
-            values = {"due_at": now + timedelta(seconds=delay), "last_error": outcome.error}
+            retries.append((delivery.id, now + timedelta(seconds=delay), outcome.error))
             result.retrying += 1
             log.info(
                 "delivery %s (%s) attempt %d failed (%s); next try in %.0f s",
@@ -262,7 +267,25 @@ def _record(deliveries: list[Delivery], outcomes: list[Outcome], result: Dispatc
                 outcome.error,
                 delay,
             )
-        db.session.execute(row.values(lease_until=None, **values))
+    if db.engine.dialect.name == "sqlite":
+        db.session.connection(execution_options={"sqlite_immediate": True})
+    for (status, error), ids in grouped.items():
+        values: dict[str, Any] = {"status": status, "last_error": error, "lease_until": None}
+        if status == "sent":
+            values["sent_at"] = now
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    for row_id, due_at, error in retries:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(due_at=due_at, last_error=error, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
 
 

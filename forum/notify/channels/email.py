@@ -11,8 +11,10 @@ import os
 import smtplib
 import ssl
 from collections.abc import Callable, Sequence
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,11 @@ FOOTER = (
 )
 
 
+def _header(text: str) -> str:
+    """A header value, RFC 2047-encoded only when it is not plain ASCII."""
+    return text if text.isascii() else Header(text, "utf-8").encode()
+
+
 def build_message(
     delivery: Delivery,
     recipient: str,
@@ -36,15 +43,19 @@ def build_message(
     base_url: str,
     app_name: str,
     link: str | None = None,
-) -> EmailMessage:
+) -> Message:
     """The e-mail for one delivery: content-free subject and body, a link, a stable Message-ID.
 
     `link` (absolute) replaces the row's own link when that link is itself a secret (invites).
+    Built with the compat32 classes: about four times cheaper than Message.set_content,
+    which matters when an urgent alert goes to every member at once.
     """
-    message = EmailMessage()
-    message["From"] = f"{app_name} <{from_address}>"
+    link = link or absolute_link(base_url, delivery.link)
+    text = f"{delivery.body}\n\nOpen it in the Exchange:\n{link}\n\n-- \n{FOOTER}\n"
+    message = MIMEText(text, "plain", "utf-8")
+    message["From"] = formataddr((app_name, from_address))
     message["To"] = recipient
-    message["Subject"] = delivery.subject
+    message["Subject"] = _header(delivery.subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = delivery.message_id
     message["Auto-Submitted"] = "auto-generated"
@@ -52,8 +63,6 @@ def build_message(
     if delivery.is_urgent:
         message["Importance"] = "high"
         message["X-Priority"] = "1"
-    link = link or absolute_link(base_url, delivery.link)
-    message.set_content(f"{delivery.body}\n\nOpen it in the Exchange:\n{link}\n\n-- \n{FOOTER}\n")
     return message
 
 
@@ -75,7 +84,7 @@ class EmailChannel:
         """Send every delivery; `recipient_of` opens the address (None: nobody to send to),
         `secret_link_of` opens a sealed link (None: the row's own link)."""
         outcomes: list[Outcome] = []
-        ready: list[tuple[Delivery, EmailMessage]] = []
+        ready: list[tuple[Delivery, Message]] = []
         for delivery in deliveries:
             recipient = recipient_of(delivery)
             if recipient is None:
@@ -98,7 +107,7 @@ class EmailChannel:
             return outcomes + [self._write_eml(d, m) for d, m in ready]
         return outcomes + self._send_smtp(ready)
 
-    def _write_eml(self, delivery: Delivery, message: EmailMessage) -> Outcome:
+    def _write_eml(self, delivery: Delivery, message: Message) -> Outcome:
         """The embedded default: one .eml file per message, readable by the owner only."""
         try:
             self.spool.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -129,7 +138,7 @@ class EmailChannel:
             raise
         return client
 
-    def _send_smtp(self, ready: list[tuple[Delivery, EmailMessage]]) -> list[Outcome]:
+    def _send_smtp(self, ready: list[tuple[Delivery, Message]]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         try:
             client = self._connect()
