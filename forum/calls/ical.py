@@ -207,16 +207,19 @@ def _add_timezones(calendar: Calendar, zones: set[str], first: datetime, last: d
 def fingerprint(member: Member, *, now: datetime) -> tuple[object, ...]:
     """What a member's feed depends on; the same fingerprint means the same feed."""
     since = now - timedelta(days=FEED_PAST_DAYS)
-    occurrences = db.session.execute(
-        select(func.count(), func.max(Occurrence.updated_at)).where(Occurrence.starts_at >= since)
-    ).one()
-    series = db.session.execute(select(func.count(), func.max(CallSeries.updated_at))).one()
-    answers = db.session.execute(
-        select(func.count(), func.max(CallResponse.answered_at)).where(
-            CallResponse.member_id == member.id
+    in_window = Occurrence.starts_at >= since
+    mine = CallResponse.member_id == member.id
+    row = db.session.execute(
+        select(
+            select(func.count()).where(in_window).scalar_subquery(),
+            select(func.max(Occurrence.updated_at)).where(in_window).scalar_subquery(),
+            select(func.count(CallSeries.id)).scalar_subquery(),
+            select(func.max(CallSeries.updated_at)).scalar_subquery(),
+            select(func.count(CallResponse.id)).where(mine).scalar_subquery(),
+            select(func.max(CallResponse.answered_at)).where(mine).scalar_subquery(),
         )
     ).one()
-    return (*occurrences, *series, *answers, _base_url())
+    return (*row, _base_url())
 
 
 def etag(member: Member, print_: tuple[object, ...]) -> str:
