@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -190,3 +191,95 @@ def test_organiser_moves_a_call_through_the_page(monthly, make_browser):
     db.session.refresh(occurrence)
     assert occurrence.is_modified and occurrence.sequence == 1
     assert occurrence.starts_at.isoformat() == "2026-12-11T09:00:00+00:00"
+
+
+def test_member_schedules_an_adhoc_call_from_the_page(members, make_browser):
+    member = members.make(timezone="America/New_York")
+    browser = make_browser(member)
+    form = browser.get("/calls/adhoc/new").get_data(as_text=True)
+    assert 'value="America/New_York" selected' in form or "America/New_York" in form
+    response = browser.post(
+        "/calls/adhoc/new",
+        {"title": "Emergency coordination", "day": "2026-12-02", "start_time": "09:30",
+         "timezone": "America/New_York", "duration_minutes": "45", "joining_details": "https://meet.example.org/e"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    occurrence = db.session.scalars(select(Occurrence)).one()
+    assert occurrence.starts_at.isoformat() == "2026-12-02T14:30:00+00:00"
+    assert occurrence.series.kind == "adhoc"
+
+
+def test_an_adhoc_call_without_a_title_comes_back_422(members, make_browser):
+    response = make_browser(members.make()).post(
+        "/calls/adhoc/new",
+        {
+            "title": "",
+            "day": "2026-12-02",
+            "start_time": "09:30",
+            "timezone": "UTC",
+            "duration_minutes": "45",
+        },
+    )
+    assert response.status_code == 422
+    assert "Please give the call a title." in response.get_data(as_text=True)
+
+
+def test_coordinator_creates_the_annual_symposium(members, make_browser):
+    response = make_browser(members.coordinator()).post(
+        "/calls/events/new",
+        {"title": "Annual symposium", "place": "Brussels", "programme": "Day 1", "start_day": "2027-06-14",
+         "start_time": "09:00", "end_day": "2027-06-16", "end_time": "17:00", "timezone": "Europe/Brussels"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    occurrence = db.session.scalars(select(Occurrence)).one()
+    assert (occurrence.ends_at - occurrence.starts_at).days == 2
+    page = (
+        make_browser(members.make())
+        .get(f"/calls/occurrences/{occurrence.id}")
+        .get_data(as_text=True)
+    )
+    assert "Brussels" in page and "Day 1" in page
+
+
+def test_an_event_that_ends_before_it_starts_is_refused(members, make_browser):
+    response = make_browser(members.coordinator()).post(
+        "/calls/events/new",
+        {"title": "Backwards", "start_day": "2027-06-14", "start_time": "09:00", "end_day": "2027-06-13",
+         "end_time": "17:00", "timezone": "Europe/Brussels"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "An event ends after it starts." in response.get_data(as_text=True)
+
+
+def test_organiser_changes_the_series_through_the_page(monthly, make_browser):
+    organiser = db.session.get(Member, monthly.created_by_id)
+    browser = make_browser(organiser)
+    form = browser.get(f"/calls/series/{monthly.id}/edit").get_data(as_text=True)
+    assert 'value="INVICTM monthly call"' in form
+    response = browser.post(
+        f"/calls/series/{monthly.id}/edit",
+        {
+            **SERIES_FORM,
+            "title": "INVICTM monthly call",
+            "starts_on": "2026-11-28",
+            "time_of_day": "15:00",
+            "save": "Save",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    times = {
+        o.starts_at.astimezone(ZoneInfo("Europe/Brussels")).hour
+        for o in db.session.scalars(select(Occurrence))
+    }
+    assert times == {15}
+
+
+def test_a_member_who_does_not_organise_cannot_open_the_change_form(monthly, members, make_browser):
+    assert make_browser(members.make()).get(f"/calls/series/{monthly.id}/edit").status_code == 403
+    assert (
+        make_browser(members.make())
+        .get(f"/calls/occurrences/{first(monthly).id}/manage")
+        .status_code
+        == 403
+    )
