@@ -12,6 +12,7 @@ from forum.calls import services
 from forum.calls.models import CallSeries
 from forum.extensions import db
 from forum.members.models import Member
+from tests.browser.conftest import chromium, live_members, live_server, page  # noqa: F401
 from tests.conftest import Browser
 
 # "Now" in these tests: a fixed instant, so dates and daylight-saving changes are known.
