@@ -6,6 +6,7 @@ from flask import Blueprint, abort
 from flask_login import current_user
 from sqlalchemy import select
 
+from forum.crypto import envelope
 from forum.extensions import db
 from forum.members.models import Member
 from forum.threads import services, tlp
@@ -41,5 +42,10 @@ def names(member_ids: set[str]) -> dict[str, str]:
     """Display names of the given members."""
     if not member_ids:
         return {}
-    rows = db.session.scalars(select(Member).where(Member.id.in_(member_ids)))
-    return {m.id: m.display_name for m in rows}
+    rows = db.session.execute(
+        select(Member.id, Member.name_sealed).where(Member.id.in_(member_ids))
+    )
+    return {
+        member_id: envelope.open_text(sealed, envelope.context("member", member_id, "name"))
+        for member_id, sealed in rows
+    }

@@ -69,11 +69,13 @@ def list_threads(
     parsed = _parse_cursor(cursor) if cursor else None
     if parsed is not None:
         pinned, stamp, thread_id = parsed
-        after = or_(
-            Thread.is_pinned < pinned,
-            and_(Thread.is_pinned == pinned, Thread.last_post_at < stamp),
-            and_(Thread.is_pinned == pinned, Thread.last_post_at == stamp, Thread.id < thread_id),
+        tail = or_(
+            Thread.last_post_at < stamp,
+            and_(Thread.last_post_at == stamp, Thread.id < thread_id),
         )
+        after = and_(Thread.is_pinned.is_(pinned), tail)
+        if pinned:
+            after = or_(after, Thread.is_pinned.is_(False))
         query = query.where(after)
     query = query.order_by(
         Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc()

@@ -58,15 +58,19 @@ EXTENSION = "threads.search_index"
 _create_lock = threading.Lock()
 
 
-def normalise(word: str) -> str:
-    """A word as indexed: accents removed, case folded."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def normalise(text: str) -> str:
+    """Text as indexed: compatibility-decomposed, accents removed, case folded."""
+    if text.isascii():
+        return text.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()
 
 
 def tokens(text: str) -> list[str]:
     """The normalised words of a text, in order."""
-    return [normalise(w) for w in WORD.findall(text)]
+    return WORD.findall(normalise(text))
 
 
 @dataclass

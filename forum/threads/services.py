@@ -481,20 +481,31 @@ def remove_participant(*, actor: Member, thread: Thread, member: Member) -> None
 
 
 def bulk_add_posts(
-    thread: Thread, authors: Sequence[Member], bodies: Sequence[str], *, start_at: datetime
+    thread: Thread,
+    authors: Sequence[Member],
+    bodies: Sequence[str],
+    *,
+    start_at: datetime,
+    render_cache: dict[str, str] | None = None,
 ) -> int:
-    """Append many posts to a thread in one batch (sealing and rendering still real)."""
+    """Append many posts to a thread in one batch (sealing and rendering still real).
+
+    `render_cache` lets a caller importing many batches render each distinct text once.
+    """
     rows: list[dict[str, object]] = []
     seq = thread.last_seq
+    rendered = render_cache if render_cache is not None else {}
     for index, body in enumerate(bodies):
+        html = rendered.get(body)
+        if html is None:
+            html = rendered[body] = markdown.render(body)
         seq += 1
         post_id = new_id()
         author = authors[index % len(authors)]
         rows.append({
             "id": post_id, "thread_id": thread.id, "seq": seq, "author_id": author.id,
             "body_sealed": content.seal(thread.dek_id, "post", post_id, "body", body),
-            "html_sealed": content.seal(thread.dek_id, "post", post_id, "html",
-                                        markdown.render(body)),
+            "html_sealed": content.seal(thread.dek_id, "post", post_id, "html", html),
             "quote_of_id": None, "is_hidden": False, "is_deleted": False, "edit_count": 0,
             "created_at": start_at + timedelta(seconds=index), "edited_at": None,
         })  # fmt: skip

@@ -121,3 +121,22 @@ def test_pagination_by_post_sequence(members, make_browser, threads, app):
     # A new reader starts on page 1; after reading page 3 they come back to the last page.
     browser.get(f"/threads/{thread.id}?page=3")
     assert "Page 3 of 3" in browser.get(f"/threads/{thread.id}").get_data(as_text=True)
+
+
+def test_thread_list_pages_by_cursor_with_pinned_first(members, make_browser, threads):
+    from forum.threads import moderation
+
+    author, coordinator = members.make(), members.coordinator()
+    started = [threads.start(author, title=f"Listed thread {n:02d}") for n in range(35)]
+    moderation.set_pinned(coordinator=coordinator, thread=started[0], pinned=True)
+    db.session.commit()
+    browser = make_browser(members.make())
+    first = browser.get("/threads").get_data(as_text=True)
+    assert first.index("Listed thread 00") < first.index("Listed thread 34")
+    cursor = re.search(r'href="\?after=([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = browser.get(f"/threads?after={cursor}")
+    assert second.status_code == 200
+    seen_first = set(re.findall(r"Listed thread (\d\d)", first))
+    seen_second = set(re.findall(r"Listed thread (\d\d)", second.get_data(as_text=True)))
+    assert len(seen_first) == 30 and len(seen_second) == 5
+    assert seen_first | seen_second == {f"{n:02d}" for n in range(35)}
