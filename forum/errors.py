@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -54,7 +54,14 @@ def init_app(app: Flask) -> None:
     def _http(error: HTTPException) -> object:
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code)
+        page, status = render_error(error.code)
+        response = make_response(page, status)
+        if status == error.code:
+            # Keep what the error says for clients: Allow on a 405, Retry-After on a 429 …
+            for name, value in error.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[str, int]:

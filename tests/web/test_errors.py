@@ -94,13 +94,21 @@ def test_a_forbidden_action_gets_the_friendly_403_page(trouble: Browser) -> None
     assert_friendly(trouble.get("/__trouble__/forbidden"), 403)
 
 
-def test_a_wrong_method_gets_the_friendly_405_page(trouble: Browser) -> None:
-    assert_friendly(trouble.client.delete("/__trouble__/forbidden"), 405)
+def test_a_wrong_method_gets_the_friendly_405_page_that_says_what_is_allowed(
+    trouble: Browser,
+) -> None:
+    response = trouble.client.delete("/__trouble__/forbidden")
+    assert_friendly(response, 405)
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
 
 
-def test_too_many_attempts_get_the_friendly_429_page(trouble: Browser) -> None:
+def test_too_many_attempts_get_the_friendly_429_page_that_says_when_to_retry(
+    trouble: Browser,
+) -> None:
     assert trouble.get("/__trouble__/limited").status_code == 200
-    assert_friendly(trouble.get("/__trouble__/limited"), 429)
+    response = trouble.get("/__trouble__/limited")
+    assert_friendly(response, 429)
+    assert int(response.headers["Retry-After"]) > 0
 
 
 def test_an_upload_too_large_gets_the_friendly_413_page(app: Flask, trouble: Browser) -> None:
