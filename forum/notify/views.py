@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from forum.extensions import db
@@ -37,15 +38,15 @@ def coordinator_required(view: Callable[..., Any]) -> Callable[..., Any]:
 def _bell() -> dict[str, Any]:
     """`unread_notifications` for base.html's bell: empty when none (the badge hides)."""
 
-    def unread() -> str:
-        if not current_user.is_authenticated:
-            return ""
+    try:
+        if not current_user or not current_user.is_authenticated:
+            return {"unread_notifications": ""}
         count = services.unread_count(current_user)
-        return "" if count == 0 else ("99+" if count > 99 else str(count))
-
-    if not current_user or not current_user.is_authenticated:
+    except SQLAlchemyError:
+        # The database is down: the friendly error page must still render, without a count.
+        db.session.rollback()
         return {"unread_notifications": ""}
-    return {"unread_notifications": unread()}
+    return {"unread_notifications": "" if count == 0 else ("99+" if count > 99 else str(count))}
 
 
 @bp.get("")
