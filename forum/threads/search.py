@@ -1,7 +1,7 @@
 """Search over threads a member may read, with nothing at rest that reveals a word.
 
-Design. Each web process keeps an inverted index in memory (word -> the posts and titles that
-contain it), built from the decrypted titles, tags and posts the first time someone searches
+Design. Each web process keeps an inverted index in memory (word, and pair of adjacent words,
+-> the posts and titles that contain it), built from the decrypted titles, tags and posts the first time someone searches
 after the process starts, and kept current afterwards. Nothing of the index is ever written to
 the database, to disk or to a log: when the process stops, the index is gone.
 
@@ -13,6 +13,11 @@ the last number it applied (and any numbers it saw skipped, which an uncommitted
 may still fill, for five minutes), re-reads those posts and threads, and updates its index. So a
 post written through one gunicorn process is found by a search on any other at once. If the
 rows a process needed were pruned (a process idle for longer than a week), it rebuilds.
+
+Ranking and counts. Hits are listed most recently written (or edited) first; counting stops
+at 1,000 ("more than 1,000 results"), so a common word never makes a page walk every match.
+Two-word phrases are answered from the pair postings; longer phrases are checked against the
+decrypted text of at most 1,000 candidates.
 
 Access. The index is shared by all members of a process; every query is filtered to the
 threads `policy.readable_clause(member)` allows, and every thread of a result page is checked
@@ -30,13 +35,11 @@ in bench/threads_search.py); an index of 100,000 posts of a hundred words takes 
 
 from __future__ import annotations
 
-import heapq
 import re
 import threading
 import time
 import unicodedata
 from array import array
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,7 +56,8 @@ from forum.threads.models import Post, SearchChange, Thread
 WORD = re.compile(r"\w+", re.UNICODE)
 QUERY_PART = re.compile(r'"([^"]*)"|(\S+)')
 HOLE_SECONDS = 300
-VERIFY_LIMIT = 2000
+VERIFY_LIMIT = 1000
+COUNT_LIMIT = 1000
 EXTENSION = "threads.search_index"
 _create_lock = threading.Lock()
 
@@ -162,7 +166,9 @@ class SearchIndex:
     def _add(self, doc: _Doc, text: str) -> int:
         number = len(self.docs)
         self.docs.append(doc)
-        for word in set(tokens(text)):
+        words = tokens(text)
+        pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+        for word in set(words) | pairs:
             postings = self.postings.get(word)
             if postings is None:
                 postings = self.postings[word] = array("I")
@@ -286,23 +292,31 @@ class SearchIndex:
 
     # --- querying ---------------------------------------------------------------------------
 
-    def _candidates(self, words: list[str]) -> list[int]:
+    def _candidates(self, terms: list[str]) -> list[int] | None:
+        """Doc numbers holding every term, newest first (None: no term given)."""
         lists = []
-        for word in set(words):
-            postings = self.postings.get(word)
+        for term in set(terms):
+            postings = self.postings.get(term)
             if postings is None:
                 return []
             lists.append(postings)
+        if not lists:
+            return None
         lists.sort(key=len)
-        result = list(lists[0])
+        if len(lists) == 1:
+            return list(reversed(lists[0]))
+        common = set(lists[0])
         for other in lists[1:]:
-            result = [d for d in result if _contains(other, d)]
-            if not result:
-                break
-        return result
+            common.intersection_update(other)
+            if not common:
+                return []
+        return sorted(common, reverse=True)
 
     def search(self, member: Member, query: Query, *, offset: int = 0, limit: int = 20) -> Results:
-        """The hits of a query among the threads the member may read, newest first."""
+        """Hits among the threads the member may read, most recently written first.
+
+        Counting stops at COUNT_LIMIT hits ("more than ..."): a page never walks every match.
+        """
         self.catch_up()
         with self.lock:
             readable = policy.readable_thread_ids(member)
@@ -314,80 +328,91 @@ class SearchIndex:
                 and (query.category_id is None or meta.category_id == query.category_id)
                 and (query.tag is None or query.tag.casefold() in meta.tags)
             }
-            words = query.words
-            if words:
-                numbers = self._candidates(words)
-            else:
-                numbers = [n for t in allowed for n in self.threads[t].docs
-                           if self.docs[n].post_id is None]  # fmt: skip
-            docs = self.docs
-            hits = [
-                n
-                for n in numbers
-                if docs[n].alive
-                and docs[n].thread_id in allowed
-                and (query.author_id is None or docs[n].author_id == query.author_id)
-                and (query.date_from is None or docs[n].created_at >= query.date_from)
-                and (query.date_to is None or docs[n].created_at < query.date_to)
-            ]
-            wanted = offset + limit + 1
             phrases = [tokens(p) for p in query.phrases if tokens(p)]
-            if not phrases:
-                top = heapq.nlargest(wanted, hits, key=lambda n: (docs[n].created_at, n))
-                return self._page(member, query, top, offset, limit, len(hits), False, words)
-            ordered = sorted(hits, key=lambda n: (docs[n].created_at, n), reverse=True)
-            confirmed: list[int] = []
-            checked = 0
-            for number in ordered:
-                if len(confirmed) >= wanted or checked >= VERIFY_LIMIT:
+            terms = [w for part in query.loose for w in tokens(part)]
+            for phrase in phrases:  # a phrase's adjacent pairs are indexed: exact for two words
+                terms += [f"{a} {b}" for a, b in zip(phrase, phrase[1:], strict=False)] or phrase
+            numbers = self._candidates(terms)
+            if numbers is None:
+                numbers = sorted((n for t in allowed for n in self.threads[t].docs
+                                  if self.docs[n].post_id is None), reverse=True)  # fmt: skip
+            docs = self.docs
+            long_phrases = [p for p in phrases if len(p) > 2]
+            wanted = offset + limit + 1
+            hits: list[int] = []
+            verified = 0
+            for n in numbers:
+                doc = docs[n]
+                if not (
+                    doc.alive
+                    and doc.thread_id in allowed
+                    and (query.author_id is None or doc.author_id == query.author_id)
+                    and (query.date_from is None or doc.created_at >= query.date_from)
+                    and (query.date_to is None or doc.created_at < query.date_to)
+                ):
+                    continue
+                hits.append(n)
+                if long_phrases and len(hits) >= wanted:
                     break
-                checked += 1
-                if all(_has_phrase(tokens(self._text(number)), p) for p in phrases):
-                    confirmed.append(number)
-            exhaustive = checked == len(ordered)
-            total = len(confirmed) if exhaustive else max(len(confirmed), offset + limit + 1)
-            return self._page(member, query, confirmed, offset, limit, total, not exhaustive,
-                              words)  # fmt: skip
+                if len(hits) >= COUNT_LIMIT:
+                    break
+            capped = len(hits) >= COUNT_LIMIT
+            if long_phrases:
+                texts = self._texts(hits[:VERIFY_LIMIT])
+                verified = len(texts)
+                hits = [n for n in hits[:VERIFY_LIMIT]
+                        if all(_has_phrase(tokens(texts.get(n, "")), p) for p in long_phrases)]  # fmt: skip
+                capped = capped or verified >= VERIFY_LIMIT or len(hits) >= wanted
+            return self._page(member, hits, offset, limit, len(hits), capped, query.words)
 
-    def _text(self, number: int) -> str:
-        doc = self.docs[number]
-        if doc.post_id is None:
-            thread = db.session.get(Thread, doc.thread_id)
-            return content.title(thread) + " " + " ".join(content.tags(thread)) if thread else ""
-        sealed = db.session.scalar(select(Post.body_sealed).where(Post.id == doc.post_id))
-        if sealed is None:
-            return ""
-        return envelope.open_text(sealed, envelope.context("post", doc.post_id, "body"))
+    def _texts(self, numbers: list[int]) -> dict[int, str]:
+        """The opened text of the given docs, fetched in batches."""
+        found: dict[int, str] = {}
+        posts = {self.docs[n].post_id: n for n in numbers if self.docs[n].post_id is not None}
+        for chunk in _chunks(sorted(posts), 200):  # type: ignore[arg-type]
+            rows = db.session.execute(select(Post.id, Post.body_sealed).where(Post.id.in_(chunk)))
+            for post_id, sealed in rows:
+                found[posts[post_id]] = envelope.open_text(
+                    sealed, envelope.context("post", post_id, "body")
+                )
+        for n in numbers:
+            doc = self.docs[n]
+            if doc.post_id is None:
+                thread = db.session.get(Thread, doc.thread_id)
+                if thread is not None:
+                    found[n] = content.title(thread) + " " + " ".join(content.tags(thread))
+        return found
 
-    def _page(self, member: Member, query: Query, numbers: list[int], offset: int, limit: int,
-              total: int, lower_bound: bool, words: list[str]) -> Results:  # fmt: skip
+    def _page(self, member: Member, numbers: list[int], offset: int, limit: int, total: int,
+              lower_bound: bool, words: list[str]) -> Results:  # fmt: skip
         items: list[Result] = []
-        for number in numbers[offset : offset + limit]:
+        shown = numbers[offset : offset + limit]
+        texts = self._texts(shown)
+        seqs = dict(
+            db.session.execute(
+                select(Post.id, Post.seq).where(
+                    Post.id.in_([self.docs[n].post_id for n in shown if self.docs[n].post_id])
+                )
+            ).all()
+        )
+        for number in shown:
             doc = self.docs[number]
             thread = db.session.get(Thread, doc.thread_id)
             if not policy.can_read(member, thread):
                 continue  # defence in depth: the index may lag a participant's removal
             assert thread is not None
-            seq = None
-            if doc.post_id is not None:
-                seq = db.session.scalar(select(Post.seq).where(Post.id == doc.post_id))
             items.append(
                 Result(
                     thread=thread,
                     title=content.title(thread),
                     post_id=doc.post_id,
-                    seq=seq,
+                    seq=seqs.get(doc.post_id) if doc.post_id else None,
                     author_id=doc.author_id,
                     created_at=doc.created_at,
-                    excerpt=excerpt(self._text(number), words),
+                    excerpt=excerpt(texts.get(number, ""), words),
                 )  # fmt: skip
             )
         return Results(items, total, lower_bound, len(numbers) > offset + limit)
-
-
-def _contains(postings: array[int], number: int) -> bool:
-    index = bisect_left(postings, number)
-    return index < len(postings) and postings[index] == number
 
 
 def _has_phrase(words: list[str], phrase: list[str]) -> bool:
