@@ -32,6 +32,7 @@ from forum.members import services as member_services
 from forum.members.models import Member, Organisation
 from forum.members.passwords import hash_password
 from forum.members.sessions import SESSION_KEY, start_session
+from forum.notify.live import stop_listener
 
 PG_URL = os.environ.get("EXCHANGE_TEST_DATABASE_URL", "")
 TEST_PASSWORD = "correct horse battery staple 42"
@@ -198,6 +199,8 @@ def app(
         db.session.commit()
     with application.app_context():
         yield application
+        # A test that reached a live-update route started this app's listener threads.
+        stop_listener(application)
         db.session.remove()
         if backend == "postgresql":
             _reset_postgres()

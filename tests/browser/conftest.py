@@ -29,6 +29,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from forum import create_app
 from forum.crypto.envelope import ensure_keyring_matches
 from forum.extensions import db
+from forum.notify.live import stop_listener
 from tests.conftest import Mailbox, Members, make_test_config
 
 CHROMIUM_PATH = "/usr/bin/chromium"
@@ -102,6 +103,7 @@ def live_server(
             server=server,
         )
     finally:
+        stop_listener(application)  # started by the first page that opened the live channel
         db.session.remove()
         context.pop()
         server.shutdown()
