@@ -78,12 +78,12 @@ def realign_future(series: CallSeries, now: datetime) -> int:
         occurrence.slot_at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=index + 1)
     db.session.flush()
     for position, at in wanted:
-        occurrence = by_slot.get(at)
-        if occurrence is not None:
-            if _place(series, occurrence, at, position) or occurrence.is_cancelled:
-                occurrence.bump(status="scheduled")
+        kept_row = by_slot.get(at)
+        if kept_row is not None:
+            if _place(series, kept_row, at, position) or kept_row.is_cancelled:
+                kept_row.bump(status="scheduled")
                 changed += 1
-            reminders.plan(series, occurrence, now=now)
+            reminders.plan(series, kept_row, now=now)
     for occurrence, (position, at) in zip(leftovers, free_slots, strict=False):
         _place(series, occurrence, at, position)
         occurrence.bump(status="scheduled")

@@ -8,6 +8,7 @@ whole series. Times are UTC (`_at`); the organiser's zone is kept on the series.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -36,6 +37,8 @@ class _Sealed:
     """Opens the row's sealed columns under the owning series' data key."""
 
     __sealed_table__ = ""
+    if TYPE_CHECKING:
+        id: str
 
     def open(self, column: str) -> str:
         """Open one sealed text column ('' if it is empty)."""

@@ -79,22 +79,23 @@ def trigger(rule: Rule, at: str | None = None) -> CronTrigger:
     """The APScheduler CronTrigger of a rule (at one of its times of day)."""
     clock = parse_time(at or rule.time_of_day)
     fields: dict[str, object] = {"hour": clock.hour, "minute": clock.minute, "second": 0}
+    weekday = rule.weekday if rule.weekday is not None else -1
     if rule.pattern == "nth_weekday":
-        if rule.ordinal not in (1, 2, 3, 4) or rule.weekday not in range(7):
+        if rule.ordinal not in (1, 2, 3, 4) or weekday not in range(7):
             raise RecurrenceError("Choose which weekday of the month (first to fourth).")
-        fields["day"] = f"{ORDINALS[rule.ordinal]} {WEEKDAYS[rule.weekday]}"
+        fields["day"] = f"{ORDINALS[rule.ordinal or 1]} {WEEKDAYS[weekday]}"
     elif rule.pattern == "last_weekday":
-        if rule.weekday not in range(7):
+        if weekday not in range(7):
             raise RecurrenceError("Choose a weekday.")
-        fields["day"] = f"last {WEEKDAYS[rule.weekday]}"
+        fields["day"] = f"last {WEEKDAYS[weekday]}"
     elif rule.pattern == "day_of_month":
         if rule.day_of_month is None or not 1 <= rule.day_of_month <= 31:
             raise RecurrenceError("A day of the month is between 1 and 31.")
         fields["day"] = rule.day_of_month
     elif rule.pattern in ("weekly", "biweekly"):
-        if rule.weekday not in range(7):
+        if weekday not in range(7):
             raise RecurrenceError("Choose a weekday.")
-        fields["day_of_week"] = WEEKDAYS[rule.weekday]
+        fields["day_of_week"] = WEEKDAYS[weekday]
     elif rule.pattern == "once":
         local = rule.starts_at.astimezone(rule.zone)
         fields.update(year=local.year, month=local.month, day=local.day)
