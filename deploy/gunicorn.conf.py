@@ -1,16 +1,22 @@
 """Gunicorn settings for the scaled-out web processes (no scheduler runs in them).
 
+Address and threads come from the Exchange's own settings (server.host, server.port,
+server.threads in the TOML file named by EXCHANGE_CONFIG, or EXCHANGE_SERVER_* variables), so
+one file configures everything; command-line flags (`--workers 4`, `--bind …`) override them.
 Live updates hold one thread per open page (server-sent events), so workers are threaded:
 size `threads` for the pages that stay open, plus headroom for ordinary requests.
 """
 
 import multiprocessing
-import os
 
-bind = os.environ.get("EXCHANGE_BIND", "127.0.0.1:8080")
+from forum.config import load_settings
+
+_server = load_settings()["server"]
+
+bind = f"{_server['host']}:{_server['port']}"
 worker_class = "gthread"
-workers = int(os.environ.get("EXCHANGE_WEB_WORKERS", max(2, multiprocessing.cpu_count())))
-threads = int(os.environ.get("EXCHANGE_WEB_THREADS", "128"))
+workers = max(2, multiprocessing.cpu_count())
+threads = _server["threads"]
 # Server-sent events stay open; heartbeats keep them alive well inside this timeout.
 timeout = 60
 graceful_timeout = 20
@@ -22,4 +28,3 @@ accesslog = "-"
 # Log paths without query strings: a query may carry a search term.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("EXCHANGE_FORWARDED_ALLOW_IPS", "127.0.0.1")
