@@ -53,7 +53,11 @@ def jobs() -> list[JobSpec]:
     """The alerts feature's recurring jobs."""
     return [
         JobSpec(
-            "alerts.escalate", run_escalations, "interval", {"seconds": 60}, misfire_grace_time=300
+            "alerts.escalate",
+            run_escalations,
+            "interval",
+            {"seconds": "setting:scheduler.sweep_seconds"},
+            misfire_grace_time=300,
         ),
         JobSpec("alerts.prune_live_events", prune_live_events, "interval", {"minutes": 5}),
     ]

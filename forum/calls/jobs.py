@@ -36,7 +36,7 @@ def jobs() -> list[JobSpec]:
             id="calls.send_due_reminders",
             func=send_due_reminders,
             trigger="interval",
-            trigger_args={"seconds": 60},
+            trigger_args={"seconds": "setting:scheduler.sweep_seconds"},
             misfire_grace_time=300,
         ),
     ]
