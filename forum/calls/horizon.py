@@ -63,6 +63,8 @@ def realign_future(series: CallSeries, now: datetime) -> int:
         )
     )
     movable = [o for o in rows if o.starts_at > now and not o.is_modified]
+    for changed_by_hand in (o for o in rows if o.starts_at > now and o.is_modified):
+        reminders.plan(series, changed_by_hand, now=now)  # its time stays; its reminders follow
     reserved = {o.slot_at for o in rows if o not in movable}
     wanted = [
         (p, at) for p, at in slots(rule_of(series), until=horizon_end(now), after=now) if at > now

@@ -142,3 +142,17 @@ def test_offsets_read_in_words():
     assert reminders.describe_offset(10080) == "7 days"
     assert reminders.describe_offset(60) == "1 hour"
     assert reminders.describe_offset(90) == "90 minutes"
+
+
+def test_changing_the_series_reminders_applies_to_every_upcoming_call(monthly):
+    actor = db.session.get(Member, monthly.created_by_id)
+    moved = first_occurrence(monthly)
+    occurrences.move_occurrence(moved, actor=actor, starts_at=moved.starts_at + timedelta(hours=2))
+    services.update_series(
+        monthly, actor=actor, fields=monthly_fields(reminder_offsets=(24 * 60,)), now=NOW
+    )
+    db.session.commit()
+    offsets = set(db.session.scalars(select(Reminder.offset_minutes)))
+    assert offsets == {24 * 60}
+    due = db.session.scalar(select(Reminder.due_at).where(Reminder.occurrence_id == moved.id))
+    assert due == moved.starts_at - timedelta(days=1)
