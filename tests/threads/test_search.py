@@ -108,3 +108,21 @@ def test_search_page_through_the_web(members, threads, make_browser):
     threads.start(members.make(), title="Webfindable title", body="webfindable body")
     page = make_browser(members.make()).get("/threads/search?q=webfindable").get_data(as_text=True)
     assert "2 results" in page and "<mark>webfindable</mark>" in page.lower()
+
+
+def test_pruned_change_rows_make_a_lagging_process_rebuild(members, threads):
+    from forum.threads.jobs import prune_search_changes
+
+    reader, author = members.make(), members.make()
+    lagging = SearchIndex()
+    lagging.catch_up()
+    threads.start(author, body="beforeprune")
+    lagging.catch_up()
+    threads.start(author, body="afterprune")
+    for row in db.session.scalars(select(SearchChange)):
+        row.created_at = datetime.now(UTC) - timedelta(days=30)
+    db.session.commit()
+    assert prune_search_changes() > 0
+    db.session.commit()
+    assert lagging.search(reader, Query(text="afterprune")).total == 1
+    assert lagging.search(reader, Query(text="beforeprune")).total == 1
