@@ -108,13 +108,23 @@ def record_rate_limited(scope: str, *, member_id: str | None, ip_prefix: str) ->
     )
 
 
-def confirm_password(member: Member, password: str) -> bool:
-    """Re-entered password check before a sensitive change; audited when wrong."""
-    ok = verify_password(member.password_hash, password)
+def password_matches(member: Member, password: str) -> bool:
+    """Re-entered password check before a sensitive change; reads only, writes nothing."""
+    return verify_password(member.password_hash, password)
+
+
+def record_reauth(member: Member, ok: bool) -> None:
+    """Audit a password re-entry, right or wrong."""
     audit.record(
         "reauth" if ok else "reauth.failed",
         actor=member,
         target_type="member",
         target_id=member.id,
     )
+
+
+def confirm_password(member: Member, password: str) -> bool:
+    """Re-entered password check, audited either way."""
+    ok = password_matches(member, password)
+    record_reauth(member, ok)
     return ok
