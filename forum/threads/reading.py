@@ -8,6 +8,7 @@ connection, written only when it moves forward: readers never wait on it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,7 +19,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.members.models import Member
-from forum.threads import content, policy
+from forum.security.audit import AuditEvent
+from forum.threads import content, policy, tlp
 from forum.threads.models import Category, Post, ReadState, Thread, Watch
 
 PAGE_SIZE = 20
@@ -147,11 +149,13 @@ def record_read(member: Member, thread: Thread, seq: int, seen: int | None) -> N
 
     It runs on its own connection and commits at once, so a GET never holds a write lock while
     it renders, and readers of the thread never wait on it (WAL on SQLite, row lock on PostgreSQL).
+    For a TLP:RED thread the same transaction appends who read how many new posts to the audit
+    log (ids and a count only).
     """
     if seen is not None and seen >= seq:
         return
-    values = {"member_id": member.id, "thread_id": thread.id, "last_seq": seq,
-              "updated_at": utcnow()}  # fmt: skip
+    now = utcnow()
+    values = {"member_id": member.id, "thread_id": thread.id, "last_seq": seq, "updated_at": now}
     engine = db.engine
     insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     statement = insert(ReadState).values(**values)
@@ -163,6 +167,15 @@ def record_read(member: Member, thread: Thread, seq: int, seen: int | None) -> N
     with engine.connect().execution_options(sqlite_immediate=True) as connection:
         with connection.begin():
             connection.execute(statement)
+            if thread.label == tlp.RED:
+                connection.execute(
+                    AuditEvent.__table__.insert().values(
+                        id=new_id(), at=now, actor_id=member.id, action="threads.red_read",
+                        target_type="thread", target_id=thread.id,
+                        details=json.dumps({"count": seq - (seen or 0), "label": tlp.RED},
+                                           sort_keys=True),
+                    )
+                )  # fmt: skip
 
 
 def mark_all_read(member: Member, thread: Thread) -> None:

@@ -186,3 +186,25 @@ def test_anonymous_visitor_is_sent_to_sign_in(threads, members, browser):
     thread = threads.start(members.make(), label=tlp.CLEAR)
     response = browser.get(f"/threads/{thread.id}")
     assert response.status_code in (302, 401)
+
+
+def test_reading_new_posts_of_a_red_thread_is_audited_once_per_new_post_batch(
+    red_setup, make_browser, threads
+):
+    from forum.security.audit import AuditEvent
+
+    def reads() -> list[AuditEvent]:
+        db.session.expire_all()
+        return list(db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "threads.red_read", AuditEvent.actor_id == red_setup["named"].id)))  # fmt: skip
+
+    browser = make_browser(red_setup["named"])
+    thread_id = red_setup["thread"].id
+    browser.get(f"/threads/{thread_id}")
+    assert [e.target_id for e in reads()] == [thread_id]
+    browser.get(f"/threads/{thread_id}")
+    assert len(reads()) == 1
+    threads.reply(red_setup["author"], red_setup["thread"], "one more")
+    browser.get(f"/threads/{thread_id}")
+    assert len(reads()) == 2
+    assert SECRET_BODY not in reads()[0].details
