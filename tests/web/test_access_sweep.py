@@ -19,6 +19,7 @@ from forum.extensions import db
 from forum.members.models import Member
 from forum.security import audit
 from tests.conftest import Browser, Members
+from tests.web.conftest import World
 from tests.web.route_inventory import COORDINATOR, MEMBER, PUBLIC, ROUTES, SECRET_URL
 from tests.web.sweep import (
     STATE_CHANGING,
@@ -147,14 +148,20 @@ def sweep_access(
     return problems
 
 
-def get_writers(app: Flask, member: Member | None, only: set[str] | None = None) -> list[str]:
-    """GET routes (or those of `only` endpoints) after which the database changed."""
+def get_writers(
+    app: Flask,
+    member: Member | None,
+    only: set[str] | None = None,
+    known: dict[str, str] | None = None,
+) -> list[str]:
+    """GET routes (or those of `only` endpoints) after which the database changed; URL
+    arguments named in `known` name real objects."""
     browser = Browser(app.test_client())
     if member is not None:
         browser.sign_in_as(member)
     before = snapshot()
     writers = []
-    for target in targets(app, methods=("GET",)):
+    for target in targets(app, methods=("GET",), known=known):
         if only is not None and target.endpoint not in only:
             continue
         in_own_context(app, browser.client.get, target.url)
@@ -193,6 +200,17 @@ def test_a_suspended_members_existing_session_stops_working_at_once(
 @pytest.mark.parametrize("visitor", ["anonymous", "member", "coordinator"])
 def test_no_get_route_changes_the_database(app: Flask, members: Members, visitor: str) -> None:
     writers = get_writers(app, _visitor_members(members)[visitor])
+    assert not writers, "GET routes that wrote to the database:\n" + "\n".join(writers)
+
+
+def test_no_get_route_changes_the_database_when_it_shows_real_objects(
+    app: Flask, world: World
+) -> None:
+    writers = []
+    for member in world.readers:
+        writers += [
+            f"as {member.role}: {w}" for w in get_writers(app, member, known=world.known_ids)
+        ]
     assert not writers, "GET routes that wrote to the database:\n" + "\n".join(writers)
 
 

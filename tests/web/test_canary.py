@@ -9,90 +9,16 @@ header of mail sent to it). Features add their own canaries in their own tests t
 from __future__ import annotations
 
 import logging
-import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from forum.alerts import services as alert_services
-from forum.db import utcnow
 from forum.extensions import db
-from forum.members.models import Member
-from forum.notify.dispatcher import dispatch_due
-from forum.threads import services as thread_services
-from forum.threads import tlp
-from tests.conftest import Browser, Mailbox, Members
+from tests.conftest import Browser, Mailbox
+from tests.web.conftest import World
 from tests.web.sweep import in_own_context, targets
-
-
-def _canary(kind: str) -> str:
-    # Letters only, so that search tokenisers and Markdown keep it as one word.
-    return f"canary{kind}" + "".join(secrets.choice("bcdfghjklmnpqrstvwxz") for _ in range(12))
-
-
-@dataclass
-class World:
-    """An Exchange with confidential content written through the services."""
-
-    email: str
-    texts: list[str]
-    known_ids: dict[str, str]
-    readers: list[Member] = field(default_factory=list)
-
-    @property
-    def canaries(self) -> list[str]:
-        return [self.email, *self.texts]
-
-
-@pytest.fixture
-def world(app: Flask, members: Members) -> World:
-    email = f"{_canary('mail')}@example.org"
-    name = f"{_canary('first')} {_canary('last')}"
-    title, body, answer = _canary("title"), _canary("body"), _canary("reply")
-    alert_title, city, needs = _canary("alert"), _canary("city"), _canary("needs")
-
-    coordinator = members.coordinator()
-    author = members.make(name=name, email=email)
-    reader = members.make()
-    category = thread_services.ensure_default_categories()[0]
-    thread = thread_services.start_thread(
-        author=author,
-        category=category,
-        title=f"Lessons from {title}",
-        body=f"What we learned: {body}.",
-        label=tlp.AMBER,
-    )
-    post = thread_services.reply(
-        author=reader, thread=thread, body=f"Agreed, {answer}.", pii_confirmed=True
-    )
-    alert = alert_services.raise_alert(
-        author,
-        kind="attack",
-        title=f"Incident {alert_title}",
-        city=city,
-        country="BE",
-        occurred_at=utcnow(),
-        needs=f"Interpreters for {needs}",
-        severity="high",
-    )
-    db.session.commit()
-    dispatch_due()
-    db.session.commit()
-    return World(
-        email=email,
-        texts=[*name.split(), title, body, answer, alert_title, city, needs],
-        known_ids={
-            "member_id": author.id,
-            "thread_id": thread.id,
-            "post_id": post.id,
-            "alert_id": alert.id,
-            "slug": category.slug,
-        },
-        readers=[coordinator, author, reader],
-    )
 
 
 def _database_bytes(app: Flask, instance: Path) -> bytes:
