@@ -265,25 +265,39 @@ def members(app: Flask) -> Members:
 
 
 class Browser:
-    """A test client with the habits of a browser: it carries the CSRF token in every POST."""
+    """A test client with the habits of a browser: it carries the CSRF token in every POST, and
+    each of its requests runs in its own app context, as on a real server.
+
+    The `app` fixture keeps one app context pushed, which the test client would otherwise reuse
+    (sharing the test's database session and `g`, so one browser's member could leak into
+    another's request). The test's transaction is committed before each request and its objects
+    expired after, so both sides see committed data only.
+    """
 
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
 
+    def _run(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        db.session.commit()
+        with self.client.application.app_context():
+            response = call(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
     def csrf_token(self) -> str:
-        page = self.client.get("/__csrf-probe__").get_data(as_text=True)
+        page = self._run(self.client.get, "/__csrf-probe__").get_data(as_text=True)
         match = re.search(r'name="csrf-token" content="([^"]+)"', page)
         assert match, "the base layout carries a csrf-token meta tag"
         return match.group(1)
 
     def get(self, url: str, **kwargs: Any) -> Any:
-        return self.client.get(url, **kwargs)
+        return self._run(self.client.get, url, **kwargs)
 
     def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         data = dict(data or {})
         if "csrf_token" not in data:
             data["csrf_token"] = self.csrf_token()
-        return self.client.post(url, data=data, **kwargs)
+        return self._run(self.client.post, url, data=data, **kwargs)
 
     def sign_in_as(self, member: Member) -> Browser:
         """Give this browser a real server session for the member (as after password + TOTP)."""

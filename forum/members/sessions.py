@@ -120,7 +120,7 @@ def end_all_sessions(member: Member, reason: str, keep: MemberSession | None = N
     if keep is not None:
         query = query.where(MemberSession.id != keep.id)
     result = db.session.execute(query.values(ended_at=utcnow(), end_reason=reason))
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)  # an UPDATE's result is a CursorResult
 
 
 def mark_reauthenticated() -> None:

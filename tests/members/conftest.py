@@ -56,31 +56,7 @@ def recovery_codes_from_page(html: str) -> list[str]:
 
 
 class MemberBrowser(Browser):
-    """A browser whose every request runs in its own app context, as on a real server.
-
-    The `app` fixture keeps one app context pushed, which the test client would reuse (sharing
-    the test's session and `g`); the test's transaction is ended before each request and its
-    objects expired after, so both sides see committed data only.
-    """
-
-    def _run(self, call: Any, *args: Any, **kwargs: Any) -> Any:
-        db.session.commit()
-        app = self.client.application
-        with app.app_context():
-            response = call(*args, **kwargs)
-        db.session.expire_all()
-        return response
-
-    def csrf_token(self) -> str:
-        return str(self._run(super().csrf_token))
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self._run(self.client.get, url, **kwargs)
-
-    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf_token())
-        return self._run(self.client.post, url, data=data, **kwargs)
+    """The shared Browser (each request in its own app context); kept as a name for these tests."""
 
 
 @pytest.fixture
