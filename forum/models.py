@@ -2,6 +2,7 @@
 (create_all in tests, autogenerate in migrations). Each feature adds its own line."""
 
 from forum.alerts import models as alerts_models  # noqa: F401 - the alerts feature
+from forum.calls import models as calls_models  # noqa: F401 - the calls feature's tables
 from forum.crypto.models import DataKey, KeyringCheck
 from forum.members.models import (
     Invite,
