@@ -130,9 +130,15 @@ def _base_url() -> str:
     return str(current_app.config["EXCHANGE"]["app"]["base_url"]).rstrip("/")
 
 
-def _event(
-    occurrence: Occurrence, series: CallSeries, title: str, member: Member, answer: str | None
-) -> Event:
+def _attendee(member: Member, answer: str | None) -> vCalAddress:
+    attendee = vCalAddress(f"urn:uuid:{member.id}")
+    attendee.params["PARTSTAT"] = PARTSTAT.get(answer or "", "NEEDS-ACTION")
+    attendee.params["ROLE"] = "REQ-PARTICIPANT"
+    attendee.params["RSVP"] = "TRUE"
+    return attendee
+
+
+def _event(occurrence: Occurrence, series: CallSeries, title: str, *, with_alarms: bool) -> Event:
     zone = ZoneInfo(series.timezone)
     link = f"{_base_url()}/calls/occurrences/{occurrence.id}"
     event = Event()
@@ -151,12 +157,7 @@ def _event(
     event.add("status", "CANCELLED" if occurrence.is_cancelled else "CONFIRMED")
     if series.kind == "event":
         event.add("categories", ["Event"])
-    attendee = vCalAddress(f"urn:uuid:{member.id}")
-    attendee.params["PARTSTAT"] = PARTSTAT.get(answer or "", "NEEDS-ACTION")
-    attendee.params["ROLE"] = "REQ-PARTICIPANT"
-    attendee.params["RSVP"] = "TRUE"
-    event.add("attendee", attendee)
-    if not occurrence.is_cancelled and answer != "not_attending":
+    if with_alarms and not occurrence.is_cancelled:
         for offset in series.offsets:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
@@ -185,7 +186,9 @@ def occurrence_ics(occurrence: Occurrence, *, viewer: Member) -> bytes:
         )
     )
     calendar = _calendar("INVICTM Exchange call")
-    calendar.add_component(_event(occurrence, series, series.title, viewer, answer))
+    event = _event(occurrence, series, series.title, with_alarms=answer != "not_attending")
+    event.add("attendee", _attendee(viewer, answer))
+    calendar.add_component(event)
     _add_timezones(calendar, {series.timezone}, occurrence.starts_at, occurrence.ends_at)
     return bytes(calendar.to_ical())
 
@@ -241,6 +244,53 @@ def cached_feed(member: Member, *, now: datetime | None = None) -> tuple[bytes, 
     return body, etag(member, print_)
 
 
+EVENT_HEAD = len(b"BEGIN:VEVENT\r\n")
+_event_cache: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+_event_cache_lock = threading.Lock()
+EVENT_CACHE_SIZE = 20_000
+
+
+def _event_bytes(
+    occurrence: Occurrence, series: CallSeries, title: str, with_alarms: bool
+) -> bytes:
+    """One VEVENT serialised, shared by every member's feed until the occurrence or series changes."""
+    key = (
+        occurrence.id,
+        occurrence.sequence,
+        occurrence.updated_at,
+        occurrence.status,
+        series.updated_at,
+        title,
+        with_alarms,
+        _base_url(),
+    )
+    with _event_cache_lock:
+        found = _event_cache.get(key)
+        if found is not None:
+            _event_cache.move_to_end(key)
+            return found
+    body = bytes(_event(occurrence, series, title, with_alarms=with_alarms).to_ical())
+    with _event_cache_lock:
+        _event_cache[key] = body
+        while len(_event_cache) > EVENT_CACHE_SIZE:
+            _event_cache.popitem(last=False)
+    return body
+
+
+def clear_caches() -> None:
+    """Forget every built feed and serialised event of this process (benchmarks, tests)."""
+    feed_cache.clear()
+    with _event_cache_lock:
+        _event_cache.clear()
+
+
+def _attendee_line(member: Member, answer: str | None) -> bytes:
+    """The member's folded ATTENDEE content line (with its line break)."""
+    holder = Event()
+    holder.add("attendee", _attendee(member, answer))
+    return bytes(holder.to_ical())[EVENT_HEAD : -len(b"END:VEVENT\r\n")]
+
+
 def feed_ics(member: Member, *, now: datetime | None = None) -> bytes:
     """The member's personal feed: recent and upcoming occurrences of every call they may see."""
     if not policy.can_see_calls(member):
@@ -262,17 +312,24 @@ def feed_ics(member: Member, *, now: datetime | None = None) -> bytes:
         ).all()
     )
     titles: dict[str, str] = {}
+    attendee_lines: dict[str | None, bytes] = {}
     calendar = _calendar("INVICTM Exchange calls")
     calendar.add("x-published-ttl", "PT1H")
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    if occurrences:
+        zones = {o.series.timezone for o in occurrences}
+        _add_timezones(calendar, zones, occurrences[0].starts_at, occurrences[-1].ends_at)
+    events: list[bytes] = []
     for occurrence in occurrences:
         series = occurrence.series
         if series.id not in titles:
             titles[series.id] = series.title
-        calendar.add_component(
-            _event(occurrence, series, titles[series.id], member, answers.get(occurrence.id))
-        )
-    if occurrences:
-        zones = {o.series.timezone for o in occurrences}
-        _add_timezones(calendar, zones, occurrences[0].starts_at, occurrences[-1].ends_at)
-    return bytes(calendar.to_ical())
+        answer = answers.get(occurrence.id)
+        if answer not in attendee_lines:
+            attendee_lines[answer] = _attendee_line(member, answer)
+        body = _event_bytes(occurrence, series, titles[series.id], answer != "not_attending")
+        # The member's own ATTENDEE line goes right after BEGIN:VEVENT.
+        events.append(body[:EVENT_HEAD] + attendee_lines[answer] + body[EVENT_HEAD:])
+    wrapper = bytes(calendar.to_ical())
+    cut = wrapper.rindex(b"END:VCALENDAR")
+    return wrapper[:cut] + b"".join(events) + wrapper[cut:]

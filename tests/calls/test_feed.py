@@ -151,3 +151,19 @@ def test_an_unchanged_feed_answers_304_and_a_change_gives_a_new_etag(monthly, me
     assert changed.status_code == 200 and changed.headers["ETag"] != tag
     event = events(changed.data)[f"{first(monthly).id}@invictm-exchange"]
     assert event["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+
+
+def test_each_members_feed_carries_their_own_answer_and_alarms(monthly, members):
+    coming, declining = members.make(), members.make()
+    occurrence = first(monthly)
+    participation.respond(occurrence, member=coming, answer="attending")
+    participation.respond(occurrence, member=declining, answer="not_attending")
+    db.session.commit()
+    uid = f"{occurrence.id}@invictm-exchange"
+    mine = events(ical.feed_ics(coming))[uid]
+    theirs = events(ical.feed_ics(declining))[uid]
+    assert mine["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+    assert str(mine["ATTENDEE"]) == f"urn:uuid:{coming.id}"
+    assert theirs["ATTENDEE"].params["PARTSTAT"] == "DECLINED"
+    assert len(list(mine.walk("VALARM"))) == 2 and not list(theirs.walk("VALARM"))
+    assert Calendar.from_ical(ical.feed_ics(coming)).get("X-WR-CALNAME") == "INVICTM Exchange calls"
