@@ -56,9 +56,9 @@ def plan(
         rows = db.session.scalars(select(Reminder).where(Reminder.occurrence_id == occurrence.id))
         existing = {r.offset_minutes: r for r in rows}
     wanted = series.offsets
-    for offset, reminder in existing.items():
-        if offset not in wanted and reminder.status == "pending":
-            db.session.delete(reminder)  # the organisers no longer want this reminder
+    for offset, unwanted in existing.items():
+        if offset not in wanted and unwanted.status == "pending":
+            db.session.delete(unwanted)  # the organisers no longer want this reminder
     for offset in wanted:
         due_at = occurrence.starts_at - timedelta(minutes=offset)
         reminder = existing.get(offset)
