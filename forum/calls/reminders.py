@@ -166,11 +166,13 @@ def _send(
     phrase = call_phrase(series)
     link = f"/calls/occurrences/{occurrence.id}"
     body = f"Reminder: {phrase} starts in {when}.\n\nSee the call on the Exchange: {link}"
+    confidential = None
     if series.is_email_joining_allowed:
         joining = occurrence.open("joining") or series.open("joining")
         if joining:
-            # The organisers chose to allow this for the series (off by default).
-            body += f"\n\nJoining details:\n{joining}"
+            # The organisers chose to allow this for the series (off by default); the outbox
+            # keeps it sealed until the moment it is sent.
+            confidential = f"{body}\n\nJoining details:\n{joining}"
     notify(
         [m for m in members if m.id not in declined],
         event_key=f"call-reminder:{occurrence.id}:{reminder.offset_minutes}",
@@ -180,6 +182,7 @@ def _send(
         link=link,
         email_subject=f"Reminder: {phrase} starts in {when}",
         email_body=body,
+        email_confidential_body=confidential,
     )
 
 

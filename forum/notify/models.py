@@ -60,6 +60,9 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     # A link that is itself a secret (an invite's one-time token), sealed like recipient_sealed
     # with context ("outbox", id, "link"); `link` then holds only a harmless placeholder path.
     link_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A body a feature was explicitly allowed to mail (a series' joining details), sealed under
+    # the object's data key; `body` then holds its content-free stand-in.
+    body_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     kind: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

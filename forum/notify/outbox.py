@@ -79,6 +79,7 @@ def notify(
     link: str,
     email_subject: str | None = None,
     email_body: str | None = None,
+    email_confidential_body: str | None = None,
     urgent: bool = False,
     channels: Sequence[str] = ("inapp", "email"),
 ) -> Written:
@@ -87,6 +88,9 @@ def notify(
     `text` may be confidential (it is sealed under `key`, the data key of the object it is about,
     so shredding the object shreds its notifications). `email_subject` and `email_body` must say
     only that something happened — never a post, an alert's details or a dial-in number.
+    `email_confidential_body` is for the rare body a feature was explicitly allowed to mail (a
+    series whose organisers allow joining details by e-mail): it is sealed under `key` in the
+    outbox and opened only to send; `email_body` stays the content-free stand-in at rest.
     Writing the same event_key twice for a member writes nothing the second time.
     """
     now = utcnow()
@@ -113,15 +117,25 @@ def notify(
             )
         wants_email = urgent or member.is_email_notifications
         if "email" in channels and email_subject and wants_email:
+            outbox_id = new_id()
             outbox.append(
                 {
-                    "id": new_id(),
+                    "id": outbox_id,
                     "idempotency_key": f"{event_key}:{member.id}:email",
                     "member_id": member.id,
                     "channel": "email",
                     "kind": kind,
                     "subject": email_subject,
                     "body": email_body or email_subject,
+                    "body_sealed": (
+                        envelope.seal(
+                            key_id,
+                            envelope.context("outbox", outbox_id, "body"),
+                            email_confidential_body,
+                        )
+                        if email_confidential_body
+                        else None
+                    ),
                     "link": link,
                     "is_urgent": urgent,
                     "status": "pending",

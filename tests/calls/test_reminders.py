@@ -120,6 +120,10 @@ def test_joining_details_go_by_email_only_when_the_series_allows_it(members, mai
     occurrence = first_occurrence(series)
     reminders.sweep(now=occurrence.starts_at - timedelta(minutes=60))
     db.session.commit()
+    # Waiting in the outbox, the joining details are sealed: no column holds them in the clear.
+    for row in db.session.scalars(select(OutboxMessage)):
+        assert "483920" not in row.body and "meet.example.org" not in row.body
+        assert row.body_sealed is not None and b"483920" not in row.body_sealed
     dispatcher.dispatch_due()
     body = mailbox.to("coord@example.org")[0].get_body(preferencelist=("plain",)).get_content()
     assert "483920" in body
