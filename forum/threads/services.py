@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, select, update
 
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
@@ -20,6 +20,15 @@ from forum.extensions import db
 from forum.members.models import Member
 from forum.security import audit
 from forum.threads import attachments, content, markdown, notices, pii, policy, tlp
+from forum.threads.bulk import bulk_add_posts
+from forum.threads.categories import (
+    DEFAULT_CATEGORIES,
+    category_by_slug,
+    create_category,
+    ensure_default_categories,
+    list_categories,
+)
+from forum.threads.errors import NotFound, PersonalDataWarning, ThreadError
 from forum.threads.models import (
     Attachment,
     Category,
@@ -36,93 +45,20 @@ from forum.threads.models import (
 MAX_TITLE = 200
 MAX_BODY = 60_000
 MAX_TAGS = 8
-TAG_PATTERN = re.compile(r"^[\w][\w.+-]{0,39}$", re.UNICODE)
 
-DEFAULT_CATEGORIES: list[tuple[str, str, str]] = [
-    (
-        "lessons-learned",
-        "Lessons learned",
-        "What went well and what did not after an attack: what the network should remember.",
-    ),
-    ("good-practice", "Good practice", "Ways of working with victims that members recommend."),
-    ("urgent-questions", "Urgent questions", "Questions that need an answer from peers quickly."),
-    ("symposium", "Symposium", "Preparing and following up the annual symposium."),
-    ("network-business", "Network business", "How the network itself is run."),
+__all__ = [
+    "DEFAULT_CATEGORIES",
+    "NotFound",
+    "PersonalDataWarning",
+    "ThreadError",
+    "bulk_add_posts",
+    "category_by_slug",
+    "create_category",
+    "ensure_default_categories",
+    "list_categories",
+    "start_thread",
 ]
-
-
-class ThreadError(Exception):
-    """A rule about threads was broken; the message is a plain sentence for the user."""
-
-
-class NotFound(ThreadError):
-    """The object does not exist or the member may not see it (the same answer for both)."""
-
-
-class PersonalDataWarning(ThreadError):
-    """The text looks like it contains personal data; the author must confirm or edit."""
-
-    def __init__(self, findings: list[pii.Finding]) -> None:
-        super().__init__(pii.summary(findings))
-        self.findings = findings
-
-
-# --- categories --------------------------------------------------------------------------
-
-
-def ensure_default_categories() -> list[Category]:
-    """Create the network's standard categories if they are missing (idempotent)."""
-    existing = {c.slug: c for c in db.session.scalars(select(Category))}
-    for position, (slug, name, description) in enumerate(DEFAULT_CATEGORIES):
-        if slug not in existing:
-            existing[slug] = Category(
-                id=new_id(),
-                slug=slug,
-                name=name,
-                description=description,
-                position=position,
-                created_at=utcnow(),
-            )
-            db.session.add(existing[slug])
-    db.session.flush()
-    return list_categories()
-
-
-def list_categories() -> list[Category]:
-    """Every category, in display order."""
-    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
-
-
-def category_by_slug(slug: str) -> Category | None:
-    """The category with this slug."""
-    return db.session.scalar(select(Category).where(Category.slug == slug))
-
-
-def create_category(*, actor: Member, name: str, description: str = "") -> Category:
-    """Create a category (coordinators only)."""
-    if not actor.is_coordinator:
-        raise ThreadError("Only coordinators create categories.")
-    name = name.strip()
-    if not name or len(name) > 120:
-        raise ThreadError("A category needs a name of at most 120 characters.")
-    slug = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")[:70] or new_id()[:8]
-    if category_by_slug(slug) is not None:
-        raise ThreadError("A category with this name already exists.")
-    last = db.session.scalar(select(func.max(Category.position))) or 0
-    category = Category(
-        id=new_id(),
-        slug=slug,
-        name=name,
-        description=description.strip(),
-        position=last + 1,
-        created_at=utcnow(),
-    )
-    db.session.add(category)
-    db.session.flush()
-    audit.record("threads.category_created", actor=actor, target_type="category",
-                 target_id=category.id)  # fmt: skip
-    return category
-
+TAG_PATTERN = re.compile(r"^[\w][\w.+-]{0,39}$", re.UNICODE)
 
 # --- helpers -----------------------------------------------------------------------------
 
@@ -475,45 +411,3 @@ def remove_participant(*, actor: Member, thread: Thread, member: Member) -> None
     _changed(thread.id)
     audit.record("threads.participant_removed", actor=actor, target_type="member",
                  target_id=member.id, thread_id=thread.id)  # fmt: skip
-
-
-# --- bulk path (benchmarks, imports) --------------------------------------------------------
-
-
-def bulk_add_posts(
-    thread: Thread,
-    authors: Sequence[Member],
-    bodies: Sequence[str],
-    *,
-    start_at: datetime,
-    render_cache: dict[str, str] | None = None,
-) -> int:
-    """Append many posts to a thread in one batch (sealing and rendering still real).
-
-    `render_cache` lets a caller importing many batches render each distinct text once.
-    """
-    rows: list[dict[str, object]] = []
-    seq = thread.last_seq
-    rendered = render_cache if render_cache is not None else {}
-    for index, body in enumerate(bodies):
-        html = rendered.get(body)
-        if html is None:
-            html = rendered[body] = markdown.render(body)
-        seq += 1
-        post_id = new_id()
-        author = authors[index % len(authors)]
-        rows.append({
-            "id": post_id, "thread_id": thread.id, "seq": seq, "author_id": author.id,
-            "body_sealed": content.seal(thread.dek_id, "post", post_id, "body", body),
-            "html_sealed": content.seal(thread.dek_id, "post", post_id, "html", html),
-            "quote_of_id": None, "is_hidden": False, "is_deleted": False, "edit_count": 0,
-            "created_at": start_at + timedelta(seconds=index), "edited_at": None,
-        })  # fmt: skip
-    if rows:
-        db.session.execute(insert(Post), rows)
-        thread.last_seq = seq
-        thread.post_count += len(rows)
-        thread.last_post_at = start_at + timedelta(seconds=len(rows) - 1)
-        db.session.flush()
-        _changed(thread.id)
-    return len(rows)
