@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 14:29:26.422191
+Create Date: 2026-11-28 15:28:04.845242
 """
 
 import sqlalchemy as sa
@@ -336,6 +336,7 @@ def upgrade() -> None:
         sa.Column("target", sa.String(length=32), nullable=True),
         sa.Column("recipient_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("link_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("body_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
