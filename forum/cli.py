@@ -143,6 +143,11 @@ def serve(
     )
 
 
+def _say_now(text: str) -> None:
+    click.echo(text)
+    sys.stdout.flush()
+
+
 @cli.command()
 @click.pass_obj
 def worker(info: ExchangeInfo) -> None:
@@ -156,7 +161,7 @@ def worker(info: ExchangeInfo) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     click.echo(f"Exchange worker started (pid {os.getpid()}).")
-    run_as_leader(app, stop, say=lambda text: click.echo(text) or sys.stdout.flush())
+    run_as_leader(app, stop, say=_say_now)
     click.echo("Exchange worker stopped.")
 
 
