@@ -102,6 +102,9 @@ def _configure(app: Flask, settings: dict[str, dict[str, Any]]) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=security["session_absolute_hours"]),
+        # The cookie only points at the server session, which keeps idle and absolute time
+        # itself: re-signing an unchanged cookie on every response buys nothing.
+        SESSION_REFRESH_EACH_REQUEST=False,
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
         # Tokens live as long as the server session: a long post must not expire under its author.
         WTF_CSRF_TIME_LIMIT=None,

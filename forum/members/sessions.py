@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, session
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from forum.db import utcnow
 from forum.extensions import db, login_manager
@@ -62,7 +63,12 @@ def current_session() -> MemberSession | None:
     token = session.get(SESSION_KEY)
     row: MemberSession | None = None
     if isinstance(token, str) and token:
-        row = db.session.get(MemberSession, _digest(token))
+        # One query for the session and its member: every signed-in page starts here.
+        row = db.session.scalars(
+            select(MemberSession)
+            .options(joinedload(MemberSession.member))
+            .where(MemberSession.id == _digest(token))
+        ).first()
         if row is not None and not _is_live(row, utcnow()):
             if row.ended_at is None:
                 with db.engine.begin() as connection:
