@@ -102,8 +102,8 @@ def create() -> Response | tuple[str, int]:
         )  # fmt: skip
         upload = form.attachment.data
         if upload and upload.filename:
-            first = db.session.scalar(select(Post).where(Post.thread_id == thread.id,
-                                                         Post.seq == 1))  # fmt: skip
+            first = db.session.scalars(select(Post).where(Post.thread_id == thread.id,
+                                                          Post.seq == 1)).one()  # fmt: skip
             attachments.add(uploader=current_user, thread=thread, post=first,
                             filename=upload.filename, data=upload.read())  # fmt: skip
     except PersonalDataWarning as warning:
