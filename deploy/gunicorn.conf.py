@@ -10,6 +10,7 @@ size `threads` for the pages that stay open, plus headroom for ordinary requests
 import multiprocessing
 
 from forum.config import load_settings
+from forum.notify.dispatcher import UrgentDispatch
 
 _server = load_settings()["server"]
 
@@ -24,7 +25,21 @@ keepalive = 5
 # Build the app in each worker after fork: nothing (no scheduler, no pool) is shared by fork.
 preload_app = False
 wsgi_app = "forum:create_app()"
-accesslog = "-"
-# Log paths without query strings: a query may carry a search term.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+# No access log: an invite's first request carries its one-time token in the path, and a
+# search its words in the query. The application logs what it needs, by id.
+accesslog = None
 errorlog = "-"
+
+
+def post_worker_init(worker):
+    """Send urgent deliveries (alerts) from this web process right after the commit that wrote
+    them, instead of waiting for the worker's sweep; claims are leased, so nothing goes twice."""
+    worker.exchange_urgent = UrgentDispatch(worker.wsgi)
+    worker.exchange_urgent.start()
+
+
+def worker_exit(_server, worker):
+    """Let urgent sends in flight finish."""
+    urgent = getattr(worker, "exchange_urgent", None)
+    if urgent is not None:
+        urgent.stop()

@@ -168,7 +168,8 @@ def load_settings(
     path = path or environ.get("EXCHANGE_CONFIG") or None
     if path is None:
         # The embedded default keeps its generated config in the instance folder.
-        candidate = Path(settings["app"]["instance_path"]) / "exchange.toml"
+        folder = environ.get("EXCHANGE_APP_INSTANCE_PATH") or settings["app"]["instance_path"]
+        candidate = Path(folder) / "exchange.toml"
         if candidate.exists():
             path = candidate
     if path is not None:

@@ -160,3 +160,17 @@ def test_the_example_config_documents_every_key() -> None:
         assert f"[{section}]" in text, f"config.example.toml has no [{section}] section"
         for key in keys:
             assert f"{key} =" in text or f"{key}=" in text, f"{section}.{key} is undocumented"
+
+
+def test_an_instance_folder_named_in_the_environment_supplies_its_own_config(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "exchange.toml").write_text(
+        '[app]\nsecret_key = "k8Jq2xV7mPz4Rw9Ls3Nd6Ht1Yb5Gc0Fa"\n[server]\nport = 9123\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(environ={"EXCHANGE_APP_INSTANCE_PATH": str(folder)})
+    assert settings["server"]["port"] == 9123
+    assert settings["app"]["instance_path"] == str(folder)
