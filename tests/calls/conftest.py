@@ -6,14 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from flask import Flask
 
 from forum.calls import services
 from forum.calls.models import CallSeries
 from forum.extensions import db
-from forum.members.models import Member
 from tests.browser.conftest import chromium, live_members, live_server, page  # noqa: F401
-from tests.conftest import Browser
 
 # "Now" in these tests: a fixed instant, so dates and daylight-saving changes are known.
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -45,51 +42,3 @@ def monthly(members: Any) -> CallSeries:
     series = services.create_series(actor=coordinator, fields=monthly_fields(), now=NOW)
     db.session.commit()
     return series
-
-
-class OwnContextBrowser(Browser):
-    """A browser whose every request runs in its own app context, as on a real server.
-
-    The `app` fixture keeps one app context pushed, which the test client would reuse (sharing
-    the test's session); the test's transaction ends before each request and its objects are
-    expired after, so both sides see committed data only.
-    """
-
-    def __init__(self, client: Any, app: Flask) -> None:
-        super().__init__(client)
-        self.app = app
-
-    def _run(self, call: Any, *args: Any, **kwargs: Any) -> Any:
-        db.session.commit()
-        with self.app.app_context():
-            response = call(*args, **kwargs)
-        db.session.expire_all()
-        return response
-
-    def csrf_token(self) -> str:
-        return str(self._run(super().csrf_token))
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self._run(self.client.get, url, **kwargs)
-
-    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf_token())
-        return self._run(self.client.post, url, data=data, **kwargs)
-
-
-@pytest.fixture
-def browser(app: Flask) -> OwnContextBrowser:
-    """An anonymous browser (CSRF on), each request in its own app context."""
-    return OwnContextBrowser(app.test_client(), app)
-
-
-@pytest.fixture
-def make_browser(app: Flask) -> Any:
-    """Factory: make_browser(member) gives a signed-in browser (see OwnContextBrowser)."""
-
-    def _make(member: Member | None = None) -> Browser:
-        own = OwnContextBrowser(app.test_client(), app)
-        return own.sign_in_as(member) if member is not None else own
-
-    return _make
