@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -386,6 +387,19 @@ def stream_events(
         hub.remove(subscriber)
 
 
+def _limit_unacknowledged(heartbeat: float) -> None:
+    """A page whose network vanished (no FIN, no RST) would keep its thread until TCP gives up
+    (~15 minutes); TCP_USER_TIMEOUT makes the kernel fail the write after three heartbeats."""
+    sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    option = getattr(socket, "TCP_USER_TIMEOUT", None)
+    if sock is None or option is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, option, int(heartbeat * 3 * 1000))
+    except OSError:
+        log.debug("TCP_USER_TIMEOUT not available on this socket")
+
+
 @bp.get("/stream")
 @login_required
 def stream() -> Response:
@@ -396,6 +410,7 @@ def stream() -> Response:
     subscriber = Subscriber(member_id=current_user.id, topics=tuple(topics))
     listener.hub.add(subscriber)
     settings = app.config["EXCHANGE"]["server"]
+    _limit_unacknowledged(float(settings["live_heartbeat_seconds"]))
     body = stream_events(
         subscriber,
         listener.hub,
