@@ -299,11 +299,16 @@ def _record(deliveries: list[Delivery], outcomes: list[Outcome], result: Dispatc
     db.session.commit()
 
 
+# Below this many rows a share is not worth its own SMTP connection.
+URGENT_MIN_SHARE = 25
+
+
 class UrgentDispatch:
     """Sends urgent rows right after the transaction that wrote them commits (serve and worker)."""
 
     def __init__(self, app: Flask, workers: int = 4) -> None:
         self.app = app
+        self.workers = workers
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="urgent-dispatch")
         self._connected = False
 
@@ -314,8 +319,12 @@ class UrgentDispatch:
 
     def _on_commit(self, _sender: object, **kwargs: Any) -> None:
         ids = list(kwargs.get("urgent_outbox_ids") or ())
-        if ids:
-            self.pool.submit(self._run, ids)
+        # One share per pool worker: each sends over its own SMTP connection, in parallel.
+        shares = max(1, min(self.workers, len(ids) // URGENT_MIN_SHARE))
+        for share in range(shares):
+            part = ids[share::shares]
+            if part:
+                self.pool.submit(self._run, part)
 
     def _run(self, ids: list[str]) -> None:
         with self.app.app_context():
