@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -278,10 +278,13 @@ class Browser:
         self.client = client
 
     def _run(self, call: Any, *args: Any, **kwargs: Any) -> Any:
-        db.session.commit()
+        outer = has_app_context()  # a browser used from a plain thread has no test context
+        if outer:
+            db.session.commit()
         with self.client.application.app_context():
             response = call(*args, **kwargs)
-        db.session.expire_all()
+        if outer:
+            db.session.expire_all()
         return response
 
     def csrf_token(self) -> str:
