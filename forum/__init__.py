@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, request
 from sqlalchemy import event, inspect
+from sqlalchemy.exc import DBAPIError
 
 from forum import errors, health, models, templating  # noqa: F401 - models completes the metadata
 from forum.alerts.jobs import jobs as alert_jobs
@@ -31,6 +32,7 @@ from forum.security import headers
 from forum.threads.jobs import jobs as thread_jobs
 from forum.threads.views import bp as threads_bp
 
+log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -76,6 +78,7 @@ def create_app(
     _register_blueprints(app)
     _register_jobs(app)
     _bind_write_transactions(app)
+    _release_sessions_safely(app)
 
     if check_keyring:
         with app.app_context():
@@ -158,6 +161,25 @@ def _configure_engine(app: Flask) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+def _release_sessions_safely(app: Flask) -> None:
+    """End each request's database session without raising when the database just died.
+
+    Flask-SQLAlchemy's own teardown rolls back on the connection; if the server went away
+    mid-request that raises after the friendly page was built, and the WSGI server would answer
+    a bare 500. Registered after db.init_app, this runs first: it invalidates a dead connection
+    instead of rolling back on it.
+    """
+
+    @app.teardown_appcontext
+    def _release(_error: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        except DBAPIError:
+            log.warning("database connection lost while ending a request; invalidated")
+            db.session().invalidate()  # the scoped session does not proxy invalidate()
+            db.session.remove()
 
 
 def _bind_write_transactions(app: Flask) -> None:
