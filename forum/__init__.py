@@ -23,6 +23,7 @@ from forum.crypto.envelope import Envelope, ensure_keyring_matches
 from forum.crypto.keyring import KeyringError, load_keyring
 from forum.extensions import csrf, db, limiter, login_manager, migrate
 from forum.home import bp as home_bp
+from forum.members import sessions
 from forum.members.jobs import jobs as member_jobs
 from forum.members.views import bp as members_bp
 from forum.notify.jobs import jobs as notify_jobs
@@ -180,6 +181,8 @@ def _release_sessions_safely(app: Flask) -> None:
             log.warning("database connection lost while ending a request; invalidated")
             db.session().invalidate()  # the scoped session does not proxy invalidate()
             db.session.remove()
+        # Session bookkeeping (last seen, timeouts) only now that the request's transaction ended.
+        sessions.write_deferred()
 
 
 def _bind_write_transactions(app: Flask) -> None:

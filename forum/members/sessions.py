@@ -7,16 +7,20 @@ Ending a session row ends the browser's access on its next request.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, session
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
 from forum.db import utcnow
 from forum.extensions import db, login_manager
 from forum.members.models import Member, MemberSession
+
+log = logging.getLogger(__name__)
 
 SESSION_KEY = "sid"
 # last_seen_at is written at most this often, so reading pages does not serialise on writes.
@@ -71,12 +75,7 @@ def current_session() -> MemberSession | None:
         ).first()
         if row is not None and not _is_live(row, utcnow()):
             if row.ended_at is None:
-                with db.engine.begin() as connection:
-                    connection.execute(
-                        update(MemberSession)
-                        .where(MemberSession.id == row.id)
-                        .values(ended_at=utcnow(), end_reason="timeout")
-                    )
+                _after_request(row.id, ended_at=utcnow(), end_reason="timeout")
             row = None
     g.member_session = row
     return row
@@ -100,12 +99,37 @@ def load_member_from_request(_request: object) -> Member | None:
         return None
     now = utcnow()
     if now - row.last_seen_at > TOUCH_EVERY:
-        # On its own short transaction, so the request's own unit of work is never committed here.
-        with db.engine.begin() as connection:
-            connection.execute(
-                update(MemberSession).where(MemberSession.id == row.id).values(last_seen_at=now)
-            )
+        _after_request(row.id, last_seen_at=now)
     return row.member
+
+
+DEFERRED_KEY = "exchange_session_writes"
+
+
+def _after_request(session_id: str, **values: object) -> None:
+    """Queue bookkeeping for a session row, written once the request's own transaction ended.
+
+    Written on its own connection, never inside the request's unit of work: and never while the
+    request holds SQLite's write lock (every POST takes it up front), which a second connection
+    would wait on until the busy timeout.
+    """
+    g.setdefault(DEFERRED_KEY, []).append((session_id, values))
+
+
+def write_deferred() -> None:
+    """Write the queued session bookkeeping (called at the end of the request, after the
+    request's session is released). Losing a touch to a busy database is harmless: logged."""
+    writes = g.pop(DEFERRED_KEY, None)
+    if not writes:
+        return
+    try:
+        with db.engine.begin() as connection:
+            for session_id, values in writes:
+                connection.execute(
+                    update(MemberSession).where(MemberSession.id == session_id).values(**values)
+                )
+    except DBAPIError:
+        log.warning("session bookkeeping skipped: the database is busy or away")
 
 
 def end_current_session(reason: str = "logout") -> None:
