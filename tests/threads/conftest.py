@@ -18,7 +18,6 @@ from tests.browser.conftest import (  # noqa: F401 - browser fixtures for test_b
     live_server,
     page,
 )
-from tests.conftest import Browser
 
 
 class Threads:
@@ -63,45 +62,3 @@ class Threads:
 def threads(app: Flask) -> Threads:
     """Build threads through the service: threads.start(author, label=...), threads.reply(...)."""
     return Threads()
-
-
-class OwnContextBrowser(Browser):
-    """A browser whose every request runs in its own app context, as on a real server.
-
-    The `app` fixture keeps one app context pushed, which the test client would reuse (sharing
-    the test's session); the test's transaction is ended before each request and its objects
-    expired after, so both sides see committed data only.
-    """
-
-    def __init__(self, client: Any, app: Flask) -> None:
-        super().__init__(client)
-        self.app = app
-
-    def _run(self, call: Any, *args: Any, **kwargs: Any) -> Any:
-        db.session.commit()
-        with self.app.app_context():
-            response = call(*args, **kwargs)
-        db.session.expire_all()
-        return response
-
-    def csrf_token(self) -> str:
-        return str(self._run(super().csrf_token))
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self._run(self.client.get, url, **kwargs)
-
-    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf_token())
-        return self._run(self.client.post, url, data=data, **kwargs)
-
-
-@pytest.fixture
-def make_browser(app: Flask) -> Any:
-    """Factory: make_browser(member) gives a signed-in browser (see OwnContextBrowser)."""
-
-    def _make(member: Member | None = None) -> Browser:
-        browser = OwnContextBrowser(app.test_client(), app)
-        return browser.sign_in_as(member) if member is not None else browser
-
-    return _make
