@@ -7,7 +7,8 @@ Each feature adds one line per route it creates, in its own block below.
 PUBLIC = "public"  # anyone, signed in or not: sign-in steps, invite redemption, health checks
 MEMBER = "member"  # any active member; anonymous and suspended browsers are sent to sign in
 COORDINATOR = "coordinator"  # active coordinators only; a member gets 403 (or 404)
-SECRET_URL = "secret-url"  # reached with a secret token in the path (calendar feed); a wrong one: 404
+# Reached with a secret token in the path (the calendar feed); a wrong token gets 404.
+SECRET_URL = "secret-url"
 
 ROUTES: dict[str, str] = {
     # platform
