@@ -10,7 +10,6 @@ import pytest
 from forum.calls import services
 from forum.calls.models import CallSeries
 from forum.extensions import db
-from tests.browser.conftest import chromium, live_members, live_server, page  # noqa: F401
 
 # "Now" in these tests: a fixed instant, so dates and daylight-saving changes are known.
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

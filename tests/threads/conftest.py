@@ -12,12 +12,6 @@ from forum.extensions import db
 from forum.members.models import Member
 from forum.threads import services
 from forum.threads.models import Category, Thread
-from tests.browser.conftest import (  # noqa: F401 - browser fixtures for test_browser.py
-    chromium,
-    live_members,
-    live_server,
-    page,
-)
 
 
 class Threads:
