@@ -22,6 +22,7 @@ import flask_migrate  # noqa: E402
 
 from forum import create_app  # noqa: E402
 from forum.crypto.keyring import create_keyring  # noqa: E402
+from forum.security.audit import APPEND_ONLY_TRIGGERS  # noqa: E402
 
 REVISION = "0001"
 
@@ -29,20 +30,7 @@ TRIGGERS = '''
 
 # The audit log is append-only in the database itself (as forum/security/audit.py creates it
 # for create_all): autogenerate cannot see triggers, so they are written here per dialect.
-AUDIT_APPEND_ONLY = {
-    "sqlite": [
-        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$ "
-        "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END; $$ LANGUAGE plpgsql",
-        "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
-        "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
-    ],
-}
+AUDIT_APPEND_ONLY = {statements}
 
 
 def create_audit_triggers() -> None:
@@ -88,7 +76,9 @@ def main() -> None:
         1,
     )
     assert "create_audit_triggers()" in text, "upgrade() has the shape autogenerate writes"
-    text = text.rstrip("\n") + "\n    drop_audit_function()\n" + TRIGGERS
+    # The statements are copied in, not imported: a migration stays as it was written.
+    triggers = TRIGGERS.replace("{statements}", repr(APPEND_ONLY_TRIGGERS))
+    text = text.rstrip("\n") + "\n    drop_audit_function()\n" + triggers
     text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
     generated.write_text(text, encoding="utf-8")
     ruff = shutil.which("ruff")

@@ -62,8 +62,9 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
         return json.loads(self.details or "{}")  # type: ignore[no-any-return]
 
 
-# The log is append-only in the database itself, not only in the code.
-for _dialect, _statements in {
+# The log is append-only in the database itself, not only in the code. The migration that
+# creates the table carries a copy of these statements (migrations/regenerate.py writes it).
+APPEND_ONLY_TRIGGERS: dict[str, list[str]] = {
     "sqlite": [
         "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
         "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
@@ -76,7 +77,9 @@ for _dialect, _statements in {
         "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
         "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
     ],
-}.items():
+}
+
+for _dialect, _statements in APPEND_ONLY_TRIGGERS.items():
     for _statement in _statements:
         event.listen(
             AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
