@@ -15,17 +15,17 @@ import hashlib
 import secrets
 import threading
 from collections import OrderedDict
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress
+from icalendar import Alarm, Calendar, Event, vCalAddress
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from forum.calls import policy
 from forum.calls.models import CallResponse, CallSeries, FeedToken, Occurrence
+from forum.calls.vtimezone import vtimezone
 from forum.db import utcnow
 from forum.extensions import db
 from forum.members.models import Member
@@ -138,6 +138,19 @@ def _attendee(member: Member, answer: str | None) -> vCalAddress:
     return attendee
 
 
+def _moment(at: datetime, zone: ZoneInfo) -> datetime:
+    """An instant in the organiser's zone, or in UTC when its local time occurs twice.
+
+    RFC 5545 (3.3.5) says a repeated local time with a TZID means its first pass, so the second
+    pass cannot be written that way at all, and ical.js reads even the first pass as the second.
+    In UTC both passes read right everywhere; the calendar still shows them in local time.
+    """
+    local = at.astimezone(zone)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        return at.astimezone(UTC)
+    return local
+
+
 def _event(occurrence: Occurrence, series: CallSeries, title: str, *, with_alarms: bool) -> Event:
     zone = ZoneInfo(series.timezone)
     link = f"{_base_url()}/calls/occurrences/{occurrence.id}"
@@ -146,8 +159,8 @@ def _event(occurrence: Occurrence, series: CallSeries, title: str, *, with_alarm
     event.add("sequence", occurrence.sequence)
     event.add("dtstamp", occurrence.updated_at)
     event.add("last-modified", occurrence.updated_at)
-    event.add("dtstart", occurrence.starts_at.astimezone(zone))
-    event.add("dtend", occurrence.ends_at.astimezone(zone))
+    event.add("dtstart", _moment(occurrence.starts_at, zone))
+    event.add("dtend", _moment(occurrence.ends_at, zone))
     event.add("summary", title)
     event.add("url", link)
     event.add(
@@ -193,18 +206,10 @@ def occurrence_ics(occurrence: Occurrence, *, viewer: Member) -> bytes:
     return bytes(calendar.to_ical())
 
 
-@lru_cache(maxsize=512)
-def _vtimezone(zone: str, first_year: int, last_year: int) -> Timezone:
-    """The VTIMEZONE of a zone with its transitions over some years (built once per process)."""
-    return Timezone.from_tzid(
-        zone, first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31)
-    )
-
-
 def _add_timezones(calendar: Calendar, zones: set[str], first: datetime, last: datetime) -> None:
     """VTIMEZONE components for the zones used, covering only the years the events span."""
     for position, zone in enumerate(sorted(zones)):
-        calendar.subcomponents.insert(position, _vtimezone(zone, first.year - 1, last.year + 1))
+        calendar.subcomponents.insert(position, vtimezone(zone, first.year - 1, last.year + 1))
 
 
 def fingerprint(member: Member, *, now: datetime) -> tuple[object, ...]:
