@@ -22,6 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
+from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 
 from forum import create_app
@@ -327,3 +328,34 @@ def make_browser(app: Flask) -> Any:
         return browser.sign_in_as(member) if member is not None else browser
 
     return _make
+
+
+# --- Debian's Chromium, one for the whole run (browser tests and journeys) ---------------------
+
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium, launched once for the run (one Playwright per process)."""
+    if not os.path.exists(CHROMIUM_PATH):
+        pytest.skip("Debian chromium is not installed")
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()

@@ -7,12 +7,11 @@ Browser tests run on SQLite only: the live server owns its own app (never the pa
 - ``live_server``: ``.url`` (http://127.0.0.1:<port>), ``.app``, ``.instance``, ``.mailbox``;
   the test thread has the live app's context pushed, so services and ``live_members`` work.
 - ``live_members``: builds members through the members service in the live app's database.
-- ``chromium``: one headless Chromium for the whole run; ``page``: a fresh context and page per test.
+- ``chromium`` (tests/conftest.py): one headless Chromium for the whole run; ``page``: a fresh context and page per test.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -23,7 +22,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
-from playwright.sync_api import sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from forum import create_app
@@ -32,17 +30,6 @@ from forum.extensions import db
 from forum.notify.live import stop_listener
 from tests.conftest import Mailbox, Members, make_test_config
 
-CHROMIUM_PATH = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 # Seconds a single Playwright action or navigation may take before the test fails.
 PAGE_TIMEOUT_MS = 15_000
 
@@ -117,22 +104,6 @@ def live_server(
 def live_members(live_server: LiveServer) -> Members:
     """Members built through the service in the live server's database."""
     return Members()
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """Debian's headless Chromium, launched once for the run."""
-    if not os.path.exists(CHROMIUM_PATH):
-        pytest.skip("Debian chromium is not installed")
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-    finally:
-        playwright.stop()
 
 
 @pytest.fixture
