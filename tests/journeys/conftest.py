@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import Mailbox, _free_port
+from tests.conftest import PG_URL, Mailbox, _free_port
 
 # How long a person waits for one page or action before calling it broken.
 PAGE_TIMEOUT_MS = 20_000
@@ -112,11 +116,39 @@ def _wait_healthy(url: str, process: subprocess.Popen[str], console: Path) -> No
     raise AssertionError(f"exchange serve did not answer /healthz:\n{console.read_text()[-3000:]}")
 
 
+@contextmanager
+def _empty_database(backend: str) -> Iterator[str | None]:
+    """None for the embedded SQLite default; else a new, empty PostgreSQL database, dropped after."""
+    if backend != "postgresql":
+        yield None
+        return
+    name = "exchange_journey_" + secrets.token_hex(4)
+    server = urlsplit(PG_URL)
+    with psycopg.connect(PG_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server._replace(path="/" + name).geturl()
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def served(
-    tmp_path: Path, smtp_server: tuple[Controller, Mailbox], mailbox: Mailbox
+    tmp_path: Path, backend: str, smtp_server: tuple[Controller, Mailbox], mailbox: Mailbox
 ) -> Iterator[ServedExchange]:
-    """`exchange serve --port P --coordinator-email …` on an empty folder; stopped by its pid."""
+    """`exchange serve --port P --coordinator-email …` on an empty folder; stopped by its pid.
+
+    On SQLite (the embedded default) nothing but the SMTP server is configured; on PostgreSQL
+    the only other setting is `EXCHANGE_DATABASE_URL`, a database made empty for this journey.
+    """
+    with _empty_database(backend) as database_url:
+        yield from _serve(tmp_path, database_url, smtp_server[0].port, mailbox)
+
+
+def _serve(
+    tmp_path: Path, database_url: str | None, smtp_port: int, mailbox: Mailbox
+) -> Iterator[ServedExchange]:
     folder = tmp_path / "exchange"
     folder.mkdir()
     port = _free_port()
@@ -128,10 +160,12 @@ def served(
     env.update(
         {
             "EXCHANGE_MAIL_SMTP_HOST": "127.0.0.1",
-            "EXCHANGE_MAIL_SMTP_PORT": str(smtp_server[0].port),
+            "EXCHANGE_MAIL_SMTP_PORT": str(smtp_port),
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if database_url:
+        env["EXCHANGE_DATABASE_URL"] = database_url
     console = folder.parent / "serve.log"
     with console.open("w") as out:
         process = subprocess.Popen(  # the README's command, with a port of the run's own
