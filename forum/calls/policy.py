@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, or_, select
 
 from forum.alerts import services as alert_services
 from forum.calls.models import CallResponse, CallSeries, Minutes, Occurrence
@@ -134,6 +134,15 @@ def can_read_minutes(member: Any, minutes: Minutes | None) -> bool:
 def readers_among(members: list[Member], series: CallSeries) -> list[Member]:
     """The members of a list who may see a series (for announcements and reminders)."""
     return [m for m in members if can_read(m, series)]
+
+
+def visible_series_clause(member: Any) -> ColumnElement[bool]:
+    """SQL condition on CallSeries: the series this member may see (the rule of can_read)."""
+    if not _active(member):
+        return false()
+    special = db.session.scalars(select(CallSeries).where(CallSeries.origin.is_not(None)))
+    allowed = [series.id for series in special if can_read(member, series)]
+    return or_(CallSeries.origin.is_(None), CallSeries.id.in_(allowed))
 
 
 def require_see_calls(member: Any) -> None:

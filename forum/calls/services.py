@@ -312,26 +312,27 @@ def upcoming(actor: Member, *, now: datetime | None = None, limit: int = 50) -> 
     """The next occurrences of every call the actor may see, soonest first."""
     policy.require_see_calls(actor)
     now = now or utcnow()
-    rows = db.session.scalars(
-        select(Occurrence).where(Occurrence.ends_at >= now).order_by(Occurrence.starts_at)
+    return list(
+        db.session.scalars(
+            select(Occurrence)
+            .join(Occurrence.series)
+            .where(Occurrence.ends_at >= now, policy.visible_series_clause(actor))
+            .order_by(Occurrence.starts_at)
+            .limit(limit)
+        )
     )
-    seen: dict[str, bool] = {}
-    found: list[Occurrence] = []
-    for occurrence in rows:
-        if occurrence.series_id not in seen:
-            seen[occurrence.series_id] = policy.can_read(actor, occurrence.series)
-        if seen[occurrence.series_id]:
-            found.append(occurrence)
-            if len(found) >= limit:
-                break
-    return found
 
 
 def series_list(actor: Member) -> list[CallSeries]:
     """Every series and event the actor may see, newest first."""
     policy.require_see_calls(actor)
-    rows = db.session.scalars(select(CallSeries).order_by(CallSeries.created_at.desc()))
-    return [series for series in rows if policy.can_read(actor, series)]
+    return list(
+        db.session.scalars(
+            select(CallSeries)
+            .where(policy.visible_series_clause(actor))
+            .order_by(CallSeries.created_at.desc())
+        )
+    )
 
 
 __all__ = [
