@@ -118,6 +118,7 @@ def _occurrence_page(occurrence_: Occurrence, *, status: int = 200, **forms: obj
         can_organise=policy.can_organise(current_user, series_),
         is_past=occurrence_.ends_at < occurrences.now(),
         rsvp_open=policy.rsvp_is_open(occurrence_),
+        attendance_recorded=bool(policy.recorded_attendee_ids(occurrence_)),
         organiser_zone=series_.timezone,
         viewer_zone=str(viewer_zone()),
     )
