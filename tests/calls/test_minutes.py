@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, text
 
-from forum.calls import minutes, participation, policy
+from forum.calls import minutes, occurrences, participation, policy
 from forum.calls.models import Occurrence
+from forum.db import utcnow
 from forum.extensions import db
 from forum.members.models import Member
 from forum.notify.models import Notification, OutboxMessage
@@ -140,3 +143,15 @@ def test_minutes_form_keeps_the_text_on_error(monthly, make_browser):
     )
     assert response.status_code == 422
     assert "The minutes are empty." in response.get_data(as_text=True)
+
+
+def test_organisers_are_told_red_minutes_wait_for_attendance(monthly, members, make_browser):
+    occurrence = first(monthly)
+    organiser = organiser_of(monthly)
+    occurrences.move_occurrence(
+        occurrence, actor=organiser, starts_at=utcnow() - timedelta(hours=2), duration_minutes=60
+    )
+    minutes.write_minutes(occurrence, actor=organiser, body="Red notes", label="RED")
+    db.session.commit()
+    page = make_browser(organiser).get(f"/calls/occurrences/{occurrence.id}").get_data(as_text=True)
+    assert "record attendance</a> so the attendees can read them" in page
