@@ -15,7 +15,7 @@ from forum.members.forms import EmptyForm, InviteForm, OrganisationForm, RoleFor
 from forum.members.models import Member
 from forum.members.policy import NotAllowed
 from forum.members.services import MemberError
-from forum.members.web import coordinator_required, reauth_required
+from forum.members.web import coordinator_required, reauth_required, reauth_required_on_post
 from forum.security import audit
 
 
@@ -109,6 +109,7 @@ def admin_reset_two_factor(member_id: str) -> Response:
 
 @bp.post("/admin/members/<member_id>/reinstate")
 @coordinator_required
+@reauth_required("members.admin")
 def admin_reinstate(member_id: str) -> Response:
     """Let a suspended member sign in again."""
     member = _member_or_404(member_id)
@@ -138,6 +139,7 @@ def admin_remove(member_id: str) -> Response:
 
 @bp.route("/admin/invites", methods=["GET", "POST"])
 @coordinator_required
+@reauth_required_on_post("members.admin_invites")
 def admin_invites() -> Response | str | tuple[str, int]:
     """Invite someone by e-mail; see and withdraw invitations."""
     form = InviteForm()
@@ -204,6 +206,7 @@ def _nomination_or_404(nomination_id: str) -> object:
 
 @bp.post("/admin/nominations/<nomination_id>/approve")
 @coordinator_required
+@reauth_required("members.admin_vetting")
 def admin_approve(nomination_id: str) -> Response:
     """Approve a nomination: the nominee is invited, sponsored by the nominator."""
     nomination = _nomination_or_404(nomination_id)
