@@ -159,11 +159,19 @@ def admin_invites() -> Response | str | tuple[str, int]:
             role=form.role.data,
             organisation_name=form.organisation.data or None,
             inviter=current_user,
+            replace_open=bool(form.replace.data),
         )
     except MemberError as error:
         db.session.rollback()
         context["invites"] = invites.list_invites()
+        context["confirm_replace"] = isinstance(error, invites.InviteStillOpen)
         return render_template("members/admin/invites.html", error=str(error), **context), 422
+    if form.replace.data:
+        return _done(
+            "The new invitation is on its way by e-mail; the earlier link to this address "
+            "no longer works.",
+            "members.admin_invites",
+        )
     return _done("The invitation is on its way by e-mail.", "members.admin_invites")
 
 
