@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from forum.db import utcnow
 from forum.extensions import db
-from forum.members import admin, invites, vetting
+from forum.members import admin, invites, sponsors, vetting
 from forum.members.blueprint import bp
 from forum.members.countries import country_name
 from forum.members.forms import EmptyForm, InviteForm, OrganisationForm, RoleForm
@@ -195,9 +195,20 @@ def admin_revoke_invite(invite_id: str) -> Response:
 @coordinator_required
 def admin_vetting() -> str:
     """The vetting queue: nominations waiting for a decision."""
+    pending = vetting.pending_nominations()
     return render_template(
         "members/admin/vetting.html",
-        pending=vetting.pending_nominations(),
+        pending=pending,
+        queue=[
+            (
+                n,
+                sponsors.sponsors(n),
+                len(sponsors.sponsor_organisations(n)),
+                *vetting.duplicates(n),
+            )
+            for n in pending
+        ],
+        required=sponsors.sponsors_required(),
         decided=vetting.recent_decisions(),
         form=EmptyForm(),
     )
@@ -216,7 +227,7 @@ def _nomination_or_404(nomination_id: str) -> object:
 @coordinator_required
 @reauth_required("members.admin_vetting")
 def admin_approve(nomination_id: str) -> Response:
-    """Approve a nomination: the nominee is invited, sponsored by the nominator."""
+    """Approve a nomination that enough organisations vouched for: the nominee is invited."""
     nomination = _nomination_or_404(nomination_id)
     try:
         vetting.approve(current_user, nomination)  # type: ignore[arg-type]

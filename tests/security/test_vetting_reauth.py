@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.members import admin, totp, vetting
+from forum.members import admin, sponsors, totp, vetting
 from forum.members.models import Invite, Member, MemberSession, Nomination
 from forum.notify.models import WebhookEndpoint
 from tests.conftest import TEST_PASSWORD
@@ -75,8 +75,7 @@ def _approve(members: Any, coordinator: Member) -> tuple[str, dict[str, str], An
     nomination = vetting.nominate(
         first, email="nominee@example.org", name="Nia Nominee", organisation_name="", reason="Known"
     )
-    if hasattr(vetting, "vouch"):
-        vetting.vouch(second, nomination)
+    sponsors.vouch(second, nomination)
     db.session.commit()
 
     def done() -> bool:

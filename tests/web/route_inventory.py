@@ -47,6 +47,8 @@ ROUTES: dict[str, str] = {
     "members.admin_decline": COORDINATOR,
     "members.admin_organisations": COORDINATOR,
     "members.admin_audit": COORDINATOR,
+    "members.nominations": MEMBER,
+    "members.vouch": MEMBER,
     # threads
     "threads.index": MEMBER,
     "threads.category": MEMBER,
