@@ -1,17 +1,19 @@
-"""Routes for members' part in vetting: vouching for nominees as a sponsor."""
+"""Routes for members' part in vetting: vouching for nominees as a sponsor, and the yearly
+re-confirmation (the member's page and the coordinators' overview)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from forum.extensions import db
-from forum.members import sponsors, vetting
+from forum.members import reconfirm, sponsors, vetting
 from forum.members.blueprint import bp
 from forum.members.forms import EmptyForm
 from forum.members.policy import NotAllowed
 from forum.members.services import MemberError
+from forum.members.web import coordinator_required
 
 
 @bp.get("/nominations")
@@ -53,3 +55,31 @@ def vouch(nomination_id: str) -> Response:
     db.session.commit()
     flash(f"Thank you: you vouch for {nomination.name}. The coordinators see your name.")
     return redirect(url_for("members.nominations"))
+
+
+@bp.route("/account/confirm-membership", methods=["GET", "POST"])
+@login_required
+def confirm_membership() -> Response | str:
+    """Confirm, once a year, that your organisation and role are still right."""
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        reconfirm.confirm(current_user)
+        db.session.commit()
+        flash("Thank you: your membership is confirmed for another year.")
+        return redirect(url_for("members.confirm_membership"))
+    return render_template(
+        "members/confirm_membership.html", form=form, standing=reconfirm.standing(current_user)
+    )
+
+
+@bp.get("/admin/confirmations")
+@coordinator_required
+def admin_confirmations() -> str:
+    """Where every member stands in the yearly re-confirmation and the inactivity rule."""
+    return render_template(
+        "members/admin/confirmations.html",
+        standings=reconfirm.standings(),
+        settings=current_app.config["EXCHANGE"]["vetting"],
+    )

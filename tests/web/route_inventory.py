@@ -49,6 +49,8 @@ ROUTES: dict[str, str] = {
     "members.admin_audit": COORDINATOR,
     "members.nominations": MEMBER,
     "members.vouch": MEMBER,
+    "members.confirm_membership": MEMBER,
+    "members.admin_confirmations": COORDINATOR,
     # threads
     "threads.index": MEMBER,
     "threads.category": MEMBER,
