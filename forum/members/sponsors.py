@@ -21,6 +21,7 @@ from forum.members import policy
 from forum.members.models import Member, Nomination
 from forum.members.services import MemberError, email_index
 from forum.members.vetting_models import NominationSponsor
+from forum.notify.outbox import notify
 from forum.security import audit
 
 
@@ -102,7 +103,21 @@ def vouch(member: Member, nomination: Nomination) -> NominationSponsor:
     problem = vouch_problem(member, nomination)
     if problem:
         raise MemberError(problem)
-    return record_sponsor(nomination, member)
+    sponsor = record_sponsor(nomination, member)
+    if is_ready(nomination):
+        coordinators = db.session.scalars(
+            select(Member).where(Member.role == "coordinator", Member.status == "active")
+        )
+        notify(
+            list(coordinators),
+            event_key=f"nomination:{nomination.id}:ready",
+            kind="nomination",
+            text=f"The nomination of {nomination.name} has its sponsors and awaits your decision.",
+            key=nomination.dek_id,
+            link="/admin/vetting",
+            channels=("inapp",),
+        )
+    return sponsor
 
 
 def awaiting_sponsors(viewer: Member) -> list[Nomination]:

@@ -51,6 +51,8 @@ def test_one_organisation_is_not_enough_and_two_make_it_approvable(app, members,
     ).get_data(as_text=True)
 
     assert make_browser(outsider).post(f"/nominations/{nomination.id}/vouch").status_code == 302
+    told = admin.get("/notifications").get_data(as_text=True)
+    assert "The nomination of Nia Nominee has its sponsors and awaits your decision." in told
     queue = admin.get("/admin/vetting").get_data(as_text=True)
     assert "Nadia Nominator" in queue and "Olga Outsider" in queue
     assert "Red Cross BE" in queue and "Police NL" in queue and "Colin Colleague" not in queue
