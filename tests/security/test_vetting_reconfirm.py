@@ -16,6 +16,7 @@ from forum.members import admin
 from forum.members.jobs import sweep_confirmations
 from forum.members.models import Member, MemberSession
 from forum.members.reconfirm import sweep
+from forum.notify.dispatcher import dispatch_due
 from forum.notify.models import OutboxMessage
 from forum.security.audit import AuditEvent
 
@@ -45,10 +46,12 @@ def _audited(action: str, member: Member) -> list[AuditEvent]:
 
 
 def test_a_member_due_is_reminded_once_then_suspended_with_notice_after_the_grace(
-    app, members, make_browser
+    app, members, make_browser, mailbox
 ):
     members.coordinator()
-    member = members.make(name="Rita Reminded", organisation=members.organisation("Org R"))
+    member = members.make(
+        name="Rita Reminded", email="rita@example.org", organisation=members.organisation("Org R")
+    )
     _joined(member, YEAR, signed_in_ago=timedelta(days=2))
     browser = make_browser(member)
     assert sweep_confirmations()["reminded"] == 1
@@ -79,6 +82,13 @@ def test_a_member_due_is_reminded_once_then_suspended_with_notice_after_the_grac
     nxt = browser.get("/members")
     assert nxt.status_code == 302 and "/sign-in" in nxt.headers["Location"]
     assert sweep(utcnow() + timedelta(days=32))["suspended"] == 0
+    db.session.commit()
+    dispatch_due()
+    db.session.commit()
+    received = mailbox.to("rita@example.org")
+    subjects = sorted(str(m["Subject"]) for m in received)
+    assert len(received) == 2 and "suspended" in subjects[1] and "confirm" in subjects[0]
+    assert all("Org R" not in m.get_body().get_content() for m in received)
 
 
 def test_confirming_starts_a_new_year(app, members, make_browser):
