@@ -69,9 +69,12 @@ class Standing:
 
     @property
     def state(self) -> str:
-        """ok, due, reminded, inactive-notice, or suspended (why)."""
+        """ok, due, reminded, inactive (told), or suspended (why)."""
         if self.member.status == "suspended" and self.suspended_reason:
-            return f"suspended ({'not confirmed' if self.suspended_reason == 'unconfirmed' else 'inactive'})"
+            why = "not confirmed" if self.suspended_reason == "unconfirmed" else "inactive"
+            return f"suspended ({why})"
+        if self.member.status == "suspended":
+            return "suspended"
         if self.reminded_at:
             return "reminded"
         if self.inactivity_notice_at:
