@@ -94,6 +94,25 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "horizon_months": 6,
         "reminder_grace_minutes": 60,
     },
+    "vetting": {
+        # Members of this many different organisations vouch before a nomination can be approved.
+        "sponsors_required": 2,
+        # Each member confirms their organisation and role this often, with this much grace.
+        "reconfirm_days": 365,
+        "reconfirm_grace_days": 30,
+        # Members who have not signed in for this long are told, then suspended after the notice.
+        "inactive_days": 180,
+        "inactive_notice_days": 30,
+    },
+    "limits": {
+        # Per member, counted from the database (so every process shares them); 0 = no limit.
+        "alerts_per_hour": 3,
+        "threads_per_hour": 10,
+        "adhoc_calls_per_day": 3,
+        "nominations_per_day": 5,
+        # Coordinators may create this many times as much.
+        "coordinator_multiplier": 3,
+    },
 }
 
 SECRET_MIN_LENGTH = 32
@@ -218,10 +237,19 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
         ("server", "threads"),
         ("uploads", "max_bytes"),
         ("calls", "horizon_months"),
+        ("vetting", "sponsors_required"),
+        ("vetting", "reconfirm_days"),
+        ("vetting", "reconfirm_grace_days"),
+        ("vetting", "inactive_days"),
+        ("vetting", "inactive_notice_days"),
+        ("limits", "coordinator_multiplier"),
     ]
     for section, key in positive:
         if settings[section][key] <= 0:
             raise ConfigError(f"Setting {section}.{key} must be greater than zero.")
+    for key, value in settings["limits"].items():
+        if value < 0:
+            raise ConfigError(f"Setting limits.{key} must be zero (no limit) or more.")
     if not 0 < settings["server"]["port"] < 65536:
         raise ConfigError("Setting server.port must be between 1 and 65535.")
     url = settings["database"]["url"]

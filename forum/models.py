@@ -12,6 +12,10 @@ from forum.members.models import (
     Organisation,
     RecoveryCode,
 )
+from forum.members.vetting_models import (  # noqa: F401 - sponsors, yearly re-confirmation
+    MemberConfirmation,
+    NominationSponsor,
+)
 from forum.notify.live import LiveEvent  # noqa: F401 - the live channel
 from forum.notify.models import Notification, OutboxMessage, WebhookEndpoint
 from forum.security.audit import AuditEvent

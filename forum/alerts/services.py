@@ -35,7 +35,7 @@ from forum.notify import live
 from forum.notify.models import Notification
 from forum.notify.outbox import Written, notify
 from forum.notify.webhooks import enqueue_webhooks
-from forum.security import audit
+from forum.security import audit, limits
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,13 @@ def raise_alert(
         raise AlertError("Please give the alert a short title.")
     if any(region not in REGIONS for region in regions):
         raise AlertError("Please choose regions from the list.")
+    limits.check(
+        "alerts_per_hour",
+        raiser,
+        author=Alert.raiser_id,
+        created=Alert.created_at,
+        error=AlertError,
+    )
     key = envelope.new_data_key("alert")
     db.session.flush()  # the key row before the alert that points at it
     alert = Alert(

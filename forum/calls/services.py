@@ -20,7 +20,7 @@ from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.members.models import Member
 from forum.notify.outbox import notify
-from forum.security import audit
+from forum.security import audit, limits
 
 MAX_TITLE = 200
 MAX_DURATION_MINUTES = 60 * 24 * 7
@@ -220,6 +220,8 @@ def create_adhoc_call(
     _check_not_past(starts_at)
     zone = organiser.timezone or "UTC"
     _check_common(title, duration_minutes, zone)
+    limits.check("adhoc_calls_per_day", organiser, author=CallSeries.created_by_id,
+                 created=CallSeries.created_at, where=(CallSeries.kind == "adhoc",), error=CallError)  # fmt: skip
     series = _new_series(organiser, "adhoc", title, zone, duration_minutes)
     series.pattern = "once"
     series.starts_at = starts_at.astimezone(UTC)

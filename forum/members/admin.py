@@ -8,7 +8,7 @@ from forum.crypto import envelope
 from forum.crypto.models import DataKey
 from forum.db import utcnow
 from forum.extensions import db
-from forum.members import policy
+from forum.members import policy, reconfirm
 from forum.members.countries import is_country
 from forum.members.models import ROLES, SECTORS, Member, Organisation, RecoveryCode
 from forum.members.services import MemberError, email_index, set_sealed
@@ -122,6 +122,7 @@ def reinstate(actor: Member, member: Member) -> None:
         raise MemberError("Only a suspended member can be reinstated.")
     member.status = "active"
     member.status_changed_at = utcnow()
+    reconfirm.restart(member)  # the coordinator vetted them again: a new yearly round
     audit.record("member.reinstated", actor=actor, target_type="member", target_id=member.id)
     db.session.flush()
 

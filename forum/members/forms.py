@@ -116,6 +116,7 @@ class InviteForm(FlaskForm):
     email = EmailField("E-mail address", validators=EMAIL)
     role = SelectField("Role", choices={r: r.capitalize() for r in ROLES[::-1]})
     organisation = StringField("Organisation (optional)", validators=[Length(max=200)])
+    replace = BooleanField("Send a new invitation: the earlier link stops working")
 
 
 class RoleForm(FlaskForm):

@@ -26,6 +26,11 @@ from forum.security import audit
 INVITE_INDEX = "invite.email"
 TOKEN_BYTES = 32
 
+
+class InviteStillOpen(MemberError):
+    """An open invitation to the address exists; sending another would withdraw its link."""
+
+
 REASONS = {
     "used": "This invitation has already been used. Each invitation works once; "
     "if you already registered, sign in instead.",
@@ -69,9 +74,12 @@ def create_invite(
     organisation_name: str | None = None,
     inviter: Member | None = None,
     sponsor: Member | None = None,
+    replace_open: bool = True,
 ) -> tuple[Invite, str]:
-    """Invite an address (earlier open invites to it are revoked); returns the invite and its token.
+    """Invite an address; returns the invite and its token.
 
+    Earlier open invites to the address are withdrawn (audited as replaced); with
+    replace_open=False an open one raises InviteStillOpen instead, so a person can confirm.
     The invite e-mail is queued in the outbox in the same transaction.
     """
     address = normalise_email(email)
@@ -84,17 +92,13 @@ def create_invite(
         organisation = get_or_create_organisation(organisation_name)
     now = utcnow()
     index = invite_email_index(address)
-    db.session.execute(
-        update(Invite)
-        .where(
-            Invite.email_index == index,
-            Invite.used_at.is_(None),
-            Invite.revoked_at.is_(None),
-            Invite.expires_at > now,
+    earlier = open_invites_to(address)
+    if earlier and not replace_open:
+        raise InviteStillOpen(
+            f"An invitation to this address, sent {earlier[0].created_at:%d %b %Y at %H:%M} UTC, "
+            "is still open. A new invitation stops the earlier link from working: tick the box "
+            "below to send it anyway."
         )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session="fetch")
-    )
     ttl = current_app.config["EXCHANGE"]["security"]["invite_ttl_hours"]
     key = envelope.new_data_key("invite")
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -112,6 +116,8 @@ def create_invite(
     )
     invite.email_sealed = envelope.seal(key, invite.context("email"), address)
     db.session.add(invite)
+    for old in earlier:
+        _withdraw(old, actor=inviter, reason="replaced", invite_id=invite.id)
     db.session.flush()
     app_name = current_app.config["EXCHANGE"]["app"]["name"]
     enqueue_external(
@@ -136,6 +142,22 @@ def create_invite(
     return invite, token
 
 
+def open_invites_to(address: str) -> list[Invite]:
+    """The invites to an address whose links still work, newest first."""
+    return list(
+        db.session.scalars(
+            select(Invite)
+            .where(
+                Invite.email_index == invite_email_index(normalise_email(address)),
+                Invite.used_at.is_(None),
+                Invite.revoked_at.is_(None),
+                Invite.expires_at > utcnow(),
+            )
+            .order_by(Invite.created_at.desc())
+        )
+    )
+
+
 def find_invite(token: str) -> Invite | None:
     """The invite a token belongs to, or None."""
     if not token or len(token) > 200:
@@ -156,12 +178,18 @@ def revoke_invite(invite: Invite, *, actor: Member) -> None:
     if invite.used_at is not None:
         raise MemberError("This invitation has already been used; it cannot be withdrawn.")
     if invite.revoked_at is None:
-        invite.revoked_at = utcnow()
-        invite.pending_name_sealed = None
-        invite.pending_password_sealed = None
-        invite.pending_totp_sealed = None
-        audit.record("invite.revoked", actor=actor, target_type="invite", target_id=invite.id)
+        _withdraw(invite, actor=actor)
     db.session.flush()
+
+
+def _withdraw(invite: Invite, *, actor: Member | None, **details: str) -> None:
+    invite.revoked_at = utcnow()
+    invite.pending_name_sealed = None
+    invite.pending_password_sealed = None
+    invite.pending_totp_sealed = None
+    audit.record(
+        "invite.revoked", actor=actor, target_type="invite", target_id=invite.id, **details
+    )
 
 
 def claim_invite(invite: Invite, member: Member) -> bool:

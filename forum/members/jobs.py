@@ -11,6 +11,7 @@ from sqlalchemy.engine import CursorResult
 
 from forum.db import utcnow
 from forum.extensions import db
+from forum.members import reconfirm
 from forum.members.invites import purge_old_invites
 from forum.members.models import MemberSession
 from forum.scheduling.registry import JobSpec
@@ -50,6 +51,11 @@ def purge_invites() -> int:
     return purge_old_invites()
 
 
+def sweep_confirmations() -> dict[str, int]:
+    """Yearly re-confirmation and long absences: remind, tell, suspend (idempotent)."""
+    return reconfirm.sweep()
+
+
 def jobs() -> list[JobSpec]:
     """The members feature's recurring jobs: idempotent sweeps, hourly."""
     return [
@@ -66,5 +72,12 @@ def jobs() -> list[JobSpec]:
             trigger="interval",
             trigger_args={"hours": 1},
             misfire_grace_time=60 * 60,
+        ),
+        JobSpec(
+            id="members.reconfirm",
+            func=sweep_confirmations,
+            trigger="interval",
+            trigger_args={"hours": 6},
+            misfire_grace_time=6 * 60 * 60,
         ),
     ]

@@ -8,14 +8,14 @@ from werkzeug.wrappers import Response
 
 from forum.db import utcnow
 from forum.extensions import db
-from forum.members import admin, invites, vetting
+from forum.members import admin, invites, sponsors, vetting
 from forum.members.blueprint import bp
 from forum.members.countries import country_name
 from forum.members.forms import EmptyForm, InviteForm, OrganisationForm, RoleForm
 from forum.members.models import Member
 from forum.members.policy import NotAllowed
 from forum.members.services import MemberError
-from forum.members.web import coordinator_required, reauth_required
+from forum.members.web import coordinator_required, reauth_required, reauth_required_on_post
 from forum.security import audit
 
 
@@ -109,6 +109,7 @@ def admin_reset_two_factor(member_id: str) -> Response:
 
 @bp.post("/admin/members/<member_id>/reinstate")
 @coordinator_required
+@reauth_required("members.admin")
 def admin_reinstate(member_id: str) -> Response:
     """Let a suspended member sign in again."""
     member = _member_or_404(member_id)
@@ -138,6 +139,7 @@ def admin_remove(member_id: str) -> Response:
 
 @bp.route("/admin/invites", methods=["GET", "POST"])
 @coordinator_required
+@reauth_required_on_post("members.admin_invites")
 def admin_invites() -> Response | str | tuple[str, int]:
     """Invite someone by e-mail; see and withdraw invitations."""
     form = InviteForm()
@@ -157,11 +159,19 @@ def admin_invites() -> Response | str | tuple[str, int]:
             role=form.role.data,
             organisation_name=form.organisation.data or None,
             inviter=current_user,
+            replace_open=bool(form.replace.data),
         )
     except MemberError as error:
         db.session.rollback()
         context["invites"] = invites.list_invites()
+        context["confirm_replace"] = isinstance(error, invites.InviteStillOpen)
         return render_template("members/admin/invites.html", error=str(error), **context), 422
+    if form.replace.data:
+        return _done(
+            "The new invitation is on its way by e-mail; the earlier link to this address "
+            "no longer works.",
+            "members.admin_invites",
+        )
     return _done("The invitation is on its way by e-mail.", "members.admin_invites")
 
 
@@ -185,9 +195,20 @@ def admin_revoke_invite(invite_id: str) -> Response:
 @coordinator_required
 def admin_vetting() -> str:
     """The vetting queue: nominations waiting for a decision."""
+    pending = vetting.pending_nominations()
     return render_template(
         "members/admin/vetting.html",
-        pending=vetting.pending_nominations(),
+        pending=pending,
+        queue=[
+            (
+                n,
+                sponsors.sponsors(n),
+                len(sponsors.sponsor_organisations(n)),
+                *vetting.duplicates(n),
+            )
+            for n in pending
+        ],
+        required=sponsors.sponsors_required(),
         decided=vetting.recent_decisions(),
         form=EmptyForm(),
     )
@@ -204,8 +225,9 @@ def _nomination_or_404(nomination_id: str) -> object:
 
 @bp.post("/admin/nominations/<nomination_id>/approve")
 @coordinator_required
+@reauth_required("members.admin_vetting")
 def admin_approve(nomination_id: str) -> Response:
-    """Approve a nomination: the nominee is invited, sponsored by the nominator."""
+    """Approve a nomination that enough organisations vouched for: the nominee is invited."""
     nomination = _nomination_or_404(nomination_id)
     try:
         vetting.approve(current_user, nomination)  # type: ignore[arg-type]

@@ -10,9 +10,14 @@ from forum.extensions import db
 from forum.members import policy
 from forum.members.invites import create_invite, invite_email_index, normalise_email
 from forum.members.models import Invite, Member, Nomination
-from forum.members.services import MemberError, find_member_by_email
+from forum.members.services import MemberError, email_index, find_member_by_email
+from forum.members.sponsors import (
+    record_sponsor,
+    sponsor_organisations,
+    sponsors_required,
+)
 from forum.notify.outbox import notify
-from forum.security import audit
+from forum.security import audit, limits
 
 MAX_REASON = 2000
 
@@ -20,7 +25,12 @@ MAX_REASON = 2000
 def nominate(
     nominator: Member, *, email: str, name: str, organisation_name: str, reason: str
 ) -> Nomination:
-    """Put someone in the vetting queue, vouched for by the nominator."""
+    """Put someone in the vetting queue; the nominator is their first sponsor.
+
+    Whether the address is already a member's, or already nominated, is not looked up here:
+    the answer and the work are the same either way, so the form reveals nothing about who is
+    a member. Coordinators see such duplicates in the vetting queue (duplicates()).
+    """
     policy.require(policy.can_nominate(nominator))
     address = normalise_email(email)
     name = " ".join(name.split())
@@ -31,14 +41,15 @@ def nominate(
         raise MemberError("Please say briefly why this person should join the network.")
     if len(reason) > MAX_REASON:
         raise MemberError(f"Please keep the reason under {MAX_REASON} characters.")
-    if find_member_by_email(address) is not None:
-        raise MemberError("Someone with this e-mail address is already a member.")
-    index = invite_email_index(address)
-    waiting = db.session.scalar(
-        select(Nomination.id).where(Nomination.email_index == index, Nomination.status == "pending")
+    if email_index(address) == nominator.email_index:
+        raise MemberError("You cannot nominate yourself.")
+    limits.check(
+        "nominations_per_day",
+        nominator,
+        author=Nomination.nominator_id,
+        created=Nomination.created_at,
+        error=MemberError,
     )
-    if waiting is not None:
-        raise MemberError("This person has already been nominated and is waiting to be vetted.")
     key = envelope.new_data_key("nomination")
     nomination_id = new_id()
 
@@ -49,7 +60,7 @@ def nominate(
         id=nomination_id,
         dek_id=key.id,
         nominator_id=nominator.id,
-        email_index=index,
+        email_index=invite_email_index(address),
         email_sealed=sealed("email", address),
         name_sealed=sealed("name", name),
         reason_sealed=sealed("reason", reason),
@@ -62,6 +73,7 @@ def nominate(
     audit.record(
         "nomination.created", actor=nominator, target_type="nomination", target_id=nomination.id
     )
+    record_sponsor(nomination, nominator)
     return nomination
 
 
@@ -72,6 +84,22 @@ def pending_nominations() -> list[Nomination]:
             select(Nomination).where(Nomination.status == "pending").order_by(Nomination.created_at)
         )
     )
+
+
+def duplicates(nomination: Nomination) -> tuple[Member | None, list[Nomination]]:
+    """For coordinators: the member who already has the nominee's address, and other pending
+    nominations of the same address (the nomination form does not say so to the nominator)."""
+    member = find_member_by_email(nomination.email)
+    others = db.session.scalars(
+        select(Nomination)
+        .where(
+            Nomination.email_index == nomination.email_index,
+            Nomination.status == "pending",
+            Nomination.id != nomination.id,
+        )
+        .order_by(Nomination.created_at)
+    )
+    return member, list(others)
 
 
 def recent_decisions(limit: int = 50) -> list[Nomination]:
@@ -101,7 +129,15 @@ def _decide(coordinator: Member, nomination: Nomination, status: str) -> None:
 
 
 def approve(coordinator: Member, nomination: Nomination) -> tuple[Invite, str]:
-    """Approve a nomination: invite the nominee, recording the nominator as their sponsor."""
+    """Approve a nomination that sponsors of enough organisations vouched for: invite the nominee
+    (the nominator is recorded on the invite as their sponsor; every sponsor stays recorded)."""
+    policy.require(policy.can_manage_members(coordinator))
+    have, need = len(sponsor_organisations(nomination)), sponsors_required()
+    if nomination.status == "pending" and have < need:
+        raise MemberError(
+            f"This nomination needs sponsors from {need} different organisations and has "
+            f"{have}; members vouch for nominees on the Nominations page."
+        )
     _decide(coordinator, nomination, "approved")
     invite, token = create_invite(
         nomination.email,

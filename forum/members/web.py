@@ -50,6 +50,23 @@ def reauth_required(return_endpoint: str) -> Callable[[F], F]:
     return decorate
 
 
+def reauth_required_on_post(return_endpoint: str) -> Callable[[F], F]:
+    """reauth_required for the POST of a page whose GET stays open (a form that grants rights)."""
+
+    def decorate(view: F) -> F:
+        guarded = reauth_required(return_endpoint)(view)
+
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if request.method == "POST":
+                return guarded(*args, **kwargs)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 def ip_prefix() -> str:
     """The client's network (/24 or /48), enough for the audit log without the full address."""
     try:

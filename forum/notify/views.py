@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from forum.extensions import db
 from forum.members.models import Organisation
+from forum.members.web import reauth_required_on_post
 from forum.notify import services
 from forum.notify import webhooks as hooks
 from forum.notify.forms import EmptyForm, OpenForm, WebhookForm
@@ -159,6 +160,7 @@ def _webhooks_page(form: WebhookForm, status: int = 200, secret: str | None = No
 
 @bp.route("/webhooks", methods=["GET", "POST"])
 @coordinator_required
+@reauth_required_on_post("notify.webhooks")
 def webhooks() -> Any:
     """List organisations' webhooks and register a new one (its secret is shown once)."""
     form = _webhook_form()

@@ -18,7 +18,7 @@ from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.members.models import Member
-from forum.security import audit
+from forum.security import audit, limits
 from forum.threads import attachments, content, markdown, notices, pii, policy, tlp
 from forum.threads.bulk import bulk_add_posts
 from forum.threads.categories import (
@@ -177,6 +177,9 @@ def start_thread(
         if findings:
             raise PersonalDataWarning(findings)
     body = _check_body(body, True)
+    if origin is None:  # threads an alert or a call opens come with them
+        limits.check("threads_per_hour", author, author=Thread.author_id,
+                     created=Thread.created_at, where=(Thread.origin.is_(None),), error=ThreadError)  # fmt: skip
     key = envelope.new_data_key("thread")
     now = utcnow()
     thread = Thread(

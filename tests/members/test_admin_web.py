@@ -165,6 +165,8 @@ def test_nomination_vetting_and_approval_records_the_sponsor(
     admin = make_browser(coordinator)
     queue = admin.get("/admin/vetting").get_data(as_text=True)
     assert "Nominee Person" in queue and "family assistance centre" in queue
+    second = members.make(name="Second Sponsor", organisation=members.organisation("Other Org"))
+    assert make_browser(second).post(f"/nominations/{nomination.id}/vouch").status_code == 302
     assert admin.post(f"/admin/nominations/{nomination.id}/approve").status_code == 302
     db.session.refresh(nomination)
     invite = db.session.get(Invite, nomination.invite_id)

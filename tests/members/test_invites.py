@@ -131,3 +131,31 @@ def test_purge_shreds_the_addresses_of_long_closed_invites(app):
     with pytest.raises(envelope.SealError):
         _ = invite.email
     assert invites.purge_old_invites() == 0
+
+
+def test_reinviting_an_address_asks_first_and_says_the_earlier_link_stops_working(
+    app, coordinator, make_browser
+):
+    from forum.security.audit import AuditEvent
+
+    admin = make_browser(coordinator)
+    form = {"email": "twice@example.org", "role": "member", "organisation": ""}
+    assert admin.post("/admin/invites", form).status_code == 302
+    first = db.session.scalars(select(Invite)).one()
+    again = admin.post("/admin/invites", form)
+    page = again.get_data(as_text=True)
+    assert again.status_code == 422
+    assert "is still open" in page and "stops the earlier link from working" in page
+    assert 'name="replace"' in page and 'value="twice@example.org"' in page
+    db.session.refresh(first)
+    assert first.revoked_at is None and len(db.session.scalars(select(Invite)).all()) == 1
+    confirmed = admin.post("/admin/invites", {**form, "replace": "y"})
+    assert confirmed.status_code == 302
+    shown = admin.get("/admin/invites").get_data(as_text=True)
+    assert "the earlier link to this address no longer works" in shown
+    db.session.refresh(first)
+    assert first.revoked_at is not None
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "invite.revoked")
+    ).one()
+    assert event.target_id == first.id and event.detail_items["reason"] == "replaced"

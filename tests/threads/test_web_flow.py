@@ -124,8 +124,11 @@ def test_pagination_by_post_sequence(members, make_browser, threads, app):
 
 
 def test_thread_list_pages_by_cursor_with_pinned_first(members, make_browser, threads):
+    from flask import current_app
+
     from forum.threads import moderation
 
+    current_app.config["EXCHANGE"]["limits"]["threads_per_hour"] = 0  # 35 threads by one author
     author, coordinator = members.make(), members.coordinator()
     started = [threads.start(author, title=f"Listed thread {n:02d}") for n in range(35)]
     moderation.set_pinned(coordinator=coordinator, thread=started[0], pinned=True)

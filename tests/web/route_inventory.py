@@ -47,6 +47,10 @@ ROUTES: dict[str, str] = {
     "members.admin_decline": COORDINATOR,
     "members.admin_organisations": COORDINATOR,
     "members.admin_audit": COORDINATOR,
+    "members.nominations": MEMBER,
+    "members.vouch": MEMBER,
+    "members.confirm_membership": MEMBER,
+    "members.admin_confirmations": COORDINATOR,
     # threads
     "threads.index": MEMBER,
     "threads.category": MEMBER,

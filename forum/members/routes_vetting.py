@@ -1,0 +1,85 @@
+"""Routes for members' part in vetting: vouching for nominees as a sponsor, and the yearly
+re-confirmation (the member's page and the coordinators' overview)."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from forum.extensions import db
+from forum.members import reconfirm, sponsors, vetting
+from forum.members.blueprint import bp
+from forum.members.forms import EmptyForm
+from forum.members.policy import NotAllowed
+from forum.members.services import MemberError
+from forum.members.web import coordinator_required
+
+
+@bp.get("/nominations")
+@login_required
+def nominations() -> str:
+    """Nominations that still need sponsors: the nominee's name and organisation, who nominated
+    them and who vouched so far (never the address or the nominator's reason)."""
+    if not current_user.is_active_member:
+        abort(403)
+    waiting = sponsors.awaiting_sponsors(current_user)
+    return render_template(
+        "members/nominations.html",
+        waiting=[
+            (n, sponsors.sponsors(n), sponsors.vouch_problem(current_user, n)) for n in waiting
+        ],
+        required=sponsors.sponsors_required(),
+        form=EmptyForm(),
+    )
+
+
+@bp.post("/nominations/<nomination_id>/vouch")
+@login_required
+def vouch(nomination_id: str) -> Response:
+    """Vouch for a nominee: you are recorded as a sponsor, with your organisation."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    nomination = vetting.get_nomination(nomination_id)
+    if nomination is None or nomination.status != "pending":
+        abort(404)
+    try:
+        sponsors.vouch(current_user, nomination)
+    except NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except MemberError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("members.nominations"))
+    db.session.commit()
+    flash(f"Thank you: you vouch for {nomination.name}. The coordinators see your name.")
+    return redirect(url_for("members.nominations"))
+
+
+@bp.route("/account/confirm-membership", methods=["GET", "POST"])
+@login_required
+def confirm_membership() -> Response | str:
+    """Confirm, once a year, that your organisation and role are still right."""
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        reconfirm.confirm(current_user)
+        db.session.commit()
+        flash("Thank you: your membership is confirmed for another year.")
+        return redirect(url_for("members.confirm_membership"))
+    return render_template(
+        "members/confirm_membership.html", form=form, standing=reconfirm.standing(current_user)
+    )
+
+
+@bp.get("/admin/confirmations")
+@coordinator_required
+def admin_confirmations() -> str:
+    """Where every member stands in the yearly re-confirmation and the inactivity rule."""
+    return render_template(
+        "members/admin/confirmations.html",
+        standings=reconfirm.standings(),
+        settings=current_app.config["EXCHANGE"]["vetting"],
+    )
