@@ -146,6 +146,16 @@ def get_post(member: Member, post_id: str) -> tuple[Thread, Post]:
     return thread, post
 
 
+def quote_for(member: Member, thread: Thread, post_id: str) -> Post | None:
+    """The post to quote in a reply to `thread`: only a readable post of that same thread."""
+    post = db.session.get(Post, post_id) if len(post_id or "") == 32 else None
+    if post is None or post.thread_id != thread.id or post.is_deleted:
+        return None
+    if not policy.can_read(member, thread) or not policy.can_see_post(member, thread, post):
+        return None
+    return post
+
+
 # --- threads -----------------------------------------------------------------------------
 
 
@@ -244,8 +254,9 @@ def reply(
             raise ThreadError("This thread is locked: no new replies.")
         raise NotFound("There is nothing here, or it is not yours to see.")
     body = _check_body(body, pii_confirmed)
+    quoted = quote_for(author, thread, quote_of.id) if quote_of is not None else None
     post = _add_post(thread, author, body, now=utcnow(),
-                     quote_of=quote_of.id if quote_of else None)  # fmt: skip
+                     quote_of=quoted.id if quoted else None)  # fmt: skip
     _watch(author, thread)
     notices.new_post(thread, post, author)
     return post

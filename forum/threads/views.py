@@ -132,14 +132,10 @@ def show(thread_id: str) -> str:
     files = attachments.for_posts([p.id for p in posts])
     form = ReplyForm()
     quote_id = request.args.get("quote", "")
-    if quote_id:
-        try:
-            _, quoted = services.get_post(current_user, quote_id)
-            form.body.data = markdown.quote(content.post_source(quoted),
-                                            quoted.author.display_name)  # fmt: skip
-            form.quote_of.data = quoted.id
-        except NotFound:
-            pass
+    quoted = services.quote_for(current_user, thread, quote_id) if quote_id else None
+    if quoted is not None:
+        form.body.data = markdown.quote(content.post_source(quoted), quoted.author.display_name)
+        form.quote_of.data = quoted.id
     html = render_template(
         "threads/show.html", thread=thread, title=content.title(thread),
         tags=content.tags(thread), label=tlp.get(thread.label), posts=posts, files=files,
@@ -166,9 +162,7 @@ def reply(thread_id: str) -> Response | tuple[str, int]:
 
     if not form.validate_on_submit():
         return again()
-    quoted = db.session.get(Post, form.quote_of.data) if form.quote_of.data else None
-    if quoted is not None and quoted.thread_id != thread.id:
-        quoted = None
+    quoted = services.quote_for(current_user, thread, form.quote_of.data or "")
     try:
         post = services.reply(author=current_user, thread=thread, body=form.body.data or "",
                               quote_of=quoted, pii_confirmed=bool(form.confirm_pii.data))  # fmt: skip
