@@ -132,6 +132,17 @@ def _cipher(key_id: str) -> AESGCM:
     return cipher
 
 
+def preload(key_ids: set[str]) -> None:
+    """Unwrap, in one query, the given data keys not yet in the cache (a page of per-post keys)."""
+    envelope = _envelope()
+    missing = [key_id for key_id in key_ids if envelope.cache.get(key_id) is None]
+    if not missing:
+        return
+    for key in db.session.scalars(select(DataKey).where(DataKey.id.in_(missing))):
+        if key.wrapped is not None:
+            envelope.cache.put(key.id, AESGCM(_unwrap(envelope.keyring, key)))
+
+
 def seal(key: DataKey | str, context_: str, plaintext: str | bytes) -> bytes:
     """Seal text or bytes under a data key, bound to its row-and-column context."""
     key_id = key if isinstance(key, str) else key.id
@@ -171,6 +182,14 @@ def shred(key: DataKey) -> None:
     key.wrapped = None
     key.destroyed_at = utcnow()
     _envelope().cache.drop(key.id)
+
+
+def shred_ids(key_ids: set[str]) -> None:
+    """Destroy the given data keys (see `shred`)."""
+    if not key_ids:
+        return
+    for key in db.session.scalars(select(DataKey).where(DataKey.id.in_(key_ids))):
+        shred(key)
 
 
 def ensure_keyring_matches() -> None:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert
 
+from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.members.models import Member
@@ -36,14 +37,17 @@ def bulk_add_posts(
         seq += 1
         post_id = new_id()
         author = authors[index % len(authors)]
+        key = envelope.new_data_key("post")
         rows.append({
-            "id": post_id, "thread_id": thread.id, "seq": seq, "author_id": author.id,
-            "body_sealed": content.seal(thread.dek_id, "post", post_id, "body", body),
-            "html_sealed": content.seal(thread.dek_id, "post", post_id, "html", html),
+            "id": post_id, "thread_id": thread.id, "seq": seq, "dek_id": key.id,
+            "author_id": author.id,
+            "body_sealed": content.seal(key.id, "post", post_id, "body", body),
+            "html_sealed": content.seal(key.id, "post", post_id, "html", html),
             "quote_of_id": None, "is_hidden": False, "is_deleted": False, "edit_count": 0,
             "created_at": start_at + timedelta(seconds=index), "edited_at": None,
         })  # fmt: skip
     if rows:
+        db.session.flush()  # the posts' data keys first
         db.session.execute(insert(Post), rows)
         thread.last_seq = seq
         thread.post_count += len(rows)

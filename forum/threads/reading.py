@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.members.models import Member
@@ -135,13 +136,15 @@ def posts_page(member: Member, thread: Thread, page: int) -> list[Post]:
         raise LookupError(thread.id)
     page = min(max(page, 1), page_count(thread))
     low, high = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
-    return list(
+    posts = list(
         db.session.scalars(
             select(Post)
             .where(Post.thread_id == thread.id, Post.seq > low, Post.seq <= high)
             .order_by(Post.seq)
         )
     )
+    envelope.preload({p.dek_id for p in posts if not p.is_deleted})  # each post has its own key
+    return posts
 
 
 def record_read(member: Member, thread: Thread, seq: int, seen: int | None) -> None:

@@ -230,10 +230,11 @@ def _add_post(
         .returning(Thread.last_seq)
     ).scalar_one()
     db.session.refresh(thread, ["last_seq", "post_count", "last_post_at"])
-    post = Post(id=new_id(), thread_id=thread.id, seq=seq, author_id=author.id,
+    key = envelope.new_data_key("post")  # the post's own key: deleting the post shreds it
+    post = Post(id=new_id(), thread_id=thread.id, seq=seq, dek_id=key.id, author_id=author.id,
                 quote_of_id=quote_of, created_at=now)  # fmt: skip
-    post.body_sealed = content.seal(thread.dek_id, "post", post.id, "body", body)
-    post.html_sealed = content.seal(thread.dek_id, "post", post.id, "html", markdown.render(body))
+    post.body_sealed = content.seal(key.id, "post", post.id, "body", body)
+    post.html_sealed = content.seal(key.id, "post", post.id, "html", markdown.render(body))
     db.session.add(post)
     db.session.flush()
     _changed(thread.id, post.id)
@@ -275,11 +276,11 @@ def edit_post(*, editor: Member, post: Post, body: str, pii_confirmed: bool = Fa
     revision = PostRevision(id=new_id(), post_id=post.id, thread_id=thread.id,
                             editor_id=editor.id, number=post.edit_count + 1,
                             created_at=utcnow())  # fmt: skip
-    revision.body_sealed = content.seal(thread.dek_id, "post_revision", revision.id, "body",
+    revision.body_sealed = content.seal(post.dek_id, "post_revision", revision.id, "body",
                                         previous)  # fmt: skip
     db.session.add(revision)
-    post.body_sealed = content.seal(thread.dek_id, "post", post.id, "body", body)
-    post.html_sealed = content.seal(thread.dek_id, "post", post.id, "html", markdown.render(body))
+    post.body_sealed = content.seal(post.dek_id, "post", post.id, "body", body)
+    post.html_sealed = content.seal(post.dek_id, "post", post.id, "html", markdown.render(body))
     post.edit_count += 1
     post.edited_at = utcnow()
     db.session.flush()
@@ -299,7 +300,8 @@ def post_history(member: Member, post: Post) -> list[tuple[PostRevision, str]]:
 
 
 def delete_post(*, actor: Member, post: Post) -> None:
-    """Delete a post's text and history (its author or a coordinator); a marker stays."""
+    """Delete a post (its author or a coordinator): a marker stays; its text, history and
+    attachments are shredded with their data keys, so no copy of them opens again."""
     thread = db.session.get(Thread, post.thread_id)
     if not policy.can_delete_post(actor, thread, post):
         raise NotFound("There is nothing here, or it is not yours to see.")
@@ -307,11 +309,13 @@ def delete_post(*, actor: Member, post: Post) -> None:
     if post.seq == 1 and thread.post_count > 1 and not actor.is_coordinator:
         raise ThreadError("The first post of a thread with replies cannot be deleted.")
     db.session.execute(delete(PostRevision).where(PostRevision.post_id == post.id))
+    keys = {post.dek_id}
     for attachment in db.session.scalars(select(Attachment).where(Attachment.post_id == post.id)):
+        keys.add(attachment.dek_id)
         attachments.remove_after_commit(attachment.storage_name)
         db.session.delete(attachment)
-    post.body_sealed = content.seal(thread.dek_id, "post", post.id, "body", "")
-    post.html_sealed = content.seal(thread.dek_id, "post", post.id, "html", "")
+    envelope.shred_ids(keys)
+    post.body_sealed = post.html_sealed = b""
     post.is_deleted = True
     db.session.flush()
     _changed(thread.id, post.id)
@@ -329,6 +333,10 @@ def delete_thread(*, actor: Member, thread: Thread) -> None:
     )
     key = db.session.get(envelope.DataKey, thread.dek_id)
     thread_id, label = thread.id, thread.label
+    keys = set(db.session.scalars(select(Post.dek_id).where(Post.thread_id == thread.id)))
+    keys |= set(
+        db.session.scalars(select(Attachment.dek_id).where(Attachment.thread_id == thread.id))
+    )
     for model in (Attachment, PostRevision):
         db.session.execute(delete(model).where(model.thread_id == thread.id))
     for model in (Flag, ReadState, Watch, ThreadParticipant):
@@ -337,6 +345,7 @@ def delete_thread(*, actor: Member, thread: Thread) -> None:
     db.session.delete(thread)
     if key is not None:
         envelope.shred(key)
+    envelope.shred_ids(keys)
     db.session.flush()
     _changed(thread_id)
     for name in storage:

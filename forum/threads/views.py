@@ -238,10 +238,10 @@ def post_history(post_id: str) -> str:
 def attachment(attachment_id: str) -> Response:
     """Download an attachment (readers only): as an attachment, never cached, never sniffed."""
     try:
-        found, _thread = attachments.get_for(current_user, attachment_id)
+        found, data = attachments.download(current_user, attachment_id)
     except LookupError:
         abort(404)
-    data = attachments.read(found)
+    db.session.commit()  # the audit record of a RED download
     response = make_response(data)
     response.headers["Content-Type"] = found.content_type
     name = content.attachment_name(found)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 16:36:45.842992
+Create Date: 2026-12-02 06:33:59.168362
 """
 
 import sqlalchemy as sa
@@ -656,6 +656,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("thread_id", sa.String(length=32), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("dek_id", sa.String(length=32), nullable=False),
         sa.Column("author_id", sa.String(length=32), nullable=False),
         sa.Column("body_sealed", sa.LargeBinary(), nullable=False),
         sa.Column("html_sealed", sa.LargeBinary(), nullable=False),
@@ -667,6 +668,9 @@ def upgrade() -> None:
         sa.Column("edited_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["author_id"], ["members.id"], name=op.f("fk_thread_posts_author_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["dek_id"], ["data_keys.id"], name=op.f("fk_thread_posts_dek_id_data_keys")
         ),
         sa.ForeignKeyConstraint(
             ["thread_id"],
@@ -837,7 +841,8 @@ def upgrade() -> None:
     op.create_table(
         "thread_attachments",
         sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("thread_id", sa.String(length=32), nullable=False),
+        sa.Column("dek_id", sa.String(length=32), nullable=False),
+        sa.Column("thread_id", sa.String(length=32), nullable=True),
         sa.Column("post_id", sa.String(length=32), nullable=True),
         sa.Column("uploader_id", sa.String(length=32), nullable=False),
         sa.Column("filename_sealed", sa.LargeBinary(), nullable=False),
@@ -845,6 +850,9 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("storage_name", sa.String(length=64), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dek_id"], ["data_keys.id"], name=op.f("fk_thread_attachments_dek_id_data_keys")
+        ),
         sa.ForeignKeyConstraint(
             ["post_id"],
             ["thread_posts.id"],
@@ -869,6 +877,9 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_thread_attachments_thread_id"), ["thread_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_thread_attachments_uploader_id"), ["uploader_id"], unique=False
         )
 
     op.create_table(
@@ -982,6 +993,7 @@ def downgrade() -> None:
 
     op.drop_table("thread_flags")
     with op.batch_alter_table("thread_attachments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_thread_attachments_uploader_id"))
         batch_op.drop_index(batch_op.f("ix_thread_attachments_thread_id"))
         batch_op.drop_index(batch_op.f("ix_thread_attachments_post_id"))
 
