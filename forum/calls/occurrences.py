@@ -104,9 +104,9 @@ def joining_details(occurrence: Occurrence, viewer: Member | None) -> str:
 
 
 def _tell_change(series: CallSeries, occurrence: Occurrence, what: str, phrase: str) -> None:
-    recipients = db.session.scalars(select(Member).where(Member.status == "active"))
+    active = list(db.session.scalars(select(Member).where(Member.status == "active")))
     notify(
-        recipients,
+        policy.readers_among(active, series),
         event_key=f"call-{what}:{occurrence.id}:{occurrence.sequence}",
         kind="call",
         text=f"{series.title} on {occurrence.slot_at:%d %b %Y} {phrase}.",
