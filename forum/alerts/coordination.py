@@ -102,14 +102,13 @@ def start_call(
         raise AlertError("This alert already has an emergency call.")
     occurrence = create_adhoc_call(
         organiser=actor,
-        # The call's audience is the alert's; the title names no detail all the same.
+        # The calls feature tells every member about the call: the title names no detail.
         title="Emergency call on an urgent alert",
         starts_at=starts_at or (utcnow() + timedelta(minutes=5)).replace(second=0, microsecond=0),
         duration_minutes=duration_minutes,
         joining_details=joining_details,
         description=f"Emergency call on the urgent alert at {alert.link}",
         origin=f"alert:{alert.id}",
-        audience=call_audience(alert),
     )
     alert.call_occurrence_id = occurrence.id
     if alert.status == "open":
@@ -118,20 +117,6 @@ def start_call(
     live.publish(topic(alert.id))
     db.session.flush()
     return occurrence
-
-
-def call_audience(alert: Alert) -> list[Member]:
-    """Who may read the alert, and so hear of its emergency call: audience, raiser, coordinators."""
-    recipients = select(AlertRecipient.member_id).where(AlertRecipient.alert_id == alert.id)
-    candidates = db.session.scalars(
-        select(Member).where(
-            Member.status == "active",
-            Member.id.in_(recipients)
-            | (Member.id == alert.raiser_id)
-            | (Member.role == "coordinator"),
-        )
-    )
-    return [m for m in candidates if policy.can_read(m, alert)]
 
 
 def resolve(actor: Member, alert_id: str, note: str = "") -> Alert:

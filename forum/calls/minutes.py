@@ -1,23 +1,18 @@
 """Minutes after a call: Markdown, sealed, with a TLP label and action items with owners.
 
-Who may read them is decided by `policy.can_read_minutes`: TLP:RED minutes are for the call's
-organisers and the members recorded as having attended it (an RSVP is not attendance); every
-other label is for everyone who may see the call. The notice of new minutes and the participants
-of their lessons-learned thread follow the same rule, and every read of TLP:RED minutes is
-written to the audit log. The Markdown is rendered by the threads feature's renderer.
+Minutes labelled TLP:RED are for the call's organisers and the members who attended it only
+(attendance as recorded, or the RSVPs until it is); every other label is for all active members.
+The Markdown is rendered by the threads feature's renderer, so posts and minutes allow the same.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import select
 
-from forum.calls import policy
+from forum.calls import participation, policy
 from forum.calls.models import ActionItem, Minutes, Occurrence
 from forum.calls.services import CallError
 from forum.db import new_id, utcnow
@@ -25,14 +20,10 @@ from forum.extensions import db
 from forum.members.models import Member
 from forum.notify.outbox import notify
 from forum.security import audit
-from forum.security.audit import AuditEvent
 from forum.threads import markdown, tlp
 from forum.threads import services as thread_services
 
-log = logging.getLogger(__name__)
-
 MAX_BODY = 100_000
-RED_READS_KEY = "calls.red_minutes_reads"
 
 
 @dataclass(frozen=True)
@@ -43,51 +34,25 @@ class ActionInput:
     owner: Member | None = None
 
 
+def can_read_minutes(member: Member | None, minutes: Minutes) -> bool:
+    """Whether a member may read these minutes (TLP:RED: organisers and attendees only)."""
+    occurrence = minutes.occurrence
+    if not policy.can_read(member, occurrence.series) or member is None:
+        return False
+    if minutes.label != tlp.RED:
+        return True
+    return policy.can_organise(
+        member, occurrence.series
+    ) or member.id in participation.attendee_ids(occurrence)
+
+
 def minutes_of(occurrence: Occurrence, *, viewer: Member) -> Minutes | None:
-    """The occurrence's minutes if they exist and the viewer may read them (RED reads audited)."""
+    """The occurrence's minutes if they exist and the viewer may read them."""
     policy.require_read(viewer, occurrence.series)
     minutes = db.session.scalar(select(Minutes).where(Minutes.occurrence_id == occurrence.id))
-    if minutes is None or not policy.can_read_minutes(viewer, minutes):
+    if minutes is None or not can_read_minutes(viewer, minutes):
         return None
-    if minutes.label == tlp.RED:
-        _audit_red_read(viewer, minutes)
     return minutes
-
-
-def _audit_red_read(member: Member, minutes: Minutes) -> None:
-    """Queue who read TLP:RED minutes for the audit log (ids and the label only).
-
-    A GET commits nothing and a POST holds SQLite's write lock up front, so, as for RED threads
-    (threads.reading.record_read), the row is written on its own connection and committed at
-    once, right after the reading transaction ends, whether it committed or rolled back.
-    """
-    db.session.info.setdefault(RED_READS_KEY, []).append(
-        {
-            "id": new_id(),
-            "at": utcnow(),
-            "actor_id": member.id,
-            "action": "call.minutes_red_read",
-            "target_type": "call_minutes",
-            "target_id": minutes.id,
-            "details": json.dumps(
-                {"label": tlp.RED, "occurrence_id": minutes.occurrence_id}, sort_keys=True
-            ),
-        }
-    )
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _write_red_reads(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is not None or not session.info.get(RED_READS_KEY):
-        return
-    rows = session.info.pop(RED_READS_KEY)
-    try:
-        engine = session.get_bind()
-        with engine.connect().execution_options(sqlite_immediate=True) as connection:
-            with connection.begin():
-                connection.execute(AuditEvent.__table__.insert(), rows)
-    except Exception:
-        log.exception("RED minutes reads not audited: %s", [r["target_id"] for r in rows])
 
 
 def write_minutes(
@@ -153,7 +118,7 @@ def _announce(minutes: Minutes, occurrence: Occurrence) -> None:
     readers = [
         m
         for m in db.session.scalars(select(Member).where(Member.status == "active"))
-        if policy.can_read_minutes(m, minutes)
+        if can_read_minutes(m, minutes)
     ]
     notify(
         readers,
@@ -175,7 +140,8 @@ def rendered(minutes: Minutes) -> str:
 def set_action_done(item: ActionItem, *, actor: Member, is_done: bool) -> None:
     """The owner or an organiser marks an action item done (or open again)."""
     occurrence = item.minutes.occurrence
-    policy.require_read_minutes(actor, item.minutes)
+    if not can_read_minutes(actor, item.minutes):
+        raise policy.NotFound
     if actor.id != item.owner_id and not policy.can_organise(actor, occurrence.series):
         raise policy.NotAllowed("Only the owner or an organiser may close an action item.")
     item.is_done = is_done
@@ -192,9 +158,8 @@ def open_lessons_thread(
         return minutes.thread_id
     participants: list[Member] = []
     if minutes.label == tlp.RED:
-        # Exactly the minutes' readers: organisers (coordinators too) and recorded attendees.
-        active = db.session.scalars(select(Member).where(Member.status == "active"))
-        participants = [m for m in active if policy.can_read_minutes(m, minutes)]
+        ids = participation.attendee_ids(occurrence) | series.organiser_ids
+        participants = list(db.session.scalars(select(Member).where(Member.id.in_(ids))))
     category = thread_services.category_by_slug(category_slug) if category_slug else None
     local = occurrence.starts_at.strftime("%d %B %Y")
     actions = "\n".join(
@@ -227,7 +192,6 @@ def _name(member_id: str | None) -> str:
 def get_action_item(actor: Member, item_id: str) -> ActionItem:
     """An action item the actor may see, or NotFound."""
     item = db.session.get(ActionItem, item_id)
-    if item is None:
+    if item is None or not can_read_minutes(actor, item.minutes):
         raise policy.NotFound
-    policy.require_read_minutes(actor, item.minutes)
     return item

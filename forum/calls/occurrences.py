@@ -104,9 +104,9 @@ def joining_details(occurrence: Occurrence, viewer: Member | None) -> str:
 
 
 def _tell_change(series: CallSeries, occurrence: Occurrence, what: str, phrase: str) -> None:
-    active = list(db.session.scalars(select(Member).where(Member.status == "active")))
+    recipients = db.session.scalars(select(Member).where(Member.status == "active"))
     notify(
-        policy.readers_among(active, series),
+        recipients,
         event_key=f"call-{what}:{occurrence.id}:{occurrence.sequence}",
         kind="call",
         text=f"{series.title} on {occurrence.slot_at:%d %b %Y} {phrase}.",

@@ -37,11 +37,9 @@ def respond(occurrence: Occurrence, *, member: Member, answer: str) -> CallRespo
     """Record a member's RSVP (attending, maybe, not attending); answering again replaces it."""
     policy.require_read(member, occurrence.series)
     if answer not in ANSWERS:
-        raise CallError("Choose attending, maybe or not attending.")
+        raise CallError("Answer attending, maybe or not attending.")
     if occurrence.is_cancelled:
         raise CallError("This call has been cancelled.")
-    if not policy.can_rsvp(member, occurrence):
-        raise CallError("Answers closed when this call started.")
     row = _response(occurrence, member.id)
     row.answer = answer
     row.answered_at = utcnow()
@@ -120,11 +118,7 @@ def record_attendance(occurrence: Occurrence, *, actor: Member, attended: Iterab
 
 
 def attendee_ids(occurrence: Occurrence) -> set[str]:
-    """Who to tick on the attendance form: recorded attendees, else those who said attending.
-
-    Only a pre-filled suggestion for the organiser: access (RED minutes) follows recorded
-    attendance alone, `policy.recorded_attendee_ids`.
-    """
+    """Members recorded as attending; before attendance is recorded, those who said attending."""
     rows = db.session.execute(
         select(CallResponse.member_id, CallResponse.is_attended, CallResponse.answer).where(
             CallResponse.occurrence_id == occurrence.id

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from forum.calls import policy
 from forum.calls.models import CallResponse, CallSeries, Occurrence, Reminder
 from forum.db import new_id, utcnow
 from forum.extensions import db
@@ -175,7 +174,7 @@ def _send(
             # keeps it sealed until the moment it is sent.
             confidential = f"{body}\n\nJoining details:\n{joining}"
     notify(
-        [m for m in policy.readers_among(members, series) if m.id not in declined],
+        [m for m in members if m.id not in declined],
         event_key=f"call-reminder:{occurrence.id}:{reminder.offset_minutes}",
         kind="call_reminder",
         text=f"Reminder: {series.title} starts in {when}.",

@@ -26,27 +26,8 @@ MAX_TITLE = 200
 MAX_DURATION_MINUTES = 60 * 24 * 7
 
 
-# A start this long ago is still "now" (a call typed for 14:00 at 14:03); earlier is the past.
-PAST_START_GRACE = timedelta(minutes=5)
-
-
 class CallError(ValueError):
-    """A rule about calls was broken; the message is a plain sentence for the user.
-
-    `field` names the form field the sentence belongs to, when it is about one.
-    """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def _check_not_past(starts_at: datetime, now: datetime | None = None) -> None:
-    if starts_at < (now or utcnow()) - PAST_START_GRACE:
-        raise CallError(
-            "That start has already passed. Choose a date and time in the future.",
-            field="start_time",
-        )
+    """A rule about calls was broken; the message is a plain sentence for the user."""
 
 
 @dataclass(frozen=True)
@@ -206,18 +187,12 @@ def create_adhoc_call(
     joining_details: str = "",
     description: str = "",
     origin: str | None = None,
-    audience: Iterable[Member] | None = None,
 ) -> Occurrence:
-    """Create a one-off call (e.g. an emergency call during an alert) and tell its audience.
-
-    The audience is every active member, or the members given (an alert's audience); either
-    way only those the policy lets see the call are told.
-    """
+    """Create a one-off call (e.g. an emergency call during an alert) and tell every member."""
     if not policy.can_create_adhoc(organiser):
         raise policy.NotAllowed("Only active members may call an ad-hoc call.")
     if starts_at.tzinfo is None:
         raise CallError("The start of a call needs a time zone.")
-    _check_not_past(starts_at)
     zone = organiser.timezone or "UTC"
     _check_common(title, duration_minutes, zone)
     series = _new_series(organiser, "adhoc", title, zone, duration_minutes)
@@ -232,7 +207,7 @@ def create_adhoc_call(
     db.session.flush()
     occurrence = horizon.new_occurrence(series, series.starts_at, 0, now=utcnow())
     db.session.flush()
-    _announce_new(series, occurrence, "ad-hoc call", audience)
+    _announce_new(series, occurrence, "ad-hoc call")
     audit.record(
         "call.adhoc_created", actor=organiser, target_type="call_series", target_id=series.id
     )
@@ -256,7 +231,6 @@ def create_event(
         raise policy.NotAllowed("Only coordinators create events.")
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise CallError("The start and end of an event need a time zone.")
-    _check_not_past(starts_at)
     if ends_at <= starts_at:
         raise CallError("An event ends after it starts.")
     if ends_at - starts_at > timedelta(days=31):
@@ -288,16 +262,10 @@ def create_event(
     return occurrence
 
 
-def _announce_new(
-    series: CallSeries, occurrence: Occurrence, what: str, audience: Iterable[Member] | None = None
-) -> None:
-    candidates = (
-        list(audience)
-        if audience is not None
-        else list(db.session.scalars(select(Member).where(Member.status == "active")))
-    )
+def _announce_new(series: CallSeries, occurrence: Occurrence, what: str) -> None:
+    recipients = db.session.scalars(select(Member).where(Member.status == "active"))
     notify(
-        policy.readers_among(candidates, series),
+        recipients,
         event_key=f"call-new:{occurrence.id}",
         kind="call",
         text=f"New {what}: {series.title}",
@@ -310,28 +278,24 @@ def _announce_new(
 
 def upcoming(actor: Member, *, now: datetime | None = None, limit: int = 50) -> list[Occurrence]:
     """The next occurrences of every call the actor may see, soonest first."""
-    policy.require_see_calls(actor)
+    if not policy.can_see_calls(actor):
+        raise policy.NotFound
     now = now or utcnow()
-    rows = db.session.scalars(
-        select(Occurrence).where(Occurrence.ends_at >= now).order_by(Occurrence.starts_at)
+    return list(
+        db.session.scalars(
+            select(Occurrence)
+            .where(Occurrence.ends_at >= now)
+            .order_by(Occurrence.starts_at)
+            .limit(limit)
+        )
     )
-    seen: dict[str, bool] = {}
-    found: list[Occurrence] = []
-    for occurrence in rows:
-        if occurrence.series_id not in seen:
-            seen[occurrence.series_id] = policy.can_read(actor, occurrence.series)
-        if seen[occurrence.series_id]:
-            found.append(occurrence)
-            if len(found) >= limit:
-                break
-    return found
 
 
 def series_list(actor: Member) -> list[CallSeries]:
     """Every series and event the actor may see, newest first."""
-    policy.require_see_calls(actor)
-    rows = db.session.scalars(select(CallSeries).order_by(CallSeries.created_at.desc()))
-    return [series for series in rows if policy.can_read(actor, series)]
+    if not policy.can_see_calls(actor):
+        raise policy.NotFound
+    return list(db.session.scalars(select(CallSeries).order_by(CallSeries.created_at.desc())))
 
 
 __all__ = [

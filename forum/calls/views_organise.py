@@ -131,7 +131,8 @@ def _save_series(form: SeriesForm, series: CallSeries | None) -> Reply:
 @login_required
 def new_series() -> Reply:
     """Create a recurring series; Preview shows the next six dates before saving."""
-    policy.require_create_series(current_user)
+    if not policy.can_create_series(current_user):
+        abort(403)
     form = _series_form()
     if request.method == "GET":
         return _render_series_form(form, None, 200)
@@ -155,7 +156,8 @@ def edit_series(series_id: str) -> Reply:
 @login_required
 def new_event() -> Reply:
     """Create a multi-day event such as the annual symposium."""
-    policy.require_create_series(current_user)
+    if not policy.can_create_series(current_user):
+        abort(403)
     form = EventForm()
     if request.method == "GET":
         form.timezone.data = str(viewer_zone())
@@ -176,8 +178,7 @@ def new_event() -> Reply:
             joining_details=form.joining_details.data or "",
         )
     except services.CallError as error:
-        field = form.start_time if error.field == "start_time" else form.end_day
-        field.errors = [*field.errors, str(error)]
+        form.end_day.errors = [str(error)]
         return render_template("calls/event_form.html", form=form), 422
     db.session.commit()
     return redirect(url_for("calls.occurrence", occurrence_id=created.id))
