@@ -1,8 +1,5 @@
-// Threads: confirm destructive actions; show the participant picker only for TLP:RED.
-document.addEventListener("submit", (event) => {
-  const form = event.target.closest("form[data-confirm]");
-  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
-});
+// Threads: show the participant picker only for TLP:RED.
+// (form[data-confirm] is confirmed by exchange.js on every page: one question, asked once.)
 document.addEventListener("DOMContentLoaded", () => {
   const choice = document.getElementById("tlp-choice");
   const picker = document.getElementById("participants");
