@@ -9,3 +9,28 @@ document.addEventListener("DOMContentLoaded", () => {
   choice.addEventListener("change", update);
   update();
 });
+
+// Fields with a length limit show how much is used; nothing typed is ever cut (the server says
+// at the field when a text is too long, and keeps it).
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-limit]").forEach((input) => {
+    const limit = Number(input.dataset.limit);
+    const counter = document.createElement("p");
+    counter.className = "counter muted";
+    counter.id = `${input.id}-counter`;
+    counter.setAttribute("aria-live", "polite");
+    input.insertAdjacentElement("afterend", counter);
+    const described = input.getAttribute("aria-describedby");
+    input.setAttribute("aria-describedby", described ? `${described} ${counter.id}` : counter.id);
+    const update = () => {
+      const used = input.value.length;
+      const over = used - limit;
+      counter.textContent = over > 0
+        ? `${used.toLocaleString()} of ${limit.toLocaleString()} characters: ${over.toLocaleString()} too many`
+        : `${used.toLocaleString()} of ${limit.toLocaleString()} characters`;
+      counter.classList.toggle("over", over > 0);
+    };
+    input.addEventListener("input", update);
+    update();
+  });
+});

@@ -45,6 +45,8 @@ from forum.threads.models import (
 MAX_TITLE = 200
 MAX_BODY = 60_000
 MAX_TAGS = 8
+TITLE_TOO_LONG = f"A title may be at most {MAX_TITLE} characters long. Please shorten it."
+BODY_TOO_LONG = f"A post may be at most {MAX_BODY:,} characters long. Please shorten it."
 
 __all__ = [
     "DEFAULT_CATEGORIES",
@@ -73,12 +75,13 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
         if not TAG_PATTERN.match(tag):
             raise ThreadError(
                 f"The tag “{tag[:40]}” may use only letters, digits, '-', '+' and '.', "
-                "up to 40 characters."
+                "up to 40 characters.",
+                field="tags",
             )
         if tag not in result:
             result.append(tag)
     if len(result) > MAX_TAGS:
-        raise ThreadError(f"A thread may carry at most {MAX_TAGS} tags.")
+        raise ThreadError(f"A thread may carry at most {MAX_TAGS} tags.", field="tags")
     return result
 
 
@@ -87,7 +90,7 @@ def _check_body(body: str, pii_confirmed: bool) -> str:
     if not body:
         raise ThreadError("Please write something.")
     if len(body) > MAX_BODY:
-        raise ThreadError(f"A post may be at most {MAX_BODY:,} characters long.")
+        raise ThreadError(BODY_TOO_LONG)
     if not pii_confirmed:
         findings = pii.scan(body)
         if findings:
@@ -176,11 +179,11 @@ def start_thread(
         raise ThreadError("Only active members start threads.")
     title = " ".join(title.split())
     if not title:
-        raise ThreadError("Please give the thread a title.")
+        raise ThreadError("Please give the thread a title.", field="title")
     if len(title) > MAX_TITLE:
-        raise ThreadError(f"A title may be at most {MAX_TITLE} characters long.")
+        raise ThreadError(TITLE_TOO_LONG, field="title")
     if not tlp.is_valid(label):
-        raise ThreadError("Choose a TLP label.")
+        raise ThreadError("Choose a TLP label.", field="label")
     clean_tags = normalise_tags(tags)
     if not pii_confirmed:
         findings = pii.scan(title + "\n" + body)
