@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,7 +23,7 @@ from forum.extensions import db
 from forum.members.models import Member
 from forum.security.audit import AuditEvent
 from forum.threads import content, policy, tlp
-from forum.threads.models import Category, Post, ReadState, Thread, Watch
+from forum.threads.models import Category, Post, ReadState, Thread, ThreadParticipant, Watch
 
 PAGE_SIZE = 20
 LIST_SIZE = 30
@@ -184,6 +185,36 @@ def record_read(member: Member, thread: Thread, seq: int, seen: int | None) -> N
 def mark_all_read(member: Member, thread: Thread) -> None:
     """Mark every post of the thread as read."""
     record_read(member, thread, thread.last_seq, last_read(member, thread))
+
+
+@dataclass
+class Participant:
+    """Who is on a TLP:RED thread, as its readers see them."""
+
+    name: str
+    organisation: str
+    is_starter: bool
+
+
+def participants_shown(member: Member, thread: Thread) -> list[Participant]:
+    """The named participants of a RED thread (starter first, then by name), for its readers
+    only; empty for any other label (every member may read those)."""
+    if thread.label != tlp.RED or not policy.can_read(member, thread):
+        return []
+    named = db.session.scalars(
+        select(Member)
+        .options(selectinload(Member.organisation))
+        .outerjoin(
+            ThreadParticipant,
+            and_(
+                ThreadParticipant.member_id == Member.id, ThreadParticipant.thread_id == thread.id
+            ),
+        )  # fmt: skip
+        .where(or_(ThreadParticipant.thread_id.is_not(None), Member.id == thread.author_id))
+    ).all()
+    people = [Participant(m.display_name, m.organisation.name if m.organisation else "",
+                          m.id == thread.author_id) for m in named]  # fmt: skip
+    return sorted(people, key=lambda p: (not p.is_starter, p.name.casefold()))
 
 
 # --- follow and mute ----------------------------------------------------------------------

@@ -212,7 +212,7 @@ def show(thread_id: str) -> str:
         authors=names({p.author_id for p in posts}), page=page,
         pages=reading.page_count(thread), seen=seen, form=form, policy=policy,
         watch=reading.watch_level(current_user, thread=thread), watch_form=WatchForm(),
-        content=content, tlp=tlp,
+        content=content, tlp=tlp, participants=reading.participants_shown(current_user, thread),
     )  # fmt: skip
     if posts:
         reading.record_read(current_user, thread, posts[-1].seq, seen)
