@@ -18,10 +18,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from forum.security.pii import PII_CONFIRM
 from forum.threads import tlp
 from forum.threads.services import BODY_TOO_LONG, MAX_BODY, MAX_TITLE, TITLE_TOO_LONG
 
-PII_CONFIRM = "I confirm this contains no victim's personal data"
+__all__ = ["PII_CONFIRM", "choices"]
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
