@@ -27,6 +27,9 @@ WRAP_VERSION = b"\x01"
 NONCE_BYTES = 12
 HEADER_BYTES = 1 + 16
 CHECK_PLAINTEXT = b"invictm-exchange keyring check v1"
+# Keys made one per small object (a post), read ahead on a cache miss; see _read_ahead.
+READ_AHEAD_PURPOSES = {"post"}
+READ_AHEAD = 200
 
 
 class SealError(Exception):
@@ -95,16 +98,19 @@ def _wrap(keyring_: Keyring, key_id: str, raw: bytes) -> tuple[str, bytes]:
 
 
 def _unwrap(keyring_: Keyring, key: DataKey) -> bytes:
-    if key.wrapped is None:
-        raise SealError(f"Data key {key.id} has been destroyed.")
-    blob = key.wrapped
+    return _unwrap_row(keyring_, key.id, key.kek_id, key.wrapped)
+
+
+def _unwrap_row(keyring_: Keyring, key_id: str, kek_id: str, blob: bytes | None) -> bytes:
+    if blob is None:
+        raise SealError(f"Data key {key_id} has been destroyed.")
     if blob[:1] != WRAP_VERSION:
-        raise SealError(f"Data key {key.id} has an unknown format.")
+        raise SealError(f"Data key {key_id} has an unknown format.")
     nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
     try:
-        return keyring_.aead(key.kek_id).decrypt(nonce, sealed, _wrap_context(key.id, key.kek_id))
+        return keyring_.aead(kek_id).decrypt(nonce, sealed, _wrap_context(key_id, kek_id))
     except InvalidTag:
-        raise SealError(f"Data key {key.id} does not open with key {key.kek_id}.") from None
+        raise SealError(f"Data key {key_id} does not open with key {kek_id}.") from None
 
 
 def new_data_key(purpose: str) -> DataKey:
@@ -129,7 +135,29 @@ def _cipher(key_id: str) -> AESGCM:
         raise SealError(f"Data key {key_id} does not exist.")
     cipher = AESGCM(_unwrap(envelope.keyring, key))
     envelope.cache.put(key_id, cipher)
+    if key.purpose in READ_AHEAD_PURPOSES:
+        _read_ahead(envelope, key)
     return cipher
+
+
+def _read_ahead(envelope: Envelope, key: DataKey) -> None:
+    """Unwrap the next keys of the same purpose, by creation time, in one query.
+
+    There is one key per post: a cold reader going through posts in order (the search index's
+    first build) would otherwise pay one query per post; with this it pays one per READ_AHEAD.
+    """
+    following = db.session.execute(
+        select(DataKey.id, DataKey.kek_id, DataKey.wrapped)
+        .where(DataKey.purpose == key.purpose, DataKey.created_at >= key.created_at,
+               DataKey.wrapped.is_not(None), DataKey.id != key.id)
+        .order_by(DataKey.created_at)
+        .limit(READ_AHEAD)
+    )  # fmt: skip
+    for key_id, kek_id, wrapped in following:
+        if envelope.cache.get(key_id) is None:
+            envelope.cache.put(
+                key_id, AESGCM(_unwrap_row(envelope.keyring, key_id, kek_id, wrapped))
+            )
 
 
 def preload(key_ids: set[str]) -> None:
@@ -138,9 +166,14 @@ def preload(key_ids: set[str]) -> None:
     missing = [key_id for key_id in key_ids if envelope.cache.get(key_id) is None]
     if not missing:
         return
-    for key in db.session.scalars(select(DataKey).where(DataKey.id.in_(missing))):
-        if key.wrapped is not None:
-            envelope.cache.put(key.id, AESGCM(_unwrap(envelope.keyring, key)))
+    rows = db.session.execute(
+        select(DataKey.id, DataKey.kek_id, DataKey.wrapped).where(DataKey.id.in_(missing))
+    )
+    for key_id, kek_id, wrapped in rows:
+        if wrapped is not None:
+            envelope.cache.put(
+                key_id, AESGCM(_unwrap_row(envelope.keyring, key_id, kek_id, wrapped))
+            )
 
 
 def seal(key: DataKey | str, context_: str, plaintext: str | bytes) -> bytes:
