@@ -15,6 +15,7 @@ guidance and the limits of common office-document validators are the model for t
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 
 import filetype
@@ -58,7 +59,6 @@ NAMES = {
 }
 HTML_MARKERS = (b"<!doctype", b"<html", b"<script", b"<body", b"<head", b"<svg", b"<iframe")
 SIGNATURE_BYTES = 8192  # what filetype needs to recognise any kind it knows
-TEXT_CHECK_BYTES = 64 * 1024
 PEEK_BYTES = 64 * 1024  # of [Content_Types].xml or `mimetype`: both are a few hundred bytes
 MAX_ENTRIES = 2_000
 ENTRY_LIMIT = 64 * 1024 * 1024
@@ -73,6 +73,8 @@ BOMB = (
     "so it was refused. Save the document again and attach that copy."
 )
 
+TOO_MANY = "This archive holds too many files to be an office document, so it was refused."
+
 
 class FileTypeError(Exception):
     """The file was refused; the message is a plain sentence."""
@@ -86,12 +88,25 @@ def _peek(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return head
 
 
+def _declared_entries(data: bytes) -> int:
+    """How many entries the archive's end record says it holds, read before the zip reader
+    builds one object per entry (a zip64 record means far more than any office document)."""
+    tail = data[-(65536 + 22) :]
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 12 > len(tail):
+        return 0
+    count = int(struct.unpack_from("<H", tail, at + 10)[0])
+    return MAX_ENTRIES + 1 if count == 0xFFFF else count
+
+
 def _office_type(data: bytes) -> str | None:
+    if _declared_entries(data) > MAX_ENTRIES:
+        raise FileTypeError(TOO_MANY)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
         if len(entries) > MAX_ENTRIES:
-            raise FileTypeError("This archive holds too many files to be an office document.")
+            raise FileTypeError(TOO_MANY)
         for info in entries:
             if info.file_size > ENTRY_LIMIT or info.file_size > RATIO_LIMIT * max(
                 info.compress_size, 1024

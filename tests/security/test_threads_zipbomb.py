@@ -121,3 +121,13 @@ def test_an_entry_that_lies_about_its_size_is_still_read_only_a_little(app):
 
 def test_a_normal_docx_of_the_same_size_is_accepted(app):
     assert detect_type(normal_docx()).endswith("wordprocessingml.document")
+
+
+def test_an_archive_of_too_many_entries_is_refused_before_it_is_listed(app):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", DOCX_TYPES)
+        for n in range(2_001):
+            archive.writestr(f"word/p{n}.xml", "")
+    with pytest.raises(AttachmentError, match="too many files"):
+        detect_type(buffer.getvalue())
