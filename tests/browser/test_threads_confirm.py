@@ -34,3 +34,22 @@ def test_deleting_a_post_asks_once(page: Any, live_server: LiveServer, live_memb
     page.locator("#post-2 form[data-confirm] button").click()
     page.wait_for_selector("#post-2 >> text=This post was deleted.")
     assert questions == ["Delete this post?"]
+
+
+def test_title_and_post_show_a_counter_and_nothing_typed_is_cut(
+    page: Any, live_server: LiveServer, live_members: Members
+):
+    services.ensure_default_categories()
+    db.session.commit()
+    author = live_members.make(name="Tess Typist")
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    _sign_in(page, live_server, author)
+    page.goto(live_server.link("/threads/new"))
+    long_title = "x" * 230
+    page.fill("#title", long_title)
+    assert page.input_value("#title") == long_title  # not cut at 200
+    assert page.locator("#title-counter").inner_text() == "230 of 200 characters: 30 too many"
+    page.fill("#body", "Short.")
+    assert page.locator("#body-counter").inner_text() == "6 of 60,000 characters"
+    assert not problems, problems
