@@ -95,7 +95,7 @@ def _room_for_an_oversized_file(endpoint: str | None, values: dict[str, object] 
     OVERSIZE_FACTOR times the limit the app's 413 page still answers."""
     if endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
         request.max_content_length = attachments.max_bytes() * OVERSIZE_FACTOR
-        request.max_form_memory_size = 8 * services.MAX_BODY  # too long is said at the field
+        request.max_form_memory_size = 16 * services.MAX_BODY  # too long is said at the field
 
 
 def _checked_upload(form: ThreadForm | ReplyForm) -> tuple[attachments.Checked | None, str]:
