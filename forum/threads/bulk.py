@@ -30,6 +30,7 @@ def bulk_add_posts(
     rows: list[dict[str, object]] = []
     seq = thread.last_seq
     rendered = render_cache if render_cache is not None else {}
+    keys = envelope.new_data_keys("post", len(bodies))  # each post its own key, as _add_post
     for index, body in enumerate(bodies):
         html = rendered.get(body)
         if html is None:
@@ -37,17 +38,16 @@ def bulk_add_posts(
         seq += 1
         post_id = new_id()
         author = authors[index % len(authors)]
-        key = envelope.new_data_key("post")
+        key_id = keys[index]
         rows.append({
-            "id": post_id, "thread_id": thread.id, "seq": seq, "dek_id": key.id,
+            "id": post_id, "thread_id": thread.id, "seq": seq, "dek_id": key_id,
             "author_id": author.id,
-            "body_sealed": content.seal(key.id, "post", post_id, "body", body),
-            "html_sealed": content.seal(key.id, "post", post_id, "html", html),
+            "body_sealed": content.seal(key_id, "post", post_id, "body", body),
+            "html_sealed": content.seal(key_id, "post", post_id, "html", html),
             "quote_of_id": None, "is_hidden": False, "is_deleted": False, "edit_count": 0,
             "created_at": start_at + timedelta(seconds=index), "edited_at": None,
         })  # fmt: skip
     if rows:
-        db.session.flush()  # the posts' data keys first
         db.session.execute(insert(Post), rows)
         thread.last_seq = seq
         thread.post_count += len(rows)
