@@ -15,6 +15,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from figures import figure  # noqa: E402
 
 from forum import create_app  # noqa: E402
 from forum.crypto import envelope  # noqa: E402
@@ -67,9 +70,9 @@ def main() -> None:
             figures["a key per post, pages of 20 preloaded"] = time.perf_counter() - started
     base = figures["one thread key"]
     print(f"opening {N} post bodies with a cold key cache (SQLite):")
-    for name, seconds in figures.items():
-        print(f"  {name:40} {seconds * 1000:8.1f} ms  {seconds / base:6.1f}x  "
-              f"{seconds / N * 1e6:7.1f} µs/post")  # fmt: skip
+    for name, seconds in list(figures.items())[1:]:
+        figure(f"threads: cold open of a post, {name}", seconds / N * 1e6, "one thread key",
+               base / N * 1e6, "µs/post", goal="under 10x", higher_is_better=False)  # fmt: skip
 
 
 if __name__ == "__main__":
