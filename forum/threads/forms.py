@@ -49,6 +49,7 @@ class ThreadForm(FlaskForm):
                                      Length(max=MAX_BODY, message=BODY_TOO_LONG)])  # fmt: skip
     attachment = FileField("Attach a file (optional)")
     pending_attachment = HiddenField()
+    drop_attachment = BooleanField("Do not attach it")
     confirm_pii = BooleanField(PII_CONFIRM)
 
     def tag_list(self) -> list[str]:
@@ -64,6 +65,7 @@ class ReplyForm(FlaskForm):
     quote_of = HiddenField()
     attachment = FileField("Attach a file (optional)")
     pending_attachment = HiddenField()
+    drop_attachment = BooleanField("Do not attach it")
     confirm_pii = BooleanField(PII_CONFIRM)
 
 

@@ -98,6 +98,16 @@ def _room_for_an_oversized_file(endpoint: str | None, values: dict[str, object] 
         request.max_form_memory_size = 16 * services.MAX_BODY  # too long is said at the field
 
 
+def _pending(form: ThreadForm | ReplyForm) -> Attachment | None:
+    """The member's file kept from their last try, unless they ticked "Do not attach it"."""
+    pending = attachments.pending_for(current_user, form.pending_attachment.data)
+    if pending is not None and form.drop_attachment.data:
+        attachments.discard(pending)
+        db.session.commit()
+        return None
+    return pending
+
+
 def _checked_upload(form: ThreadForm | ReplyForm) -> tuple[attachments.Checked | None, str]:
     """The file sent with the form if it passed the checks, and the error to show at its field."""
     upload = form.attachment.data
@@ -151,7 +161,7 @@ def _at_field(form: ThreadForm | ReplyForm, error: Exception) -> None:
 def create() -> Response | tuple[str, int]:
     """Start a thread (and store its attachment, if any)."""
     form = _thread_form()
-    pending = attachments.pending_for(current_user, form.pending_attachment.data)
+    pending = _pending(form)
     valid = form.validate_on_submit()
     checked, file_error = _checked_upload(form)
 
@@ -225,7 +235,7 @@ def reply(thread_id: str) -> Response | tuple[str, int]:
     """Reply in a thread."""
     thread = thread_or_404(thread_id)
     form = ReplyForm()
-    pending = attachments.pending_for(current_user, form.pending_attachment.data)
+    pending = _pending(form)
     valid = form.validate_on_submit()
     checked, file_error = _checked_upload(form)
 

@@ -156,3 +156,19 @@ def test_a_pending_file_left_behind_is_removed_after_a_day(
     assert attachments.prune_pending() == 1
     db.session.commit()
     assert db.session.scalar(select(Attachment.id)) is None and not stored.exists()
+
+
+def test_a_kept_file_can_be_left_out(members, threads, make_browser, instance):
+    author = members.make()
+    thread = threads.start(author)
+    browser = make_browser(author)
+    url = f"/threads/{thread.id}/posts"
+    page = _post(browser, url, {"body": PHONE,
+                                "attachment": FileStorage(io.BytesIO(PDF), "plan.pdf")})  # fmt: skip
+    assert "Do not attach it" in at_field(page.get_data(as_text=True), "drop_attachment")
+    pending = db.session.scalars(select(Attachment)).one()
+    stored = instance / "attachments" / pending.storage_name
+    response = _post(browser, url, {"body": PHONE, "confirm_pii": "y",
+                                    "pending_attachment": pending.id, "drop_attachment": "y"})  # fmt: skip
+    assert response.status_code == 302
+    assert db.session.scalar(select(Attachment.id)) is None and not stored.exists()
