@@ -1,8 +1,5 @@
-// Threads: confirm destructive actions; show the participant picker only for TLP:RED.
-document.addEventListener("submit", (event) => {
-  const form = event.target.closest("form[data-confirm]");
-  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
-});
+// Threads: show the participant picker only for TLP:RED.
+// (form[data-confirm] is confirmed by exchange.js on every page: one question, asked once.)
 document.addEventListener("DOMContentLoaded", () => {
   const choice = document.getElementById("tlp-choice");
   const picker = document.getElementById("participants");
@@ -11,4 +8,29 @@ document.addEventListener("DOMContentLoaded", () => {
   const update = () => { field.hidden = choice.value !== "RED"; };
   choice.addEventListener("change", update);
   update();
+});
+
+// Fields with a length limit show how much is used; nothing typed is ever cut (the server says
+// at the field when a text is too long, and keeps it).
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-limit]").forEach((input) => {
+    const limit = Number(input.dataset.limit);
+    const counter = document.createElement("p");
+    counter.className = "counter muted";
+    counter.id = `${input.id}-counter`;
+    counter.setAttribute("aria-live", "polite");
+    input.insertAdjacentElement("afterend", counter);
+    const described = input.getAttribute("aria-describedby");
+    input.setAttribute("aria-describedby", described ? `${described} ${counter.id}` : counter.id);
+    const update = () => {
+      const used = input.value.length;
+      const over = used - limit;
+      counter.textContent = over > 0
+        ? `${used.toLocaleString()} of ${limit.toLocaleString()} characters: ${over.toLocaleString()} too many`
+        : `${used.toLocaleString()} of ${limit.toLocaleString()} characters`;
+      counter.classList.toggle("over", over > 0);
+    };
+    input.addEventListener("input", update);
+    update();
+  });
 });

@@ -32,6 +32,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from forum.alerts.audience import REGIONS
 from forum.alerts.coordination import THREAD_LABELS
 from forum.alerts.models import ANSWERS, KINDS, REVIEW_PROMPTS, SEVERITIES
+from forum.security.pii import PersonalDataGuard
 
 CODE = re.compile(r"^[A-Za-z]{2}$")
 
@@ -61,8 +62,10 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RaiseForm(FlaskForm):
+class RaiseForm(PersonalDataGuard, FlaskForm):
     """Raise an alert: a few taps on a phone."""
+
+    pii_fields = ("title", "needs")
 
     kind = RadioField(
         "Kind", choices=_choices(KINDS.items()), default="attack", validators=[InputRequired()]
@@ -137,8 +140,10 @@ class RaiseForm(FlaskForm):
         }
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(PersonalDataGuard, FlaskForm):
     """One tap: the answer is the button pressed; a note is optional."""
+
+    pii_fields = ("note",)
 
     answer = RadioField(
         "Your answer", choices=_choices(ANSWERS.items()), validators=[InputRequired()]
@@ -146,8 +151,10 @@ class AnswerForm(FlaskForm):
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
 
 
-class UpdateForm(FlaskForm):
+class UpdateForm(PersonalDataGuard, FlaskForm):
     """A timeline update, maybe with a status change."""
+
+    pii_fields = ("text",)
 
     status = SelectField(
         "Status",
@@ -181,14 +188,18 @@ class CallForm(FlaskForm):
     )
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(PersonalDataGuard, FlaskForm):
     """Resolve the alert."""
+
+    pii_fields = ("note",)
 
     note = TextAreaField("Closing note (optional)", validators=[Optional(), Length(max=4000)])
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(PersonalDataGuard, FlaskForm):
     """The after-action review, with the network's prompts."""
+
+    pii_fields = ("summary", "cross_border", "cooperation", "follow_up", "lessons")
 
     summary = TextAreaField(REVIEW_PROMPTS["summary"], validators=[Optional(), Length(max=10000)])
     cross_border = TextAreaField(

@@ -137,7 +137,8 @@ def answer(alert_id: str) -> Response | tuple[Any, int]:
     form = AnswerForm()
     if not form.validate_on_submit():
         if _wants_json():
-            return jsonify(ok=False, error="Please choose one of the answers."), 422
+            error = form.pii_warning or "Please choose one of the answers."
+            return jsonify(ok=False, error=error), 422
         return render_template(
             "alerts/show.html",
             alert=alert,
@@ -189,6 +190,26 @@ def board_fragment(alert_id: str) -> str:
     return render_template("alerts/_board.html", board=data, alert=data.alert, answers=ANSWERS)
 
 
+def _show_again(alert: Alert, **forms: Any) -> tuple[str, int]:
+    """The alert page again (422) with the form that came back kept, its warning at its field
+    (the personal-data guard: forum.security.pii)."""
+    mine = services.my_answer(current_user, alert)
+    context: dict[str, Any] = {
+        "form": AnswerForm(formdata=None, answer=mine.answer if mine else None,
+                           note=mine.note if mine else ""),
+        "update_form": UpdateForm(formdata=None), "thread_form": ThreadForm(formdata=None),
+        "call_form": CallForm(formdata=None), "resolve_form": ResolveForm(formdata=None),
+    }  # fmt: skip
+    context.update(forms)
+    return render_template(
+        "alerts/show.html", alert=alert, mine=mine, answers=ANSWERS,
+        timeline=services.timeline(current_user, alert),
+        review=coordination.review_of(current_user, alert),
+        can_coordinate=policy.can_coordinate(current_user, alert),
+        can_answer=policy.can_answer(current_user, alert), **context,
+    ), 422  # fmt: skip
+
+
 def _coordination_error(alert: Alert, message: str) -> Response:
     flash(message, "error")
     return redirect(url_for("alerts.show", alert_id=alert.id), 303)
@@ -196,11 +217,13 @@ def _coordination_error(alert: Alert, message: str) -> Response:
 
 @bp.post("/<alert_id>/updates")
 @login_required
-def post_update(alert_id: str) -> Response:
+def post_update(alert_id: str) -> Response | tuple[str, int]:
     """Add a timeline update (and maybe change the status); those who answered are told."""
     alert = _alert_or_404(alert_id)
     form = UpdateForm()
     if not form.validate_on_submit():
+        if form.pii_warning:
+            return _show_again(alert, update_form=form)
         return _coordination_error(alert, "Please write the update.")
     try:
         services.post_update(current_user, alert.id, form.text.data or "", form.status.data or None)
@@ -262,11 +285,13 @@ def start_call(alert_id: str) -> Response:
 
 @bp.post("/<alert_id>/resolve")
 @login_required
-def resolve(alert_id: str) -> Response:
+def resolve(alert_id: str) -> Response | tuple[str, int]:
     """Resolve the alert, then ask for the after-action review."""
     alert = _alert_or_404(alert_id)
     form = ResolveForm()
     if not form.validate_on_submit():
+        if form.pii_warning:
+            return _show_again(alert, resolve_form=form)
         return _coordination_error(alert, "The closing note is too long.")
     try:
         coordination.resolve(current_user, alert.id, form.note.data or "")

@@ -26,6 +26,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from forum.calls.models import ANSWER_LABELS
 from forum.calls.recurrence import WEEKDAY_NAMES, zone_names
+from forum.security.pii import PersonalDataGuard
 from forum.threads import tlp
 
 # Choices are {value: label} dicts (WTForms 3.3 deprecates tuples).
@@ -170,8 +171,10 @@ class RsvpForm(FlaskForm):
     save = SubmitField("Answer")
 
 
-class AgendaForm(FlaskForm):
+class AgendaForm(PersonalDataGuard, FlaskForm):
     """A member's proposal for the agenda."""
+
+    pii_fields = ("title", "description")
 
     title = StringField(
         "Item", validators=[DataRequired("Please give the item a title."), Length(max=200)]
@@ -243,8 +246,10 @@ class ActionForm(Form):
     owner = SelectField("Owner", choices={})
 
 
-class MinutesForm(FlaskForm):
+class MinutesForm(PersonalDataGuard, FlaskForm):
     """Minutes in Markdown, a TLP label and action items."""
+
+    pii_fields = ("body", "actions")
 
     body = TextAreaField(
         "Minutes (Markdown)",

@@ -7,8 +7,10 @@ from forum.crypto.envelope import (
     new_data_key,
     open_bytes,
     open_text,
+    preload,
     seal,
     shred,
+    shred_ids,
 )
 from forum.crypto.keyring import Keyring, KeyringError
 
@@ -21,6 +23,8 @@ __all__ = [
     "new_data_key",
     "open_bytes",
     "open_text",
+    "preload",
     "seal",
     "shred",
+    "shred_ids",
 ]

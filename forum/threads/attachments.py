@@ -1,59 +1,54 @@
-"""Attachments: checked by content, sealed under the thread's key, stored under a server-made name.
+"""Attachments: checked by content (forum.threads.filetypes), sealed, stored under a server-made name.
 
-A file is accepted only if its bytes are a PDF, an office document (docx/xlsx/pptx by their
-[Content_Types].xml; odt/ods/odp by their `mimetype` entry), a PNG/JPEG/GIF/WebP image or
-plain UTF-8 text that is not HTML. It is written sealed to a temporary file in the store and
-renamed into place, so a full disk leaves nothing half-written.
+Each attachment is sealed under a data key of its own (deleting its post shreds it). The file is
+written sealed to a temporary file in the store and renamed into place, so a full disk leaves
+nothing half-written. A file sent with a form that comes back with an error (a personal-data
+warning, a missing title …) is kept as a *pending* attachment: sealed, tied to its uploader, no
+post yet, claimed when the form is sent again, removed after PENDING_HOURS. Downloads from a
+TLP:RED thread are written to the audit log, as reads of RED threads are.
 """
 
 from __future__ import annotations
 
 import errno
-import io
 import logging
 import os
 import secrets
 import tempfile
-import zipfile
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import IO
 
-import filetype
 from flask import current_app
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.members.models import Member
-from forum.threads import content, policy
+from forum.security import audit
+from forum.threads import content, filetypes, policy, tlp
+from forum.threads.filetypes import detect_type
 from forum.threads.models import Attachment, Post, Thread
 
 log = logging.getLogger(__name__)
 
-IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-OOXML = {
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    ),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    ),
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml": (
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-    ),
-}
-ODF = {
-    "application/vnd.oasis.opendocument.text",
-    "application/vnd.oasis.opendocument.spreadsheet",
-    "application/vnd.oasis.opendocument.presentation",
-}
-HTML_MARKERS = (b"<!doctype", b"<html", b"<script", b"<body", b"<head", b"<svg", b"<iframe")
+AttachmentError = filetypes.FileTypeError
 REMOVE_KEY = "exchange.threads.remove_files"
+PENDING_HOURS = 24
+
+__all__ = ["AttachmentError", "Checked", "add", "check", "detect_type"]
 
 
-class AttachmentError(Exception):
-    """The file was refused or could not be stored; the message is a plain sentence."""
+@dataclass(frozen=True)
+class Checked:
+    """An uploaded file that passed the checks: its cleaned name, bytes and detected type."""
+
+    name: str
+    data: bytes
+    mime: str
 
 
 def store_path() -> Path:
@@ -64,55 +59,39 @@ def store_path() -> Path:
     return path
 
 
-def _office_type(data: bytes) -> str | None:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        names = set(archive.namelist())
-        if "mimetype" in names:
-            declared = archive.read("mimetype").decode("ascii", "replace").strip()
-            return declared if declared in ODF else None
-        if "[Content_Types].xml" in names:
-            types = archive.read("[Content_Types].xml").decode("utf-8", "replace")
-            for marker, mime in OOXML.items():
-                if marker in types:
-                    return mime
-    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError):
-        return None
-    return None
+def max_bytes() -> int:
+    """The largest file accepted (uploads.max_bytes)."""
+    return int(current_app.config["EXCHANGE"]["uploads"]["max_bytes"])
 
 
-def _is_plain_text(data: bytes) -> bool:
-    if b"\x00" in data:
-        return False
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    head = text[:4096].lstrip().lower().encode()
-    return not any(marker in head for marker in HTML_MARKERS)
-
-
-def detect_type(data: bytes) -> str:
-    """The content type of the bytes, if they are of an accepted kind; AttachmentError otherwise."""
-    kind = filetype.guess(data)
-    if kind is not None:
-        if kind.mime == "application/pdf" or kind.mime in IMAGE_TYPES:
-            return str(kind.mime)
-        if kind.mime == "application/zip" or kind.extension in {"docx", "xlsx", "pptx", "odt",
-                                                                "ods", "odp"}:  # fmt: skip
-            office = _office_type(data)
-            if office:
-                return office
-        raise AttachmentError(
-            "This kind of file is not accepted. Attach PDFs, office documents, images "
-            "(PNG, JPEG, GIF, WebP) or plain text."
-        )
-    if data and _is_plain_text(data):
-        return "text/plain; charset=utf-8"
-    raise AttachmentError(
-        "This file is not what its name says, or not of a kind the Exchange accepts. Attach "
-        "PDFs, office documents, images (PNG, JPEG, GIF, WebP) or plain text."
+def too_large_message() -> str:
+    """The plain sentence for a file over the limit."""
+    return (
+        f"The file is larger than {max_bytes() // (1024 * 1024)} MB, so it was not attached. "
+        "Your text is kept: attach a smaller file, or send it without one."
     )
+
+
+def check(filename: str, data: bytes | IO[bytes], declared: str | None = None) -> Checked:
+    """Check a file's size, kind and name; AttachmentError (a plain sentence) if refused.
+
+    A stream is measured before it is read, so a file over the limit is never held in memory.
+    """
+    if not isinstance(data, bytes):
+        data.seek(0, os.SEEK_END)
+        size = data.tell()
+        data.seek(0)
+        if size > max_bytes():
+            raise AttachmentError(too_large_message())
+        data = data.read(max_bytes() + 1)
+    if len(data) > max_bytes():
+        raise AttachmentError(too_large_message())
+    if not data:
+        raise AttachmentError("The file is empty.")
+    mime = detect_type(data)
+    clean_name = os.path.basename(filename.replace("\\", "/")).strip()[:200] or "attachment"
+    filetypes.check_name(mime, clean_name, declared)
+    return Checked(clean_name, data, mime)
 
 
 def _write_atomically(folder: Path, name: str, blob: bytes) -> None:
@@ -138,27 +117,79 @@ def _write_atomically(folder: Path, name: str, blob: bytes) -> None:
         raise AttachmentError("The file could not be stored. Nothing was saved.") from None
 
 
-def add(*, uploader: Member, thread: Thread, post: Post, filename: str, data: bytes) -> Attachment:
-    """Check, seal and store a file on a post the uploader wrote in a thread they can post in."""
-    if not policy.can_post(uploader, thread) or post.author_id != uploader.id:
-        raise AttachmentError("You cannot attach files here.")
-    limit = current_app.config["EXCHANGE"]["uploads"]["max_bytes"]
-    if len(data) > limit:
-        raise AttachmentError(f"The file is larger than {limit // (1024 * 1024)} MB.")
-    if not data:
-        raise AttachmentError("The file is empty.")
-    mime = detect_type(data)
-    attachment = Attachment(id=new_id(), thread_id=thread.id, post_id=post.id,
-                            uploader_id=uploader.id, content_type=mime, size=len(data),
+def _store(uploader: Member, checked: Checked, thread: Thread | None,
+           post: Post | None) -> Attachment:  # fmt: skip
+    key = envelope.new_data_key("attachment")
+    attachment = Attachment(id=new_id(), dek_id=key.id, thread_id=thread.id if thread else None,
+                            post_id=post.id if post else None, uploader_id=uploader.id,
+                            content_type=checked.mime, size=len(checked.data),
                             storage_name=secrets.token_hex(24), created_at=utcnow())  # fmt: skip
-    clean_name = os.path.basename(filename.replace("\\", "/")).strip()[:200] or "attachment"
-    attachment.filename_sealed = content.seal(thread.dek_id, "attachment", attachment.id,
-                                              "filename", clean_name)  # fmt: skip
-    sealed = content.seal(thread.dek_id, "attachment", attachment.id, "content", data)
+    attachment.filename_sealed = content.seal(key.id, "attachment", attachment.id, "filename",
+                                              checked.name)  # fmt: skip
+    sealed = content.seal(key.id, "attachment", attachment.id, "content", checked.data)
     _write_atomically(store_path(), attachment.storage_name, sealed)
     db.session.add(attachment)
     db.session.flush()
     return attachment
+
+
+def _may_attach(uploader: Member, thread: Thread, post: Post) -> None:
+    if not policy.can_post(uploader, thread) or post.author_id != uploader.id:
+        raise AttachmentError("You cannot attach files here.")
+
+
+def add(*, uploader: Member, thread: Thread, post: Post, filename: str = "",
+        data: bytes | None = None, checked: Checked | None = None) -> Attachment:  # fmt: skip
+    """Check, seal and store a file on a post the uploader wrote in a thread they can post in."""
+    _may_attach(uploader, thread, post)
+    return _store(uploader, checked or check(filename, data or b""), thread, post)
+
+
+def stage(*, uploader: Member, checked: Checked) -> Attachment:
+    """Keep a checked file as the uploader's pending attachment (sealed, no post yet)."""
+    return _store(uploader, checked, None, None)
+
+
+def pending_for(member: Member, attachment_id: str | None) -> Attachment | None:
+    """The member's own pending attachment with this id, if it has not expired."""
+    if not attachment_id or len(attachment_id) != 32:
+        return None
+    found = db.session.get(Attachment, attachment_id)
+    if found is None or found.post_id is not None or found.uploader_id != member.id:
+        return None
+    if found.created_at < utcnow() - timedelta(hours=PENDING_HOURS):
+        return None
+    return found
+
+
+def claim(*, uploader: Member, attachment: Attachment, thread: Thread, post: Post) -> None:
+    """Put the uploader's pending attachment on the post they have just written."""
+    _may_attach(uploader, thread, post)
+    if attachment.uploader_id != uploader.id or attachment.post_id is not None:
+        raise AttachmentError("You cannot attach files here.")
+    attachment.thread_id, attachment.post_id = thread.id, post.id
+    db.session.flush()
+
+
+def discard(attachment: Attachment) -> None:
+    """Drop an attachment: shred its key; its file goes once the transaction commits."""
+    envelope.shred_ids({attachment.dek_id})
+    remove_after_commit(attachment.storage_name)
+    db.session.delete(attachment)
+    db.session.flush()
+
+
+def prune_pending() -> int:
+    """Remove pending attachments older than PENDING_HOURS (a scheduled sweep)."""
+    stale = db.session.scalars(
+        select(Attachment).where(
+            Attachment.post_id.is_(None),
+            Attachment.created_at < utcnow() - timedelta(hours=PENDING_HOURS),
+        )
+    ).all()
+    for attachment in stale:
+        discard(attachment)
+    return len(stale)
 
 
 def get_for(member: Member, attachment_id: str) -> tuple[Attachment, Thread]:
@@ -166,11 +197,22 @@ def get_for(member: Member, attachment_id: str) -> tuple[Attachment, Thread]:
     attachment = db.session.get(Attachment, attachment_id) if len(attachment_id) == 32 else None
     thread = db.session.get(Thread, attachment.thread_id) if attachment else None
     post = db.session.get(Post, attachment.post_id) if attachment and attachment.post_id else None
-    if attachment is None or thread is None or not policy.can_read(member, thread):
+    if attachment is None or thread is None or post is None or not policy.can_read(member, thread):
         raise LookupError(attachment_id)
-    if post is not None and not policy.can_see_post(member, thread, post):
+    if not policy.can_see_post(member, thread, post):
         raise LookupError(attachment_id)
     return attachment, thread
+
+
+def download(member: Member, attachment_id: str) -> tuple[Attachment, bytes]:
+    """The attachment and its opened bytes for a reader; a RED thread's download is audited."""
+    attachment, thread = get_for(member, attachment_id)
+    data = read(attachment)
+    if thread.label == tlp.RED:
+        audit.record("threads.red_attachment_downloaded", actor=member, target_type="attachment",
+                     target_id=attachment.id, thread_id=thread.id, post_id=attachment.post_id,
+                     label=tlp.RED)  # fmt: skip
+    return attachment, data
 
 
 def read(attachment: Attachment) -> bytes:
@@ -187,7 +229,8 @@ def for_posts(post_ids: list[str]) -> dict[str, list[Attachment]]:
         db.select(Attachment)
         .where(Attachment.post_id.in_(post_ids))
         .order_by(Attachment.created_at)
-    )
+    ).all()
+    envelope.preload({row.dek_id for row in rows})
     result: dict[str, list[Attachment]] = {}
     for row in rows:
         result.setdefault(row.post_id or "", []).append(row)

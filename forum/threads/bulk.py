@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert
 
+from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.members.models import Member
@@ -29,6 +30,7 @@ def bulk_add_posts(
     rows: list[dict[str, object]] = []
     seq = thread.last_seq
     rendered = render_cache if render_cache is not None else {}
+    keys = envelope.new_data_keys("post", len(bodies))  # each post its own key, as _add_post
     for index, body in enumerate(bodies):
         html = rendered.get(body)
         if html is None:
@@ -36,10 +38,12 @@ def bulk_add_posts(
         seq += 1
         post_id = new_id()
         author = authors[index % len(authors)]
+        key_id = keys[index]
         rows.append({
-            "id": post_id, "thread_id": thread.id, "seq": seq, "author_id": author.id,
-            "body_sealed": content.seal(thread.dek_id, "post", post_id, "body", body),
-            "html_sealed": content.seal(thread.dek_id, "post", post_id, "html", html),
+            "id": post_id, "thread_id": thread.id, "seq": seq, "dek_id": key_id,
+            "author_id": author.id,
+            "body_sealed": content.seal(key_id, "post", post_id, "body", body),
+            "html_sealed": content.seal(key_id, "post", post_id, "html", html),
             "quote_of_id": None, "is_hidden": False, "is_deleted": False, "edit_count": 0,
             "created_at": start_at + timedelta(seconds=index), "edited_at": None,
         })  # fmt: skip

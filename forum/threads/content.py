@@ -1,6 +1,8 @@
 """Opening what is sealed on a thread: titles, tags, posts, revisions, flag reasons, file names.
 
-Every value is sealed with the thread's data key and a context naming its row and column.
+Every value is sealed with a data key (the thread's for its title, tags and flag reasons; the
+post's own for its body, HTML and history; the attachment's own for its name and content) and a
+context naming its row and column.
 Benchmarks may hand in pre-opened post HTML (`app.extensions["threads.bench_preopened"]`, set only
 by bench/threads_page.py) to measure what sealing costs; nothing else ever sets it.
 """
@@ -35,7 +37,9 @@ def tags(thread: Thread) -> list[str]:
 
 
 def post_html(post: Post) -> Markup:
-    """The post's sanitised HTML (sanitised when it was written)."""
+    """The post's sanitised HTML (sanitised when it was written); empty once it is deleted."""
+    if post.is_deleted:
+        return Markup("")
     preopened = current_app.extensions.get(BENCH_PREOPENED)
     if preopened is not None and post.id in preopened:
         return Markup(preopened[post.id])  # noqa: S704 - bench-only, sanitised HTML
@@ -44,7 +48,9 @@ def post_html(post: Post) -> Markup:
 
 
 def post_source(post: Post) -> str:
-    """The post's Markdown source."""
+    """The post's Markdown source; empty once it is deleted (its key is shredded)."""
+    if post.is_deleted:
+        return ""
     return envelope.open_text(post.body_sealed, envelope.context("post", post.id, "body"))
 
 

@@ -6,7 +6,14 @@ from forum.threads import pii
 
 
 class ThreadError(Exception):
-    """A rule about threads was broken; the message is a plain sentence for the user."""
+    """A rule about threads was broken; the message is a plain sentence for the user.
+
+    `field` names the form field the message belongs at (the body unless said otherwise).
+    """
+
+    def __init__(self, message: str = "", *, field: str = "body") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(ThreadError):

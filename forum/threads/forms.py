@@ -18,10 +18,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from forum.security.pii import PII_CONFIRM
 from forum.threads import tlp
-from forum.threads.services import MAX_BODY, MAX_TITLE
+from forum.threads.services import BODY_TOO_LONG, MAX_BODY, MAX_TITLE, TITLE_TOO_LONG
 
-PII_CONFIRM = "I confirm this contains no victim's personal data"
+__all__ = ["PII_CONFIRM", "choices"]
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -37,15 +38,18 @@ class ThreadForm(FlaskForm):
     """Start a thread."""
 
     title = StringField("Title", validators=[DataRequired("Please give the thread a title."),
-                                             Length(max=MAX_TITLE)])  # fmt: skip
+                                             Length(max=MAX_TITLE, message=TITLE_TOO_LONG)])  # fmt: skip
     category = SelectField("Category", validators=[DataRequired("Choose a category.")])
     label = SelectField("TLP label", choices=choices(tlp.CHOICES), default=tlp.AMBER)
-    tags = StringField("Tags (comma-separated)", validators=[Optional(), Length(max=400)])
+    tags = StringField("Tags (comma-separated)",
+                       validators=[Optional(), Length(max=400, message="Please use fewer tags.")])  # fmt: skip
     participants = SelectMultipleField("Participants (TLP:RED only)", choices=[])
     body = TextAreaField("First post (Markdown)",
                          validators=[DataRequired("Please write something."),
-                                     Length(max=MAX_BODY)])  # fmt: skip
+                                     Length(max=MAX_BODY, message=BODY_TOO_LONG)])  # fmt: skip
     attachment = FileField("Attach a file (optional)")
+    pending_attachment = HiddenField()
+    drop_attachment = BooleanField("Do not attach it")
     confirm_pii = BooleanField(PII_CONFIRM)
 
     def tag_list(self) -> list[str]:
@@ -57,9 +61,11 @@ class ReplyForm(FlaskForm):
 
     body = TextAreaField("Your reply (Markdown)",
                          validators=[DataRequired("Please write something."),
-                                     Length(max=MAX_BODY)])  # fmt: skip
+                                     Length(max=MAX_BODY, message=BODY_TOO_LONG)])  # fmt: skip
     quote_of = HiddenField()
     attachment = FileField("Attach a file (optional)")
+    pending_attachment = HiddenField()
+    drop_attachment = BooleanField("Do not attach it")
     confirm_pii = BooleanField(PII_CONFIRM)
 
 
@@ -68,7 +74,7 @@ class EditForm(FlaskForm):
 
     body = TextAreaField("Post (Markdown)",
                          validators=[DataRequired("Please write something."),
-                                     Length(max=MAX_BODY)])  # fmt: skip
+                                     Length(max=MAX_BODY, message=BODY_TOO_LONG)])  # fmt: skip
     confirm_pii = BooleanField(PII_CONFIRM)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from forum.db import utcnow
 from forum.extensions import db
 from forum.scheduling.registry import JobSpec
+from forum.threads import attachments
 from forum.threads.models import SearchChange
 
 # Search change rows older than this are deleted; a process that slept longer rebuilds its index.
@@ -38,5 +39,12 @@ def jobs() -> list[JobSpec]:
             trigger="interval",
             trigger_args={"hours": 6},
             misfire_grace_time=3600,
-        )
+        ),
+        JobSpec(
+            id="threads.prune_pending_attachments",
+            func=attachments.prune_pending,
+            trigger="interval",
+            trigger_args={"hours": 1},
+            misfire_grace_time=3600,
+        ),
     ]

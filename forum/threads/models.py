@@ -1,8 +1,10 @@
 """Categories, threads, posts and everything hanging off a thread.
 
-Everything a member writes (title, tags, post bodies and their rendered HTML, edit history,
-flag reasons, attachment names and contents) is sealed with the thread's own data key, with
-associated data naming the row and column (`post:<id>:body`). Deleting a thread shreds that key.
+Everything a member writes is sealed, with associated data naming the row and column
+(`post:<id>:body`): title, tags and flag reasons under the thread's data key; each post's body,
+rendered HTML and edit history under the post's own data key; each attachment's name and
+content under the attachment's own data key. Deleting a post shreds its key and its
+attachments' keys; deleting a thread shreds all of them.
 What stays in the clear: ids, who wrote what and when, the TLP label, category, counts, flags.
 """
 
@@ -101,6 +103,7 @@ class Post(db.Model):  # type: ignore[name-defined]
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     thread_id: Mapped[str] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
     author_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
     body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     html_sealed: Mapped[bytes] = mapped_column(LargeBinary)
@@ -203,16 +206,23 @@ class Flag(db.Model):  # type: ignore[name-defined]
 
 
 class Attachment(db.Model):  # type: ignore[name-defined]
-    """A file on a post, stored sealed on disk under a server-made name; its name is sealed."""
+    """A file on a post, stored sealed on disk under a server-made name; its name is sealed.
+
+    Each has its own data key. One with no post yet is pending: uploaded with a form that came
+    back with an error, kept for its uploader only until the form is sent again (or it expires).
+    """
 
     __tablename__ = "thread_attachments"
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
-    thread_id: Mapped[str] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    thread_id: Mapped[str | None] = mapped_column(
+        ForeignKey("threads.id", ondelete="CASCADE"), index=True
+    )
     post_id: Mapped[str | None] = mapped_column(
         ForeignKey("thread_posts.id", ondelete="CASCADE"), index=True
     )
-    uploader_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    uploader_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
     filename_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     content_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column(Integer)

@@ -15,13 +15,15 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
 
+from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.members.models import Member
 from forum.security.audit import AuditEvent
 from forum.threads import content, policy, tlp
-from forum.threads.models import Category, Post, ReadState, Thread, Watch
+from forum.threads.models import Category, Post, ReadState, Thread, ThreadParticipant, Watch
 
 PAGE_SIZE = 20
 LIST_SIZE = 30
@@ -135,13 +137,15 @@ def posts_page(member: Member, thread: Thread, page: int) -> list[Post]:
         raise LookupError(thread.id)
     page = min(max(page, 1), page_count(thread))
     low, high = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
-    return list(
+    posts = list(
         db.session.scalars(
             select(Post)
             .where(Post.thread_id == thread.id, Post.seq > low, Post.seq <= high)
             .order_by(Post.seq)
         )
     )
+    envelope.preload({p.dek_id for p in posts if not p.is_deleted})  # each post has its own key
+    return posts
 
 
 def record_read(member: Member, thread: Thread, seq: int, seen: int | None) -> None:
@@ -181,6 +185,36 @@ def record_read(member: Member, thread: Thread, seq: int, seen: int | None) -> N
 def mark_all_read(member: Member, thread: Thread) -> None:
     """Mark every post of the thread as read."""
     record_read(member, thread, thread.last_seq, last_read(member, thread))
+
+
+@dataclass
+class Participant:
+    """Who is on a TLP:RED thread, as its readers see them."""
+
+    name: str
+    organisation: str
+    is_starter: bool
+
+
+def participants_shown(member: Member, thread: Thread) -> list[Participant]:
+    """The named participants of a RED thread (starter first, then by name), for its readers
+    only; empty for any other label (every member may read those)."""
+    if thread.label != tlp.RED or not policy.can_read(member, thread):
+        return []
+    named = db.session.scalars(
+        select(Member)
+        .options(selectinload(Member.organisation))
+        .outerjoin(
+            ThreadParticipant,
+            and_(
+                ThreadParticipant.member_id == Member.id, ThreadParticipant.thread_id == thread.id
+            ),
+        )  # fmt: skip
+        .where(or_(ThreadParticipant.thread_id.is_not(None), Member.id == thread.author_id))
+    ).all()
+    people = [Participant(m.display_name, m.organisation.name if m.organisation else "",
+                          m.id == thread.author_id) for m in named]  # fmt: skip
+    return sorted(people, key=lambda p: (not p.is_starter, p.name.casefold()))
 
 
 # --- follow and mute ----------------------------------------------------------------------

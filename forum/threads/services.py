@@ -45,6 +45,8 @@ from forum.threads.models import (
 MAX_TITLE = 200
 MAX_BODY = 60_000
 MAX_TAGS = 8
+TITLE_TOO_LONG = f"A title may be at most {MAX_TITLE} characters long. Please shorten it."
+BODY_TOO_LONG = f"A post may be at most {MAX_BODY:,} characters long. Please shorten it."
 
 __all__ = [
     "DEFAULT_CATEGORIES",
@@ -73,12 +75,13 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
         if not TAG_PATTERN.match(tag):
             raise ThreadError(
                 f"The tag “{tag[:40]}” may use only letters, digits, '-', '+' and '.', "
-                "up to 40 characters."
+                "up to 40 characters.",
+                field="tags",
             )
         if tag not in result:
             result.append(tag)
     if len(result) > MAX_TAGS:
-        raise ThreadError(f"A thread may carry at most {MAX_TAGS} tags.")
+        raise ThreadError(f"A thread may carry at most {MAX_TAGS} tags.", field="tags")
     return result
 
 
@@ -87,7 +90,7 @@ def _check_body(body: str, pii_confirmed: bool) -> str:
     if not body:
         raise ThreadError("Please write something.")
     if len(body) > MAX_BODY:
-        raise ThreadError(f"A post may be at most {MAX_BODY:,} characters long.")
+        raise ThreadError(BODY_TOO_LONG)
     if not pii_confirmed:
         findings = pii.scan(body)
         if findings:
@@ -146,6 +149,16 @@ def get_post(member: Member, post_id: str) -> tuple[Thread, Post]:
     return thread, post
 
 
+def quote_for(member: Member, thread: Thread, post_id: str) -> Post | None:
+    """The post to quote in a reply to `thread`: only a readable post of that same thread."""
+    post = db.session.get(Post, post_id) if len(post_id or "") == 32 else None
+    if post is None or post.thread_id != thread.id or post.is_deleted:
+        return None
+    if not policy.can_read(member, thread) or not policy.can_see_post(member, thread, post):
+        return None
+    return post
+
+
 # --- threads -----------------------------------------------------------------------------
 
 
@@ -166,11 +179,11 @@ def start_thread(
         raise ThreadError("Only active members start threads.")
     title = " ".join(title.split())
     if not title:
-        raise ThreadError("Please give the thread a title.")
+        raise ThreadError("Please give the thread a title.", field="title")
     if len(title) > MAX_TITLE:
-        raise ThreadError(f"A title may be at most {MAX_TITLE} characters long.")
+        raise ThreadError(TITLE_TOO_LONG, field="title")
     if not tlp.is_valid(label):
-        raise ThreadError("Choose a TLP label.")
+        raise ThreadError("Choose a TLP label.", field="label")
     clean_tags = normalise_tags(tags)
     if not pii_confirmed:
         findings = pii.scan(title + "\n" + body)
@@ -223,10 +236,11 @@ def _add_post(
         .returning(Thread.last_seq)
     ).scalar_one()
     db.session.refresh(thread, ["last_seq", "post_count", "last_post_at"])
-    post = Post(id=new_id(), thread_id=thread.id, seq=seq, author_id=author.id,
+    key = envelope.new_data_key("post")  # the post's own key: deleting the post shreds it
+    post = Post(id=new_id(), thread_id=thread.id, seq=seq, dek_id=key.id, author_id=author.id,
                 quote_of_id=quote_of, created_at=now)  # fmt: skip
-    post.body_sealed = content.seal(thread.dek_id, "post", post.id, "body", body)
-    post.html_sealed = content.seal(thread.dek_id, "post", post.id, "html", markdown.render(body))
+    post.body_sealed = content.seal(key.id, "post", post.id, "body", body)
+    post.html_sealed = content.seal(key.id, "post", post.id, "html", markdown.render(body))
     db.session.add(post)
     db.session.flush()
     _changed(thread.id, post.id)
@@ -247,8 +261,9 @@ def reply(
             raise ThreadError("This thread is locked: no new replies.")
         raise NotFound("There is nothing here, or it is not yours to see.")
     body = _check_body(body, pii_confirmed)
+    quoted = quote_for(author, thread, quote_of.id) if quote_of is not None else None
     post = _add_post(thread, author, body, now=utcnow(),
-                     quote_of=quote_of.id if quote_of else None)  # fmt: skip
+                     quote_of=quoted.id if quoted else None)  # fmt: skip
     _watch(author, thread)
     notices.new_post(thread, post, author)
     return post
@@ -267,11 +282,11 @@ def edit_post(*, editor: Member, post: Post, body: str, pii_confirmed: bool = Fa
     revision = PostRevision(id=new_id(), post_id=post.id, thread_id=thread.id,
                             editor_id=editor.id, number=post.edit_count + 1,
                             created_at=utcnow())  # fmt: skip
-    revision.body_sealed = content.seal(thread.dek_id, "post_revision", revision.id, "body",
+    revision.body_sealed = content.seal(post.dek_id, "post_revision", revision.id, "body",
                                         previous)  # fmt: skip
     db.session.add(revision)
-    post.body_sealed = content.seal(thread.dek_id, "post", post.id, "body", body)
-    post.html_sealed = content.seal(thread.dek_id, "post", post.id, "html", markdown.render(body))
+    post.body_sealed = content.seal(post.dek_id, "post", post.id, "body", body)
+    post.html_sealed = content.seal(post.dek_id, "post", post.id, "html", markdown.render(body))
     post.edit_count += 1
     post.edited_at = utcnow()
     db.session.flush()
@@ -291,7 +306,8 @@ def post_history(member: Member, post: Post) -> list[tuple[PostRevision, str]]:
 
 
 def delete_post(*, actor: Member, post: Post) -> None:
-    """Delete a post's text and history (its author or a coordinator); a marker stays."""
+    """Delete a post (its author or a coordinator): a marker stays; its text, history and
+    attachments are shredded with their data keys, so no copy of them opens again."""
     thread = db.session.get(Thread, post.thread_id)
     if not policy.can_delete_post(actor, thread, post):
         raise NotFound("There is nothing here, or it is not yours to see.")
@@ -299,11 +315,13 @@ def delete_post(*, actor: Member, post: Post) -> None:
     if post.seq == 1 and thread.post_count > 1 and not actor.is_coordinator:
         raise ThreadError("The first post of a thread with replies cannot be deleted.")
     db.session.execute(delete(PostRevision).where(PostRevision.post_id == post.id))
+    keys = {post.dek_id}
     for attachment in db.session.scalars(select(Attachment).where(Attachment.post_id == post.id)):
+        keys.add(attachment.dek_id)
         attachments.remove_after_commit(attachment.storage_name)
         db.session.delete(attachment)
-    post.body_sealed = content.seal(thread.dek_id, "post", post.id, "body", "")
-    post.html_sealed = content.seal(thread.dek_id, "post", post.id, "html", "")
+    envelope.shred_ids(keys)
+    post.body_sealed = post.html_sealed = b""
     post.is_deleted = True
     db.session.flush()
     _changed(thread.id, post.id)
@@ -321,6 +339,10 @@ def delete_thread(*, actor: Member, thread: Thread) -> None:
     )
     key = db.session.get(envelope.DataKey, thread.dek_id)
     thread_id, label = thread.id, thread.label
+    keys = set(db.session.scalars(select(Post.dek_id).where(Post.thread_id == thread.id)))
+    keys |= set(
+        db.session.scalars(select(Attachment.dek_id).where(Attachment.thread_id == thread.id))
+    )
     for model in (Attachment, PostRevision):
         db.session.execute(delete(model).where(model.thread_id == thread.id))
     for model in (Flag, ReadState, Watch, ThreadParticipant):
@@ -329,6 +351,7 @@ def delete_thread(*, actor: Member, thread: Thread) -> None:
     db.session.delete(thread)
     if key is not None:
         envelope.shred(key)
+    envelope.shred_ids(keys)
     db.session.flush()
     _changed(thread_id)
     for name in storage:

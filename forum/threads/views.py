@@ -27,10 +27,14 @@ from forum.threads import (
 from forum.threads import search as search_service
 from forum.threads.blueprint import bp, names, post_or_404, thread_or_404
 from forum.threads.forms import EditForm, ReplyForm, SearchForm, ThreadForm, WatchForm, choices
-from forum.threads.models import Category, Post
+from forum.threads.models import Attachment, Category, Post, Thread
 from forum.threads.services import NotFound, PersonalDataWarning, ThreadError
 
 __all__ = ["bp"]
+
+UPLOAD_ENDPOINTS = {"threads.create", "threads.reply"}
+# A post whose file is up to this many times the upload limit still comes back as a form.
+OVERSIZE_FACTOR = 4
 
 
 def _categories() -> list[Category]:
@@ -81,7 +85,75 @@ def new() -> str:
     if request.args.get("category") and not form.is_submitted():
         chosen = services.category_by_slug(request.args["category"])
         form.category.data = chosen.id if chosen else None
-    return render_template("threads/new.html", form=form, tlp=tlp, warning=None)
+    return render_template("threads/new.html", form=form, tlp=tlp, warning=None, pending=None)
+
+
+@bp.url_value_preprocessor
+def _room_for_an_oversized_file(endpoint: str | None, values: dict[str, object] | None) -> None:
+    """Let a post with a file over the limit reach its view (spooled to disk, never held in
+    memory), so the form comes back with the text kept and the error at the file field; past
+    OVERSIZE_FACTOR times the limit the app's 413 page still answers."""
+    if endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+        request.max_content_length = attachments.max_bytes() * OVERSIZE_FACTOR
+        request.max_form_memory_size = 16 * services.MAX_BODY  # too long is said at the field
+
+
+def _pending(form: ThreadForm | ReplyForm) -> Attachment | None:
+    """The member's file kept from their last try, unless they ticked "Do not attach it"."""
+    pending = attachments.pending_for(current_user, form.pending_attachment.data)
+    if pending is not None and form.drop_attachment.data:
+        attachments.discard(pending)
+        db.session.commit()
+        return None
+    return pending
+
+
+def _checked_upload(form: ThreadForm | ReplyForm) -> tuple[attachments.Checked | None, str]:
+    """The file sent with the form if it passed the checks, and the error to show at its field."""
+    upload = form.attachment.data
+    if not upload or not upload.filename:
+        return None, ""
+    try:
+        return attachments.check(upload.filename, upload.stream, upload.mimetype), ""
+    except attachments.AttachmentError as error:
+        return None, str(error)
+
+
+def _keep_file(form: ThreadForm | ReplyForm, checked: attachments.Checked | None,
+               pending: Attachment | None, file_error: str) -> Attachment | None:  # fmt: skip
+    """After any error: keep the file sent (or the one kept before) as the member's pending
+    attachment, so it need not be chosen again; a refused file is said at its field."""
+    if file_error:
+        form.attachment.errors = [*form.attachment.errors, file_error]
+    if checked is not None:
+        try:
+            staged = attachments.stage(uploader=current_user, checked=checked)
+            if pending is not None:
+                attachments.discard(pending)
+            pending = staged
+            db.session.commit()
+        except attachments.AttachmentError as error:
+            db.session.rollback()
+            form.attachment.errors = [*form.attachment.errors, str(error)]
+    form.pending_attachment.data = pending.id if pending is not None else ""
+    return pending
+
+
+def _attach(thread: Thread, post: Post, checked: attachments.Checked | None,
+            pending: Attachment | None) -> None:  # fmt: skip
+    if checked is not None:
+        attachments.add(uploader=current_user, thread=thread, post=post, checked=checked)
+        if pending is not None:
+            attachments.discard(pending)
+    elif pending is not None:
+        attachments.claim(uploader=current_user, attachment=pending, thread=thread, post=post)
+
+
+def _at_field(form: ThreadForm | ReplyForm, error: Exception) -> None:
+    name = "attachment" if isinstance(error, attachments.AttachmentError) else getattr(
+        error, "field", "body")  # fmt: skip
+    field = getattr(form, name, None) or form.body
+    field.errors = [*field.errors, str(error)]
 
 
 @bp.post("/threads/new")
@@ -89,8 +161,17 @@ def new() -> str:
 def create() -> Response | tuple[str, int]:
     """Start a thread (and store its attachment, if any)."""
     form = _thread_form()
-    if not form.validate_on_submit():
-        return render_template("threads/new.html", form=form, tlp=tlp, warning=None), 422
+    pending = _pending(form)
+    valid = form.validate_on_submit()
+    checked, file_error = _checked_upload(form)
+
+    def again(warning: str | None = None) -> tuple[str, int]:
+        kept = _keep_file(form, checked, pending, file_error)
+        return render_template("threads/new.html", form=form, tlp=tlp, warning=warning,
+                               pending=kept, content=content), 422  # fmt: skip
+
+    if not valid or file_error:
+        return again()
     chosen = db.session.get(Category, form.category.data)
     picked = db.session.scalars(select(Member).where(
         Member.id.in_(form.participants.data or []))).all()  # fmt: skip
@@ -100,19 +181,18 @@ def create() -> Response | tuple[str, int]:
             body=form.body.data or "", label=form.label.data or "", participants=picked,
             tags=form.tag_list(), pii_confirmed=bool(form.confirm_pii.data),
         )  # fmt: skip
-        upload = form.attachment.data
-        if upload and upload.filename:
-            first = db.session.scalars(select(Post).where(Post.thread_id == thread.id,
-                                                          Post.seq == 1)).one()  # fmt: skip
-            attachments.add(uploader=current_user, thread=thread, post=first,
-                            filename=upload.filename, data=upload.read())  # fmt: skip
+        first = db.session.scalars(select(Post).where(Post.thread_id == thread.id,
+                                                      Post.seq == 1)).one()  # fmt: skip
+        _attach(thread, first, checked, pending)
     except PersonalDataWarning as warning:
         db.session.rollback()
-        return render_template("threads/new.html", form=form, tlp=tlp, warning=str(warning)), 422
+        return again(str(warning))
     except (ThreadError, attachments.AttachmentError) as error:
         db.session.rollback()
-        form.body.errors = [*form.body.errors, str(error)]
-        return render_template("threads/new.html", form=form, tlp=tlp, warning=None), 422
+        _at_field(form, error)
+        if isinstance(error, attachments.AttachmentError):
+            checked = None
+        return again()
     db.session.commit()
     return redirect(url_for("threads.show", thread_id=thread.id))
 
@@ -132,21 +212,17 @@ def show(thread_id: str) -> str:
     files = attachments.for_posts([p.id for p in posts])
     form = ReplyForm()
     quote_id = request.args.get("quote", "")
-    if quote_id:
-        try:
-            _, quoted = services.get_post(current_user, quote_id)
-            form.body.data = markdown.quote(content.post_source(quoted),
-                                            quoted.author.display_name)  # fmt: skip
-            form.quote_of.data = quoted.id
-        except NotFound:
-            pass
+    quoted = services.quote_for(current_user, thread, quote_id) if quote_id else None
+    if quoted is not None:
+        form.body.data = markdown.quote(content.post_source(quoted), quoted.author.display_name)
+        form.quote_of.data = quoted.id
     html = render_template(
         "threads/show.html", thread=thread, title=content.title(thread),
         tags=content.tags(thread), label=tlp.get(thread.label), posts=posts, files=files,
         authors=names({p.author_id for p in posts}), page=page,
         pages=reading.page_count(thread), seen=seen, form=form, policy=policy,
         watch=reading.watch_level(current_user, thread=thread), watch_form=WatchForm(),
-        content=content, tlp=tlp,
+        content=content, tlp=tlp, participants=reading.participants_shown(current_user, thread),
     )  # fmt: skip
     if posts:
         reading.record_read(current_user, thread, posts[-1].seq, seen)
@@ -159,23 +235,23 @@ def reply(thread_id: str) -> Response | tuple[str, int]:
     """Reply in a thread."""
     thread = thread_or_404(thread_id)
     form = ReplyForm()
+    pending = _pending(form)
+    valid = form.validate_on_submit()
+    checked, file_error = _checked_upload(form)
 
     def again(warning: str | None = None) -> tuple[str, int]:
+        kept = _keep_file(form, checked, pending, file_error)
         return render_template("threads/reply.html", thread=thread, form=form, warning=warning,
-                               title=content.title(thread), label=tlp.get(thread.label)), 422  # fmt: skip
+                               title=content.title(thread), label=tlp.get(thread.label),
+                               pending=kept, content=content), 422  # fmt: skip
 
-    if not form.validate_on_submit():
+    if not valid or file_error:
         return again()
-    quoted = db.session.get(Post, form.quote_of.data) if form.quote_of.data else None
-    if quoted is not None and quoted.thread_id != thread.id:
-        quoted = None
+    quoted = services.quote_for(current_user, thread, form.quote_of.data or "")
     try:
         post = services.reply(author=current_user, thread=thread, body=form.body.data or "",
                               quote_of=quoted, pii_confirmed=bool(form.confirm_pii.data))  # fmt: skip
-        upload = form.attachment.data
-        if upload and upload.filename:
-            attachments.add(uploader=current_user, thread=thread, post=post,
-                            filename=upload.filename, data=upload.read())  # fmt: skip
+        _attach(thread, post, checked, pending)
     except PersonalDataWarning as warning:
         db.session.rollback()
         return again(str(warning))
@@ -184,7 +260,9 @@ def reply(thread_id: str) -> Response | tuple[str, int]:
         abort(404)
     except (ThreadError, attachments.AttachmentError) as error:
         db.session.rollback()
-        form.body.errors = [*form.body.errors, str(error)]
+        _at_field(form, error)
+        if isinstance(error, attachments.AttachmentError):
+            checked = None
         return again()
     db.session.commit()
     page = (post.seq - 1) // reading.PAGE_SIZE + 1
@@ -244,10 +322,10 @@ def post_history(post_id: str) -> str:
 def attachment(attachment_id: str) -> Response:
     """Download an attachment (readers only): as an attachment, never cached, never sniffed."""
     try:
-        found, _thread = attachments.get_for(current_user, attachment_id)
+        found, data = attachments.download(current_user, attachment_id)
     except LookupError:
         abort(404)
-    data = attachments.read(found)
+    db.session.commit()  # the audit record of a RED download
     response = make_response(data)
     response.headers["Content-Type"] = found.content_type
     name = content.attachment_name(found)

@@ -127,3 +127,38 @@ def test_full_disk_leaves_nothing_half_written_and_says_so(
                         data=b"some text")  # fmt: skip
     monkeypatch.undo()
     assert list((instance / "attachments").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (b"Plain notes, not a PDF at all.\n", "minutes.pdf"),
+        (PDF, "minutes.txt"),
+        (PNG, "photo.jpg.exe"),
+        (b"just text", "script.exe"),
+    ],
+)
+def test_file_whose_content_does_not_match_its_name_is_refused_in_plain_words(
+    members, threads, make_browser, data, name
+):
+    author = members.make()
+    thread = threads.start(author)
+    response = _upload(make_browser(author), thread.id, data, name)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "the name and the content must agree" in page
+    assert "see the file" in page
+    assert db.session.scalar(select(Attachment.id)) is None
+
+
+def test_text_file_is_served_as_a_text_download_with_the_detected_type(
+    members, threads, make_browser
+):
+    author = members.make()
+    thread = threads.start(author)
+    assert _upload(make_browser(author), thread.id, b"notes\n", "notes.txt").status_code == 302
+    attachment = db.session.scalar(select(Attachment))
+    response = make_browser(author).get(f"/threads/attachments/{attachment.id}")
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="notes.txt"'
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -56,14 +56,16 @@ def _at_rest(app, instance: Path, backend: str) -> bytes:  # type: ignore[no-unt
     return _postgres_bytes()
 
 
-def test_title_tags_and_post_are_sealed_with_the_thread_key_and_bound_to_their_row(
+def test_title_and_tags_are_sealed_with_the_thread_key_posts_with_their_own_bound_to_their_row(
     members, threads
 ):
     thread = threads.start(members.make(), title="Sealed title words", tags=["sealedtag"],
                            body="Sealed body words")  # fmt: skip
     post = db.session.scalar(select(Post).where(Post.thread_id == thread.id))
-    for blob in (thread.title_sealed, thread.tags_sealed, post.body_sealed, post.html_sealed):
-        assert envelope.key_id_of(blob) == thread.dek_id
+    assert post.dek_id != thread.dek_id
+    for blob, key_id in ((thread.title_sealed, thread.dek_id), (thread.tags_sealed, thread.dek_id),
+                         (post.body_sealed, post.dek_id), (post.html_sealed, post.dek_id)):  # fmt: skip
+        assert envelope.key_id_of(blob) == key_id
         assert b"Sealed" not in blob
     with pytest.raises(SealError):  # a title copied onto another row does not open
         envelope.open_text(thread.title_sealed, envelope.context("thread", "0" * 32, "title"))
@@ -71,13 +73,13 @@ def test_title_tags_and_post_are_sealed_with_the_thread_key_and_bound_to_their_r
         envelope.open_text(post.body_sealed, envelope.context("post", post.id, "html"))
 
 
-def test_edit_history_is_sealed_under_the_thread_key(members, threads, make_browser):
+def test_edit_history_is_sealed_under_the_post_key(members, threads, make_browser):
     author = members.make()
     thread = threads.start(author, body="First wording of the lesson")
     post = db.session.scalar(select(Post).where(Post.thread_id == thread.id))
     make_browser(author).post(f"/threads/posts/{post.id}/edit", {"body": "Second wording"})
     revision = db.session.scalar(select(PostRevision).where(PostRevision.post_id == post.id))
-    assert envelope.key_id_of(revision.body_sealed) == thread.dek_id
+    assert envelope.key_id_of(revision.body_sealed) == post.dek_id
     assert b"First wording" not in revision.body_sealed
     assert content.revision_text(revision) == "First wording of the lesson"
 
