@@ -22,6 +22,7 @@ from forum.threads import (
     reading,
     services,
     tlp,
+    views_categories,  # noqa: F401 - registers the category routes
     views_moderation,  # noqa: F401 - registers the moderation routes
 )
 from forum.threads import search as search_service
@@ -34,7 +35,7 @@ __all__ = ["bp"]
 
 
 def _categories() -> list[Category]:
-    return services.list_categories() or services.ensure_default_categories()
+    return services.list_categories()  # the defaults are made once, at first start
 
 
 @bp.get("/threads")

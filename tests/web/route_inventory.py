@@ -71,6 +71,8 @@ ROUTES: dict[str, str] = {
     "threads.delete_thread": MEMBER,
     "threads.categories": MEMBER,
     "threads.create_category": COORDINATOR,
+    "threads.edit_category": COORDINATOR,
+    "threads.remove_category": COORDINATOR,
     # calls
     "calls.index": MEMBER,
     "calls.series": MEMBER,
