@@ -3,11 +3,14 @@ the query's words highlighted."""
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -64,15 +67,39 @@ def has_phrase(words: list[str], phrase: list[str]) -> bool:
     return any(words[i : i + size] == phrase for i in range(len(words) - size + 1))
 
 
-def excerpt(text: str, words: list[str], width: int = 220) -> Markup:
-    """A short piece of the text around the first query word, with query words in <mark>."""
-    wanted = set(words)
-    matches = [m for m in WORD.finditer(text) if normalise(m.group(0)) in wanted]
-    start = max(matches[0].start() - width // 3, 0) if matches else 0
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
+_BLOCK = re.compile(r"</?(?:p|h[1-6]|li|ul|ol|blockquote|pre|t[rdh]|table|thead|tbody|hr|br)\b[^>]*>")
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def plain_text(source: str) -> str:
+    """A post's Markdown as the plain words a reader sees: no marks, no tags, one line."""
+    rendered = _md.render(source)
+    text = _TAG.sub("", _BLOCK.sub(" ", rendered))  # blocks part words, inline marks vanish
+    return _SPACE.sub(" ", html.unescape(text)).strip()
+
+
+def matcher(words: list[str], min_prefix: int) -> Callable[[str], bool]:
+    """Whether a normalised word is one of the query's (or begins with one of its prefixes)."""
+    exact = set(words)
+    prefixes = tuple(w for w in exact if len(w) >= min_prefix)
+    return lambda word: word in exact or word.startswith(prefixes)
+
+
+def score(text: str, matches: Callable[[str], bool]) -> int:
+    """How many different query words a text holds (to pick a thread's best excerpt)."""
+    return len({w for w in tokens(text) if matches(w)})
+
+
+def excerpt(text: str, matches: Callable[[str], bool], width: int = 220) -> Markup:
+    """Plain text around the first matching word, escaped, with matching words in <mark>."""
+    found = [m for m in WORD.finditer(text) if matches(normalise(m.group(0)))]
+    start = max(found[0].start() - width // 3, 0) if found else 0
     end = min(start + width, len(text))
     pieces: list[str] = ["…" if start else ""]
     cursor = start
-    for match in matches:
+    for match in found:
         if match.start() < start or match.end() > end:
             continue
         pieces.append(str(escape(text[cursor : match.start()])))

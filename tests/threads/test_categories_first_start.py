@@ -80,7 +80,9 @@ def test_fresh_install_starts_a_thread_in_a_default_category(fresh: Path, backen
         db.session.remove()
 
 
-def test_defaults_exist_once_after_restarts_and_concurrent_seeding(fresh: Path, backend: str) -> None:
+def test_defaults_exist_once_after_restarts_and_concurrent_seeding(
+    fresh: Path, backend: str
+) -> None:
     if backend == "postgresql":
         _drop_schema()
     app = _start(fresh)
