@@ -68,7 +68,9 @@ def has_phrase(words: list[str], phrase: list[str]) -> bool:
 
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
-_BLOCK = re.compile(r"</?(?:p|h[1-6]|li|ul|ol|blockquote|pre|t[rdh]|table|thead|tbody|hr|br)\b[^>]*>")
+_BLOCK = re.compile(
+    r"</?(?:p|h[1-6]|li|ul|ol|blockquote|pre|t[rdh]|table|thead|tbody|hr|br)\b[^>]*>"
+)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from forum import drafts
 from forum.extensions import db
 from forum.members.models import Member
 from forum.threads import (
@@ -32,6 +33,13 @@ from forum.threads.models import Category, Post
 from forum.threads.services import NotFound, PersonalDataWarning, ThreadError
 
 __all__ = ["bp"]
+
+
+NEW_THREAD_DRAFT = "new-thread"
+drafts.register("threads.create", key=lambda _args: NEW_THREAD_DRAFT,
+                page=lambda _args: url_for("threads.new"))  # fmt: skip
+drafts.register("threads.reply", key=lambda args: f"reply:{args['thread_id']}",
+                page=lambda args: url_for("threads.show", thread_id=args["thread_id"]))  # fmt: skip
 
 
 def _categories() -> list[Category]:
@@ -114,6 +122,7 @@ def create() -> Response | tuple[str, int]:
         db.session.rollback()
         form.body.errors = [*form.body.errors, str(error)]
         return render_template("threads/new.html", form=form, tlp=tlp, warning=None), 422
+    drafts.discard(current_user.id, NEW_THREAD_DRAFT)
     db.session.commit()
     return redirect(url_for("threads.show", thread_id=thread.id))
 
@@ -187,6 +196,7 @@ def reply(thread_id: str) -> Response | tuple[str, int]:
         db.session.rollback()
         form.body.errors = [*form.body.errors, str(error)]
         return again()
+    drafts.discard(current_user.id, f"reply:{thread.id}")
     db.session.commit()
     page = (post.seq - 1) // reading.PAGE_SIZE + 1
     return redirect(url_for("threads.show", thread_id=thread.id, page=page,

@@ -107,7 +107,7 @@ def test_label_change_to_red_is_picked_up_by_search(members, threads):
 def test_search_page_through_the_web(members, threads, make_browser):
     threads.start(members.make(), title="Webfindable title", body="webfindable body")
     page = make_browser(members.make()).get("/threads/search?q=webfindable").get_data(as_text=True)
-    assert "1 thread found" in page and "<mark>webfindable</mark>" in page.lower()
+    assert "1 result, one per thread" in page and "<mark>webfindable</mark>" in page.lower()
 
 
 def test_pruned_change_rows_make_a_lagging_process_rebuild(members, threads):

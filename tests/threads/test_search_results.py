@@ -55,5 +55,5 @@ def test_the_search_page_shows_one_result_per_thread(members, threads, make_brow
     thread = threads.start(author, title="Liaison desk", body="The *liaison* desk opened.")
     threads.reply(author, thread, "A second liaison post.")
     page = make_browser(members.make()).get("/threads/search?q=liais").get_data(as_text=True)
-    assert page.count("Liaison desk</a>") == 1 and "1 thread found" in page
+    assert page.count("Liaison desk</a>") == 1 and "1 result, one per thread" in page
     assert "*liaison*" not in page

@@ -13,6 +13,9 @@ SECRET_URL = "secret-url"
 ROUTES: dict[str, str] = {
     # platform
     "static": PUBLIC,
+    "drafts.text": MEMBER,
+    "drafts.save": MEMBER,
+    "drafts.discard": MEMBER,
     "home.index": MEMBER,
     "health.live": PUBLIC,
     "health.ready": PUBLIC,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 16:36:45.842992
+Create Date: 2026-12-02 06:41:27.471943
 """
 
 import sqlalchemy as sa
@@ -239,6 +239,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("call_series", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_call_series_kind"), ["kind"], unique=False)
+
+    op.create_table(
+        "drafts",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("form_key", sa.String(length=80), nullable=False),
+        sa.Column("dek_id", sa.String(length=32), nullable=False),
+        sa.Column("body_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dek_id"], ["data_keys.id"], name=op.f("fk_drafts_dek_id_data_keys")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_drafts_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_drafts")),
+        sa.UniqueConstraint("member_id", "form_key", name="uq_drafts_member_form"),
+    )
+    with op.batch_alter_table("drafts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_drafts_member_id"), ["member_id"], unique=False)
 
     op.create_table(
         "invites",
@@ -1082,6 +1102,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_invites_email_index"))
 
     op.drop_table("invites")
+    with op.batch_alter_table("drafts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_drafts_member_id"))
+
+    op.drop_table("drafts")
     with op.batch_alter_table("call_series", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_call_series_kind"))
 
