@@ -32,6 +32,11 @@ def fresh(tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> Iter
     if backend == "postgresql":
         monkeypatch.setenv("EXCHANGE_DATABASE_URL", PG_URL)
     yield folder
+    for app in _STARTED:  # each start built its own app and engine: close their connections
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    _STARTED.clear()
     if backend == "postgresql":
         _drop_schema()
 
@@ -46,9 +51,13 @@ def _drop_schema() -> None:
     engine.dispose()
 
 
+_STARTED: list[Flask] = []
+
+
 def _start(fresh: Path) -> Flask:
     app = prepare_instance(None).app
     app.config["TESTING"] = True
+    _STARTED.append(app)
     return app
 
 
