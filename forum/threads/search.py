@@ -366,7 +366,7 @@ class SearchIndex:
                 phrases: list[list[str]]) -> tuple[dict[str, list[int]], bool]:  # fmt: skip
         """Keep the docs that hold every long phrase word for word (at most VERIFY_LIMIT opened)."""
         numbers = [n for docs in hits.values() for n in docs][:VERIFY_LIMIT]
-        texts = _texts(snap, numbers)
+        texts, _seqs = _texts(snap, numbers)
         kept: dict[str, list[int]] = {}
         for thread_id, docs in hits.items():
             good = [n for n in docs if n in texts
@@ -379,7 +379,9 @@ class SearchIndex:
               limit: int, matches: Callable[[str], bool]) -> Results:  # fmt: skip
         thread_ids = list(hits)
         shown = thread_ids[offset : offset + limit]
-        texts = _texts(snap, [n for t in shown for n in hits[t]])
+        if shown:  # one query for the page's threads: the lookups below hit the identity map
+            db.session.scalars(select(Thread).where(Thread.id.in_(shown))).all()
+        texts, seqs = _texts(snap, [n for t in shown for n in hits[t]])
         items: list[Result] = []
         for thread_id in shown:
             thread = db.session.get(Thread, thread_id)
@@ -389,31 +391,33 @@ class SearchIndex:
             best = max(hits[thread_id], key=lambda n: (snap.docs[n].post_id is not None,
                                                        score(texts.get(n, ""), matches), n))  # fmt: skip
             doc = snap.docs[best]
-            seq = None
-            if doc.post_id is not None:
-                seq = db.session.scalar(select(Post.seq).where(Post.id == doc.post_id))
             items.append(Result(thread=thread, title=content.title(thread), post_id=doc.post_id,
-                                seq=seq, author_id=doc.author_id, created_at=doc.created_at,
+                                seq=seqs.get(best), author_id=doc.author_id, created_at=doc.created_at,
                                 excerpt=excerpt(texts.get(best, ""), matches)))  # fmt: skip
         return Results(items, len(thread_ids), False, len(thread_ids) > offset + limit)
 
 
-def _texts(snap: _Snapshot, numbers: list[int]) -> dict[int, str]:
-    """The plain text of the given docs (posts without their Markdown marks), in batches."""
+def _texts(snap: _Snapshot, numbers: list[int]) -> tuple[dict[int, str], dict[int, int]]:
+    """The plain text of the given docs (posts without their Markdown marks) and the posts'
+    numbers in their threads, fetched in batches."""
     found: dict[int, str] = {}
+    seqs: dict[int, int] = {}
     posts = {snap.docs[n].post_id: n for n in numbers if snap.docs[n].post_id is not None}
     for chunk in _chunks(sorted(posts), 200):  # type: ignore[arg-type]
-        rows = db.session.execute(select(Post.id, Post.body_sealed).where(Post.id.in_(chunk)))
-        for post_id, sealed in rows:
+        rows = db.session.execute(
+            select(Post.id, Post.seq, Post.body_sealed).where(Post.id.in_(chunk))
+        )
+        for post_id, seq, sealed in rows:
             source = envelope.open_text(sealed, envelope.context("post", post_id, "body"))
             found[posts[post_id]] = plain_text(source)
+            seqs[posts[post_id]] = seq
     for n in numbers:
         doc = snap.docs[n]
         if doc.post_id is None:
             thread = db.session.get(Thread, doc.thread_id)
             if thread is not None:
                 found[n] = content.title(thread) + " " + " ".join(content.tags(thread))
-    return found
+    return found, seqs
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:

@@ -16,6 +16,7 @@ the walk needs no lock.
 from __future__ import annotations
 
 import heapq
+import time
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +28,7 @@ MAX_TERMS = 8
 MAX_EXPANSIONS = 30
 WORK_LIMIT = 20_000
 PER_THREAD = 4
+PAUSE_EVERY = 2_000
 
 
 @dataclass
@@ -35,10 +37,17 @@ class Budget:
 
     limit: int = WORK_LIMIT
     used: int = 0
+    next_pause: int = PAUSE_EVERY
 
     @property
     def exhausted(self) -> bool:
         return self.used >= self.limit
+
+    def pause_now_and_then(self) -> None:
+        """Let other threads of the process run (a search is pure Python: it holds the GIL)."""
+        if self.used >= self.next_pause:
+            self.next_pause = self.used + PAUSE_EVERY
+            time.sleep(0)
 
 
 @dataclass
@@ -86,6 +95,7 @@ def newest_first(term: Term, size: int, budget: Budget) -> Iterator[int]:
     last = -1
     for number in merged:
         budget.used += 1
+        budget.pause_now_and_then()
         if number != last:
             yield number
             last = number
