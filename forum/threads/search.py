@@ -85,7 +85,7 @@ from forum.threads.search_text import (
 __all__ = ["Query", "Result", "Results", "SearchIndex", "excerpt", "normalise", "search", "tokens"]
 
 HOLE_SECONDS = 300
-VERIFY_LIMIT = 300
+VERIFY_LIMIT = 200
 COUNT_LIMIT = 1000
 EXTENSION = "threads.search_index"
 _create_lock = threading.Lock()
@@ -366,7 +366,7 @@ class SearchIndex:
                 phrases: list[list[str]]) -> tuple[dict[str, list[int]], bool]:  # fmt: skip
         """Keep the docs that hold every long phrase word for word (at most VERIFY_LIMIT opened)."""
         numbers = [n for docs in hits.values() for n in docs][:VERIFY_LIMIT]
-        texts, _seqs = _texts(snap, numbers)
+        texts, _seqs = _texts(snap, numbers, plain=False)  # as indexed: the Markdown source
         kept: dict[str, list[int]] = {}
         for thread_id, docs in hits.items():
             good = [n for n in docs if n in texts
@@ -397,7 +397,8 @@ class SearchIndex:
         return Results(items, len(thread_ids), False, len(thread_ids) > offset + limit)
 
 
-def _texts(snap: _Snapshot, numbers: list[int]) -> tuple[dict[int, str], dict[int, int]]:
+def _texts(snap: _Snapshot, numbers: list[int],
+           plain: bool = True) -> tuple[dict[int, str], dict[int, int]]:  # fmt: skip
     """The plain text of the given docs (posts without their Markdown marks) and the posts'
     numbers in their threads, fetched in batches."""
     found: dict[int, str] = {}
@@ -409,7 +410,7 @@ def _texts(snap: _Snapshot, numbers: list[int]) -> tuple[dict[int, str], dict[in
         )
         for post_id, seq, sealed in rows:
             source = envelope.open_text(sealed, envelope.context("post", post_id, "body"))
-            found[posts[post_id]] = plain_text(source)
+            found[posts[post_id]] = plain_text(source) if plain else source
             seqs[posts[post_id]] = seq
     for n in numbers:
         doc = snap.docs[n]

@@ -2,11 +2,12 @@
 
 A query is at most MAX_TERMS terms; a term of three letters or more also stands for the words
 that begin with it (at most MAX_EXPANSIONS of them, in alphabetical order, the word itself first).
-The walk goes newest first along the cheapest term's postings and checks each candidate in the
-other terms' postings by binary search (postings are ascending doc numbers). Every posting read
-and every probe is one unit of work; a query stops after WORK_LIMIT units and says its count is
-a lower bound. So a query's cost does not grow with the corpus, the page asked for or the words
-given, and a page past what the budget reaches is empty ("refine your search").
+The walk takes windows of the cheapest term's newest postings and intersects each with the
+other terms' postings in the same range of doc numbers (slices and set operations, in C;
+postings are ascending doc numbers). Every posting read and every candidate checked is one unit
+of work; a query stops after WORK_LIMIT units and says its count is a lower bound. So a query's
+cost does not grow with the corpus, the page asked for or the words given, and a page past what
+the budget reaches is empty ("refine your search").
 
 The walk reads a snapshot (the docs list and its length at the start, the postings and threads
 maps the index had then): writers append to postings and docs and replace the threads map, so
@@ -15,20 +16,21 @@ the walk needs no lock.
 
 from __future__ import annotations
 
-import heapq
 import time
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 MIN_PREFIX = 3
 MAX_TERMS = 8
 MAX_EXPANSIONS = 30
-WORK_LIMIT = 20_000
+WORK_LIMIT = 100_000
 PER_THREAD = 4
-PAUSE_EVERY = 2_000
+PAUSE_EVERY = 20_000
+WINDOW = 4_096
+MIN_WINDOW = 64
 
 
 @dataclass
@@ -47,7 +49,7 @@ class Budget:
         """Let other threads of the process run (a search is pure Python: it holds the GIL)."""
         if self.used >= self.next_pause:
             self.next_pause = self.used + PAUSE_EVERY
-            time.sleep(0)
+            time.sleep(0)  # a window at a time
 
 
 @dataclass
@@ -80,37 +82,22 @@ def expand(word: str, postings: dict[str, array[int]], vocabulary: Sequence[str]
     return Term(word, lists)
 
 
-def _descending(posting: Sequence[int], size: int) -> Iterator[int]:
-    """A posting's doc numbers below `size`, newest first."""
-    index = bisect_left(posting, size) - 1
-    while index >= 0:
-        yield posting[index]
-        index -= 1
+def _window_start(term: Term, high: int, span: int) -> int:
+    """The doc number where a window of about `span` of the term's newest docs below `high`
+    begins (its densest word decides)."""
+    posting = term.lists[0]
+    end = bisect_left(posting, high)
+    return posting[end - span] if end > span else 0
 
 
-def newest_first(term: Term, size: int, budget: Budget) -> Iterator[int]:
-    """The docs of a term, newest first, each once, until the budget is spent."""
-    streams = [_descending(p, size) for p in term.lists]
-    merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, reverse=True)
-    last = -1
-    for number in merged:
-        budget.used += 1
-        budget.pause_now_and_then()
-        if number != last:
-            yield number
-            last = number
-        if budget.exhausted:
-            return
-
-
-def contains(term: Term, number: int, budget: Budget) -> bool:
-    """Whether a term's postings hold the doc (one unit of work per posting list probed)."""
+def _in_range(term: Term, low: int, high: int, budget: Budget) -> set[int]:
+    """The term's docs with low <= number < high (slices and a set union, in C)."""
+    docs: set[int] = set()
     for posting in term.lists:
-        budget.used += 1
-        index = bisect_left(posting, number)
-        if index < len(posting) and posting[index] == number:
-            return True
-    return False
+        part = posting[bisect_left(posting, low) : bisect_left(posting, high)]
+        budget.used += len(part) + 2
+        docs.update(part)
+    return docs
 
 
 @dataclass
@@ -124,32 +111,42 @@ class Walk:
 
 def collect(terms: list[Term], docs: Sequence[Any], size: int, accept: Callable[[Any], bool],
             *, want_threads: int, budget: Budget) -> Walk:  # fmt: skip
-    """Walk the terms' common docs newest first, grouped by thread, within the budget."""
+    """The docs holding every term, newest first, grouped by thread, within the budget.
+
+    Windows of the cheapest term's newest docs, each intersected with the other terms' docs in
+    the same range of numbers; every posting read and every candidate checked is a unit.
+    """
     found: dict[str, list[int]] = {}
     if any(not t.lists for t in terms):
         return Walk(found, True, budget.used)
     ordered = sorted(terms, key=lambda t: t.cost)
     driver, others = ordered[0], ordered[1:]
-    complete = True
-    for number in newest_first(driver, size, budget):
-        doc = docs[number]
-        if not accept(doc) or not all(contains(t, number, budget) for t in others):
-            if budget.exhausted:
-                complete = False
+    high = size
+    while high > 0:
+        span = max(MIN_WINDOW, min(WINDOW, (budget.limit - budget.used) // len(terms)))
+        low = _window_start(driver, high, span)
+        candidates = _in_range(driver, low, high, budget)
+        for term in others:
+            if not candidates:
                 break
-            continue
-        entry = found.get(doc.thread_id)
-        if entry is None:
-            if len(found) >= want_threads:
-                complete = False
-                break
-            found[doc.thread_id] = [number]
-        elif len(entry) < PER_THREAD:
-            entry.append(number)
-        if budget.exhausted:
-            complete = False
-            break
-    return Walk(found, complete, budget.used)
+            candidates &= _in_range(term, low, high, budget)
+        for number in sorted(candidates, reverse=True):
+            budget.used += 1
+            doc = docs[number]
+            entry = found.get(doc.thread_id)
+            if (entry is not None and len(entry) >= PER_THREAD) or not accept(doc):
+                continue  # a thread already has enough docs for its excerpt
+            if entry is None:
+                if len(found) >= want_threads:
+                    return Walk(found, False, budget.used)
+                found[doc.thread_id] = [number]
+            elif len(entry) < PER_THREAD:
+                entry.append(number)
+        high = low
+        if budget.exhausted and high > 0:
+            return Walk(found, False, budget.used)
+        budget.pause_now_and_then()
+    return Walk(found, True, budget.used)
 
 
 def collect_titles(title_docs: list[int], docs: Sequence[Any], accept: Callable[[Any], bool],
