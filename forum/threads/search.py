@@ -57,7 +57,6 @@ from __future__ import annotations
 import threading
 import time
 from array import array
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -74,10 +73,10 @@ from forum.threads.models import Post, SearchChange, Thread
 from forum.threads.search_text import (
     Query,
     excerpt,
-    has_phrase,
+    excerpt_text,
+    holds_phrase,
     matcher,
     normalise,
-    plain_text,
     score,
     tokens,
 )
@@ -356,8 +355,7 @@ class SearchIndex:
         if long_phrases:
             hits, checked_all = self._verify(snap, hits, long_phrases)
             capped = capped or not checked_all
-        matches = matcher(query.words, walk.MIN_PREFIX)
-        results = self._page(member, snap, hits, offset, limit, matches)
+        results = self._page(member, snap, hits, offset, limit, query.words)
         results.is_lower_bound = capped or dropped > 0
         results.work, results.dropped_terms = found.work, dropped
         return results
@@ -366,22 +364,23 @@ class SearchIndex:
                 phrases: list[list[str]]) -> tuple[dict[str, list[int]], bool]:  # fmt: skip
         """Keep the docs that hold every long phrase word for word (at most VERIFY_LIMIT opened)."""
         numbers = [n for docs in hits.values() for n in docs][:VERIFY_LIMIT]
-        texts, _seqs = _texts(snap, numbers, plain=False)  # as indexed: the Markdown source
+        texts, _seqs = _texts(snap, numbers)  # as indexed: the Markdown source
         kept: dict[str, list[int]] = {}
         for thread_id, docs in hits.items():
             good = [n for n in docs if n in texts
-                    and all(has_phrase(tokens(texts[n]), p) for p in phrases)]  # fmt: skip
+                    and all(holds_phrase(texts[n], p) for p in phrases)]  # fmt: skip
             if good:
                 kept[thread_id] = good
         return kept, len(numbers) == sum(len(d) for d in hits.values())
 
     def _page(self, member: Member, snap: _Snapshot, hits: dict[str, list[int]], offset: int,
-              limit: int, matches: Callable[[str], bool]) -> Results:  # fmt: skip
+              limit: int, words: list[str]) -> Results:  # fmt: skip
         thread_ids = list(hits)
         shown = thread_ids[offset : offset + limit]
         if shown:  # one query for the page's threads: the lookups below hit the identity map
             db.session.scalars(select(Thread).where(Thread.id.in_(shown))).all()
-        texts, seqs = _texts(snap, [n for t in shown for n in hits[t]])
+        sources, seqs = _texts(snap, [n for t in shown for n in hits[t]])
+        matches = matcher(words, walk.MIN_PREFIX)
         items: list[Result] = []
         for thread_id in shown:
             thread = db.session.get(Thread, thread_id)
@@ -389,18 +388,20 @@ class SearchIndex:
                 continue  # defence in depth: the index may lag a participant's removal
             assert thread is not None
             best = max(hits[thread_id], key=lambda n: (snap.docs[n].post_id is not None,
-                                                       score(texts.get(n, ""), matches), n))  # fmt: skip
+                                                       score(sources.get(n, ""), words), n))  # fmt: skip
             doc = snap.docs[best]
+            text = sources.get(best, "")
+            if doc.post_id is not None:
+                text = excerpt_text(text, words)
             items.append(Result(thread=thread, title=content.title(thread), post_id=doc.post_id,
                                 seq=seqs.get(best), author_id=doc.author_id, created_at=doc.created_at,
-                                excerpt=excerpt(texts.get(best, ""), matches)))  # fmt: skip
+                                excerpt=excerpt(text, matches)))  # fmt: skip
         return Results(items, len(thread_ids), False, len(thread_ids) > offset + limit)
 
 
-def _texts(snap: _Snapshot, numbers: list[int],
-           plain: bool = True) -> tuple[dict[int, str], dict[int, int]]:  # fmt: skip
-    """The plain text of the given docs (posts without their Markdown marks) and the posts'
-    numbers in their threads, fetched in batches."""
+def _texts(snap: _Snapshot, numbers: list[int]) -> tuple[dict[int, str], dict[int, int]]:
+    """The text of the given docs (posts' Markdown source; titles with their tags) and the
+    posts' numbers in their threads, fetched in batches."""
     found: dict[int, str] = {}
     seqs: dict[int, int] = {}
     posts = {snap.docs[n].post_id: n for n in numbers if snap.docs[n].post_id is not None}
@@ -409,8 +410,9 @@ def _texts(snap: _Snapshot, numbers: list[int],
             select(Post.id, Post.seq, Post.body_sealed).where(Post.id.in_(chunk))
         )
         for post_id, seq, sealed in rows:
-            source = envelope.open_text(sealed, envelope.context("post", post_id, "body"))
-            found[posts[post_id]] = plain_text(source) if plain else source
+            found[posts[post_id]] = envelope.open_text(
+                sealed, envelope.context("post", post_id, "body")
+            )
             seqs[posts[post_id]] = seq
     for n in numbers:
         doc = snap.docs[n]

@@ -67,6 +67,18 @@ def has_phrase(words: list[str], phrase: list[str]) -> bool:
     return any(words[i : i + size] == phrase for i in range(len(words) - size + 1))
 
 
+def holds_phrase(text: str, phrase: list[str]) -> bool:
+    """Whether a text holds the phrase's normalised words in a row (a regular expression over
+    the normalised text: the same answer as has_phrase(tokens(text), phrase), at C speed)."""
+    normal = normalise(text)
+    pattern = r"\W+".join(re.escape(w) for w in phrase) + r"(?!\w)"  # a literal start: fast
+    for match in re.finditer(pattern, normal):
+        start = match.start()
+        if start == 0 or not WORD.match(normal[start - 1]):
+            return True
+    return False
+
+
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
 _BLOCK = re.compile(
     r"</?(?:p|h[1-6]|li|ul|ol|blockquote|pre|t[rdh]|table|thead|tbody|hr|br)\b[^>]*>"
@@ -89,9 +101,21 @@ def matcher(words: list[str], min_prefix: int) -> Callable[[str], bool]:
     return lambda word: word in exact or word.startswith(prefixes)
 
 
-def score(text: str, matches: Callable[[str], bool]) -> int:
-    """How many different query words a text holds (to pick a thread's best excerpt)."""
-    return len({w for w in tokens(text) if matches(w)})
+def score(source: str, words: list[str]) -> int:
+    """Roughly how many different query words a text holds (to pick a thread's best excerpt):
+    substring tests on the normalised text, so a long post costs little."""
+    normal = normalise(source)
+    return sum(1 for w in set(words) if w in normal)
+
+
+def excerpt_text(source: str, words: list[str], before: int = 400, after: int = 1200) -> str:
+    """The plain text of the part of a post's Markdown around its first query word (only that
+    part is rendered, so a long post costs little)."""
+    normal = normalise(source)
+    found = [i for i in (normal.find(w) for w in set(words)) if i >= 0]
+    start = max(min(found, default=0) - before, 0)
+    piece = plain_text(source[start : start + before + after])
+    return f"… {piece}" if start else piece
 
 
 def excerpt(text: str, matches: Callable[[str], bool], width: int = 220) -> Markup:
