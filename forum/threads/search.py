@@ -18,9 +18,11 @@ Results and work. One result per thread, ranked by its most recent matching post
 with an excerpt from the thread's best matching post (most query words, then newest), as plain
 text: Markdown marks removed, HTML escaped, matching words in <mark>. A word of three letters or
 more also finds the words it begins ("liais" finds "liaison"). The work of one query is bounded
-(search_walk.py: postings read and probes, at most WORK_LIMIT units; at most MAX_TERMS terms,
-MAX_EXPANSIONS words per prefix, COUNT_LIMIT threads counted, VERIFY_LIMIT posts opened to check
-a phrase of three words or more); a query that reaches a bound says its count is a lower bound.
+(search_walk.py: postings read and candidates checked, at most WORK_LIMIT units; at most
+MAX_TERMS terms, MAX_EXPANSIONS words per prefix, COUNT_LIMIT threads counted). Two-word phrases
+are answered from the pair postings; longer ones are checked, word for word, in at most
+VERIFY_LIMIT opened posts. An excerpt renders only the part of a post around its first match. A
+query that reaches a bound says its count is a lower bound.
 
 Locks. Writers (the cold start, catching up) take the index's lock; a search takes it only to
 catch up and to copy a snapshot (the docs list and its length, the postings, threads and
@@ -49,7 +51,9 @@ title, tag, post, edit, flag reason, file name or file content, and no word of a
 Costs. The cold start decrypts and tokenises every post once (measured in
 bench/threads_search.py: about 10-40 s for 100,000 posts on the shared test machine, where the
 first search after a restart waits for it); the index of 100,000 posts of seventy words takes
-some tens of MB. Warm queries take tens of milliseconds.
+some tens of MB. Warm queries take tens of milliseconds. bench/threads_search_load.py measures
+a bystander's search while three members run heavy ones (page 50, four common words or a
+four-word phrase, over 3,000-word posts).
 """
 
 from __future__ import annotations
@@ -61,7 +65,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
 from forum.crypto import envelope
@@ -70,21 +73,17 @@ from forum.members.models import Member
 from forum.threads import content, policy
 from forum.threads import search_walk as walk
 from forum.threads.models import Post, SearchChange, Thread
+from forum.threads.search_page import Result, Results, chunks, page, verify
 from forum.threads.search_text import (
     Query,
     excerpt,
-    excerpt_text,
-    holds_phrase,
-    matcher,
     normalise,
-    score,
     tokens,
 )
 
 __all__ = ["Query", "Result", "Results", "SearchIndex", "excerpt", "normalise", "search", "tokens"]
 
 HOLE_SECONDS = 300
-VERIFY_LIMIT = 200
 COUNT_LIMIT = 1000
 EXTENSION = "threads.search_index"
 _create_lock = threading.Lock()
@@ -114,31 +113,6 @@ class _Snapshot:
     postings: dict[str, array[int]]
     threads: dict[str, _ThreadMeta]
     vocabulary: list[str]
-
-
-@dataclass
-class Result:
-    """One thread that matched, with the excerpt of its best matching post."""
-
-    thread: Thread
-    title: str
-    post_id: str | None
-    seq: int | None
-    author_id: str
-    created_at: datetime
-    excerpt: Markup
-
-
-@dataclass
-class Results:
-    """A page of threads, how many matched in all, and whether that count is a lower bound."""
-
-    items: list[Result]
-    total: int
-    is_lower_bound: bool
-    has_more: bool
-    work: int = 0
-    dropped_terms: int = 0
 
 
 class SearchIndex:
@@ -297,7 +271,7 @@ class SearchIndex:
         if post_ids:
             for post_id in post_ids:
                 self._kill_post(post_id)
-            for chunk in _chunks(sorted(post_ids), 500):
+            for chunk in chunks(sorted(post_ids), 500):
                 self._index_posts(Post.id.in_(chunk))
 
     # --- querying (no lock held) -------------------------------------------------------------
@@ -353,78 +327,12 @@ class SearchIndex:
         hits = found.threads
         capped = not found.complete
         if long_phrases:
-            hits, checked_all = self._verify(snap, hits, long_phrases)
+            hits, checked_all = verify(snap, hits, long_phrases)
             capped = capped or not checked_all
-        results = self._page(member, snap, hits, offset, limit, query.words)
+        results = page(member, snap, hits, offset, limit, query.words)
         results.is_lower_bound = capped or dropped > 0
         results.work, results.dropped_terms = found.work, dropped
         return results
-
-    def _verify(self, snap: _Snapshot, hits: dict[str, list[int]],
-                phrases: list[list[str]]) -> tuple[dict[str, list[int]], bool]:  # fmt: skip
-        """Keep the docs that hold every long phrase word for word (at most VERIFY_LIMIT opened)."""
-        numbers = [n for docs in hits.values() for n in docs][:VERIFY_LIMIT]
-        texts, _seqs = _texts(snap, numbers)  # as indexed: the Markdown source
-        kept: dict[str, list[int]] = {}
-        for thread_id, docs in hits.items():
-            good = [n for n in docs if n in texts
-                    and all(holds_phrase(texts[n], p) for p in phrases)]  # fmt: skip
-            if good:
-                kept[thread_id] = good
-        return kept, len(numbers) == sum(len(d) for d in hits.values())
-
-    def _page(self, member: Member, snap: _Snapshot, hits: dict[str, list[int]], offset: int,
-              limit: int, words: list[str]) -> Results:  # fmt: skip
-        thread_ids = list(hits)
-        shown = thread_ids[offset : offset + limit]
-        if shown:  # one query for the page's threads: the lookups below hit the identity map
-            db.session.scalars(select(Thread).where(Thread.id.in_(shown))).all()
-        sources, seqs = _texts(snap, [n for t in shown for n in hits[t]])
-        matches = matcher(words, walk.MIN_PREFIX)
-        items: list[Result] = []
-        for thread_id in shown:
-            thread = db.session.get(Thread, thread_id)
-            if not policy.can_read(member, thread):
-                continue  # defence in depth: the index may lag a participant's removal
-            assert thread is not None
-            best = max(hits[thread_id], key=lambda n: (snap.docs[n].post_id is not None,
-                                                       score(sources.get(n, ""), words), n))  # fmt: skip
-            doc = snap.docs[best]
-            text = sources.get(best, "")
-            if doc.post_id is not None:
-                text = excerpt_text(text, words)
-            items.append(Result(thread=thread, title=content.title(thread), post_id=doc.post_id,
-                                seq=seqs.get(best), author_id=doc.author_id, created_at=doc.created_at,
-                                excerpt=excerpt(text, matches)))  # fmt: skip
-        return Results(items, len(thread_ids), False, len(thread_ids) > offset + limit)
-
-
-def _texts(snap: _Snapshot, numbers: list[int]) -> tuple[dict[int, str], dict[int, int]]:
-    """The text of the given docs (posts' Markdown source; titles with their tags) and the
-    posts' numbers in their threads, fetched in batches."""
-    found: dict[int, str] = {}
-    seqs: dict[int, int] = {}
-    posts = {snap.docs[n].post_id: n for n in numbers if snap.docs[n].post_id is not None}
-    for chunk in _chunks(sorted(posts), 200):  # type: ignore[arg-type]
-        rows = db.session.execute(
-            select(Post.id, Post.seq, Post.body_sealed).where(Post.id.in_(chunk))
-        )
-        for post_id, seq, sealed in rows:
-            found[posts[post_id]] = envelope.open_text(
-                sealed, envelope.context("post", post_id, "body")
-            )
-            seqs[posts[post_id]] = seq
-    for n in numbers:
-        doc = snap.docs[n]
-        if doc.post_id is None:
-            thread = db.session.get(Thread, doc.thread_id)
-            if thread is not None:
-                found[n] = content.title(thread) + " " + " ".join(content.tags(thread))
-    return found, seqs
-
-
-def _chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def index() -> SearchIndex:
