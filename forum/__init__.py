@@ -13,7 +13,7 @@ from flask import Flask, request
 from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError
 
-from forum import errors, health, models, templating  # noqa: F401 - models completes the metadata
+from forum import drafts, errors, health, models, templating  # noqa: F401 - models completes the metadata
 from forum.alerts.jobs import jobs as alert_jobs
 from forum.alerts.views import bp as alerts_bp
 from forum.calls.jobs import jobs as call_jobs
@@ -23,7 +23,7 @@ from forum.crypto.envelope import Envelope, ensure_keyring_matches
 from forum.crypto.keyring import KeyringError, load_keyring
 from forum.extensions import csrf, db, limiter, login_manager, migrate
 from forum.home import bp as home_bp
-from forum.members import sessions
+from forum.members import expired, sessions  # noqa: F401 - expired: the sign-in redirect
 from forum.members.jobs import jobs as member_jobs
 from forum.members.views import bp as members_bp
 from forum.notify.jobs import jobs as notify_jobs
@@ -195,6 +195,7 @@ def _bind_write_transactions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (health.bp, home_bp, members_bp, threads_bp, calls_bp, alerts_bp, notify_bp):
         app.register_blueprint(blueprint)
+    drafts.init_app(app)
 
 
 def _register_jobs(app: Flask) -> None:

@@ -4,6 +4,7 @@
 from forum.alerts import models as alerts_models  # noqa: F401 - the alerts feature
 from forum.calls import models as calls_models  # noqa: F401 - the calls feature's tables
 from forum.crypto.models import DataKey, KeyringCheck
+from forum.drafts.models import Draft  # noqa: F401 - drafts of posts, replies, minutes
 from forum.members.models import (
     Invite,
     Member,

@@ -10,6 +10,7 @@ from flask.sansio.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from forum import drafts
 from forum.alerts import coordination, policy, services
 from forum.alerts.forms import (
     AnswerForm,
@@ -215,6 +216,10 @@ def _coordination_error(alert: Alert, message: str) -> Response:
     return redirect(url_for("alerts.show", alert_id=alert.id), 303)
 
 
+drafts.register("alerts.post_update", key=lambda args: f"alert-update:{args['alert_id']}",
+                page=lambda args: url_for("alerts.show", **args), field="text")  # fmt: skip
+
+
 @bp.post("/<alert_id>/updates")
 @login_required
 def post_update(alert_id: str) -> Response | tuple[str, int]:
@@ -231,6 +236,7 @@ def post_update(alert_id: str) -> Response | tuple[str, int]:
         abort(404)
     except services.AlertError as error:
         return _coordination_error(alert, str(error))
+    drafts.discard(current_user.id, f"alert-update:{alert.id}")
     db.session.commit()
     return redirect(url_for("alerts.show", alert_id=alert.id), 303)
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from forum import drafts
 from forum.calls import minutes, occurrences, participation, policy, services
 from forum.calls.forms import (
     AttendanceForm,
@@ -284,6 +285,10 @@ def attendance(occurrence_id: str) -> Reply:
     return redirect(url_for("calls.occurrence", occurrence_id=found.id))
 
 
+drafts.register("calls.edit_minutes", key=lambda args: f"minutes:{args['occurrence_id']}",
+                page=lambda args: url_for("calls.edit_minutes", **args))  # fmt: skip
+
+
 def _minutes_form(found: Occurrence) -> MinutesForm:
     existing = minutes.minutes_of(found, viewer=current_user)
     form = MinutesForm()
@@ -326,6 +331,7 @@ def edit_minutes(occurrence_id: str) -> Reply:
     except services.CallError as error:
         form.body.errors = [str(error)]
         return render_template("calls/minutes_form.html", form=form, occurrence=found), 422
+    drafts.discard(current_user.id, f"minutes:{found.id}")
     db.session.commit()
     flash("Minutes saved; members have been told.", "info")
     return redirect(url_for("calls.occurrence", occurrence_id=found.id, _anchor="minutes"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, select
 
+from forum import drafts
 from forum.crypto import envelope
 from forum.crypto.models import DataKey
 from forum.db import utcnow
@@ -158,6 +159,7 @@ def remove(actor: Member, member: Member) -> None:
     member.status = "removed"
     member.status_changed_at = utcnow()
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
+    drafts.erase_member(member.id)  # their unsent drafts are crypto-shredded too
     if old_key is not None:
         envelope.shred(old_key)
     audit.record("member.removed", actor=actor, target_type="member", target_id=member.id)

@@ -23,6 +23,7 @@ from forum.crypto.keyring import create_keyring
 from forum.extensions import db
 from forum.members import services as member_services
 from forum.members.invites import create_invite, invite_link
+from forum.threads.categories import ensure_default_categories
 
 CONFIG_NAME = "exchange.toml"
 GENERATED_CONFIG = """\
@@ -132,6 +133,8 @@ def prepare_instance(
     with app.app_context():
         flask_migrate.upgrade()
         ensure_keyring_matches()
+        db.session.commit()
+        ensure_default_categories()  # once: a network with no category gets the defaults
         db.session.commit()
         _secure_sqlite_files(app.config["SQLALCHEMY_DATABASE_URI"])
         has_coordinator = bool(member_services.coordinators())

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, exists, func, literal, select, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from forum.db import new_id, utcnow
+from forum.db import UTCDateTime, new_id, utcnow
 from forum.extensions import db
 from forum.members.models import Member
 from forum.security import audit
 from forum.threads.errors import ThreadError
-from forum.threads.models import Category
+from forum.threads.models import Category, Thread, Watch
 
 DEFAULT_CATEGORIES: list[tuple[str, str, str]] = [
     (
@@ -27,19 +29,24 @@ DEFAULT_CATEGORIES: list[tuple[str, str, str]] = [
 
 
 def ensure_default_categories() -> list[Category]:
-    """Create the network's standard categories if they are missing (idempotent)."""
-    existing = {c.slug: c for c in db.session.scalars(select(Category))}
-    for position, (slug, name, description) in enumerate(DEFAULT_CATEGORIES):
-        if slug not in existing:
-            existing[slug] = Category(
-                id=new_id(),
-                slug=slug,
-                name=name,
-                description=description,
-                position=position,
-                created_at=utcnow(),
-            )
-            db.session.add(existing[slug])
+    """Create the network's standard categories on a network that has none (first start).
+
+    Run by the first-start preparation (`exchange init` / `serve`). Only a network with no
+    category at all gets them, so a default a coordinator renamed or removed never comes back;
+    the insert skips a slug that exists, so processes starting at once never make two.
+    """
+    now = utcnow()
+    rows = union_all(*(
+        select(literal(new_id()).label("id"), literal(slug).label("slug"),
+               literal(name).label("name"), literal(description).label("description"),
+               literal(position).label("position"), literal(now, UTCDateTime()).label("created_at"))
+        .where(~exists().where(Category.id.is_not(None)))
+        for position, (slug, name, description) in enumerate(DEFAULT_CATEGORIES)
+    ))  # fmt: skip
+    columns = ["id", "slug", "name", "description", "position", "created_at"]
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # One statement: it takes SQLite's write lock before it reads, and skips a slug that exists.
+    db.session.execute(insert(Category).from_select(columns, rows).on_conflict_do_nothing())
     db.session.flush()
     return list_categories()
 
@@ -78,3 +85,48 @@ def create_category(*, actor: Member, name: str, description: str = "") -> Categ
     audit.record("threads.category_created", actor=actor, target_type="category",
                  target_id=category.id)  # fmt: skip
     return category
+
+
+def _check_name(name: str, *, other_than: Category | None = None) -> str:
+    name = " ".join(name.split())
+    if not name or len(name) > 120:
+        raise ThreadError("A category needs a name of at most 120 characters.")
+    for existing in list_categories():
+        if existing is not other_than and existing.name.casefold() == name.casefold():
+            raise ThreadError("A category with this name already exists.")
+    return name
+
+
+def rename_category(*, actor: Member, category: Category, name: str, description: str) -> None:
+    """Rename a category or change its description (coordinators); its address stays the same."""
+    if not actor.is_coordinator:
+        raise ThreadError("Only coordinators change categories.")
+    category.name = _check_name(name, other_than=category)
+    category.description = description.strip()[:1000]
+    db.session.flush()
+    audit.record("threads.category_renamed", actor=actor, target_type="category",
+                 target_id=category.id)  # fmt: skip
+
+
+def thread_count(category: Category) -> int:
+    """How many threads (of any label) are in the category."""
+    return db.session.scalar(select(func.count()).where(Thread.category_id == category.id)) or 0
+
+
+def remove_category(*, actor: Member, category: Category) -> None:
+    """Remove an empty category (coordinators); one with threads, or the last one, is refused."""
+    if not actor.is_coordinator:
+        raise ThreadError("Only coordinators remove categories.")
+    count = thread_count(category)
+    if count:
+        raise ThreadError(
+            f"This category still holds {count} thread{'s' if count != 1 else ''}: "
+            "move them to another category first."
+        )
+    if len(list_categories()) <= 1:
+        raise ThreadError("The network needs at least one category to start threads in.")
+    db.session.execute(delete(Watch).where(Watch.category_id == category.id))
+    db.session.delete(category)
+    db.session.flush()
+    audit.record("threads.category_removed", actor=actor, target_type="category",
+                 target_id=category.id)  # fmt: skip

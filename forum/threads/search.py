@@ -14,10 +14,21 @@ may still fill, for five minutes), re-reads those posts and threads, and updates
 post written through one gunicorn process is found by a search on any other at once. If the
 rows a process needed were pruned (a process idle for longer than a week), it rebuilds.
 
-Ranking and counts. Hits are listed most recently written (or edited) first; counting stops
-at 1,000 ("more than 1,000 results"), so a common word never makes a page walk every match.
-Two-word phrases are answered from the pair postings; longer phrases are checked against the
-decrypted text of at most 1,000 candidates.
+Results and work. One result per thread, ranked by its most recent matching post (or title),
+with an excerpt from the thread's best matching post (most query words, then newest), as plain
+text: Markdown marks removed, HTML escaped, matching words in <mark>. A word of three letters or
+more also finds the words it begins ("liais" finds "liaison"). The work of one query is bounded
+(search_walk.py: postings read and candidates checked, at most WORK_LIMIT units; at most
+MAX_TERMS terms, MAX_EXPANSIONS words per prefix, COUNT_LIMIT threads counted). Two-word phrases
+are answered from the pair postings; longer ones are checked, word for word, in at most
+VERIFY_LIMIT opened posts. An excerpt renders only the part of a post around its first match. A
+query that reaches a bound says its count is a lower bound.
+
+Locks. Writers (the cold start, catching up) take the index's lock; a search takes it only to
+catch up and to copy a snapshot (the docs list and its length, the postings, threads and
+vocabulary maps), then walks, opens excerpts and checks access without it. Writers never change
+what a snapshot holds in a way a walk could trip on: docs and postings are only appended to,
+and the threads map and the vocabulary are replaced, never changed in place (copy-on-write).
 
 Access. The index is shared by all members of a process; every query is filtered to the
 threads `policy.readable_clause(member)` allows, and every thread of a result page is checked
@@ -40,7 +51,9 @@ title, tag, post, edit, flag reason, file name or file content, and no word of a
 Costs. The cold start decrypts and tokenises every post once (measured in
 bench/threads_search.py: about 10-40 s for 100,000 posts on the shared test machine, where the
 first search after a restart waits for it); the index of 100,000 posts of seventy words takes
-some tens of MB. Warm queries take tens of milliseconds.
+some tens of MB. Warm queries take tens of milliseconds. bench/threads_search_load.py measures
+a bystander's search while three members run heavy ones (page 50, four common words or a
+four-word phrase, over 3,000-word posts).
 """
 
 from __future__ import annotations
@@ -52,18 +65,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
 from forum.crypto import envelope
 from forum.extensions import db
 from forum.members.models import Member
 from forum.threads import content, policy
+from forum.threads import search_walk as walk
 from forum.threads.models import Post, SearchChange, Thread
+from forum.threads.search_page import Result, Results, chunks, page, verify
 from forum.threads.search_text import (
     Query,
     excerpt,
-    has_phrase,
     normalise,
     tokens,
 )
@@ -71,7 +84,6 @@ from forum.threads.search_text import (
 __all__ = ["Query", "Result", "Results", "SearchIndex", "excerpt", "normalise", "search", "tokens"]
 
 HOLE_SECONDS = 300
-VERIFY_LIMIT = 1000
 COUNT_LIMIT = 1000
 EXTENSION = "threads.search_index"
 _create_lock = threading.Lock()
@@ -94,27 +106,13 @@ class _ThreadMeta:
     docs: list[int] = field(default_factory=list)
 
 
-@dataclass
-class Result:
-    """One hit: a thread (and a post in it), with a highlighted excerpt."""
-
-    thread: Thread
-    title: str
-    post_id: str | None
-    seq: int | None
-    author_id: str
-    created_at: datetime
-    excerpt: Markup
-
-
-@dataclass
-class Results:
-    """A page of hits, how many there are in all, and whether that count is a lower bound."""
-
-    items: list[Result]
-    total: int
-    is_lower_bound: bool
-    has_more: bool
+@dataclass(slots=True)
+class _Snapshot:
+    docs: list[_Doc]
+    size: int
+    postings: dict[str, array[int]]
+    threads: dict[str, _ThreadMeta]
+    vocabulary: list[str]
 
 
 class SearchIndex:
@@ -122,6 +120,11 @@ class SearchIndex:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
+        self.work_limit = walk.WORK_LIMIT
+        self._reset()
+
+    def _reset(self) -> None:
+        """Fresh structures (a walk holding the old ones keeps reading them undisturbed)."""
         self.built = False
         self.last_change = 0
         self.holes: dict[int, float] = {}
@@ -129,20 +132,24 @@ class SearchIndex:
         self.postings: dict[str, array[int]] = {}
         self.by_post: dict[str, int] = {}
         self.threads: dict[str, _ThreadMeta] = {}
+        self.vocabulary: list[str] = []
+        self._new_words: list[str] = []
         self.build_seconds = 0.0
 
-    # --- building and keeping current -------------------------------------------------------
+    # --- building and keeping current (under self.lock) ------------------------------------
 
     def _add(self, doc: _Doc, text: str) -> int:
         number = len(self.docs)
-        self.docs.append(doc)
         words = tokens(text)
         pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
         for word in set(words) | pairs:
             postings = self.postings.get(word)
             if postings is None:
                 postings = self.postings[word] = array("I")
+                if " " not in word:
+                    self._new_words.append(word)
             postings.append(number)
+        self.docs.append(doc)  # after its postings: a walk's snapshot size never runs ahead
         meta = self.threads.get(doc.thread_id)
         if meta is not None:
             meta.docs.append(number)
@@ -157,7 +164,6 @@ class SearchIndex:
 
     def _index_thread(self, thread: Thread) -> None:
         old = self.threads.pop(thread.id, None)
-        title_doc = None
         if old is not None:
             for number in old.docs:
                 if self.docs[number].post_id is None:
@@ -193,14 +199,20 @@ class SearchIndex:
             body = envelope.open_text(sealed, envelope.context("post", post_id, "body"))
             self._add(_Doc(thread_id, post_id, author_id, created_at), body)
 
+    def _publish_vocabulary(self) -> None:
+        if self._new_words:
+            self.vocabulary = sorted([*self.vocabulary, *self._new_words])  # a new list
+            self._new_words = []
+
     def build(self) -> None:
         """Index every thread and post from the database (the cold start)."""
         started = time.perf_counter()
-        self.__init__()  # type: ignore[misc]
+        self._reset()
         self.last_change = db.session.scalar(select(func.max(SearchChange.seq))) or 0
         for thread in db.session.scalars(select(Thread).order_by(Thread.created_at)):
             self._index_thread(thread)
         self._index_posts(Post.id.is_not(None))
+        self._publish_vocabulary()
         self.built = True
         self.build_seconds = time.perf_counter() - started
 
@@ -234,8 +246,10 @@ class SearchIndex:
                     self.holes.setdefault(missing, now)
                 expected = max(expected, row.seq + 1)
             self.last_change = max(self.last_change, rows[-1].seq)
+            self.threads = dict(self.threads)  # copy-on-write: snapshots keep the old map
             self._apply({r.thread_id for r in rows if r.post_id is None},
                         {r.post_id for r in rows if r.post_id is not None})  # fmt: skip
+            self._publish_vocabulary()
 
     def _apply(self, thread_ids: set[str], post_ids: set[str]) -> None:
         for thread_id in thread_ids:
@@ -257,136 +271,68 @@ class SearchIndex:
         if post_ids:
             for post_id in post_ids:
                 self._kill_post(post_id)
-            for chunk in _chunks(sorted(post_ids), 500):
+            for chunk in chunks(sorted(post_ids), 500):
                 self._index_posts(Post.id.in_(chunk))
 
-    # --- querying ---------------------------------------------------------------------------
+    # --- querying (no lock held) -------------------------------------------------------------
 
-    def _candidates(self, terms: list[str]) -> list[int] | None:
-        """Doc numbers holding every term, newest first (None: no term given)."""
-        lists = []
-        for term in set(terms):
-            postings = self.postings.get(term)
-            if postings is None:
-                return []
-            lists.append(postings)
-        if not lists:
-            return None
-        lists.sort(key=len)
-        if len(lists) == 1:
-            return list(reversed(lists[0]))
-        common = set(lists[0])
-        for other in lists[1:]:
-            common.intersection_update(other)
-            if not common:
-                return []
-        return sorted(common, reverse=True)
+    def snapshot(self) -> _Snapshot:
+        """What a search reads, copied under the lock in a moment."""
+        with self.lock:
+            return _Snapshot(self.docs, len(self.docs), self.postings, self.threads,
+                             self.vocabulary)  # fmt: skip
 
     def search(self, member: Member, query: Query, *, offset: int = 0, limit: int = 20) -> Results:
-        """Hits among the threads the member may read, most recently written first.
-
-        Counting stops at COUNT_LIMIT hits ("more than ..."): a page never walks every match.
-        """
+        """Threads among those the member may read, by most recent match, one result each."""
         self.catch_up()
-        with self.lock:
-            readable = policy.readable_thread_ids(member)
-            allowed = {
-                thread_id
-                for thread_id, meta in self.threads.items()
-                if thread_id in readable
-                and (query.label is None or meta.label == query.label)
-                and (query.category_id is None or meta.category_id == query.category_id)
-                and (query.tag is None or query.tag.casefold() in meta.tags)
-            }
-            phrases = [tokens(p) for p in query.phrases if tokens(p)]
-            terms = [w for part in query.loose for w in tokens(part)]
-            for phrase in phrases:  # a phrase's adjacent pairs are indexed: exact for two words
-                terms += [f"{a} {b}" for a, b in zip(phrase, phrase[1:], strict=False)] or phrase
-            numbers = self._candidates(terms)
-            if numbers is None:
-                numbers = sorted((n for t in allowed for n in self.threads[t].docs
-                                  if self.docs[n].post_id is None), reverse=True)  # fmt: skip
-            docs = self.docs
-            long_phrases = [p for p in phrases if len(p) > 2]
-            wanted = offset + limit + 1
-            hits: list[int] = []
-            verified = 0
-            for n in numbers:
-                doc = docs[n]
-                if not (
-                    doc.alive
-                    and doc.thread_id in allowed
-                    and (query.author_id is None or doc.author_id == query.author_id)
-                    and (query.date_from is None or doc.created_at >= query.date_from)
-                    and (query.date_to is None or doc.created_at < query.date_to)
-                ):
-                    continue
-                hits.append(n)
-                if long_phrases and len(hits) >= wanted:
-                    break
-                if len(hits) >= COUNT_LIMIT:
-                    break
-            capped = len(hits) >= COUNT_LIMIT
-            if long_phrases:
-                texts = self._texts(hits[:VERIFY_LIMIT])
-                verified = len(texts)
-                hits = [n for n in hits[:VERIFY_LIMIT]
-                        if all(has_phrase(tokens(texts.get(n, "")), p) for p in long_phrases)]  # fmt: skip
-                capped = capped or verified >= VERIFY_LIMIT or len(hits) >= wanted
-            return self._page(member, hits, offset, limit, len(hits), capped, query.words)
+        snap = self.snapshot()
+        readable = policy.readable_thread_ids(member)
+        allowed = {
+            thread_id
+            for thread_id, meta in snap.threads.items()
+            if thread_id in readable
+            and (query.label is None or meta.label == query.label)
+            and (query.category_id is None or meta.category_id == query.category_id)
+            and (query.tag is None or query.tag.casefold() in meta.tags)
+        }
+        phrases = [tokens(p) for p in query.phrases if tokens(p)]
+        loose = [w for part in query.loose for w in tokens(part)]
+        terms = [walk.expand(w, snap.postings, snap.vocabulary, prefix=True) for w in loose]
+        for phrase in phrases:  # a phrase's adjacent pairs are indexed: exact for two words
+            pairs = [f"{a} {b}" for a, b in zip(phrase, phrase[1:], strict=False)] or phrase
+            terms += [walk.expand(p, snap.postings, snap.vocabulary, prefix=False) for p in pairs]
+        dropped = max(len(terms) - walk.MAX_TERMS, 0)
+        terms = terms[: walk.MAX_TERMS]
 
-    def _texts(self, numbers: list[int]) -> dict[int, str]:
-        """The opened text of the given docs, fetched in batches."""
-        found: dict[int, str] = {}
-        posts = {self.docs[n].post_id: n for n in numbers if self.docs[n].post_id is not None}
-        for chunk in _chunks(sorted(posts), 200):  # type: ignore[arg-type]
-            rows = db.session.execute(select(Post.id, Post.body_sealed).where(Post.id.in_(chunk)))
-            for post_id, sealed in rows:
-                found[posts[post_id]] = envelope.open_text(
-                    sealed, envelope.context("post", post_id, "body")
-                )
-        for n in numbers:
-            doc = self.docs[n]
-            if doc.post_id is None:
-                thread = db.session.get(Thread, doc.thread_id)
-                if thread is not None:
-                    found[n] = content.title(thread) + " " + " ".join(content.tags(thread))
-        return found
-
-    def _page(self, member: Member, numbers: list[int], offset: int, limit: int, total: int,
-              lower_bound: bool, words: list[str]) -> Results:  # fmt: skip
-        items: list[Result] = []
-        shown = numbers[offset : offset + limit]
-        texts = self._texts(shown)
-        seqs = dict(
-            db.session.execute(
-                select(Post.id, Post.seq).where(
-                    Post.id.in_([self.docs[n].post_id for n in shown if self.docs[n].post_id])
-                )
-            ).all()
-        )
-        for number in shown:
-            doc = self.docs[number]
-            thread = db.session.get(Thread, doc.thread_id)
-            if not policy.can_read(member, thread):
-                continue  # defence in depth: the index may lag a participant's removal
-            assert thread is not None
-            items.append(
-                Result(
-                    thread=thread,
-                    title=content.title(thread),
-                    post_id=doc.post_id,
-                    seq=seqs.get(doc.post_id) if doc.post_id else None,
-                    author_id=doc.author_id,
-                    created_at=doc.created_at,
-                    excerpt=excerpt(texts.get(number, ""), words),
-                )  # fmt: skip
+        def accept(doc: _Doc) -> bool:
+            return (
+                doc.alive
+                and doc.thread_id in allowed
+                and (query.author_id is None or doc.author_id == query.author_id)
+                and (query.date_from is None or doc.created_at >= query.date_from)
+                and (query.date_to is None or doc.created_at < query.date_to)
             )
-        return Results(items, total, lower_bound, len(numbers) > offset + limit)
 
-
-def _chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+        long_phrases = [p for p in phrases if len(p) > 2]
+        wanted = offset + limit + 1 if long_phrases else COUNT_LIMIT
+        budget = walk.Budget(self.work_limit)
+        if terms:
+            found = walk.collect(terms, snap.docs, snap.size, accept, want_threads=wanted,
+                                 budget=budget)  # fmt: skip
+        else:
+            titles = [n for t in allowed for n in snap.threads[t].docs
+                      if n < snap.size and snap.docs[n].post_id is None]  # fmt: skip
+            found = walk.collect_titles(titles, snap.docs, accept, want_threads=wanted,
+                                        budget=budget)  # fmt: skip
+        hits = found.threads
+        capped = not found.complete
+        if long_phrases:
+            hits, checked_all = verify(snap, hits, long_phrases)
+            capped = capped or not checked_all
+        results = page(member, snap, hits, offset, limit, query.words)
+        results.is_lower_bound = capped or dropped > 0
+        results.work, results.dropped_terms = found.work, dropped
+        return results
 
 
 def index() -> SearchIndex:

@@ -3,11 +3,14 @@ the query's words highlighted."""
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -64,15 +67,65 @@ def has_phrase(words: list[str], phrase: list[str]) -> bool:
     return any(words[i : i + size] == phrase for i in range(len(words) - size + 1))
 
 
-def excerpt(text: str, words: list[str], width: int = 220) -> Markup:
-    """A short piece of the text around the first query word, with query words in <mark>."""
-    wanted = set(words)
-    matches = [m for m in WORD.finditer(text) if normalise(m.group(0)) in wanted]
-    start = max(matches[0].start() - width // 3, 0) if matches else 0
+def holds_phrase(text: str, phrase: list[str]) -> bool:
+    """Whether a text holds the phrase's normalised words in a row (a regular expression over
+    the normalised text: the same answer as has_phrase(tokens(text), phrase), at C speed)."""
+    normal = normalise(text)
+    pattern = r"\W+".join(re.escape(w) for w in phrase) + r"(?!\w)"  # a literal start: fast
+    for match in re.finditer(pattern, normal):
+        start = match.start()
+        if start == 0 or not WORD.match(normal[start - 1]):
+            return True
+    return False
+
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
+_BLOCK = re.compile(
+    r"</?(?:p|h[1-6]|li|ul|ol|blockquote|pre|t[rdh]|table|thead|tbody|hr|br)\b[^>]*>"
+)
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def plain_text(source: str) -> str:
+    """A post's Markdown as the plain words a reader sees: no marks, no tags, one line."""
+    rendered = _md.render(source)
+    text = _TAG.sub("", _BLOCK.sub(" ", rendered))  # blocks part words, inline marks vanish
+    return _SPACE.sub(" ", html.unescape(text)).strip()
+
+
+def matcher(words: list[str], min_prefix: int) -> Callable[[str], bool]:
+    """Whether a normalised word is one of the query's (or begins with one of its prefixes)."""
+    exact = set(words)
+    prefixes = tuple(w for w in exact if len(w) >= min_prefix)
+    return lambda word: word in exact or word.startswith(prefixes)
+
+
+def score(source: str, words: list[str]) -> int:
+    """Roughly how many different query words a text holds (to pick a thread's best excerpt):
+    substring tests on the normalised text, so a long post costs little."""
+    normal = normalise(source)
+    return sum(1 for w in set(words) if w in normal)
+
+
+def excerpt_text(source: str, words: list[str], before: int = 400, after: int = 1200) -> str:
+    """The plain text of the part of a post's Markdown around its first query word (only that
+    part is rendered, so a long post costs little)."""
+    normal = normalise(source)
+    found = [i for i in (normal.find(w) for w in set(words)) if i >= 0]
+    start = max(min(found, default=0) - before, 0)
+    piece = plain_text(source[start : start + before + after])
+    return f"… {piece}" if start else piece
+
+
+def excerpt(text: str, matches: Callable[[str], bool], width: int = 220) -> Markup:
+    """Plain text around the first matching word, escaped, with matching words in <mark>."""
+    found = [m for m in WORD.finditer(text) if matches(normalise(m.group(0)))]
+    start = max(found[0].start() - width // 3, 0) if found else 0
     end = min(start + width, len(text))
     pieces: list[str] = ["…" if start else ""]
     cursor = start
-    for match in matches:
+    for match in found:
         if match.start() < start or match.end() > end:
             continue
         pieces.append(str(escape(text[cursor : match.start()])))

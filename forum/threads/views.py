@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from forum import drafts
 from forum.extensions import db
 from forum.members.models import Member
 from forum.threads import (
@@ -22,6 +23,7 @@ from forum.threads import (
     reading,
     services,
     tlp,
+    views_categories,  # noqa: F401 - registers the category routes
     views_moderation,  # noqa: F401 - registers the moderation routes
 )
 from forum.threads import search as search_service
@@ -37,8 +39,15 @@ UPLOAD_ENDPOINTS = {"threads.create", "threads.reply"}
 OVERSIZE_FACTOR = 4
 
 
+NEW_THREAD_DRAFT = "new-thread"
+drafts.register("threads.create", key=lambda _args: NEW_THREAD_DRAFT,
+                page=lambda _args: url_for("threads.new"))  # fmt: skip
+drafts.register("threads.reply", key=lambda args: f"reply:{args['thread_id']}",
+                page=lambda args: url_for("threads.show", thread_id=args["thread_id"]))  # fmt: skip
+
+
 def _categories() -> list[Category]:
-    return services.list_categories() or services.ensure_default_categories()
+    return services.list_categories()  # the defaults are made once, at first start
 
 
 @bp.get("/threads")
@@ -193,6 +202,7 @@ def create() -> Response | tuple[str, int]:
         if isinstance(error, attachments.AttachmentError):
             checked = None
         return again()
+    drafts.discard(current_user.id, NEW_THREAD_DRAFT)
     db.session.commit()
     return redirect(url_for("threads.show", thread_id=thread.id))
 
@@ -264,6 +274,7 @@ def reply(thread_id: str) -> Response | tuple[str, int]:
         if isinstance(error, attachments.AttachmentError):
             checked = None
         return again()
+    drafts.discard(current_user.id, f"reply:{thread.id}")
     db.session.commit()
     page = (post.seq - 1) // reading.PAGE_SIZE + 1
     return redirect(url_for("threads.show", thread_id=thread.id, page=page,

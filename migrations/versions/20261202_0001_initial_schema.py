@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 06:33:59.168362
+Create Date: 2026-12-02 06:41:27.471943
 """
 
 import sqlalchemy as sa
@@ -239,6 +239,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("call_series", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_call_series_kind"), ["kind"], unique=False)
+
+    op.create_table(
+        "drafts",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("form_key", sa.String(length=80), nullable=False),
+        sa.Column("dek_id", sa.String(length=32), nullable=False),
+        sa.Column("body_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dek_id"], ["data_keys.id"], name=op.f("fk_drafts_dek_id_data_keys")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_drafts_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_drafts")),
+        sa.UniqueConstraint("member_id", "form_key", name="uq_drafts_member_form"),
+    )
+    with op.batch_alter_table("drafts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_drafts_member_id"), ["member_id"], unique=False)
 
     op.create_table(
         "invites",
@@ -656,7 +676,6 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("thread_id", sa.String(length=32), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("dek_id", sa.String(length=32), nullable=False),
         sa.Column("author_id", sa.String(length=32), nullable=False),
         sa.Column("body_sealed", sa.LargeBinary(), nullable=False),
         sa.Column("html_sealed", sa.LargeBinary(), nullable=False),
@@ -668,9 +687,6 @@ def upgrade() -> None:
         sa.Column("edited_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["author_id"], ["members.id"], name=op.f("fk_thread_posts_author_id_members")
-        ),
-        sa.ForeignKeyConstraint(
-            ["dek_id"], ["data_keys.id"], name=op.f("fk_thread_posts_dek_id_data_keys")
         ),
         sa.ForeignKeyConstraint(
             ["thread_id"],
@@ -841,8 +857,7 @@ def upgrade() -> None:
     op.create_table(
         "thread_attachments",
         sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("dek_id", sa.String(length=32), nullable=False),
-        sa.Column("thread_id", sa.String(length=32), nullable=True),
+        sa.Column("thread_id", sa.String(length=32), nullable=False),
         sa.Column("post_id", sa.String(length=32), nullable=True),
         sa.Column("uploader_id", sa.String(length=32), nullable=False),
         sa.Column("filename_sealed", sa.LargeBinary(), nullable=False),
@@ -850,9 +865,6 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("storage_name", sa.String(length=64), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["dek_id"], ["data_keys.id"], name=op.f("fk_thread_attachments_dek_id_data_keys")
-        ),
         sa.ForeignKeyConstraint(
             ["post_id"],
             ["thread_posts.id"],
@@ -877,9 +889,6 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_thread_attachments_thread_id"), ["thread_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_thread_attachments_uploader_id"), ["uploader_id"], unique=False
         )
 
     op.create_table(
@@ -993,7 +1002,6 @@ def downgrade() -> None:
 
     op.drop_table("thread_flags")
     with op.batch_alter_table("thread_attachments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_thread_attachments_uploader_id"))
         batch_op.drop_index(batch_op.f("ix_thread_attachments_thread_id"))
         batch_op.drop_index(batch_op.f("ix_thread_attachments_post_id"))
 
@@ -1094,6 +1102,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_invites_email_index"))
 
     op.drop_table("invites")
+    with op.batch_alter_table("drafts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_drafts_member_id"))
+
+    op.drop_table("drafts")
     with op.batch_alter_table("call_series", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_call_series_kind"))
 

@@ -13,6 +13,9 @@ SECRET_URL = "secret-url"
 ROUTES: dict[str, str] = {
     # platform
     "static": PUBLIC,
+    "drafts.text": MEMBER,
+    "drafts.save": MEMBER,
+    "drafts.discard": MEMBER,
     "home.index": MEMBER,
     "health.live": PUBLIC,
     "health.ready": PUBLIC,
@@ -75,6 +78,8 @@ ROUTES: dict[str, str] = {
     "threads.delete_thread": MEMBER,
     "threads.categories": MEMBER,
     "threads.create_category": COORDINATOR,
+    "threads.edit_category": COORDINATOR,
+    "threads.remove_category": COORDINATOR,
     # calls
     "calls.index": MEMBER,
     "calls.series": MEMBER,
