@@ -138,7 +138,6 @@ def serve(
         lambda: info.build(**overrides),
         host=host,
         port=port,
-        threads=settings["server"]["threads"],
         log_level=settings["app"]["log_level"],
     )
 

@@ -74,8 +74,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "server": {
         "host": "127.0.0.1",
         "port": 8080,
-        # One thread per open page (server-sent events): size for the pages that stay open.
-        "threads": 256,
+        # Threads for page requests; open live pages and slow clients wait on the event loop.
+        "threads": 16,
+        # Open live pages (server-sent-event streams) one member may hold per web process.
+        "live_streams_per_member": 5,
         "live_heartbeat_seconds": 15,
         "live_stream_seconds": 300,
         "live_poll_ms": 250,
@@ -216,6 +218,7 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
         ("scheduler", "lock_retry_seconds"),
         ("scheduler", "sweep_seconds"),
         ("server", "threads"),
+        ("server", "live_streams_per_member"),
         ("uploads", "max_bytes"),
         ("calls", "horizon_months"),
     ]
