@@ -1,0 +1,224 @@
+"""A bystander's page while one machine holds 1,000 half-open connections or 1,000 live pages.
+
+Issue 9 item 6: headers sent a byte at a time, or one member's live streams, used to take every
+thread of the serving process. Served twice in one run, as deployed: the embedded default
+(`exchange serve`: one ASGI worker, scheduler inside) and scaled out (gunicorn with
+deploy/gunicorn.conf.py, two workers). For each, a bystander (another signed-in member) loads a
+page on a new connection PROBES times with:
+  1. no attack (the baseline of the ratios);
+  2. 1,000 half-open connections (request line and part of a header, then a byte now and then);
+  3. 1,000 live pages of ONE member (5 are kept, the rest refused with 429);
+  4. 1,000 live pages of 200 members (5 each; all are held open on the event loop).
+Goal: p95 under 1 s and within 2x of no attack. Loopback only; bounded (counts and a
+time limit); every process started here is stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import flask_migrate  # noqa: E402
+
+from bench._common import (  # noqa: E402
+    HOST,
+    ROOT,
+    Server,
+    free_port,
+    percentile,
+    prepare_instance,
+    request,
+    session_cookie,
+)
+from forum.extensions import db  # noqa: E402
+from forum.members.passwords import hash_password  # noqa: E402
+from tests.alerts.bulk import bulk_members  # noqa: E402
+
+ATTACK = int(os.environ.get("SERVING_BENCH_CONNECTIONS", "1000"))
+MEMBERS = 200
+PROBES = 40
+PROBE_TIMEOUT = 5.0
+PATH = "/"
+TIME_LIMIT = 240.0
+
+
+def _wait_until_up(server: Server, cookie: str) -> Server:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with {server.process.returncode}")
+        try:
+            if request(server.port, "GET", PATH, {"Cookie": cookie})[0] == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise RuntimeError("the server did not answer")
+
+
+def embedded(config: Path, env: dict[str, str], cookie: str) -> Server:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own program, loopback only
+        [sys.executable, "-m", "forum.cli", "--config", str(config), "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return _wait_until_up(Server(process, port), cookie)
+
+
+def scaled_out(env: dict[str, str], cookie: str) -> Server:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own program, loopback only
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return _wait_until_up(Server(process, port), cookie)
+
+
+def probe(port: int, cookie: str) -> list[float]:
+    """The bystander: PROBES page loads, each on a new connection; a timeout counts as 5 s."""
+    found = []
+    for _ in range(PROBES):
+        started = time.perf_counter()
+        try:
+            status, _ = request(port, "GET", PATH, {"Cookie": cookie})
+            if status != 200:
+                raise RuntimeError(f"the bystander's page answered {status}")
+            found.append((time.perf_counter() - started) * 1000)
+        except TimeoutError:
+            found.append(PROBE_TIMEOUT * 1000)
+    return found
+
+
+def half_open(port: int) -> list[socket.socket]:
+    held = []
+    for _ in range(ATTACK):
+        sock = socket.create_connection((HOST, port), timeout=PROBE_TIMEOUT)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        held.append(sock)
+    for sock in held:
+        sock.sendall(b"a")
+    return held
+
+
+def live_pages(port: int, cookies: list[str], statuses: Counter[int]) -> list[socket.socket]:
+    held = []
+    for n in range(ATTACK):
+        sock = socket.create_connection((HOST, port), timeout=PROBE_TIMEOUT)
+        cookie = cookies[n % len(cookies)]
+        sock.sendall(
+            f"GET /live/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n\r\n".encode()
+        )
+        line = sock.recv(64).split(b"\r\n", 1)[0]
+        statuses[int(line.split()[1])] += 1
+        held.append(sock)
+    return held
+
+
+def measure(server: Server, bystander: str, greedy: str, crowd: list[str]) -> dict[str, object]:
+    probe(server.port, bystander)  # warm-up, not counted
+    figures: dict[str, object] = {"none": probe(server.port, bystander)}
+    attacks: list[tuple[str, Callable[[], list[socket.socket]]]] = []
+    one: Counter[int] = Counter()
+    many: Counter[int] = Counter()
+    attacks.append(("half-open", lambda: half_open(server.port)))
+    attacks.append(("live, one member", lambda: live_pages(server.port, [greedy], one)))
+    attacks.append(("live, 200 members", lambda: live_pages(server.port, crowd, many)))
+    for name, attack in attacks:
+        held = attack()
+        try:
+            figures[name] = probe(server.port, bystander)
+        finally:
+            for sock in held:
+                sock.close()
+        time.sleep(1.0)
+    figures["statuses one"] = dict(one)
+    figures["statuses many"] = dict(many)
+    return figures
+
+
+def report(shape: str, figures: dict[str, object]) -> None:
+    base = percentile(figures["none"], 0.95)  # type: ignore[arg-type]
+    print(f"\n{shape}: bystander GET {PATH} p95, {PROBES} loads on new connections")
+    for name in ("none", "half-open", "live, one member", "live, 200 members"):
+        p95 = percentile(figures[name], 0.95)  # type: ignore[arg-type]
+        worst = max(figures[name])  # type: ignore[type-var]
+        attack = "no attack" if name == "none" else f"{ATTACK} {name}"
+        verdict = (
+            ""
+            if name == "none"
+            else ("  goal met" if p95 < 1000 and p95 <= 2 * base else "  GOAL MISSED")
+        )
+        print(f"  {attack:<28} p95 {p95:7.1f} ms  max {worst:7.1f} ms  x{p95 / base:4.2f}{verdict}")
+    print(
+        f"  live pages of one member: {figures['statuses one']}; "
+        f"of 200 members: {figures['statuses many']}"
+    )
+
+
+def main() -> None:
+    started = time.monotonic()
+    folder = Path(tempfile.mkdtemp(prefix="serving-bench-"))
+    instance = prepare_instance(folder, ratelimit_enabled=False)
+    with instance.config_path.open("a", encoding="utf-8") as config:
+        config.write("[server]\nlive_heartbeat_seconds = 5\n")
+    env = {**instance.env, "PYTHONPATH": str(ROOT)}
+    app = instance.app()
+    with app.app_context():
+        flask_migrate.stamp()  # the tables exist: `exchange serve` finds nothing to migrate
+        members = bulk_members(MEMBERS + 2, hash_password("bench password 0123456789"))
+        db.session.commit()
+        cookies = [session_cookie(app, m) for m in members]
+        db.session.remove()
+        db.engine.dispose()
+    bystander, greedy, crowd = cookies[0], cookies[1], cookies[2:]
+    print(f"{ATTACK} connections per attack, one machine, loopback; cap 5 streams per member")
+    for shape, start in (
+        (
+            "embedded default (exchange serve)",
+            lambda: embedded(instance.config_path, env, bystander),
+        ),
+        (
+            "scaled out (gunicorn, deploy/gunicorn.conf.py, 2 workers)",
+            lambda: scaled_out(env, bystander),
+        ),
+    ):
+        if time.monotonic() - started > TIME_LIMIT:
+            print(f"\n{shape}: skipped (time limit)")
+            continue
+        server = start()
+        try:
+            report(shape, measure(server, bystander, greedy, crowd))
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
