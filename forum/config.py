@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from forum.notify.channels.addresses import AllowList
+
 
 class ConfigError(Exception):
     """A configuration problem, said in one sentence that names the key."""
@@ -63,6 +65,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # How often the sweep looks for urgent rows a crash or another process left behind.
         "urgent_sweep_seconds": 3,
         "webhook_timeout_seconds": 10,
+        # Internal webhook receivers (host names, IPs, CIDR networks, comma-separated): only these
+        # may be private or loopback addresses, or plain http. Empty: public https receivers only.
+        "webhook_allow_hosts": "",
     },
     "scheduler": {
         "enabled": True,
@@ -225,6 +230,13 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
     for section, key in positive:
         if settings[section][key] <= 0:
             raise ConfigError(f"Setting {section}.{key} must be greater than zero.")
+    try:
+        AllowList.parse(settings["delivery"]["webhook_allow_hosts"])
+    except ValueError as error:
+        raise ConfigError(
+            f"Setting delivery.webhook_allow_hosts has an entry that is neither a host name nor "
+            f"an IP address or network: {error}."
+        ) from None
     if not 0 < settings["server"]["port"] < 65536:
         raise ConfigError("Setting server.port must be between 1 and 65535.")
     url = settings["database"]["url"]
