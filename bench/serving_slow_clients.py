@@ -7,7 +7,7 @@ deploy/gunicorn.conf.py, two workers). For each, a bystander (another signed-in 
 page on a new connection PROBES times with:
   1. no attack (the baseline of the ratios);
   2. 1,000 half-open connections (request line and part of a header, then a byte now and then);
-  3. 1,000 live pages of ONE member (5 are kept, the rest refused with 429);
+  3. 1,000 live pages of ONE member (5 are kept, the rest refused with 204, so they poll);
   4. 1,000 live pages of 200 members (5 each; all are held open on the event loop).
 Goal: p95 under 1 s and within 2x of no attack. Loopback only; bounded (counts and a
 time limit); every process started here is stopped by its pid.

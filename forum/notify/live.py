@@ -9,7 +9,7 @@ Shape (one web process):
   heartbeat every `server.live_heartbeat_seconds` so a dead client fails a write, and the
   stream ends after `server.live_stream_seconds` (the browser reconnects and re-authenticates).
 - A member holds at most `server.live_streams_per_member` streams per process; one more is
-  refused with 429 and that page polls instead.
+  refused (204: EventSource does not reconnect) and that page polls instead.
 - One background listener thread per process reads new rows of `live_events` (a tiny,
   content-free table with an increasing id, written in the transaction of the event) and fans
   out in memory to the pages connected to this process. It is woken at once by a commit in the
@@ -434,9 +434,9 @@ def stream() -> Response:
     subscriber = Subscriber(member_id=current_user.id, topics=tuple(topics), wake=wake)
     settings = app.config["EXCHANGE"]["server"]
     if not listener.hub.add(subscriber, limit=int(settings["live_streams_per_member"])):
-        # EventSource does not retry a 429: the page falls back to polling (static/live.js).
-        refused = Response("Too many open live pages.", status=429, mimetype="text/plain")
-        refused.headers["Retry-After"] = "60"
+        # 204 is how the SSE standard tells EventSource to stop reconnecting: the page's error
+        # handler then polls (static/live.js), and the console shows no failed request.
+        refused = Response(status=204)
         return refused
     if wake is not None:  # the ASGI front serves the stream on its event loop
         request.environ[ASYNC_SUBSCRIBER] = (subscriber, listener.hub)
