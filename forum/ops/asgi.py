@@ -25,7 +25,7 @@ import logging
 import queue
 import resource
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from a2wsgi import WSGIMiddleware
 from a2wsgi.wsgi import Body, build_environ
@@ -67,7 +67,7 @@ class ExchangeASGI:
         self.flask = flask_app
         settings = flask_app.config["EXCHANGE"]
         self.threads = int(settings["server"]["threads"])
-        self.pages = WSGIMiddleware(flask_app, workers=self.threads)
+        self.pages = WSGIMiddleware(cast(Any, flask_app), workers=self.threads)
         self.executor = self.pages.executor
         self.heartbeat = float(settings["server"]["live_heartbeat_seconds"])
         self.lifetime = float(settings["server"]["live_stream_seconds"])
@@ -109,7 +109,7 @@ class ExchangeASGI:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.pages(scope, replay, send)
+        await self.pages(cast(Any, scope), cast(Any, replay), cast(Any, send))
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         declared = _header(scope, b"content-length")
@@ -142,12 +142,14 @@ class ExchangeASGI:
     async def _live(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         woken = asyncio.Event()
-        environ = build_environ(scope, Body(loop, receive))  # type: ignore[arg-type]
+        environ: dict[str, Any] = dict(
+            build_environ(cast(Any, scope), Body(loop, cast(Any, receive)))
+        )
         environ["wsgi.input"] = io.BytesIO(b"")
         environ[live.ASYNC_WAKE] = lambda: loop.call_soon_threadsafe(woken.set)
         call = functools.partial(contextvars.copy_context().run, _call_wsgi, self.flask, environ)
         status, headers, chunks = await loop.run_in_executor(self.executor, call)
-        accepted: tuple[live.Subscriber, live.Hub] | None = environ.get(live.ASYNC_SUBSCRIBER)
+        accepted = cast(tuple[live.Subscriber, live.Hub] | None, environ.get(live.ASYNC_SUBSCRIBER))
         if accepted is None:  # refused (signed out, too many streams): an ordinary answer
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": b"".join(chunks)})
