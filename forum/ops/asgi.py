@@ -43,7 +43,8 @@ Send = Callable[[Message], Awaitable[None]]
 
 # A request body must arrive within this long (a slow-POST client holds no thread meanwhile).
 BODY_SECONDS = 30.0
-# Body bytes allowed beyond uploads.max_bytes (the multipart framing and the other fields).
+# The front buffers at most twice uploads.max_bytes (at least 1 MiB more): below that, Flask's
+# own limit (MAX_CONTENT_LENGTH) decides and answers as the app does; this only bounds memory.
 BODY_MARGIN = 1024 * 1024
 
 
@@ -71,7 +72,8 @@ class ExchangeASGI:
         self.executor = self.pages.executor
         self.heartbeat = float(settings["server"]["live_heartbeat_seconds"])
         self.lifetime = float(settings["server"]["live_stream_seconds"])
-        self.max_body = int(settings["uploads"]["max_bytes"]) + BODY_MARGIN
+        max_bytes = int(settings["uploads"]["max_bytes"])
+        self.max_body = max_bytes + max(BODY_MARGIN, max_bytes)
         self.stream_path = "/live/stream"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
