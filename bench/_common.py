@@ -141,8 +141,10 @@ def start_gunicorn(
     probe_path: str = "/",
     workers: int = WORKERS,
     threads: int = THREADS,
+    worker_class: str = "gthread",
 ) -> Server:
-    """Serve `module:app` (or 'forum:create_app()') with gunicorn gthread on a free loopback port."""
+    """Serve `module:app` (or 'forum:create_app()') with gunicorn gthread on a free loopback port
+    (worker_class="asgi" with 'forum.ops.asgi:create_asgi()' serves the Exchange as deployed)."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -150,7 +152,7 @@ def start_gunicorn(
             "-m",
             "gunicorn",
             "--worker-class",
-            "gthread",
+            worker_class,
             "--workers",
             str(workers),
             "--threads",

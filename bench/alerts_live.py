@@ -1,7 +1,8 @@
 """200 open pages listening for urgent alerts (server-sent events on loopback).
 
-The Exchange runs as the embedded default does (gunicorn, ONE gthread worker, server.threads
-threads). 200 members each hold one page (an SSE client in this process). Figures:
+The Exchange runs as the embedded default does (gunicorn, ONE ASGI worker: the streams on its
+event loop, pages on server.threads threads); the bare loop keeps a gthread worker, a thread
+per page. 200 members each hold one page (an SSE client in this process). Figures:
 - raise request (HTTP POST to the same process) -> banner event on every page: p50/p95/max,
   vs a bare SSE loop under the same gunicorn shape reaching 200 pages (goal: p95 < 100 ms,
   requirement: < 2 s);
@@ -156,7 +157,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="alerts-live-"))
     instance = prepare_instance(folder, ratelimit_enabled=False)
     with instance.config_path.open("a", encoding="utf-8") as config:
-        config.write(f"[server]\nthreads = {THREADS}\nlive_heartbeat_seconds = 2\n")
+        config.write("[server]\nlive_heartbeat_seconds = 2\n")
     env = {**instance.env, "PYTHONPATH": str(ROOT)}
     bare = bare_baseline(env)
 
@@ -170,8 +171,13 @@ def main() -> None:
         raiser_id = raiser.id
         db.session.remove()
 
+    # As `exchange serve` runs it: gunicorn's ASGI worker and the Exchange's front.
     server = start_gunicorn(
-        "forum:create_app()", env, probe_path="/live/poll", workers=1, threads=THREADS
+        "forum.ops.asgi:create_asgi()",
+        env,
+        probe_path="/live/poll",
+        workers=1,
+        worker_class="asgi",
     )
     pages: list[Page] = []
     dropped = 0

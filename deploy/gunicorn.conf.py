@@ -3,38 +3,45 @@
 Address and threads come from the Exchange's own settings (server.host, server.port,
 server.threads in the TOML file named by EXCHANGE_CONFIG, or EXCHANGE_SERVER_* variables), so
 one file configures everything; command-line flags (`--workers 4`, `--bind …`) override them.
-Live updates hold one thread per open page (server-sent events), so workers are threaded:
-size `threads` for the pages that stay open, plus headroom for ordinary requests.
+
+Each worker is gunicorn's ASGI worker (an asyncio event loop) running the Exchange's front
+(forum/ops/asgi.py): slow clients and open live pages (server-sent events) wait on the loop and
+hold no thread; page requests run the Flask app on `server.threads` threads per worker. This is
+the same server `exchange serve` runs, with more workers and no scheduler.
 """
 
 import multiprocessing
 
 from forum.config import load_settings
 from forum.notify.dispatcher import UrgentDispatch
+from forum.ops.asgi import flask_app_of, raise_open_file_limit
 
 _server = load_settings()["server"]
 
 bind = f"{_server['host']}:{_server['port']}"
-worker_class = "gthread"
+worker_class = "asgi"
+asgi_lifespan = "on"
 workers = max(2, multiprocessing.cpu_count())
-threads = _server["threads"]
 # Server-sent events stay open; heartbeats keep them alive well inside this timeout.
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
 # Build the app in each worker after fork: nothing (no scheduler, no pool) is shared by fork.
 preload_app = False
-wsgi_app = "forum:create_app()"
+wsgi_app = "forum.ops.asgi:create_asgi()"
 # No access log: an invite's first request carries its one-time token in the path, and a
 # search its words in the query. The application logs what it needs, by id.
 accesslog = None
 errorlog = "-"
+# Thousands of open connections per worker: raise the soft open-file limit (inherited by the
+# workers); systemd's LimitNOFILE (exchange-web.service) sets the hard one.
+raise_open_file_limit()
 
 
 def post_worker_init(worker):
     """Send urgent deliveries (alerts) from this web process right after the commit that wrote
     them, instead of waiting for the worker's sweep; claims are leased, so nothing goes twice."""
-    worker.exchange_urgent = UrgentDispatch(worker.wsgi)
+    worker.exchange_urgent = UrgentDispatch(flask_app_of(worker))
     worker.exchange_urgent.start()
 
 

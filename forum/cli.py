@@ -6,6 +6,7 @@ mismatched keyring) stop the command with one sentence on stderr and exit code 2
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -20,7 +21,7 @@ from flask_migrate.cli import db as migrate_db_group
 from sqlalchemy.exc import OperationalError
 
 from forum import create_app
-from forum.config import DEFAULTS, ConfigError
+from forum.config import ConfigError, load_settings
 from forum.crypto import envelope
 from forum.crypto.keyring import KeyringError
 from forum.extensions import db
@@ -29,7 +30,12 @@ from forum.members.models import ROLES
 from forum.members.services import MemberError
 from forum.ops import keys as key_ops
 from forum.ops.backup import BackupError, restore_backup, write_backup
-from forum.ops.instance import prepare_instance, resolve_config_path
+from forum.ops.instance import (
+    links_base_url,
+    prepare_instance,
+    record_served_url,
+    resolve_config_path,
+)
 from forum.ops.server import serve as run_server
 from forum.scheduling.leader import run_as_leader
 
@@ -99,6 +105,7 @@ def _say_prepared(prepared: Any, coordinator_email: str | None) -> None:
 def init(info: ExchangeInfo, coordinator_email: str | None) -> None:
     """Prepare an instance (config, keyring, database); safe to run again."""
     prepared = prepare_instance(info.config_path, coordinator_email=coordinator_email)
+    # (Without app.base_url, the setup link follows the address `exchange serve` recorded.)
     _say_prepared(prepared, coordinator_email)
     with prepared.app.app_context():
         db.engine.dispose()
@@ -108,39 +115,67 @@ def init(info: ExchangeInfo, coordinator_email: str | None) -> None:
 @click.option("--host", default=None, help="Address to listen on (default: server.host).")
 @click.option("--port", default=None, type=int, help="Port to listen on (default: server.port).")
 @click.option("--coordinator-email", metavar="ADDRESS", help="As for `exchange init`.")
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Log at app.log_level (default INFO) on the console; without it, warnings and errors.",
+)
 @click.pass_obj
 def serve(
-    info: ExchangeInfo, host: str | None, port: int | None, coordinator_email: str | None
+    info: ExchangeInfo,
+    host: str | None,
+    port: int | None,
+    coordinator_email: str | None,
+    verbose: bool,
 ) -> None:
     """Prepare the instance, then serve it with the scheduler inside (the embedded default)."""
-    prepared = prepare_instance(info.config_path, coordinator_email=coordinator_email)
+    _quiet_console(verbose)
+    prepared = prepare_instance(
+        info.config_path, coordinator_email=coordinator_email, serve_at=(host, port)
+    )
     settings = prepared.app.config["EXCHANGE"]
+    log_level = _console_level(settings["app"]["log_level"], verbose)
+    logging.getLogger().setLevel(log_level)
     with prepared.app.app_context():
         db.engine.dispose()  # nothing crosses the fork into the worker
     host = host or settings["server"]["host"]
     port = port or settings["server"]["port"]
+    # Links in e-mails follow the address actually served, unless app.base_url says otherwise
+    # (prepare_instance made the setup link with it; `exchange invite` reads the record).
+    base_url = settings["app"]["base_url"]
     overrides: dict[str, Any] = {}
-    if settings["app"]["base_url"] == DEFAULTS["app"]["base_url"]:
-        # Links in e-mails follow the address actually served, unless app.base_url says otherwise.
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-        overrides = {"app": {"base_url": f"http://{shown}:{port}"}}
-        if prepared.setup_link:
-            prepared.setup_link = prepared.setup_link.replace(
-                DEFAULTS["app"]["base_url"], overrides["app"]["base_url"], 1
-            )
+    if prepared.served_url:
+        overrides = {"app": {"base_url": prepared.served_url}}
+        record_served_url(prepared.instance, prepared.served_url)
     _say_prepared(prepared, coordinator_email)
-    base_url = overrides.get("app", {}).get("base_url", settings["app"]["base_url"])
     click.echo(
         f"INVICTM Exchange is running at {base_url}  (listening on {host}:{port}; Ctrl+C stops)"
     )
     sys.stdout.flush()
-    run_server(
-        lambda: info.build(**overrides),
-        host=host,
-        port=port,
-        threads=settings["server"]["threads"],
-        log_level=settings["app"]["log_level"],
-    )
+    run_server(lambda: info.build(**overrides), host=host, port=port, log_level=log_level)
+
+
+def _quiet_console(verbose: bool) -> None:
+    """Before anything logs: the console shows warnings and errors unless --verbose."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(
+            level=logging.INFO if verbose else logging.WARNING,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def _console_level(configured: str, verbose: bool) -> str:
+    level = configured.upper()
+    if verbose or logging.getLevelName(level) not in (logging.DEBUG, logging.INFO):
+        return level
+    return "WARNING"
+
+
+def _link_overrides(info: ExchangeInfo) -> dict[str, Any]:
+    """For commands run beside `exchange serve`: links point where it serves."""
+    base = links_base_url(load_settings(resolve_config_path(info.config_path)))
+    return {"app": {"base_url": base}} if base else {}
 
 
 def _say_now(text: str) -> None:
@@ -171,8 +206,10 @@ def worker(info: ExchangeInfo) -> None:
 @click.option("--organisation", "organisation_name", default=None, help="Their organisation.")
 @click.pass_obj
 def invite(info: ExchangeInfo, email: str, role: str, organisation_name: str | None) -> None:
-    """Invite someone by e-mail and print the one-time link (the e-mail is sent too)."""
-    app = info.build()
+    """Invite someone by e-mail and print the one-time link (the e-mail is sent too).
+
+    Without app.base_url, the link points where `exchange serve` last served this instance."""
+    app = info.build(**_link_overrides(info))
     with app.app_context():
         try:
             _invite, token = create_invite(email, role=role, organisation_name=organisation_name)

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from forum.notify.channels.addresses import AllowList
+
 
 class ConfigError(Exception):
     """A configuration problem, said in one sentence that names the key."""
@@ -63,6 +65,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # How often the sweep looks for urgent rows a crash or another process left behind.
         "urgent_sweep_seconds": 3,
         "webhook_timeout_seconds": 10,
+        # Internal webhook receivers (host names, IPs, CIDR networks, comma-separated): only these
+        # may be private or loopback addresses, or plain http. Empty: public https receivers only.
+        "webhook_allow_hosts": "",
     },
     "scheduler": {
         "enabled": True,
@@ -74,8 +79,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "server": {
         "host": "127.0.0.1",
         "port": 8080,
-        # One thread per open page (server-sent events): size for the pages that stay open.
-        "threads": 256,
+        # Threads for page requests; open live pages and slow clients wait on the event loop.
+        "threads": 16,
+        # Open live pages (server-sent-event streams) one member may hold per web process.
+        "live_streams_per_member": 5,
         "live_heartbeat_seconds": 15,
         "live_stream_seconds": 300,
         "live_poll_ms": 250,
@@ -235,6 +242,7 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
         ("scheduler", "lock_retry_seconds"),
         ("scheduler", "sweep_seconds"),
         ("server", "threads"),
+        ("server", "live_streams_per_member"),
         ("uploads", "max_bytes"),
         ("calls", "horizon_months"),
         ("vetting", "sponsors_required"),
@@ -250,6 +258,13 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
     for key, value in settings["limits"].items():
         if value < 0:
             raise ConfigError(f"Setting limits.{key} must be zero (no limit) or more.")
+    try:
+        AllowList.parse(settings["delivery"]["webhook_allow_hosts"])
+    except ValueError as error:
+        raise ConfigError(
+            f"Setting delivery.webhook_allow_hosts has an entry that is neither a host name nor "
+            f"an IP address or network: {error}."
+        ) from None
     if not 0 < settings["server"]["port"] < 65536:
         raise ConfigError("Setting server.port must be between 1 and 65535.")
     url = settings["database"]["url"]

@@ -172,6 +172,8 @@ def make_test_config(instance: Path, backend: str, smtp_port: int | None) -> dic
             "from_address": "exchange@invictm.test",
         },
         "scheduler": {"enabled": False},
+        # Test receivers listen on loopback: the allow-list is how a deployment trusts one.
+        "delivery": {"webhook_allow_hosts": "127.0.0.1"},
     }
 
 

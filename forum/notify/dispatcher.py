@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -90,20 +90,42 @@ def _dispatch(ids: list[str] | None, limit: int, *, urgent_only: bool = False) -
     result = DispatchResult(claimed=len(deliveries))
     if not deliveries:
         return result
-    outcomes: list[Outcome] = []
     emails = [d for d in deliveries if d.channel == "email"]
     hooks = [d for d in deliveries if d.channel == "webhook"]
     others = [d for d in deliveries if d.channel not in ("email", "webhook")]
+    # Each result is recorded as soon as it is known: a failure later in the batch can never
+    # send again what went out already, nor keep a row from being recorded.
+    if emails:
+        _record(emails, _isolated("email", _send_emails, emails), result)
+    if hooks:
+        _send_webhooks(hooks, lambda d, o: _record([d], [o], result))
+    if others:
+        _record(
+            others,
+            [Outcome(d.id, False, "unknown channel", permanent=True) for d in others],
+            result,
+        )
+    return result
+
+
+def _isolated(
+    channel: str, send: Callable[[list[Delivery]], list[Outcome]], deliveries: list[Delivery]
+) -> list[Outcome]:
+    """Send a group; if the channel itself breaks, its rows are retried later (not lost)."""
     try:
-        if emails:
-            outcomes.extend(_send_emails(emails))
-        if hooks:
-            outcomes.extend(_send_webhooks(hooks))
-        outcomes.extend(Outcome(d.id, False, "unknown channel", permanent=True) for d in others)
+        outcomes = send(deliveries)
+    except Exception as error:  # noqa: BLE001 - the batch must still be recorded
+        # Only the type: an exception's text may carry an address or a body.
+        log.error(
+            "%s channel failed on %d deliveries: %s", channel, len(deliveries), type(error).__name__
+        )
+        outcomes = []
     finally:
         db.session.rollback()  # end the read transaction of the send phase
-    _record(deliveries, outcomes, result)
-    return result
+    known = {outcome.delivery_id for outcome in outcomes}
+    return outcomes + [
+        Outcome(d.id, False, "channel failed; retrying") for d in deliveries if d.id not in known
+    ]
 
 
 def _claim(ids: list[str] | None, limit: int, urgent_only: bool) -> list[Delivery]:
@@ -216,27 +238,35 @@ def _send_emails(deliveries: list[Delivery]) -> list[Outcome]:
     return channel.send(deliveries, recipient_of, secret_link_of)
 
 
-def _send_webhooks(deliveries: list[Delivery]) -> list[Outcome]:
+def _send_webhooks(deliveries: list[Delivery], done: Callable[[Delivery, Outcome], None]) -> None:
+    """Post each webhook on its own; `done` records each outcome at once."""
     settings = _settings()
-    secrets_by_id = endpoint_secrets({d.target for d in deliveries if d.target})
-    db.session.rollback()  # hold no transaction open while waiting on the network
-    outcomes = []
+    allow = webhook_channel.allow_list()
+    try:
+        secrets_by_id = endpoint_secrets({d.target for d in deliveries if d.target})
+    except Exception as error:  # noqa: BLE001 - recorded as retries, not lost
+        log.error("webhook endpoints could not be read: %s", type(error).__name__)
+        secrets_by_id = None
+    finally:
+        db.session.rollback()  # hold no transaction open while waiting on the network
     for delivery in deliveries:
+        if secrets_by_id is None:
+            done(delivery, Outcome(delivery.id, False, "channel failed; retrying"))
+            continue
         endpoint = secrets_by_id.get(delivery.target or "")
         if endpoint is None:
-            outcomes.append(Outcome(delivery.id, False, "endpoint disabled", cancelled=True))
+            done(delivery, Outcome(delivery.id, False, "endpoint disabled", cancelled=True))
             continue
-        outcomes.append(
-            webhook_channel.post(
-                delivery,
-                url=endpoint.url,
-                secret=endpoint.secret,
-                organisation_id=endpoint.organisation_id,
-                base_url=settings["app"]["base_url"],
-                timeout=settings["delivery"]["webhook_timeout_seconds"],
-            )
+        outcome = webhook_channel.post(
+            delivery,
+            url=endpoint.url,
+            secret=endpoint.secret,
+            organisation_id=endpoint.organisation_id,
+            base_url=settings["app"]["base_url"],
+            timeout=settings["delivery"]["webhook_timeout_seconds"],
+            allow=allow,
         )
-    return outcomes
+        done(delivery, outcome)
 
 
 def _record(deliveries: list[Delivery], outcomes: list[Outcome], result: DispatchResult) -> None:
@@ -331,9 +361,14 @@ class UrgentDispatch:
             try:
                 result = dispatch_ids(ids)
                 log.info("urgent dispatch: %d sent of %d", result.sent, len(ids))
-            except Exception:
+            except Exception as error:
                 db.session.rollback()
-                log.exception("urgent dispatch of %d rows failed; the sweep will retry", len(ids))
+                # Only the type: an exception's text may carry an address or a body.
+                log.error(
+                    "urgent dispatch of %d rows failed (%s); the sweep will retry",
+                    len(ids),
+                    type(error).__name__,
+                )
             finally:
                 db.session.remove()
 

@@ -1,11 +1,15 @@
 """The live channel: open pages learn of new notifications and watched topics without a reload.
 
 Shape (one web process):
-- Each open page holds one server-sent-events stream, i.e. one server thread (gthread worker or
-  a threaded server) and one TCP connection — and no database connection: the page's thread
-  waits on an in-memory queue, writing a heartbeat every `server.live_heartbeat_seconds` so a
-  dead client fails a write and frees its thread; a stream also ends after
-  `server.live_stream_seconds` and the browser reconnects (and re-authenticates) by itself.
+- Each open page holds one server-sent-events stream: one TCP connection and no database
+  connection. Under `exchange serve` and the scaled-out gunicorn (the ASGI front,
+  forum/ops/asgi.py) the view below only authorises the stream; the event loop then serves it,
+  so an open page holds no thread. Elsewhere (the test client, a plain WSGI server) the view's
+  generator serves it from its thread. Either way the page waits on an in-memory queue, gets a
+  heartbeat every `server.live_heartbeat_seconds` so a dead client fails a write, and the
+  stream ends after `server.live_stream_seconds` (the browser reconnects and re-authenticates).
+- A member holds at most `server.live_streams_per_member` streams per process; one more is
+  refused (204: EventSource does not reconnect) and that page polls instead.
 - One background listener thread per process reads new rows of `live_events` (a tiny,
   content-free table with an increasing id, written in the transaction of the event) and fans
   out in memory to the pages connected to this process. It is woken at once by a commit in the
@@ -54,6 +58,9 @@ LOOKBACK_IDS = 500
 # Notifications created up to this long before the event that announced them are looked at.
 NOTIFICATION_WINDOW = timedelta(minutes=2)
 MAX_WATCH = 5
+# Set by the ASGI front (forum/ops/asgi.py): the stream is then served on its event loop.
+ASYNC_WAKE = "exchange.live.wake"
+ASYNC_SUBSCRIBER = "exchange.live.subscriber"
 
 
 class LiveEvent(db.Model):  # type: ignore[name-defined]
@@ -143,6 +150,14 @@ class Subscriber:
     member_id: str
     topics: tuple[str, ...]
     queue: queue.SimpleQueue[tuple[str, str] | None] = field(default_factory=queue.SimpleQueue)
+    # Called after each put when the page is served on an event loop (thread-safe wake-up).
+    wake: Callable[[], None] | None = None
+
+    def push(self, item: tuple[str, str] | None) -> None:
+        """Queue an event for this page and wake whoever serves it."""
+        self.queue.put(item)
+        if self.wake is not None:
+            self.wake()
 
 
 class Hub:
@@ -153,11 +168,18 @@ class Hub:
         self._members: dict[str, set[Subscriber]] = {}
         self._topics: dict[str, set[Subscriber]] = {}
 
-    def add(self, subscriber: Subscriber) -> None:
+    def add(self, subscriber: Subscriber, limit: int | None = None) -> bool:
+        """Register an open page; False (and nothing added) when its member holds `limit`."""
         with self._lock:
-            self._members.setdefault(subscriber.member_id, set()).add(subscriber)
+            pages = self._members.setdefault(subscriber.member_id, set())
+            if limit is not None and len(pages) >= limit:
+                if not pages:
+                    del self._members[subscriber.member_id]
+                return False
+            pages.add(subscriber)
             for topic in subscriber.topics:
                 self._topics.setdefault(topic, set()).add(subscriber)
+            return True
 
     def remove(self, subscriber: Subscriber) -> None:
         with self._lock:
@@ -182,13 +204,13 @@ class Hub:
         with self._lock:
             targets = list(self._members.get(member_id, ()))
         for subscriber in targets:
-            subscriber.queue.put((name, data))
+            subscriber.push((name, data))
 
     def to_topic(self, topic: str, name: str, data: str) -> None:
         with self._lock:
             targets = list(self._topics.get(topic, ()))
         for subscriber in targets:
-            subscriber.queue.put((name, data))
+            subscriber.push((name, data))
 
 
 # --- the listener (one per process and app) -------------------------------------------------
@@ -363,7 +385,8 @@ def _on_committed(_sender: Any, **_kwargs: Any) -> None:
 bp = Blueprint("live", __name__, url_prefix="/live")
 
 
-def _format(name: str, data: str) -> str:
+def format_event(name: str, data: str) -> str:
+    """One server-sent event."""
     return f"event: {name}\ndata: {data}\n\n"
 
 
@@ -382,7 +405,7 @@ def stream_events(
                 continue
             if item is None:
                 return
-            yield _format(*item)
+            yield format_event(*item)
     finally:
         hub.remove(subscriber)
 
@@ -407,9 +430,20 @@ def stream() -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     listener = listener_for(app)
     topics = _allowed_topics(current_user, request.args.getlist("watch"))
-    subscriber = Subscriber(member_id=current_user.id, topics=tuple(topics))
-    listener.hub.add(subscriber)
+    wake = request.environ.get(ASYNC_WAKE)
+    subscriber = Subscriber(member_id=current_user.id, topics=tuple(topics), wake=wake)
     settings = app.config["EXCHANGE"]["server"]
+    if not listener.hub.add(subscriber, limit=int(settings["live_streams_per_member"])):
+        # 204 is how the SSE standard tells EventSource to stop reconnecting: the page's error
+        # handler then polls (static/live.js), and the console shows no failed request.
+        refused = Response(status=204)
+        return refused
+    if wake is not None:  # the ASGI front serves the stream on its event loop
+        request.environ[ASYNC_SUBSCRIBER] = (subscriber, listener.hub)
+        accepted = Response(mimetype="text/event-stream")
+        accepted.headers["X-Accel-Buffering"] = "no"
+        accepted.headers["Cache-Control"] = "no-store"
+        return accepted
     _limit_unacknowledged(float(settings["live_heartbeat_seconds"]))
     body = stream_events(
         subscriber,

@@ -12,7 +12,7 @@ from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.members.models import Member, Organisation
-from forum.notify.channels.webhook import origin_of, url_problem
+from forum.notify.channels.webhook import allow_list, origin_of, url_problem
 from forum.notify.models import WebhookEndpoint
 from forum.notify.outbox import enqueue_external
 from forum.security import audit
@@ -42,7 +42,7 @@ def register_endpoint(
     """Register an organisation's webhook; returns it and its signing secret (shown once)."""
     if not actor.is_coordinator:
         raise WebhookError("Only coordinators manage webhooks.")
-    problem = url_problem(url)
+    problem = url_problem(url, allow_list())
     if problem:
         raise WebhookError(problem)
     url = url.strip()

@@ -1,9 +1,11 @@
-"""`exchange serve`: gunicorn with ONE gthread worker, the scheduler running inside that worker.
+"""`exchange serve`: gunicorn with ONE ASGI worker, the scheduler running inside that worker.
 
-Why gunicorn (gthread): live updates hold one server-sent-events stream, i.e. one thread, per
-open page; a threaded worker does that simply and well, gunicorn supervises and restarts the
-worker, and the scaled-out deployment runs the very same server. One worker, because the
-embedded default keeps the scheduler and the in-memory live fan-out in a single process.
+Why gunicorn's ASGI worker: slow clients and open live pages must not hold threads (a few
+hundred of either stopped the old thread-per-connection worker for everyone). The worker's event
+loop holds every connection; page requests run the Flask app on `server.threads` threads and the
+live channel's streams stay on the loop (forum/ops/asgi.py). Gunicorn supervises and restarts the
+worker, and the scaled-out deployment runs the very same server and front (deploy/). One worker,
+because the embedded default keeps the scheduler and the in-memory live fan-out in one process.
 The app is built inside the worker (not preloaded), so nothing is shared across fork.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from forum.ops.asgi import ExchangeASGI, flask_app_of, raise_open_file_limit
 from forum.scheduling.leader import run_as_leader
 
 log = logging.getLogger(__name__)
@@ -24,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def _post_worker_init(worker: Any) -> None:
     """Start the scheduler (once the leader lock is held) in the serving worker."""
-    app: Flask = worker.wsgi
+    app: Flask = flask_app_of(worker)
     stop = threading.Event()
     thread = threading.Thread(
         target=run_as_leader, args=(app, stop), name="exchange-scheduler", daemon=True
@@ -43,7 +46,7 @@ def _worker_exit(_server: Any, worker: Any) -> None:
 
 
 class ExchangeServer(BaseApplication):  # type: ignore[misc]
-    """Gunicorn, configured in code, serving an app built by `factory` in the worker."""
+    """Gunicorn, configured in code, serving the front of an app built by `factory` in the worker."""
 
     def __init__(self, factory: Callable[[], Flask], options: dict[str, Any]) -> None:
         self.factory = factory
@@ -54,17 +57,18 @@ class ExchangeServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
-        return self.factory()
+    def load(self) -> ExchangeASGI:
+        return ExchangeASGI(self.factory())
 
 
-def gunicorn_options(host: str, port: int, threads: int, log_level: str) -> dict[str, Any]:
+def gunicorn_options(host: str, port: int, log_level: str) -> dict[str, Any]:
     """Options for the embedded server."""
     return {
         "bind": f"{host}:{port}",
         "workers": 1,
-        "worker_class": "gthread",
-        "threads": threads,
+        "worker_class": "asgi",
+        # The front answers lifespan itself; "on" makes a failure to start stop the server.
+        "asgi_lifespan": "on",
         "timeout": 60,
         "graceful_timeout": 20,
         "keepalive": 5,
@@ -80,8 +84,7 @@ def gunicorn_options(host: str, port: int, threads: int, log_level: str) -> dict
     }
 
 
-def serve(
-    factory: Callable[[], Flask], *, host: str, port: int, threads: int, log_level: str
-) -> None:
+def serve(factory: Callable[[], Flask], *, host: str, port: int, log_level: str) -> None:
     """Run the server in the foreground until it is stopped (SIGINT/SIGTERM)."""
-    ExchangeServer(factory, gunicorn_options(host, port, threads, log_level)).run()
+    raise_open_file_limit()
+    ExchangeServer(factory, gunicorn_options(host, port, log_level)).run()

@@ -128,8 +128,6 @@ class Deployment:
                 f"127.0.0.1:{port}",
                 "--workers",
                 "1",
-                "--threads",
-                "16",
             ],
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import signal
@@ -394,7 +396,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 @pytest.mark.slow
 def test_serve_starts_answers_on_loopback_and_runs_the_scheduler(tmp_path: Path) -> None:
     port = closed_port()
-    server = Running(tmp_path, "serve", "--host", "127.0.0.1", "--port", str(port))
+    server = Running(tmp_path, "serve", "--host", "127.0.0.1", "--port", str(port), "--verbose")
     try:
         assert server.wait_for(f"running at http://127.0.0.1:{port}"), server.output
         status = None
@@ -415,6 +417,63 @@ def test_serve_starts_answers_on_loopback_and_runs_the_scheduler(tmp_path: Path)
         server.stop()
     assert server.process.returncode == 0, server.output
     assert "Traceback" not in server.output
+
+
+@pytest.mark.slow
+def test_serve_on_an_empty_folder_keeps_the_console_quiet_and_the_setup_link_in_view(
+    tmp_path: Path,
+) -> None:
+    port = closed_port()
+    server = Running(
+        tmp_path, "serve", "--port", str(port), "--coordinator-email", "first@example.org"
+    )
+    try:
+        assert server.wait_for("running at"), server.output
+        lock = tmp_path / "instance" / "scheduler.lock"
+        deadline = time.monotonic() + 30
+        while not lock.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(7)  # two rounds of the 3-second urgent sweep
+    finally:
+        server.stop()
+    lines = [line for line in server.lines if line.strip()]
+    assert any(f"http://127.0.0.1:{port}/invite/" in line for line in lines), server.output
+    assert len(lines) <= 8, server.output  # config, keyring, database, link (2), running at
+    assert "INFO" not in server.output and "apscheduler" not in server.output
+
+
+def _mail_text(path: Path) -> str:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    return str(message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+
+def test_links_follow_the_served_port_in_the_setup_mail_and_in_exchange_invite(
+    tmp_path: Path,
+) -> None:
+    config = instance_config(tmp_path, extra="sweep_seconds = 1\n")
+    port = closed_port()
+    args = ("--config", str(config))
+    server = Running(
+        tmp_path, *args, "serve", "--port", str(port), "--coordinator-email", "first@example.org"
+    )
+    served = f"http://127.0.0.1:{port}/invite/"
+    try:
+        assert server.wait_for(f"running at http://127.0.0.1:{port}"), server.output
+        assert served in server.output
+        spool = tmp_path / "instance" / "outbox-mail"
+        mails: list[str] = []
+        deadline = time.monotonic() + 60
+        while not mails and time.monotonic() < deadline:
+            found = sorted(spool.glob("*.eml")) if spool.exists() else []
+            mails = [_mail_text(path) for path in found]
+            time.sleep(0.2)
+        invited = exchange(tmp_path, *args, "invite", "second@example.org")
+    finally:
+        server.stop()
+    assert len(mails) == 1 and served in mails[0], server.output
+    assert "127.0.0.1:8080" not in mails[0]
+    assert invited.returncode == 0, invited.stderr
+    assert served in invited.stdout
 
 
 # --- backup and restore --------------------------------------------------------------------

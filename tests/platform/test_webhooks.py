@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from forum.extensions import db
+from forum.notify.channels.addresses import AllowList
 from forum.notify.channels.webhook import url_problem, verify
 from forum.notify.dispatcher import dispatch_due
 from forum.notify.models import WebhookEndpoint
@@ -139,9 +140,10 @@ def test_webhook_addresses_must_be_https(url, problem):
     assert problem in (url_problem(url) or "")
 
 
-def test_loopback_http_and_https_addresses_are_accepted():
+def test_https_addresses_and_allow_listed_loopback_http_are_accepted():
     assert url_problem("https://hooks.example.org/exchange") is None
-    assert url_problem("http://127.0.0.1:9000/hook") is None
+    assert url_problem("http://127.0.0.1:9000/hook", AllowList.parse("127.0.0.1")) is None
+    assert url_problem("http://127.0.0.1:9000/hook") == "Webhooks are sent over https only."
 
 
 def test_coordinator_registers_a_webhook_and_sees_its_secret_once(

@@ -2,59 +2,50 @@
 
 A receiver checks `X-Exchange-Signature: sha256=<hex>` where hex is
 HMAC-SHA256(secret, "<X-Exchange-Timestamp>." + raw body), and refuses old timestamps (replays).
+Where a webhook may point, and how the address is checked when saved and when sent:
+channels/addresses.py. A send never raises and never logs its URL or body.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
+import http.client
 import json
+import logging
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
-from forum.notify.channels import Delivery, Outcome, absolute_link
+from flask import current_app
+
+from forum.notify.channels import Delivery, Outcome, absolute_link, addresses
 
 SIGNATURE_HEADER = "X-Exchange-Signature"
 TIMESTAMP_HEADER = "X-Exchange-Timestamp"
 DELIVERY_HEADER = "X-Exchange-Delivery"
-MAX_URL_LENGTH = 500
+MAX_URL_LENGTH = addresses.MAX_URL_LENGTH
+# What the failed-deliveries page (and the outbox) says of any failure below HTTP: the page must
+# not tell a refused connection from a timeout or a refused address (that is a port scanner).
+NOT_DELIVERED = "not delivered (no answer from the receiver)"
+log = logging.getLogger(__name__)
 
 
-def url_problem(url: str) -> str | None:
+def allow_list() -> addresses.AllowList:
+    """The deployment's trusted internal receivers (delivery.webhook_allow_hosts)."""
+    return addresses.AllowList.parse(
+        current_app.config["EXCHANGE"]["delivery"]["webhook_allow_hosts"]
+    )
+
+
+def url_problem(url: str, allow: addresses.AllowList | None = None) -> str | None:
     """Why a webhook address is not acceptable, in a plain sentence (None: it is fine)."""
     url = url.strip()
     if not url:
         return "Please give the webhook's address."
-    if len(url) > MAX_URL_LENGTH:
-        return f"The address is longer than {MAX_URL_LENGTH} characters."
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        _ = parts.port
-    except ValueError:
-        return "This is not a valid web address."
-    if parts.username or parts.password:
-        return "The address may not carry a user name or password; use the signing secret."
-    if not host:
-        return "The address needs a host name."
-    if parts.scheme == "https":
-        return None
-    if parts.scheme == "http" and _is_loopback(host):
-        return None  # a receiver on this very machine (and the tests)
-    return "Webhooks are sent over https only."
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return addresses.problem(url, allow if allow is not None else addresses.AllowList())
 
 
 def origin_of(url: str) -> str:
@@ -88,14 +79,23 @@ def payload(delivery: Delivery, *, organisation_id: str, base_url: str) -> bytes
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead off https or to another host: treat it as a failure."""
+def _connection(
+    parts: SplitResult, host: str, port: int, address: addresses.IPAddress, timeout: float
+) -> http.client.HTTPConnection:
+    """A connection to the checked `address`, speaking to `host` (TLS name and Host header)."""
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    def pinned(_address: Any, timeout: Any = None, source: Any = None) -> socket.socket:
+        return socket.create_connection((str(address), port), timeout, source)
 
-
-_opener = urllib.request.build_opener(_NoRedirects)
+    connection._create_connection = pinned  # type: ignore[attr-defined]  # no second lookup
+    return connection
 
 
 def post(
@@ -106,35 +106,56 @@ def post(
     organisation_id: str,
     base_url: str,
     timeout: float,
+    allow: addresses.AllowList | None = None,
 ) -> Outcome:
-    """POST one signed delivery; 2xx is success, anything else is retried later."""
+    """POST one signed delivery; 2xx is success. Never raises; never logs the URL or body."""
+    allow = allow if allow is not None else addresses.AllowList()
+    try:
+        return _post(delivery, url, secret, organisation_id, base_url, timeout, allow)
+    except addresses.AddressRefused:
+        log.warning("webhook delivery %s refused: its address is not allowed", delivery.id)
+        return Outcome(delivery.id, ok=False, error=NOT_DELIVERED, permanent=True)
+    except Exception as error:  # noqa: BLE001 - one delivery must never stop the others
+        # The exception's text may carry the URL: only its type is logged.
+        log.warning("webhook delivery %s failed: %s", delivery.id, type(error).__name__)
+        return Outcome(delivery.id, ok=False, error=NOT_DELIVERED)
+
+
+def _post(
+    delivery: Delivery,
+    url: str,
+    secret: str,
+    organisation_id: str,
+    base_url: str,
+    timeout: float,
+    allow: addresses.AllowList,
+) -> Outcome:
+    if url_problem(url, allow):  # saved before the checks existed, or the allow-list shrank
+        raise addresses.AddressRefused("invalid")
+    parts, host, port = addresses.parse(url.strip())
+    address = addresses.checked_address(host, port, allow)
     body = payload(delivery, organisation_id=organisation_id, base_url=base_url)
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 - https (or loopback http) checked at registration
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "INVICTM-Exchange-Webhook/1",
-            SIGNATURE_HEADER: sign(secret, timestamp, body),
-            TIMESTAMP_HEADER: timestamp,
-            DELIVERY_HEADER: delivery.id,
-        },
-    )
+    connection = _connection(parts, host, port, address, timeout)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            status = response.status
-    except urllib.error.HTTPError as error:
-        error.close()
-        return Outcome(
-            delivery.id, ok=False, error=f"HTTP {error.code}", permanent=error.code == 410
+        connection.request(
+            "POST",
+            target,
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "INVICTM-Exchange-Webhook/1",
+                SIGNATURE_HEADER: sign(secret, timestamp, body),
+                TIMESTAMP_HEADER: timestamp,
+                DELIVERY_HEADER: delivery.id,
+            },
         )
-    except TimeoutError:
-        return Outcome(delivery.id, ok=False, error="timed out")
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        return Outcome(delivery.id, ok=False, error=f"network: {type(reason).__name__}")
+        response = connection.getresponse()
+        status = response.status
+        response.read(65536)  # a redirect (3xx) is not followed: it counts as a failure
+    finally:
+        connection.close()
     if 200 <= status < 300:
         return Outcome(delivery.id, ok=True)
-    return Outcome(delivery.id, ok=False, error=f"HTTP {status}")
+    return Outcome(delivery.id, ok=False, error=f"HTTP {status}", permanent=status == 410)
