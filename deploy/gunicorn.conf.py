@@ -9,10 +9,12 @@ size `threads` for the pages that stay open, plus headroom for ordinary requests
 
 import multiprocessing
 
-from forum.config import load_settings
+from forum.config import ConfigError, load_settings
 from forum.notify.dispatcher import UrgentDispatch
+from forum.security.ratelimit import refuse_unshared_counters
 
-_server = load_settings()["server"]
+_settings = load_settings()
+_server = _settings["server"]
 
 bind = f"{_server['host']}:{_server['port']}"
 worker_class = "gthread"
@@ -29,6 +31,18 @@ wsgi_app = "forum:create_app()"
 # search its words in the query. The application logs what it needs, by id.
 accesslog = None
 errorlog = "-"
+
+
+def on_starting(server):
+    """Refuse to start several workers that would each keep their own rate-limit counters
+    (memory://): every limit would silently multiply by the number of workers."""
+    security = _settings["security"]
+    try:
+        refuse_unshared_counters(
+            security["ratelimit_storage_uri"], server.cfg.workers, security["ratelimit_enabled"]
+        )
+    except ConfigError as error:  # gunicorn prints a RuntimeError and exits 1
+        raise RuntimeError(str(error)) from None
 
 
 def post_worker_init(worker):
