@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Response, after_this_request, current_app, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 
 from forum.extensions import db
 from forum.members.models import Member
 from forum.members.services import find_member_by_email
+from forum.security import cookies
 
 COOKIE = "exchange_device"
 SALT = "exchange.device-cookie"
@@ -32,18 +33,15 @@ class Device:
 
 def cookie_name() -> str:
     """`__Host-exchange_device` when served over https, else `exchange_device`."""
-    return host_prefixed(COOKIE)
-
-
-def host_prefixed(name: str) -> str:
-    """The name with the `__Host-` prefix when the Exchange is served over https."""
     settings = current_app.config["EXCHANGE"]
-    https = settings["app"]["base_url"].startswith("https://")
-    return f"__Host-{name}" if https and settings["security"]["cookie_secure"] else name
+    return cookies.cookie_name(
+        COOKIE, base_url=settings["app"]["base_url"], secure=settings["security"]["cookie_secure"]
+    )
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+def _serializer() -> cookies.SealedSerializer:
+    # Sealed like the session cookie: the browser cannot read whose device it is.
+    return cookies.SealedSerializer(current_app.config["SECRET_KEY"], SALT)
 
 
 def _generation(member: Member) -> int:

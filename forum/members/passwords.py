@@ -86,6 +86,7 @@ def password_problem(password: str, user_inputs: Iterable[str] = ()) -> str | No
     if folded in COMMON or folded in _breached() or len(set(folded)) < 4:
         return TOO_COMMON
     words = [w for text in user_inputs for w in text.replace("@", " ").replace(".", " ").split()]
+    words += ["".join(text.split()) for text in user_inputs]  # "noorhaddad" as well as "noor"
     result = zxcvbn(password[:100], user_inputs=[*words, "invictm", "exchange"])
     if result["score"] < MIN_SCORE:
         return TOO_WEAK
