@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from forum.members import routes_account, routes_admin, routes_auth  # noqa: F401 - add routes
+from forum.members import (  # noqa: F401 - add routes
+    routes_account,
+    routes_admin,
+    routes_auth,
+    routes_recovery,
+)
 from forum.members.blueprint import bp
 
 __all__ = ["bp"]
