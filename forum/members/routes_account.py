@@ -178,7 +178,10 @@ def two_factor() -> Response | str | tuple[str, int]:
         issuer = current_app.config["EXCHANGE"]["app"]["name"]
         uri = totp.provisioning_uri(secret, current_user.email, issuer)
         context.update(
-            secret=totp.grouped_secret(secret), qr_svg=totp.qr_svg(uri), plain_secret=secret
+            secret=totp.grouped_secret(secret),
+            qr_svg=totp.qr_svg(uri),
+            plain_secret=secret,
+            uri=uri,
         )
     if request.method == "GET":
         return render_template("members/two_factor.html", **context)

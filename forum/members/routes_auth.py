@@ -226,6 +226,7 @@ def sign_in_enrol() -> Response | str | tuple[str, int]:
         "secret": totp.grouped_secret(secret),
         "plain_secret": secret,
         "qr_svg": totp.qr_svg(uri),
+        "uri": uri,
     }
     if request.method == "GET":
         return render_template("members/sign_in_enrol.html", **context)
@@ -331,8 +332,11 @@ def join_two_factor() -> Response | str | tuple[str, int]:
         return redirect(url_for("members.join"))
     form = CodeForm()
     enrolment = registration.enrolment(invite)
+    grouped = totp.grouped_secret(enrolment.secret)
     if request.method == "GET":
-        return render_template("members/join_two_factor.html", form=form, enrolment=enrolment)
+        return render_template(
+            "members/join_two_factor.html", form=form, enrolment=enrolment, grouped=grouped
+        )
     error = None
     if form.validate_on_submit():
         try:
@@ -349,7 +353,11 @@ def join_two_factor() -> Response | str | tuple[str, int]:
             return render_template("members/recovery_codes.html", codes=codes, first_time=True)
     enrolment = registration.enrolment(invite)
     return render_template(
-        "members/join_two_factor.html", form=form, enrolment=enrolment, error=error
+        "members/join_two_factor.html",
+        form=form,
+        enrolment=enrolment,
+        grouped=totp.grouped_secret(enrolment.secret),
+        error=error,
     ), 422
 
 
