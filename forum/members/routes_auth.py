@@ -308,9 +308,9 @@ def join() -> Response | str | tuple[str, int]:
     password_hash = hash_password(form.password.data)
     begin_write()
     invite = db.session.get(Invite, invite_id)
+    if invite is None:
+        return _invite_problem_page(invites.REASONS["unknown"], None)
     try:
-        if invite is None:
-            raise MemberError(invites.REASONS["unknown"])
         registration.start_registration(
             invite, email=form.email.data, name=form.name.data, password_hash=password_hash
         )
