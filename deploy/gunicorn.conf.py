@@ -12,11 +12,13 @@ the same server `exchange serve` runs, with more workers and no scheduler.
 
 import multiprocessing
 
-from forum.config import load_settings
+from forum.config import ConfigError, load_settings
 from forum.notify.dispatcher import UrgentDispatch
 from forum.ops.asgi import flask_app_of, raise_open_file_limit
+from forum.security.ratelimit import refuse_unshared_counters
 
-_server = load_settings()["server"]
+_settings = load_settings()
+_server = _settings["server"]
 
 bind = f"{_server['host']}:{_server['port']}"
 worker_class = "asgi"
@@ -36,6 +38,18 @@ errorlog = "-"
 # Thousands of open connections per worker: raise the soft open-file limit (inherited by the
 # workers); systemd's LimitNOFILE (exchange-web.service) sets the hard one.
 raise_open_file_limit()
+
+
+def on_starting(server):
+    """Refuse to start several workers that would each keep their own rate-limit counters
+    (memory://): every limit would silently multiply by the number of workers."""
+    security = _settings["security"]
+    try:
+        refuse_unshared_counters(
+            security["ratelimit_storage_uri"], server.cfg.workers, security["ratelimit_enabled"]
+        )
+    except ConfigError as error:  # gunicorn prints a RuntimeError and exits 1
+        raise RuntimeError(str(error)) from None
 
 
 def post_worker_init(worker):

@@ -29,7 +29,7 @@ from forum.members.views import bp as members_bp
 from forum.notify.jobs import jobs as notify_jobs
 from forum.notify.views import bp as notify_bp
 from forum.scheduling.registry import JobSpec
-from forum.security import headers
+from forum.security import cookies, headers
 from forum.threads.jobs import jobs as thread_jobs
 from forum.threads.views import bp as threads_bp
 
@@ -74,6 +74,7 @@ def create_app(
     with app.app_context():
         _configure_engine(app)
     headers.init_app(app)
+    cookies.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     _register_blueprints(app)
@@ -101,7 +102,12 @@ def _configure(app: Flask, settings: dict[str, dict[str, Any]]) -> None:
         SECRET_KEY=settings["app"]["secret_key"],
         SQLALCHEMY_DATABASE_URI=database_url(settings),
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(database_url(settings)),
-        SESSION_COOKIE_NAME="exchange_session",
+        # ASVS 5.0 L2: the __Host- prefix over https (Secure, Path=/, no Domain).
+        SESSION_COOKIE_NAME=cookies.cookie_name(
+            "exchange_session",
+            base_url=settings["app"]["base_url"],
+            secure=security["cookie_secure"],
+        ),
         SESSION_COOKIE_SECURE=security["cookie_secure"],
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

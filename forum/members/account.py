@@ -9,7 +9,7 @@ from flask import current_app
 
 from forum.db import utcnow
 from forum.extensions import db
-from forum.members import totp
+from forum.members import notices, totp
 from forum.members.countries import is_country, is_time_zone
 from forum.members.models import Member, MemberSession
 from forum.members.passwords import hash_password, password_problem, verify_password
@@ -67,24 +67,67 @@ def update_profile(member: Member, change: ProfileChange) -> None:
     db.session.flush()
 
 
-def change_password(member: Member, *, current: str, new: str, keep: MemberSession | None) -> int:
-    """Change the password (the current one is required); ends every other session."""
+@dataclass(frozen=True)
+class PasswordChange:
+    """A password change worked out without writing: every Argon2id computation done."""
+
+    current_ok: bool
+    problem: str | None = None
+    new_hash: str | None = None
+
+
+def prepare_password_change(member: Member, *, current: str, new: str) -> PasswordChange:
+    """Check the current password and the new one and hash the new one; writes nothing.
+
+    Kept free of writes so the caller runs the hashes (about 0.1 s each) without holding the
+    database's write lock.
+    """
     if not verify_password(member.password_hash, current):
+        return PasswordChange(current_ok=False)
+    problem = password_problem(new, user_inputs=(member.display_name, member.email))
+    if problem is None and verify_password(member.password_hash, new):
+        problem = "Choose a password different from your current one."
+    if problem:
+        return PasswordChange(current_ok=True, problem=problem)
+    return PasswordChange(current_ok=True, new_hash=hash_password(new))
+
+
+def apply_password_change(
+    member: Member, change: PasswordChange, *, keep: MemberSession | None
+) -> int:
+    """Write a prepared password change; ends every other session. MemberError when refused."""
+    if not change.current_ok:
         audit.record("reauth.failed", actor=member, target_type="member", target_id=member.id)
         raise MemberError("Your current password is not right.")
-    problem = password_problem(new)
-    if problem:
-        raise MemberError(problem)
-    if verify_password(member.password_hash, new):
-        raise MemberError("Choose a password different from your current one.")
-    member.password_hash = hash_password(new)
+    if change.problem or change.new_hash is None:
+        raise MemberError(change.problem or "Choose a new password.")
+    return set_password_hash(member, change.new_hash, reason="password_changed", keep=keep)
+
+
+def set_password_hash(
+    member: Member, new_hash: str, *, reason: str, keep: MemberSession | None = None
+) -> int:
+    """Store a new password hash (made beforehand), end the other sessions, tell the member."""
+    member.password_hash = new_hash
     member.password_changed_at = utcnow()
-    ended = end_all_sessions(member, "password_changed", keep=keep)
+    ended = end_all_sessions(member, reason, keep=keep)
     audit.record(
-        "password.changed", actor=member, target_type="member", target_id=member.id, count=ended
+        "password.changed",
+        actor=member,
+        target_type="member",
+        target_id=member.id,
+        count=ended,
+        reason=reason,
     )
+    notices.send(member, "password_changed")
     db.session.flush()
     return ended
+
+
+def change_password(member: Member, *, current: str, new: str, keep: MemberSession | None) -> int:
+    """Change the password (the current one is required); ends every other session."""
+    change = prepare_password_change(member, current=current, new=new)
+    return apply_password_change(member, change, keep=keep)
 
 
 def begin_factor_reset(member: Member) -> str:
@@ -124,6 +167,7 @@ def confirm_factor_reset(member: Member, code: str, *, keep: MemberSession | Non
     audit.record(
         "second_factor.reset", actor=member, target_type="member", target_id=member.id, count=ended
     )
+    notices.send(member, "factor_reset")
     db.session.flush()
     return codes
 

@@ -9,7 +9,7 @@ from forum.crypto import envelope
 from forum.crypto.models import DataKey
 from forum.db import utcnow
 from forum.extensions import db
-from forum.members import policy, reconfirm
+from forum.members import notices, policy, reconfirm
 from forum.members.countries import is_country
 from forum.members.models import ROLES, SECTORS, Member, Organisation, RecoveryCode
 from forum.members.services import MemberError, email_index, set_sealed
@@ -73,6 +73,7 @@ def change_role(actor: Member, member: Member, role: str) -> None:
         from_role=previous,
         to_role=role,
     )
+    notices.send(member, "new_role")  # a content-free security e-mail (issue 9 item 17)
     db.session.flush()
 
 
@@ -112,6 +113,7 @@ def reset_second_factor(actor: Member, member: Member) -> int:
         count=ended,
         reason="coordinator",
     )
+    notices.send(member, "factor_reset")  # a content-free security e-mail (issue 9 item 17)
     db.session.flush()
     return ended
 

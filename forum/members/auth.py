@@ -23,6 +23,8 @@ class PasswordCheck:
 
     member_id: str | None
     ok: bool
+    # A fresh hash when the stored one used older parameters (made here, outside any lock).
+    new_hash: str | None = None
 
 
 def verify_credentials(email: str, password: str) -> PasswordCheck:
@@ -34,17 +36,16 @@ def verify_credentials(email: str, password: str) -> PasswordCheck:
     member = find_member_by_email(email) if email.strip() else None
     stored = member.password_hash if member is not None else ""
     ok = verify_password(stored, password)
-    return PasswordCheck(member.id if member is not None else None, ok)
+    new_hash = hash_password(password) if ok and needs_rehash(stored) else None
+    return PasswordCheck(member.id if member is not None else None, ok, new_hash)
 
 
-def record_password_step(
-    check: PasswordCheck, password: str, *, ip_prefix: str = ""
-) -> Member | None:
+def record_password_step(check: PasswordCheck, *, ip_prefix: str = "") -> Member | None:
     """Audit the password step; the active member when it succeeded, else None."""
     member = db.session.get(Member, check.member_id) if check.member_id else None
     if check.ok and member is not None and member.status == "active":
-        if needs_rehash(member.password_hash):
-            member.password_hash = hash_password(password)
+        if check.new_hash is not None:
+            member.password_hash = check.new_hash
         audit.record("sign_in.password_ok", actor=member, target_type="member", target_id=member.id)
         return member
     reason = "password" if member is not None else "unknown_address"
@@ -62,7 +63,7 @@ def record_password_step(
 
 def check_password(email: str, password: str, *, ip_prefix: str = "") -> Member | None:
     """The active member with this address and password, or None; audited either way."""
-    return record_password_step(verify_credentials(email, password), password, ip_prefix=ip_prefix)
+    return record_password_step(verify_credentials(email, password), ip_prefix=ip_prefix)
 
 
 def check_second_factor(member: Member, code: str, *, ip_prefix: str = "") -> str | None:

@@ -133,3 +133,35 @@ class OrganisationForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = _country_choices()
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField("Your e-mail address", validators=EMAIL)
+
+
+class ResetForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app, or a recovery code", validators=[Length(max=32)]
+    )
+    new = PasswordField(
+        "New password (12 to 128 characters)",
+        validators=[DataRequired("Please choose a new password.")],
+    )
+    confirm = PasswordField(
+        "Type the new password again",
+        validators=[DataRequired("Please type the new password again.")],
+    )
+
+    def validate_confirm(self, field: PasswordField) -> None:
+        if field.data != self.new.data:
+            raise ValidationError("The two new passwords are not the same.")
+
+
+class RecoverMemberForm(FlaskForm):
+    voucher = EmailField(
+        "E-mail address of the member who vouched for this person", validators=EMAIL
+    )
+    confirmed = BooleanField(
+        "I re-checked this person's identity and organisation with that member",
+        validators=[DataRequired("Please confirm that you re-checked who this person is.")],
+    )

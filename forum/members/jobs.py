@@ -13,7 +13,7 @@ from forum.db import utcnow
 from forum.extensions import db
 from forum.members import reconfirm
 from forum.members.invites import purge_old_invites
-from forum.members.models import MemberSession
+from forum.members.models import MemberSession, RecoveryLink
 from forum.scheduling.registry import JobSpec
 
 # Ended sessions are kept a while for the member's own sessions page, then deleted.
@@ -56,6 +56,20 @@ def sweep_confirmations() -> dict[str, int]:
     return reconfirm.sweep()
 
 
+def purge_recovery_links() -> int:
+    """Delete recovery links that expired or were used more than 30 days ago (hashes only)."""
+    cutoff = utcnow() - KEEP_ENDED_SESSIONS
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            delete(RecoveryLink)
+            .where(or_(RecoveryLink.expires_at < cutoff, RecoveryLink.used_at < cutoff))
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    return int(result.rowcount or 0)
+
+
 def jobs() -> list[JobSpec]:
     """The members feature's recurring jobs: idempotent sweeps, hourly."""
     return [
@@ -65,6 +79,13 @@ def jobs() -> list[JobSpec]:
             trigger="interval",
             trigger_args={"minutes": 15},
             misfire_grace_time=15 * 60,
+        ),
+        JobSpec(
+            id="members.purge_recovery_links",
+            func=purge_recovery_links,
+            trigger="interval",
+            trigger_args={"hours": 1},
+            misfire_grace_time=60 * 60,
         ),
         JobSpec(
             id="members.purge_invites",

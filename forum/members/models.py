@@ -258,3 +258,34 @@ class RecoveryCode(db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<RecoveryCode {self.id} member={self.member_id}>"
+
+
+RECOVERY_KINDS = ("reset", "setup")
+
+
+class RecoveryLink(db.Model):  # type: ignore[name-defined]
+    """A single-use link that sets a new password: "reset" (Forgot your password?, 30 minutes,
+    with the authenticator code) or "setup" (issued by a coordinator after re-vetting a member
+    who lost both password and authenticator). Only the token's SHA-256 is stored."""
+
+    __tablename__ = "recovery_links"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="reset")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A coordinator's setup link: who issued it and which member vouched for the person.
+    issued_by_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+    vouched_by_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"))
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+
+    def is_open(self, now: datetime) -> bool:
+        """Not used and not expired."""
+        return self.used_at is None and now < self.expires_at
+
+    def __repr__(self) -> str:
+        return f"<RecoveryLink {self.id} member={self.member_id}>"

@@ -1,9 +1,15 @@
-"""Password rules and Argon2id hashing."""
+"""Password rules (ASVS 5.0 L2: length, a list of common and breached passwords shipped offline,
+a strength estimate) and Argon2id hashing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -54,15 +60,36 @@ COMMON = {
 }
 
 
-def password_problem(password: str) -> str | None:
-    """A plain sentence saying why a new password is refused, or None when it is acceptable."""
+# zxcvbn's score (0-4) a new password must reach: 3 is "safely unguessable" against an
+# offline attack on a slow hash (about 10^10 guesses), as Dropbox and Discourse require.
+MIN_SCORE = 3
+TOO_COMMON = "This password is too common; choose one that is harder to guess."
+TOO_WEAK = "This password would be easy to guess; add a few unrelated words, or make it longer."
+
+
+@cache
+def _breached() -> frozenset[str]:
+    # zxcvbn ships the 30,000 most common passwords of the breach corpora it was built from.
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, user_inputs: Iterable[str] = ()) -> str | None:
+    """A plain sentence saying why a new password is refused, or None when it is acceptable.
+
+    `user_inputs` (the member's name and address) count as easy to guess.
+    """
     if len(password) < MIN_LENGTH:
         return f"Use at least {MIN_LENGTH} characters."
     if len(password) > MAX_LENGTH:
         return f"Use at most {MAX_LENGTH} characters."
     folded = password.casefold()
-    if folded in COMMON or len(set(folded)) < 4:
-        return "This password is too common; choose one that is harder to guess."
+    if folded in COMMON or folded in _breached() or len(set(folded)) < 4:
+        return TOO_COMMON
+    words = [w for text in user_inputs for w in text.replace("@", " ").replace(".", " ").split()]
+    words += ["".join(text.split()) for text in user_inputs]  # "noorhaddad" as well as "noor"
+    result = zxcvbn(password[:100], user_inputs=[*words, "invictm", "exchange"])
+    if result["score"] < MIN_SCORE:
+        return TOO_WEAK
     return None
 
 

@@ -44,31 +44,63 @@ def _require_open(invite: Invite) -> None:
         raise MemberError(problem)
 
 
-def start_registration(invite: Invite, *, email: str, name: str, password: str) -> None:
-    """Check the invitee's details against the invite and keep them (sealed) on the invite."""
-    _require_open(invite)
+def registration_problems(
+    invite: Invite, *, email: str, name: str, password: str
+) -> dict[str, str]:
+    """Every problem with the invitee's details at once, by field (email, name, password).
+
+    Reads only: the caller hashes the password afterwards, outside the write lock.
+    """
+    problems: dict[str, str] = {}
+    address = ""
     try:
         address = normalise_email(email)
     except MemberError:
-        raise MemberError("Please give the e-mail address this invitation was sent to.") from None
-    if invite_email_index(address) != invite.email_index:
-        raise MemberError(
+        problems["email"] = "Please give the e-mail address this invitation was sent to."
+    if address and invite_email_index(address) != invite.email_index:
+        problems["email"] = (
             "This invitation was sent to a different e-mail address. Use the address the "
             "invitation was sent to."
         )
-    name = " ".join(name.split())
-    if not name:
-        raise MemberError("Please give your name.")
-    if len(name) > MAX_NAME:
-        raise MemberError(f"Please keep your name under {MAX_NAME} characters.")
-    problem = password_problem(password)
+    elif address and find_member_by_email(address) is not None:
+        problems["email"] = "Someone with this e-mail address is already a member; please sign in."
+    clean_name = " ".join(name.split())
+    if not clean_name:
+        problems["name"] = "Please give your name."
+    elif len(clean_name) > MAX_NAME:
+        problems["name"] = f"Please keep your name under {MAX_NAME} characters."
+    problem = password_problem(password, user_inputs=(clean_name, address))
     if problem:
-        raise MemberError(problem)
-    if find_member_by_email(address) is not None:
-        raise MemberError("Someone with this e-mail address is already a member; please sign in.")
+        problems["password"] = problem
+    return problems
+
+
+def start_registration(
+    invite: Invite,
+    *,
+    email: str,
+    name: str,
+    password: str | None = None,
+    password_hash: str | None = None,
+) -> None:
+    """Check the invitee's details against the invite and keep them (sealed) on the invite.
+
+    Pass `password_hash` (made beforehand, outside the write lock) or `password`.
+    """
+    _require_open(invite)
+    problems = registration_problems(
+        invite, email=email, name=name, password=password if password is not None else "x" * 64
+    )
+    if password is None:
+        problems.pop("password", None)
+    if problems:
+        raise MemberError(next(iter(problems.values())))
+    if password_hash is None:
+        password_hash = hash_password(password or "")
+    name = " ".join(name.split())
     invite.pending_name_sealed = envelope.seal(invite.dek_id, invite.context("pending_name"), name)
     invite.pending_password_sealed = envelope.seal(
-        invite.dek_id, invite.context("pending_password"), hash_password(password)
+        invite.dek_id, invite.context("pending_password"), password_hash
     )
     invite.pending_totp_sealed = envelope.seal(
         invite.dek_id, invite.context("pending_totp"), totp.new_secret()

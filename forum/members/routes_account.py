@@ -7,15 +7,16 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from forum.extensions import db
-from forum.members import account, policy, services, totp, vetting
+from forum.members import account, devices, policy, services, totp, vetting
 from forum.members.blueprint import bp
 from forum.members.countries import country_name
 from forum.members.forms import CodeForm, EmptyForm, NominateForm, PasswordForm, ProfileForm
 from forum.members.models import Member, Nomination
 from forum.members.services import MemberError
 from forum.members.sessions import current_session, end_all_sessions, live_sessions
-from forum.members.web import reauth_required
+from forum.members.web import begin_write, reauth_required, release_write_lock
 from forum.security import audit
+from forum.security.ratelimit import secret_check_limit
 
 
 @bp.get("/members")
@@ -96,6 +97,7 @@ def profile() -> Response | str | tuple[str, int]:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@secret_check_limit()
 def change_password() -> Response | str | tuple[str, int]:
     """Change your password; every other session ends."""
     form = PasswordForm()
@@ -103,13 +105,18 @@ def change_password() -> Response | str | tuple[str, int]:
         return render_template("members/password.html", form=form)
     if not form.validate_on_submit():
         return render_template("members/password.html", form=form), 422
+    member = current_user._get_current_object()
+    release_write_lock()  # the Argon2id checks and the new hash run without the write lock
+    change = account.prepare_password_change(member, current=form.current.data, new=form.new.data)
+    begin_write()
     try:
-        ended = account.change_password(
-            current_user, current=form.current.data, new=form.new.data, keep=current_session()
-        )
+        ended = account.apply_password_change(member, change, keep=current_session())
     except MemberError as error:
         db.session.commit()  # keep the audit of a wrong current password
-        return render_template("members/password.html", form=form, error=str(error)), 422
+        field = form.new if change.current_ok else form.current
+        field.errors = [str(error)]
+        return render_template("members/password.html", form=form), 422
+    devices.remember_after_request(member)  # the change revoked the old device cookies
     db.session.commit()
     flash(
         "Your password is changed."
@@ -154,6 +161,7 @@ def end_other_sessions() -> Response:
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @login_required
+@secret_check_limit()
 @reauth_required("members.two_factor")
 def two_factor() -> Response | str | tuple[str, int]:
     """Set up a new authenticator app (lost or new phone); confirmed with one code."""
@@ -170,7 +178,10 @@ def two_factor() -> Response | str | tuple[str, int]:
         issuer = current_app.config["EXCHANGE"]["app"]["name"]
         uri = totp.provisioning_uri(secret, current_user.email, issuer)
         context.update(
-            secret=totp.grouped_secret(secret), qr_svg=totp.qr_svg(uri), plain_secret=secret
+            secret=totp.grouped_secret(secret),
+            qr_svg=totp.qr_svg(uri),
+            plain_secret=secret,
+            uri=uri,
         )
     if request.method == "GET":
         return render_template("members/two_factor.html", **context)
@@ -187,6 +198,7 @@ def two_factor() -> Response | str | tuple[str, int]:
 
 @bp.post("/account/recovery-codes")
 @login_required
+@secret_check_limit()
 @reauth_required("members.profile")
 def renew_recovery_codes() -> str:
     """Replace your recovery codes; the new ones are shown once."""

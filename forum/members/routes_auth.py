@@ -16,10 +16,11 @@ from werkzeug.wrappers import Response
 from forum.crypto import blind_index
 from forum.db import utcnow
 from forum.extensions import db, limiter
-from forum.members import account, auth, invites, registration, totp
+from forum.members import account, auth, devices, invites, notices, registration, totp
 from forum.members.blueprint import bp
 from forum.members.forms import CodeForm, EmptyForm, JoinForm, ReauthForm, SignInForm
 from forum.members.models import Invite, Member
+from forum.members.passwords import hash_password
 from forum.members.services import MemberError
 from forum.members.sessions import end_current_session, mark_reauthenticated, sign_in_browser
 from forum.members.web import (
@@ -30,6 +31,7 @@ from forum.members.web import (
     safe_next,
 )
 from forum.security import audit
+from forum.security.ratelimit import secret_check_limit
 
 PENDING_MEMBER = "pending_member"
 PENDING_SINCE = "pending_since"
@@ -44,9 +46,30 @@ SECOND_FACTOR_LIMITS = "5 per 5 minutes"
 
 
 def _address_key() -> str:
-    # The normalised address's blind index: the limiter's storage never holds an address.
+    # A browser with a valid device cookie for this address counts on its own (OWASP device
+    # cookies): strangers guessing at the address cannot lock its owner out of that browser.
     address = request.form.get("email", "")
+    device = devices.device_for_address(address)
+    if device is not None:
+        return "sign-in-device:" + device.nonce
+    # The normalised address's blind index: the limiter's storage never holds an address.
     return "sign-in-address:" + blind_index("ratelimit.sign-in", address, length=16).hex()
+
+
+def _invite_key() -> str:
+    token = session.get(INVITE_TOKEN)
+    if isinstance(token, str):
+        return "join-code:" + blind_index("ratelimit.join", token, length=16).hex()
+    return "join-code-ip:" + get_remote_address()
+
+
+def _complete_sign_in(member: Member) -> None:
+    """Open the session; remember this browser; tell the member of a sign-in from a new one."""
+    if devices.current_device(member) is None:
+        notices.send(member, "new_device")
+    sign_in_browser(member)
+    label_new_session()
+    devices.remember_after_request(member)
 
 
 def _second_factor_key() -> str:
@@ -110,7 +133,7 @@ def sign_in() -> Response | str | tuple[str, int]:
     release_write_lock()
     check = auth.verify_credentials(form.email.data, form.password.data)
     begin_write()
-    member = auth.record_password_step(check, form.password.data, ip_prefix=ip_prefix())
+    member = auth.record_password_step(check, ip_prefix=ip_prefix())
     if member is None:
         db.session.commit()  # the failure is audited
         return render_template(
@@ -163,8 +186,9 @@ def sign_in_code() -> Response | str | tuple[str, int]:
         db.session.commit()
         return render_template("members/sign_in_code.html", form=form, error=auth.CODE_FAILURE), 422
     target = session.get(AFTER_SIGN_IN) or url_for("home.index")
-    sign_in_browser(member)
-    label_new_session()
+    if method == "recovery":
+        notices.send(member, "recovery_code_used")
+    _complete_sign_in(member)
     db.session.commit()
     if method == "recovery":
         flash(
@@ -202,6 +226,7 @@ def sign_in_enrol() -> Response | str | tuple[str, int]:
         "secret": totp.grouped_secret(secret),
         "plain_secret": secret,
         "qr_svg": totp.qr_svg(uri),
+        "uri": uri,
     }
     if request.method == "GET":
         return render_template("members/sign_in_enrol.html", **context)
@@ -216,8 +241,8 @@ def sign_in_enrol() -> Response | str | tuple[str, int]:
     audit.record(
         "sign_in", actor=member, target_type="member", target_id=member.id, method="enrolment"
     )
-    sign_in_browser(member)
-    label_new_session()
+    notices.send(member, "factor_reset")
+    _complete_sign_in(member)
     db.session.commit()
     return render_template("members/recovery_codes.html", codes=codes, first_time=False)
 
@@ -264,11 +289,30 @@ def join() -> Response | str | tuple[str, int]:
     form = JoinForm()
     if request.method == "GET":
         return render_template("members/join.html", form=form, invite=invite)
-    if not form.validate_on_submit():
+    form.validate_on_submit()
+    # Every problem at once, each at its field (the form's own and the invite's rules).
+    problems = registration.registration_problems(
+        invite,
+        email=form.email.data or "",
+        name=form.name.data or "",
+        password=form.password.data or "",
+    )
+    for name, problem in problems.items():
+        field = getattr(form, name)
+        if not field.errors:
+            field.errors = [*field.errors, problem]
+    if any(f.errors for f in form):
         return render_template("members/join.html", form=form, invite=invite), 422
+    invite_id = invite.id
+    release_write_lock()  # Argon2id without the write lock
+    password_hash = hash_password(form.password.data)
+    begin_write()
+    invite = db.session.get(Invite, invite_id)
+    if invite is None:
+        return _invite_problem_page(invites.REASONS["unknown"], None)
     try:
         registration.start_registration(
-            invite, email=form.email.data, name=form.name.data, password=form.password.data
+            invite, email=form.email.data, name=form.name.data, password_hash=password_hash
         )
     except MemberError as error:
         db.session.rollback()
@@ -278,6 +322,7 @@ def join() -> Response | str | tuple[str, int]:
 
 
 @bp.route("/join/two-factor", methods=["GET", "POST"])
+@limiter.limit(SECOND_FACTOR_LIMITS, key_func=_invite_key, methods=["POST"])
 def join_two_factor() -> Response | str | tuple[str, int]:
     """Registration, step two: enrol an authenticator app and confirm one code."""
     invite, problem = _session_invite()
@@ -287,8 +332,11 @@ def join_two_factor() -> Response | str | tuple[str, int]:
         return redirect(url_for("members.join"))
     form = CodeForm()
     enrolment = registration.enrolment(invite)
+    grouped = totp.grouped_secret(enrolment.secret)
     if request.method == "GET":
-        return render_template("members/join_two_factor.html", form=form, enrolment=enrolment)
+        return render_template(
+            "members/join_two_factor.html", form=form, enrolment=enrolment, grouped=grouped
+        )
     error = None
     if form.validate_on_submit():
         try:
@@ -299,18 +347,23 @@ def join_two_factor() -> Response | str | tuple[str, int]:
         else:
             sign_in_browser(member)
             label_new_session()
+            devices.remember_after_request(member)
             db.session.commit()
             # Shown once, in this response only: nothing keeps them but their hashes.
             return render_template("members/recovery_codes.html", codes=codes, first_time=True)
     enrolment = registration.enrolment(invite)
     return render_template(
-        "members/join_two_factor.html", form=form, enrolment=enrolment, error=error
+        "members/join_two_factor.html",
+        form=form,
+        enrolment=enrolment,
+        grouped=totp.grouped_secret(enrolment.secret),
+        error=error,
     ), 422
 
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
 @login_required
-@limiter.limit("10 per 5 minutes", methods=["POST"])
+@secret_check_limit()
 def reauth() -> Response | str | tuple[str, int]:
     """Re-enter the password before a sensitive change."""
     form = ReauthForm()

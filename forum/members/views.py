@@ -6,6 +6,7 @@ from forum.members import (  # noqa: F401 - add routes
     routes_account,
     routes_admin,
     routes_auth,
+    routes_recovery,
     routes_vetting,
 )
 from forum.members.blueprint import bp

@@ -32,7 +32,7 @@ from forum.members.models import Member
 from forum.notify import outbox
 from forum.notify.channels import Delivery, Outcome
 from forum.notify.channels import webhook as webhook_channel
-from forum.notify.channels.email import EmailChannel
+from forum.notify.channels.email import EmailChannel, link_lifetimes
 from forum.notify.models import OutboxMessage
 from forum.notify.webhooks import endpoint_secrets
 
@@ -234,6 +234,7 @@ def _send_emails(deliveries: list[Delivery]) -> list[Outcome]:
         instance_path=current_app.instance_path,
         base_url=settings["app"]["base_url"],
         app_name=settings["app"]["name"],
+        link_lifetimes=link_lifetimes(settings),
     )
     return channel.send(deliveries, recipient_of, secret_link_of)
 

@@ -7,12 +7,14 @@ repeated does no harm. The dispatcher's leases make concurrent sweeps safe.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete
 
 from forum.db import utcnow
 from forum.extensions import db
+from forum.notify.channels.email import prune_spool
 from forum.notify.dispatcher import dispatch_due, dispatch_urgent
 from forum.notify.models import OutboxMessage
 from forum.scheduling.registry import JobSpec
@@ -47,9 +49,21 @@ def purge_delivered() -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def prune_mail_spool() -> int:
+    """Delete spooled .eml files (mail.smtp_host empty) whose invite or reset link expired."""
+    return prune_spool(Path(current_app.instance_path) / "outbox-mail", utcnow())
+
+
 def jobs() -> list[JobSpec]:
     """The notify feature's recurring jobs."""
     return [
+        JobSpec(
+            id="notify.prune_mail_spool",
+            func=prune_mail_spool,
+            trigger="interval",
+            trigger_args={"minutes": 5},
+            misfire_grace_time=5 * 60,
+        ),
         JobSpec(
             id="notify.sweep_outbox",
             func=sweep_outbox,

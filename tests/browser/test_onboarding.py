@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -45,11 +46,20 @@ def test_invite_register_with_totp_sign_out_and_sign_in_again(
     page.wait_for_url(live_server.link("/join/two-factor"))
     assert page.locator("figure.qr svg").count() == 1
     secret = page.locator("#totp-secret").get_attribute("data-secret")
+    # On the phone itself: a link to tap, and the key (in groups of four) with a copy button.
+    assert page.locator("#otpauth-link").get_attribute("href").startswith("otpauth://totp/")
+    expect(page.locator("[data-copy-from]")).to_be_visible()
     page.fill("#code", pyotp.TOTP(secret).now())
     page.click("button[type=submit]")
     page.locator("#recovery-codes code").first.wait_for()  # the next page has loaded
     codes = page.locator("#recovery-codes code").all_inner_texts()
     assert len(codes) == 10
+    # Copy, download and print, from static/members.js (the CSP allows no inline script).
+    expect(page.locator("button:has-text('Print')")).to_be_visible()
+    with page.expect_download() as download_info:
+        page.click("button:has-text('Download')")
+    saved = Path(download_info.value.path()).read_text()
+    assert all(code in saved for code in codes)
     page.click("text=I have saved them")
     expect(page.locator("h1")).to_contain_text("Welcome, Ines Browser")
 

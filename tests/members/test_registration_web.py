@@ -209,3 +209,32 @@ def test_a_used_invite_cannot_register_a_second_account(app):
     assert page.status_code == 410
     assert "already been used" in page.get_data(as_text=True)
     assert _member_count() == 1
+
+
+def test_join_form_shows_every_error_at_once_each_at_its_field(app):
+    """Issue 10 item 13: all the problems at once, each at its field, the text kept."""
+    token = invite("all.errors@example.org")
+    browser = MemberBrowser(app.test_client())
+    browser.get(f"/invite/{token}")
+    response = browser.post(
+        "/join",
+        {
+            "email": "someone.else@example.org",
+            "name": "   ",
+            "password": "password123456",
+            "confirm": "password1234567",
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+
+    def field_block(name: str) -> str:
+        start = page.index(f'name="{name}"')
+        return page[start : page.index("</div>", start)]
+
+    assert "sent to a different e-mail address" in field_block("email")
+    assert "Please give your name." in field_block("name")
+    assert "This password" in field_block("password")
+    assert "The two passwords are not the same." in field_block("confirm")
+    assert 'value="someone.else@example.org"' in page  # the text is kept...
+    assert "password123456" not in page  # ...but never the passwords

@@ -10,11 +10,13 @@ import logging
 import os
 import smtplib
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime, formataddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +68,48 @@ def build_message(
     return message
 
 
+def link_lifetimes(settings: Mapping[str, Mapping[str, Any]]) -> dict[str, timedelta]:
+    """How long the secret link of each kind of e-mail works (its `Expires:` header)."""
+    invite = timedelta(hours=settings["security"]["invite_ttl_hours"])
+    # A password reset link works 30 minutes (forum.members.recovery.RESET_MINUTES).
+    return {"invite": invite, "account_setup": invite, "password_reset": timedelta(minutes=30)}
+
+
+def prune_spool(spool: Path, now: datetime) -> int:
+    """Delete spooled .eml files whose link expired (their `Expires:` header is past)."""
+    removed = 0
+    if not spool.is_dir():
+        return 0
+    parser = BytesHeaderParser()
+    for path in spool.glob("*.eml"):
+        try:
+            with path.open("rb") as handle:
+                expires = parser.parse(handle).get("Expires")
+            if expires and parsedate_to_datetime(str(expires)) <= now:
+                path.unlink()
+                removed += 1
+        except (OSError, TypeError, ValueError):
+            log.warning("spool: could not read or remove %s", path.name)
+    return removed
+
+
 class EmailChannel:
     """Sends a batch of e-mail deliveries over one SMTP connection (or into .eml files)."""
 
-    def __init__(self, mail: dict[str, Any], *, instance_path: str, base_url: str, app_name: str):
+    def __init__(
+        self,
+        mail: dict[str, Any],
+        *,
+        instance_path: str,
+        base_url: str,
+        app_name: str,
+        link_lifetimes: Mapping[str, timedelta] | None = None,
+    ):
         self.mail = mail
         self.base_url = base_url
         self.app_name = app_name
         self.spool = Path(instance_path) / "outbox-mail"
+        self.link_lifetimes = dict(link_lifetimes or {})
 
     def send(
         self,
@@ -100,6 +136,10 @@ class EmailChannel:
                 app_name=self.app_name,
                 link=secret_link_of(delivery),
             )
+            lifetime = self.link_lifetimes.get(delivery.kind)
+            if delivery.link_sealed is not None and lifetime is not None:
+                # RFC 4021 Expires: when the link stops working; the spool is pruned after it.
+                message["Expires"] = format_datetime(delivery.created_at + lifetime)
             ready.append((delivery, message))
         if not ready:
             return outcomes

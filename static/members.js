@@ -1,0 +1,67 @@
+// Authenticator set-up and recovery codes: copy the key, copy / download / print the codes.
+// Loaded as a file (the CSP allows no inline script); the buttons stay hidden without it.
+(function () {
+  "use strict";
+
+  function codesOf(listId) {
+    var list = document.getElementById(listId);
+    if (!list) { return []; }
+    return Array.prototype.map.call(list.querySelectorAll("code"), function (c) {
+      return c.textContent.trim();
+    });
+  }
+
+  function copied(button, text) {
+    var label = button.textContent;
+    function done(word) {
+      button.textContent = word;
+      window.setTimeout(function () { button.textContent = label; }, 2000);
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () { done("Copied"); },
+        function () { done("Could not copy"); });
+    } else {
+      done("Could not copy");
+    }
+  }
+
+  function setUp() {
+    document.querySelectorAll("[data-copy-from]").forEach(function (button) {
+      var source = document.getElementById(button.getAttribute("data-copy-from"));
+      if (!source) { return; }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        copied(button, source.getAttribute("data-secret") || source.textContent.trim());
+      });
+    });
+    document.querySelectorAll("[data-copy-codes]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        copied(button, codesOf(button.getAttribute("data-copy-codes")).join("\n"));
+      });
+    });
+    document.querySelectorAll("[data-download-codes]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var codes = codesOf(button.getAttribute("data-download-codes"));
+        var text = "Recovery codes (each works once)\n\n" + codes.join("\n") + "\n";
+        var link = document.createElement("a");
+        link.href = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+        link.download = button.getAttribute("data-filename") || "recovery-codes.txt";
+        document.body.appendChild(link);
+        link.click();
+        window.setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+      });
+    });
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
+  }
+})();
