@@ -1,23 +1,87 @@
-"""ISO 3166-1 country codes and names (from the tzdata package's iso3166.tab), and time zones."""
+"""ISO 3166-1 alpha-2 countries by name (from pycountry, the ISO 3166 list kept with Debian's
+iso-codes), with the names people search by, and the IANA time zones.
+
+The list is pycountry's 249 officially assigned codes, named by their common English name
+(pycountry's `common_name` where ISO's is formal: "South Korea", not "Korea, Republic of"), plus
+XK (Kosovo), the user-assigned code the European Union and the network's regions use. Search
+terms add ISO's formal and official names, the alpha-3 code and the tz database's short names
+(tzdata's iso3166.tab: "Britain (UK)", "Korea (South)").
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from importlib import resources
 from zoneinfo import available_timezones
 
+import pycountry
+
+# User-assigned codes the network uses besides ISO's own (XK: Kosovo, as the EU writes it).
+EXTRA = {"XK": "Kosovo"}
+# Everyday names that neither ISO nor the tz database gives.
+ALIASES = {
+    "GB": ("Great Britain", "UK", "England", "Scotland", "Wales", "Northern Ireland"),
+    "US": ("USA", "America"),
+    "NL": ("Holland",),
+    "CZ": ("Czech Republic",),
+    "TR": ("Turkey",),
+    "CD": ("DR Congo", "DRC"),
+    "MK": ("Macedonia",),
+    "CI": ("Ivory Coast",),
+    "SZ": ("Swaziland",),
+    "VA": ("Vatican",),
+}
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for sorting and matching ("Côte" ~ "cote")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def _tz_names() -> dict[str, str]:
+    text = resources.files("tzdata").joinpath("zoneinfo", "iso3166.tab").read_text("utf-8")
+    names: dict[str, str] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            code, _, name = line.partition("\t")
+            names[code.strip().upper()] = name.strip()
+    return names
+
 
 @cache
 def countries() -> dict[str, str]:
-    """Country code -> English short name, sorted by name."""
-    text = resources.files("tzdata").joinpath("zoneinfo", "iso3166.tab").read_text("utf-8")
-    pairs = []
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        code, _, name = line.partition("\t")
-        pairs.append((code.strip().upper(), name.strip()))
-    return dict(sorted(pairs, key=lambda pair: pair[1]))
+    """Country code -> English name, sorted by name."""
+    pairs = [
+        (country.alpha_2, getattr(country, "common_name", None) or country.name)
+        for country in pycountry.countries
+    ]
+    pairs += list(EXTRA.items())
+    return dict(sorted(pairs, key=lambda pair: fold(pair[1])))
+
+
+@cache
+def _terms() -> dict[str, tuple[str, ...]]:
+    tz = _tz_names()
+    found: dict[str, tuple[str, ...]] = {}
+    for code, name in countries().items():
+        country = pycountry.countries.get(alpha_2=code)
+        words = [name, code]
+        if country is not None:
+            words += [country.name, getattr(country, "official_name", ""), country.alpha_3]
+        words += [tz.get(code, ""), *ALIASES.get(code, ())]
+        unique: list[str] = []
+        for word in words:
+            if word and word not in unique:
+                unique.append(word)
+        found[code] = tuple(unique)
+    return found
+
+
+def search_terms(code: str) -> tuple[str, ...]:
+    """Every name a country may be found by in the picker (its name first)."""
+    return _terms().get(code.upper(), ())
 
 
 def country_name(code: str) -> str:
@@ -26,7 +90,7 @@ def country_name(code: str) -> str:
 
 
 def is_country(code: str) -> bool:
-    """True for a known ISO 3166-1 alpha-2 code."""
+    """True for a known ISO 3166-1 alpha-2 code (exactly two letters, any case)."""
     return code.upper() in countries()
 
 

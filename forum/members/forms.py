@@ -84,12 +84,17 @@ class ReauthForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Please give your name."), Length(max=120)])
-    country = SelectField("Country", choices={}, validators=[Optional()])
+    country = SelectField(
+        "Country", choices={}, validators=[Optional()], render_kw={"data-picker": "country"}
+    )
     expertise = TextAreaField("Expertise", validators=[Length(max=2000)])
     languages = StringField("Languages", validators=[Length(max=200)])
     timezone = SelectField("Time zone", choices={})
     contact_points = SelectMultipleField(
-        "Contact point for countries", choices={}, validators=[Optional()]
+        "Contact point for countries",
+        choices={},
+        validators=[Optional()],
+        render_kw={"data-picker": "country"},
     )
     notifications = BooleanField("Send me e-mail notifications")
 
@@ -126,7 +131,9 @@ class OrganisationForm(FlaskForm):
     name = StringField(
         "Name", validators=[DataRequired("Please give the organisation's name."), Length(max=200)]
     )
-    country = SelectField("Country", choices={}, validators=[Optional()])
+    country = SelectField(
+        "Country", choices={}, validators=[Optional()], render_kw={"data-picker": "country"}
+    )
     sector = SelectField("Sector", choices=dict(SECTORS))
 
     def __init__(self, *args: object, **kwargs: object) -> None:

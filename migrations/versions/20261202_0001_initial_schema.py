@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 16:36:45.842992
+Create Date: 2026-12-02 06:38:52.667337
 """
 
 import sqlalchemy as sa
@@ -139,6 +139,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("severity", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("label", sa.String(length=20), nullable=False),
         sa.Column("title_sealed", sa.LargeBinary(), nullable=False),
         sa.Column("city_sealed", sa.LargeBinary(), nullable=False),
         sa.Column("needs_sealed", sa.LargeBinary(), nullable=False),
