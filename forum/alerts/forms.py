@@ -32,7 +32,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from forum.alerts.audience import REGIONS
 from forum.alerts.coordination import THREAD_LABELS
 from forum.alerts.models import ANSWERS, KINDS, LABELS, REVIEW_PROMPTS, SEVERITIES
-from forum.members.countries import countries, is_country
+from forum.members.countries import is_country, select_choices
 
 NOT_A_COUNTRY = "Choose the country from the list"
 
@@ -47,8 +47,7 @@ def split_codes(text: str) -> list[str]:
 
 
 def _country_choices(blank: str | None = None) -> list[SelectChoice]:
-    pairs = list(countries().items())
-    return _choices([("", blank), *pairs] if blank is not None else pairs)
+    return select_choices(blank)
 
 
 class CountryField(SelectField):

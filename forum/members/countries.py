@@ -16,6 +16,7 @@ from importlib import resources
 from zoneinfo import available_timezones
 
 import pycountry
+from wtforms.fields.choices import SelectChoice
 
 # User-assigned codes the network uses besides ISO's own (XK: Kosovo, as the EU writes it).
 EXTRA = {"XK": "Kosovo"}
@@ -82,6 +83,15 @@ def _terms() -> dict[str, tuple[str, ...]]:
 def search_terms(code: str) -> tuple[str, ...]:
     """Every name a country may be found by in the picker (its name first)."""
     return _terms().get(code.upper(), ())
+
+
+def select_choices(blank: str | None = None) -> list[SelectChoice]:
+    """Options for a country <select>, each with the other names it is found by (the picker)."""
+    options = [SelectChoice("", blank)] if blank is not None else []
+    for code, name in countries().items():
+        others = [t for t in search_terms(code) if t not in (name, code)]
+        options.append(SelectChoice(code, name, render_kw={"data-terms": "|".join(others)}))
+    return options
 
 
 def country_name(code: str) -> str:

@@ -12,17 +12,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from forum.members.countries import countries, time_zones
+from forum.members.countries import select_choices, time_zones
 from forum.members.models import ROLES, SECTORS
 
 EMAIL = [DataRequired("Please give an e-mail address."), Length(max=254)]
 
 
-def _country_choices(blank: str = "—") -> dict[str, str]:
-    # A {value: label} dict: WTForms 3.3's non-deprecated shorthand for choices.
-    return {"": blank, **countries()}
+def _country_choices(blank: str = "—") -> list[SelectChoice]:
+    return select_choices(blank)
 
 
 class EmptyForm(FlaskForm):
@@ -101,7 +101,7 @@ class ProfileForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = _country_choices()
-        self.contact_points.choices = dict(countries())
+        self.contact_points.choices = select_choices()
         self.timezone.choices = {z: z for z in time_zones()}
 
 
