@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -25,70 +24,17 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forum.alerts.audience import REGIONS
 from forum.alerts.coordination import THREAD_LABELS
 from forum.alerts.models import ANSWERS, KINDS, LABELS, REVIEW_PROMPTS, SEVERITIES
-from forum.members.countries import is_country, select_choices
-
-NOT_A_COUNTRY = "Choose the country from the list"
+from forum.members.countries import NOT_A_COUNTRY, CountriesField, CountryField
 
 
 def _choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
-
-
-def split_codes(text: str) -> list[str]:
-    """Country codes typed as "FR, de ; IT" -> ["FR", "DE", "IT"]."""
-    return [p.strip().upper() for p in re.split(r"[\s,;]+", text or "") if p.strip()]
-
-
-def _country_choices(blank: str | None = None) -> list[SelectChoice]:
-    return select_choices(blank)
-
-
-class CountryField(SelectField):
-    """One country, chosen by name from the ISO 3166-1 list (a searchable picker with JS)."""
-
-    def __init__(self, label: str, **kwargs: Any) -> None:
-        kwargs.setdefault("render_kw", {"data-picker": "country"})
-        super().__init__(label, choices=[], validate_choice=False, **kwargs)
-
-    def pre_validate(self, form: Any) -> None:
-        code = (self.data or "").strip().upper()
-        if code and not is_country(code):
-            raise ValidationError(f"{NOT_A_COUNTRY} (not a country: {code[:20]}).")
-        self.data = code
-
-
-class CountriesField(SelectMultipleField):
-    """Several countries by name; "FR, DE" typed into one value (no JS, API) is split."""
-
-    def __init__(self, label: str, **kwargs: Any) -> None:
-        kwargs.setdefault("render_kw", {"data-picker": "country"})
-        super().__init__(label, choices=[], validate_choice=False, **kwargs)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        codes: list[str] = []
-        for value in valuelist:
-            codes += [c for c in split_codes(value) if c not in codes]
-        self.data = codes
-
-    def pre_validate(self, form: Any) -> None:
-        bad = [c for c in self.data or [] if not is_country(c)]
-        if bad:
-            raise ValidationError(f"{NOT_A_COUNTRY} (not a country: {', '.join(bad[:3])[:40]}).")
-
-
-def _with_countries(form: FlaskForm) -> None:
-    for field in form:
-        if isinstance(field, CountryField):
-            field.choices = _country_choices("Choose a country…")
-        elif isinstance(field, CountriesField):
-            field.choices = _country_choices()
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -115,7 +61,9 @@ class RaiseForm(FlaskForm):
         validators=[DataRequired("Please give the alert a short title."), Length(max=140)],
     )
     city = StringField("City", validators=[Optional(), Length(max=120)])
-    country = CountryField("Country", validators=[DataRequired(f"{NOT_A_COUNTRY}.")])
+    country = CountryField(
+        "Country", blank="Choose a country…", validators=[DataRequired(f"{NOT_A_COUNTRY}.")]
+    )
     occurred_at = DateTimeLocalField(
         "When it happened (your time)",
         format="%Y-%m-%dT%H:%M",
@@ -144,10 +92,6 @@ class RaiseForm(FlaskForm):
     expertise = StringField(
         "Only members with this expertise", validators=[Optional(), Length(max=300)]
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _with_countries(self)
 
     def payload(self, zone: str) -> dict[str, Any]:
         """The service's keyword arguments."""
@@ -206,7 +150,9 @@ class CorrectForm(FlaskForm):
         validators=[DataRequired("Please give the alert a short title."), Length(max=140)],
     )
     city = StringField("City", validators=[Optional(), Length(max=120)])
-    country = CountryField("Country", validators=[DataRequired(f"{NOT_A_COUNTRY}.")])
+    country = CountryField(
+        "Country", blank="Choose a country…", validators=[DataRequired(f"{NOT_A_COUNTRY}.")]
+    )
     nationalities = CountriesField(
         "Nationalities known or feared among the victims", validators=[Optional()]
     )
@@ -215,10 +161,6 @@ class CorrectForm(FlaskForm):
     )
     severity = SelectField("Severity", choices=_choices(SEVERITIES.items()))
     reason = StringField("What was wrong (optional)", validators=[Optional(), Length(max=300)])
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _with_countries(self)
 
     def payload(self) -> dict[str, Any]:
         """The service's keyword arguments."""

@@ -10,13 +10,17 @@ terms add ISO's formal and official names, the alpha-3 code and the tz database'
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 from importlib import resources
+from typing import Any
 from zoneinfo import available_timezones
 
 import pycountry
+from wtforms import SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
 
 # User-assigned codes the network uses besides ISO's own (XK: Kosovo, as the EU writes it).
 EXTRA = {"XK": "Kosovo"}
@@ -120,3 +124,45 @@ def time_zones() -> tuple[str, ...]:
 def is_time_zone(name: str) -> bool:
     """True for an IANA time zone name that zoneinfo knows."""
     return name in available_timezones()
+
+
+# --- form fields: a country chosen by name, checked on the server ---------------------------
+
+NOT_A_COUNTRY = "Choose the country from the list"
+
+
+def _split(text: str) -> list[str]:
+    return [p.strip().upper() for p in re.split(r"[\s,;]+", text or "") if p.strip()]
+
+
+class CountryField(SelectField):
+    """One country, chosen by name from the ISO 3166-1 list (a searchable picker with JS)."""
+
+    def __init__(self, label: str, *, blank: str = "—", **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"data-picker": "country"})
+        super().__init__(label, choices=select_choices(blank), validate_choice=False, **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        code = (self.data or "").strip().upper()
+        if code and not is_country(code):
+            raise ValidationError(f"{NOT_A_COUNTRY} (not a country: {code[:20]}).")
+        self.data = code
+
+
+class CountriesField(SelectMultipleField):
+    """Several countries by name; "FR, DE" typed into one value (no JS, API) is split."""
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"data-picker": "country"})
+        super().__init__(label, choices=select_choices(), validate_choice=False, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        codes: list[str] = []
+        for value in valuelist:
+            codes += [c for c in _split(value) if c not in codes]
+        self.data = codes
+
+    def pre_validate(self, form: Any) -> None:
+        bad = [c for c in self.data or [] if not is_country(c)]
+        if bad:
+            raise ValidationError(f"{NOT_A_COUNTRY} (not a country: {', '.join(bad[:3])[:40]}).")

@@ -80,3 +80,33 @@ def test_several_countries_are_posted_as_several_choices(members, make_browser):
     assert response.status_code == 302
     page = browser.get(response.headers["Location"]).get_data(as_text=True)
     assert "Germany" in page and "Italy" in page and "France" in page
+
+
+def test_a_profile_or_organisation_with_no_real_country_is_refused_in_plain_words(
+    members, make_browser
+):
+    member = members.make(name="Petra Profile")
+    response = make_browser(member).post(
+        "/profile",
+        {
+            "name": "Petra Typed",
+            "country": "SP",
+            "timezone": "Europe/Madrid",
+            "contact_points": "XX",
+        },
+    )
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "Petra Typed" in text
+    assert "Choose the country from the list (not a country: SP)" in text
+    assert "Choose the country from the list (not a country: XX)" in text
+    coordinator = members.coordinator()
+    response = make_browser(coordinator).post(
+        "/admin/organisations", {"name": "Typed Org", "country": "GE ", "sector": "ngo"}
+    )
+    assert response.status_code == 303 or response.status_code == 302  # "GE " is Georgia
+    response = make_browser(coordinator).post(
+        "/admin/organisations", {"name": "Typed Org 2", "country": "XX", "sector": "ngo"}
+    )
+    assert response.status_code == 422
+    assert "Choose the country from the list" in response.get_data(as_text=True)
