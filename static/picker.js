@@ -11,14 +11,20 @@
     return (text || "").normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
 
-  function matches(option, query) {
-    if (!query) { return true; }
-    var terms = [option.label, option.value].concat((option.terms || "").split("|"));
-    return terms.some(function (term) {
-      var folded = fold(term);
-      if (folded.indexOf(query) === 0) { return true; }
-      return folded.split(/[\s,()\-]+/).some(function (word) { return word.indexOf(query) === 0; });
-    });
+  // How well an option matches what was typed (lower is better; -1: not at all): its code
+  // typed exactly ("fr" -> France), then its name's start, a word of its name, another name.
+  function score(option, query) {
+    if (!query) { return 0; }
+    if (fold(option.value) === query) { return 0; }
+    var name = fold(option.label);
+    if (name.indexOf(query) === 0) { return 1; }
+    var startsWord = function (term) {
+      return fold(term).split(/[\s,()\-]+/).some(function (word) { return word.indexOf(query) === 0; });
+    };
+    if (startsWord(option.label)) { return 2; }
+    var others = (option.terms || "").split("|").filter(Boolean);
+    if (others.some(function (term) { return fold(term).indexOf(query) === 0 || startsWord(term); })) { return 3; }
+    return -1;
   }
 
   function el(tag, className, text) {
@@ -132,7 +138,10 @@
     function renderList() {
       var query = fold(input.value.trim());
       if (!multiple && selectedOptions()[0] && input.value === selectedOptions()[0].label) { query = ""; }
-      var found = choices.filter(function (o) { return matches(o, query); });
+      var found = choices.map(function (o, i) { return { o: o, s: score(o, query), i: i }; })
+        .filter(function (m) { return m.s >= 0; })
+        .sort(function (a, b) { return a.s - b.s || a.i - b.i; })
+        .map(function (m) { return m.o; });
       shown = (!query && blank && !multiple ? [blank] : []).concat(found.slice(0, MAX_SHOWN));
       list.textContent = "";
       shown.forEach(function (o, i) {
