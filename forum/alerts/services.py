@@ -403,10 +403,10 @@ def board(viewer: Member, alert_id: str) -> Board:
         .where(AlertRecipient.alert_id == alert.id)
     ).all()
     # The raiser is shown as the raiser, never as someone who has not answered.
-    recipients = [(m, a) for m, a in recipients if m.id != alert.raiser_id]
-    answered = [BoardRow(m, a) for m, a in recipients if a is not None]
+    others = [(m, a) for m, a in recipients if m.id != alert.raiser_id]
+    answered = [BoardRow(m, a) for m, a in others if a is not None]
     answered.sort(key=lambda row: (row.member.country, row.answer.updated_at if row.answer else 0))
-    waiting = [BoardRow(m, None) for m, a in recipients if a is None]
+    waiting = [BoardRow(m, None) for m, a in others if a is None]
     waiting.sort(key=lambda row: row.member.country)
     counts = {key: 0 for key in ANSWERS}
     by_country: dict[str, dict[str, int]] = {}

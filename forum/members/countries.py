@@ -142,11 +142,13 @@ class CountryField(SelectField):
         kwargs.setdefault("render_kw", {"data-picker": "country"})
         super().__init__(label, choices=select_choices(blank), validate_choice=False, **kwargs)
 
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = valuelist[0].strip().upper() if valuelist else ""
+
     def pre_validate(self, form: Any) -> None:
-        code = (self.data or "").strip().upper()
+        code = self.data or ""
         if code and not is_country(code):
             raise ValidationError(f"{NOT_A_COUNTRY} (not a country: {code[:20]}).")
-        self.data = code
 
 
 class CountriesField(SelectMultipleField):
