@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from forum.alerts import policy
 from forum.alerts.models import CLOSED, Alert
 from forum.db import utcnow
 from forum.extensions import db
@@ -92,7 +93,8 @@ def banners_for(member: Member, *, excluding: str | None = None) -> list[Banner]
         .order_by(Alert.created_at.desc())
         .limit(MAX_BANNERS)
     ).all()
-    return [Banner(alert, kinds[alert.id]) for alert in alerts]
+    # The notification says the member was asked; the policy still decides what she may read.
+    return [Banner(alert, kinds[alert.id]) for alert in alerts if policy.can_read(member, alert)]
 
 
 def settle_closed(alert: Alert) -> None:
