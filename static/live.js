@@ -4,16 +4,13 @@
 "use strict";
 (function () {
   var POLL_MS = 4000;
-  var ANSWERS = [
-    ["seen", "Seen"],
-    ["can_help", "I can help"],
-    ["nationals_affected", "Our nationals are affected"],
-    ["not_available", "Not available"]
-  ];
-  var shown = {};          // alert link -> banner element
-  var dismissed = {};      // alert links hidden with "Later" on this page
+  var SNOOZE_MS = 15 * 60 * 1000;
+  var SNOOZE_KEY = "exchange.alerts.snoozed";
+  var DONE_MS = 8000;
   var pollTimer = null;
   var source = null;
+  var baseTitle = document.title;
+  var known = {};          // alert links this page has shown (a new one chimes)
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -30,95 +27,182 @@
     if (el) { el.textContent = String((parseInt(el.textContent, 10) || 0) + 1); }
   }
 
-  function isAlertLink(link) { return /^\/alerts\/[0-9a-f]{32}$/.test(link || ""); }
+  function container() { return document.getElementById("live-banner"); }
+  function items() { var box = container(); return box ? box.querySelectorAll(".banner-item") : []; }
 
-  function answerForm(link) {
-    var form = document.createElement("form");
-    form.method = "post";
-    form.action = link + "/answer";
-    form.className = "banner-answers";
-    var token = document.createElement("input");
-    token.type = "hidden"; token.name = "csrf_token"; token.value = csrfToken();
-    form.appendChild(token);
-    ANSWERS.forEach(function (pair) {
-      var button = document.createElement("button");
-      button.type = "submit"; button.name = "answer"; button.value = pair[0];
-      button.textContent = pair[1];
-      form.appendChild(button);
-    });
-    form.addEventListener("submit", submitAnswer);
-    return form;
+  function announce(text) {
+    var region = document.getElementById("banner-announce");
+    if (region) { region.textContent = ""; window.setTimeout(function () { region.textContent = text; }, 50); }
+  }
+
+  // --- snooze ("Later"): per tab, for a while, across the pages of this tab ---------------
+  function snoozed() {
+    try { return JSON.parse(window.sessionStorage.getItem(SNOOZE_KEY) || "{}"); } catch (e) { return {}; }
+  }
+  function isSnoozed(link) { return (snoozed()[link] || 0) > Date.now(); }
+  function snooze(link) {
+    var all = snoozed();
+    all[link] = Date.now() + SNOOZE_MS;
+    try { window.sessionStorage.setItem(SNOOZE_KEY, JSON.stringify(all)); } catch (e) { /* private mode */ }
+  }
+
+  // --- the tab title and the chime: a sign on a tab in the background ---------------------
+  function updateTitle() {
+    var waiting = Array.prototype.filter.call(items(), function (item) {
+      return !item.classList.contains("banner-answered");
+    }).length;
+    // Only a count and a fixed phrase: the tab title never carries an alert's content.
+    document.title = waiting ?
+      "(" + waiting + ") " + (waiting === 1 ? "Urgent alert" : "Urgent alerts") + " \u2014 " + baseTitle :
+      baseTitle;
+  }
+
+  function chime() {
+    var box = container();
+    var src = box && box.getAttribute("data-sound");
+    if (!src || !window.Audio) { return; }
+    try {
+      var played = new window.Audio(src).play();
+      if (played && played.catch) { played.catch(function () { /* autoplay blocked: the title still shows it */ }); }
+    } catch (e) { /* no audio on this device */ }
+  }
+
+  // --- focus: never left on an element that goes away ------------------------------------
+  function moveFocusFrom(item) {
+    if (!item.contains(document.activeElement)) { return; }
+    var next = Array.prototype.filter.call(items(), function (other) { return other !== item; })[0];
+    var target = next && next.querySelector("button, a");
+    if (!target) {
+      target = document.querySelector("main");
+      if (target) { target.setAttribute("tabindex", "-1"); }
+    }
+    if (target) { target.focus(); }
+  }
+
+  function removeBanner(item) {
+    var box = container();
+    moveFocusFrom(item);
+    if (item.parentNode) { item.parentNode.removeChild(item); }
+    if (box && !box.querySelector(".banner-item")) { box.hidden = true; }
+    updateTitle();
+  }
+
+  function onItsOwnPage(link) {
+    return window.location.pathname === link && document.querySelector("[data-live-answer]");
+  }
+
+  function wire(item) {
+    var link = item.getAttribute("data-alert-link");
+    known[link] = true;
+    var later = item.querySelector("[data-banner-later]");
+    if (later) {
+      later.hidden = false;
+      later.addEventListener("click", function () {
+        if (!item.classList.contains("banner-answered")) {
+          snooze(link);
+          announce("Alert hidden for 15 minutes. It stays in your notifications.");
+        }
+        removeBanner(item);
+      });
+    }
+    var form = item.querySelector("form[data-banner-answer]");
+    if (form) { form.addEventListener("submit", submitAnswer); }
   }
 
   function submitAnswer(event) {
     var form = event.target;
     var submitter = event.submitter;
-    if (!window.fetch || !submitter) { return; }  // plain form post still works
+    if (!window.fetch || !submitter) { return; }  // the plain form post still works
     event.preventDefault();
+    if (form.getAttribute("aria-busy") === "true") { return; }
+    var item = form.closest(".banner-item");
+    var status = item.querySelector(".banner-status");
     var data = new FormData(form);
     data.set("answer", submitter.value);
-    var buttons = form.querySelectorAll("button");
-    buttons.forEach(function (b) { b.disabled = true; });
+    // Not `disabled`: disabling the focused button would drop keyboard focus to the page.
+    form.setAttribute("aria-busy", "true");
+    status.textContent = "Sending your answer\u2026";
     fetch(form.action, {
       method: "POST", body: data, credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() }
     }).then(function (response) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
     }).then(function (result) {
-      var item = form.closest(".banner-item") || form.parentNode;
-      var note = document.createElement("p");
-      note.className = "banner-done";
+      form.removeAttribute("aria-busy");
       if (result.ok) {
-        note.textContent = "Thank you. Your answer: " + result.body.label + " (you can change it on the alert page).";
-        form.replaceWith(note);
-        window.setTimeout(function () { removeBanner(item); }, 6000);
+        item.classList.add("banner-answered");
+        status.textContent = "Thank you. Your answer: " + result.body.label +
+          ". You can change it on the alert page.";
+        status.focus();  // the button pressed goes away; the confirmation takes the focus
+        form.parentNode.removeChild(form);
+        var later = item.querySelector("[data-banner-later]");
+        if (later) { later.textContent = "Close"; }
+        updateTitle();
+        window.setTimeout(function () { removeBanner(item); }, DONE_MS);
       } else {
-        note.textContent = result.body.error || "That did not work; please open the alert.";
-        form.appendChild(note);
-        buttons.forEach(function (b) { b.disabled = false; });
+        status.textContent = result.body.error || "That did not work; please open the alert.";
+        if (submitter.isConnected) { submitter.focus(); }
+        refreshBanners();  // the alert may have closed meanwhile
       }
-    }).catch(function () { form.submit(); });
+    }).catch(function () { form.removeAttribute("aria-busy"); form.submit(); });
   }
 
-  function container() { return document.getElementById("live-banner"); }
-
-  function removeBanner(item) {
+  // --- the banners themselves come from the server (only open alerts) ---------------------
+  function merge(html) {
     var box = container();
-    if (item && item.parentNode) { item.parentNode.removeChild(item); }
-    Object.keys(shown).forEach(function (k) { if (shown[k] === item) { delete shown[k]; } });
-    if (box && !box.querySelector(".banner-item")) { box.hidden = true; }
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    var fresh = {};
+    var order = [];
+    template.content.querySelectorAll(".banner-item").forEach(function (node) {
+      var link = node.getAttribute("data-alert-link");
+      fresh[link] = node;
+      order.push(link);
+    });
+    Array.prototype.forEach.call(items(), function (item) {
+      var link = item.getAttribute("data-alert-link");
+      if (!fresh[link] && !item.classList.contains("banner-answered")) { removeBanner(item); }
+    });
+    var added = false;
+    order.forEach(function (link) {
+      if (isSnoozed(link) || onItsOwnPage(link)) { return; }
+      var existing = box.querySelector('.banner-item[data-alert-link="' + link + '"]');
+      if (existing) {  // a correction may have changed what the banner says
+        var head = existing.querySelector(".banner-head");
+        if (head) { head.replaceWith(document.importNode(fresh[link].querySelector(".banner-head"), true)); }
+        return;
+      }
+      var node = document.importNode(fresh[link], true);
+      if (!known[link]) { added = true; }
+      wire(node);
+      box.appendChild(node);
+    });
+    box.hidden = !box.querySelector(".banner-item");
+    updateTitle();
+    if (added) {
+      chime();
+    }
   }
 
-  function showBanner(n) {
+  function refreshBanners() {
     var box = container();
-    if (!box || !n.urgent || !isAlertLink(n.link) || dismissed[n.link]) { return; }
-    if (window.location.pathname === n.link && document.querySelector("[data-live-answer]")) {
-      return;  // the alert page itself has the answer buttons
-    }
-    var item = shown[n.link];
-    if (!item) {
-      item = document.createElement("div");
-      item.className = "banner-item";
-      item.setAttribute("role", "alert");
-      item.setAttribute("data-alert-link", n.link);
-      shown[n.link] = item;
-      box.appendChild(item);
-    }
-    item.textContent = "";
-    var text = document.createElement("strong");
-    text.className = "banner-text";
-    text.textContent = n.text;
-    var open = document.createElement("a");
-    open.href = n.link; open.textContent = "Open the alert";
-    var later = document.createElement("button");
-    later.type = "button"; later.className = "link banner-later"; later.textContent = "Later";
-    later.addEventListener("click", function () { dismissed[n.link] = true; removeBanner(item); });
-    item.appendChild(text);
-    item.appendChild(document.createTextNode(" "));
-    item.appendChild(open);
-    if (n.kind === "alert.raised" || n.kind === "alert.reminder") { item.appendChild(answerForm(n.link)); }
-    item.appendChild(later);
-    box.hidden = false;
+    var src = box && box.getAttribute("data-src");
+    if (!src || !window.fetch) { return; }
+    fetch(src, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html !== null) { merge(html); } })
+      .catch(function () {});
+  }
+
+  function initBanners() {
+    Array.prototype.forEach.call(items(), function (item) {
+      var link = item.getAttribute("data-alert-link");
+      if (isSnoozed(link)) { item.parentNode.removeChild(item); return; }
+      wire(item);
+    });
+    var box = container();
+    if (box) { box.hidden = !box.querySelector(".banner-item"); }
+    updateTitle();
   }
 
   function refreshTopic(topic) {
@@ -139,7 +223,7 @@
       .then(function (body) {
         if (!body) { return; }
         bell(body.unread);
-        body.urgent.forEach(showBanner);
+        refreshBanners();
       }).catch(function () {});
   }
 
@@ -171,10 +255,15 @@
     source.addEventListener("notification", function (event) {
       var n = JSON.parse(event.data);
       bumpBell();
-      showBanner(n);
+      if (n.urgent || n.kind === "alert.cancelled") { refreshBanners(); }
     });
     source.addEventListener("topic", function (event) {
-      refreshTopic(JSON.parse(event.data).topic);
+      var topic = JSON.parse(event.data).topic;
+      if (topic === "alerts:closed") {
+        if (items().length) { refreshBanners(); }  // only pages that show a banner ask again
+        return;
+      }
+      refreshTopic(topic);
     });
     source.addEventListener("error", function () {
       document.body.setAttribute("data-live", "polling");
@@ -184,6 +273,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     if (!document.body.hasAttribute("data-signed-in")) { return; }
+    initBanners();
     sync();
     connect();
   });

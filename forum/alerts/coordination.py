@@ -137,8 +137,8 @@ def call_audience(alert: Alert) -> list[Member]:
 def resolve(actor: Member, alert_id: str, note: str = "") -> Alert:
     """Resolve the alert; the raiser or a coordinator is then asked for the after-action review."""
     alert = _coordinated(actor, alert_id)
-    if alert.status == "resolved":
-        raise AlertError("This alert is already resolved.")
+    if alert.is_closed:
+        raise AlertError(f"This alert is already {alert.status_label.lower()}.")
     post_update(actor, alert.id, note or "Resolved.", status="resolved")
     return alert
 

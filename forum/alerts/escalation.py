@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from forum.alerts.models import Alert, AlertAnswer, AlertEscalation, AlertRecipient
+from forum.alerts.models import CLOSED, Alert, AlertAnswer, AlertEscalation, AlertRecipient
 from forum.alerts.services import REMINDER_SUBJECT, _timeline, topic
 from forum.db import new_id, utcnow
 from forum.extensions import db
@@ -80,7 +80,7 @@ def escalate_alert(alert: Alert, now: datetime | None = None) -> list[str]:
     """Take whichever escalation steps are due for one alert; returns the steps taken."""
     settings = current_app.config["EXCHANGE"]["alerts"]
     now = now or utcnow()
-    if alert.status == "resolved" or _answer_count(alert) >= settings["escalation_min_answers"]:
+    if alert.is_closed or _answer_count(alert) >= settings["escalation_min_answers"]:
         return []
     age = now - alert.created_at
     taken: list[str] = []
@@ -148,7 +148,7 @@ def due_alerts(now: datetime | None = None) -> list[str]:
     return list(
         db.session.scalars(
             select(Alert.id).where(
-                Alert.status != "resolved",
+                Alert.status.not_in(CLOSED),
                 Alert.created_at <= now - timedelta(minutes=first),
                 Alert.created_at >= now - timedelta(days=7),
                 Alert.id.not_in(done),

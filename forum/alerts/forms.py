@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -25,34 +24,18 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forum.alerts.audience import REGIONS
 from forum.alerts.coordination import THREAD_LABELS
-from forum.alerts.models import ANSWERS, KINDS, REVIEW_PROMPTS, SEVERITIES
+from forum.alerts.models import ANSWERS, KINDS, LABELS, REVIEW_PROMPTS, SEVERITIES
+from forum.members.countries import NOT_A_COUNTRY, CountriesField, CountryField
 from forum.security.pii import PersonalDataGuard
-
-CODE = re.compile(r"^[A-Za-z]{2}$")
 
 
 def _choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
-
-
-def split_codes(text: str) -> list[str]:
-    """Country codes typed as "FR, de ; IT" -> ["FR", "DE", "IT"]."""
-    return [p.strip().upper() for p in re.split(r"[\s,;]+", text or "") if p.strip()]
-
-
-def _check_codes(form: FlaskForm, field: Any) -> None:
-    bad = [c for c in split_codes(field.data) if not CODE.match(c)]
-    if bad:
-        raise ValidationError(
-            "Use two-letter country codes separated by commas, e.g. FR, DE "
-            f"(not understood: {', '.join(bad[:3])})."
-        )
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -81,42 +64,37 @@ class RaiseForm(PersonalDataGuard, FlaskForm):
         validators=[DataRequired("Please give the alert a short title."), Length(max=140)],
     )
     city = StringField("City", validators=[Optional(), Length(max=120)])
-    country = StringField(
-        "Country (two letters)",
-        validators=[DataRequired("Please give the country (e.g. FR)."), Length(min=2, max=2)],
+    country = CountryField(
+        "Country", blank="Choose a country…", validators=[DataRequired(f"{NOT_A_COUNTRY}.")]
     )
     occurred_at = DateTimeLocalField(
         "When it happened (your time)",
         format="%Y-%m-%dT%H:%M",
         validators=[DataRequired("Please say when it happened.")],
     )
-    nationalities = StringField(
+    nationalities = CountriesField(
         "Nationalities known or feared among the victims",
-        validators=[Optional(), Length(max=300)],
-        description="Two-letter codes, e.g. FR, DE, IT. Their contact points are always alerted.",
+        validators=[Optional()],
+        description="Their contact points are always alerted.",
     )
     needs = TextAreaField(
         "What is needed", validators=[DataRequired("Please say what is needed."), Length(max=4000)]
+    )
+    label = SelectField(
+        "TLP label",
+        choices=_choices((code, f"TLP:{code}") for code in LABELS),
+        default="AMBER",
+        description="What readers may do with the alert outside the Exchange.",
     )
     regions = MultiCheckboxField(
         "Only these regions",
         choices=_choices((k, v[0]) for k, v in REGIONS.items()),
         validators=[Optional()],
     )
-    countries = StringField("Only these countries", validators=[Optional(), Length(max=300)])
+    countries = CountriesField("Only these countries", validators=[Optional()])
     expertise = StringField(
         "Only members with this expertise", validators=[Optional(), Length(max=300)]
     )
-
-    def validate_nationalities(self, field: Any) -> None:
-        _check_codes(self, field)
-
-    def validate_countries(self, field: Any) -> None:
-        _check_codes(self, field)
-
-    def validate_country(self, field: Any) -> None:
-        if not CODE.match(field.data or ""):
-            raise ValidationError("Please give the country as two letters, e.g. FR.")
 
     def payload(self, zone: str) -> dict[str, Any]:
         """The service's keyword arguments."""
@@ -132,10 +110,11 @@ class RaiseForm(PersonalDataGuard, FlaskForm):
             "city": self.city.data or "",
             "country": self.country.data,
             "occurred_at": local.replace(tzinfo=tz),
-            "nationalities": split_codes(self.nationalities.data),
+            "nationalities": list(self.nationalities.data or []),
             "needs": self.needs.data,
+            "label": self.label.data,
             "regions": list(self.regions.data or []),
-            "countries": split_codes(self.countries.data),
+            "countries": list(self.countries.data or []),
             "expertise": [e.strip() for e in (self.expertise.data or "").split(",") if e.strip()],
         }
 
@@ -161,7 +140,54 @@ class UpdateForm(PersonalDataGuard, FlaskForm):
         choices=_choices([("", "Keep status"), ("open", "Open"), ("coordinating", "Coordinating")]),
         validators=[Optional()],
     )
-    text = TextAreaField("Update", validators=[Optional(), Length(max=4000)])
+    text = TextAreaField(
+        "Update",
+        validators=[
+            Optional(),
+            Length(max=4000, message="The update is too long: at most 4000 characters."),
+        ],
+    )
+
+
+class CorrectForm(FlaskForm):
+    """Correct what an open alert says; the change is kept on its timeline."""
+
+    title = StringField(
+        "Short title",
+        validators=[DataRequired("Please give the alert a short title."), Length(max=140)],
+    )
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    country = CountryField(
+        "Country", blank="Choose a country…", validators=[DataRequired(f"{NOT_A_COUNTRY}.")]
+    )
+    nationalities = CountriesField(
+        "Nationalities known or feared among the victims", validators=[Optional()]
+    )
+    needs = TextAreaField(
+        "What is needed", validators=[DataRequired("Please say what is needed."), Length(max=4000)]
+    )
+    severity = SelectField("Severity", choices=_choices(SEVERITIES.items()))
+    reason = StringField("What was wrong (optional)", validators=[Optional(), Length(max=300)])
+
+    def payload(self) -> dict[str, Any]:
+        """The service's keyword arguments."""
+        return {
+            "title": self.title.data or "",
+            "city": self.city.data or "",
+            "country": self.country.data or "",
+            "nationalities": list(self.nationalities.data or []),
+            "needs": self.needs.data or "",
+            "severity": self.severity.data,
+            "reason": self.reason.data or "",
+        }
+
+
+class CancelForm(FlaskForm):
+    """Cancel the alert as a false alarm."""
+
+    reason = StringField(
+        "Why (optional, kept on the timeline)", validators=[Optional(), Length(max=300)]
+    )
 
 
 class ThreadForm(FlaskForm):

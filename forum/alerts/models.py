@@ -20,7 +20,16 @@ from forum.members.models import Member
 
 KINDS = {"attack": "Attack or mass-violence incident", "question": "Urgent question"}
 SEVERITIES = {"critical": "Critical", "high": "High", "moderate": "Moderate"}
-STATUSES = {"open": "Open", "coordinating": "Coordinating", "resolved": "Resolved"}
+STATUSES = {
+    "open": "Open",
+    "coordinating": "Coordinating",
+    "resolved": "Resolved",
+    "cancelled": "Cancelled: false alarm",
+}
+# A closed alert takes no answers, shows no banner and is never escalated.
+CLOSED = frozenset({"resolved", "cancelled"})
+# The TLP labels an alert may carry (what its readers may do with it outside the Exchange).
+LABELS = ("RED", "AMBER+STRICT", "AMBER", "GREEN")
 ANSWERS = {
     "seen": "Seen",
     "can_help": "I can help",
@@ -46,6 +55,7 @@ class Alert(db.Model):  # type: ignore[name-defined]
     kind: Mapped[str] = mapped_column(String(20))
     severity: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="open")
+    label: Mapped[str] = mapped_column(String(20), default="AMBER")
     title_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     city_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     needs_sealed: Mapped[bytes] = mapped_column(LargeBinary)
@@ -91,6 +101,10 @@ class Alert(db.Model):  # type: ignore[name-defined]
         return _codes(self.nationalities)
 
     @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED
+
+    @property
     def kind_label(self) -> str:
         return KINDS.get(self.kind, self.kind)
 
@@ -117,7 +131,7 @@ class AlertRecipient(db.Model):  # type: ignore[name-defined]
 
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True, index=True)
-    # Why the member is in the audience: "audience" or "contact_point".
+    # Why the member is in the audience: "audience", "contact_point" or "raiser".
     reason: Mapped[str] = mapped_column(String(20), default="audience")
 
     def __repr__(self) -> str:

@@ -32,8 +32,8 @@ def can_read(member: Member, alert: Alert) -> bool:
 
 
 def can_answer(member: Member, alert: Alert) -> bool:
-    """Whoever may read an open alert may answer it (and change the answer)."""
-    return alert.status != "resolved" and can_read(member, alert)
+    """Whoever may read an open alert may answer it (and change the answer), but its raiser."""
+    return not alert.is_closed and member.id != alert.raiser_id and can_read(member, alert)
 
 
 def can_see_board(member: Member, alert: Alert) -> bool:

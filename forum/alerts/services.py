@@ -14,11 +14,13 @@ from datetime import datetime
 
 from sqlalchemy import insert, select, update
 
-from forum.alerts import policy
+from forum.alerts import banners, policy
 from forum.alerts.audience import REGIONS, resolve_audience
 from forum.alerts.models import (
     ANSWERS,
+    CLOSED,
     KINDS,
+    LABELS,
     SEVERITIES,
     STATUSES,
     Alert,
@@ -30,6 +32,7 @@ from forum.crypto import envelope
 from forum.crypto.models import DataKey
 from forum.db import new_id, utcnow
 from forum.extensions import db
+from forum.members.countries import is_country
 from forum.members.models import Member
 from forum.notify import live
 from forum.notify.models import Notification
@@ -63,10 +66,15 @@ def topic(alert_id: str) -> str:
 
 
 def _codes(values: Sequence[str]) -> list[str]:
+    """ISO 3166-1 alpha-2 codes, upper-cased, once each; anything else is refused."""
     codes: list[str] = []
     for value in values:
         code = value.strip().upper()
-        if len(code) == 2 and code.isalpha() and code not in codes:
+        if not code:
+            continue
+        if not is_country(code):
+            raise AlertError("Choose the country from the list.")
+        if code not in codes:
             codes.append(code)
     return codes
 
@@ -98,8 +106,12 @@ def raise_alert(
     regions: Sequence[str] = (),
     countries: Sequence[str] = (),
     expertise: Sequence[str] = (),
+    label: str = "AMBER",
 ) -> Alert:
-    """Raise an alert: seal it, freeze its audience, and write every notification and delivery."""
+    """Raise an alert: seal it, freeze its audience, and write every notification and delivery.
+
+    The raiser is in the audience (she reads and coordinates it) but is not asked to answer:
+    no notification, no banner, no reminder, and the board shows her as the raiser."""
     if not policy.can_raise(raiser):
         raise AlertNotFound("Only active members can raise alerts.")
     if kind not in KINDS or severity not in SEVERITIES:
@@ -108,6 +120,13 @@ def raise_alert(
         raise AlertError("Please give the alert a short title.")
     if any(region not in REGIONS for region in regions):
         raise AlertError("Please choose regions from the list.")
+    if label not in LABELS:
+        raise AlertError("Please choose a TLP label from the list.")
+    place = _codes([country])
+    if not place:
+        raise AlertError("Choose the country from the list.")
+    nationality_codes = _codes(nationalities)
+    audience_codes = _codes(countries)
     limits.check(
         "alerts_per_hour",
         raiser,
@@ -124,10 +143,11 @@ def raise_alert(
         kind=kind,
         severity=severity,
         status="open",
-        country=(_codes([country]) or [""])[0],
-        nationalities=",".join(_codes(nationalities)),
+        label=label,
+        country=place[0],
+        nationalities=",".join(nationality_codes),
         audience_regions=",".join(regions),
-        audience_countries=",".join(_codes(countries)),
+        audience_countries=",".join(audience_codes),
         audience_expertise=",".join(e.strip() for e in expertise if e.strip()),
         occurred_at=occurred_at,
         created_at=utcnow(),
@@ -140,23 +160,14 @@ def raise_alert(
 
     audience = resolve_audience(
         regions=regions,
-        countries=_codes(countries),
+        countries=audience_codes,
         expertise=[e for e in expertise if e.strip()],
         nationalities=alert.nationality_codes,
     )
-    members = list(audience.members)
-    if raiser.id not in {m.id for m in members}:
-        members.append(raiser)
+    members = [m for m in audience.members if m.id != raiser.id]
+    add_recipients(alert, members, audience.contact_point_ids)
     db.session.execute(
-        insert(AlertRecipient),
-        [
-            {
-                "alert_id": alert.id,
-                "member_id": m.id,
-                "reason": "contact_point" if m.id in audience.contact_point_ids else "audience",
-            }
-            for m in members
-        ],
+        insert(AlertRecipient), [{"alert_id": alert.id, "member_id": raiser.id, "reason": "raiser"}]
     )
     _timeline(alert, raiser, "raised", status="open")
     fan_out(alert, key, members)
@@ -170,6 +181,23 @@ def raise_alert(
         count=len(members),
     )
     return alert
+
+
+def add_recipients(alert: Alert, members: Sequence[Member], contact_point_ids: set[str]) -> None:
+    """Freeze members into the alert's audience (the caller fans out to them)."""
+    if not members:
+        return
+    db.session.execute(
+        insert(AlertRecipient),
+        [
+            {
+                "alert_id": alert.id,
+                "member_id": m.id,
+                "reason": "contact_point" if m.id in contact_point_ids else "audience",
+            }
+            for m in members
+        ],
+    )
 
 
 def fan_out(alert: Alert, key: DataKey | str, members: Sequence[Member]) -> Written:
@@ -204,7 +232,9 @@ def answer_alert(member: Member, alert_id: str, answer: str, note: str = "") -> 
     if answer not in ANSWERS:
         raise AlertError("Please choose one of the answers.")
     if not policy.can_answer(member, alert):
-        raise AlertError("This alert is resolved; answers are closed.")
+        if member.id == alert.raiser_id and not alert.is_closed:
+            raise AlertError("You raised this alert: the network's answers come to you.")
+        raise AlertError(f"This alert is {alert.status_label.lower()}; answers are closed.")
     now = utcnow()
     row = db.session.scalar(
         select(AlertAnswer).where(
@@ -290,21 +320,34 @@ def _answerers(alert: Alert) -> list[Member]:
     )
 
 
+@dataclass(frozen=True)
+class Posted:
+    """What posting an update did: its timeline entry and how many members were told."""
+
+    update: AlertUpdate
+    status: str | None
+    told: int
+
+
 def post_update(
     author: Member, alert_id: str, text: str, status: str | None = None, *, event: str = "update"
-) -> AlertUpdate:
+) -> Posted:
     """Add a timeline entry (and maybe change the status); everyone who answered is notified."""
     alert = get_alert(author, alert_id)
     if not policy.can_coordinate(author, alert):
         raise AlertNotFound("There is no such alert, or it is not yours to see.")
-    if status is not None and status not in STATUSES:
+    if status is not None and (status not in STATUSES or status == "cancelled"):
         raise AlertError("Please choose a status from the list.")
+    if alert.is_closed:
+        raise AlertError(f"This alert is {alert.status_label.lower()}; it takes no more updates.")
     if not text.strip() and (status is None or status == alert.status):
         raise AlertError("Please write the update.")
     if status is not None and status != alert.status:
         alert.status = status
-        alert.resolved_at = utcnow() if status == "resolved" else None
+        alert.resolved_at = utcnow() if status in CLOSED else None
         event = "status" if event == "update" else event
+        if status in CLOSED:
+            banners.settle_closed(alert)
     else:
         status = None
     row = _timeline(alert, author, event, status=status, text=text.strip())
@@ -329,7 +372,7 @@ def post_update(
         target_id=alert.id,
         status=status or alert.status,
     )
-    return row
+    return Posted(row, status, len(recipients))
 
 
 @dataclass(frozen=True)
@@ -345,6 +388,7 @@ class Board:
     """Who answered what, grouped by country, and who has not answered yet."""
 
     alert: Alert
+    raiser: Member
     answered: list[BoardRow]
     waiting: list[BoardRow]
     counts: dict[str, int]
@@ -365,9 +409,11 @@ def board(viewer: Member, alert_id: str) -> Board:
         )
         .where(AlertRecipient.alert_id == alert.id)
     ).all()
-    answered = [BoardRow(m, a) for m, a in recipients if a is not None]
+    # The raiser is shown as the raiser, never as someone who has not answered.
+    others = [(m, a) for m, a in recipients if m.id != alert.raiser_id]
+    answered = [BoardRow(m, a) for m, a in others if a is not None]
     answered.sort(key=lambda row: (row.member.country, row.answer.updated_at if row.answer else 0))
-    waiting = [BoardRow(m, None) for m, a in recipients if a is None]
+    waiting = [BoardRow(m, None) for m, a in others if a is None]
     waiting.sort(key=lambda row: row.member.country)
     counts = {key: 0 for key in ANSWERS}
     by_country: dict[str, dict[str, int]] = {}
@@ -376,4 +422,4 @@ def board(viewer: Member, alert_id: str) -> Board:
         counts[row.answer.answer] = counts.get(row.answer.answer, 0) + 1
         country = by_country.setdefault(row.member.country or "—", {k: 0 for k in ANSWERS})
         country[row.answer.answer] += 1
-    return Board(alert, answered, waiting, counts, dict(sorted(by_country.items())))
+    return Board(alert, alert.raiser, answered, waiting, counts, dict(sorted(by_country.items())))

@@ -8,24 +8,28 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from forum import drafts
-from forum.alerts import coordination, policy, services
+from forum.alerts import banners, coordination, corrections, policy, services
 from forum.alerts.forms import (
     AnswerForm,
     CallForm,
+    CancelForm,
+    CorrectForm,
     RaiseForm,
     ResolveForm,
     ReviewForm,
     ThreadForm,
     UpdateForm,
 )
-from forum.alerts.models import ANSWERS, REVIEW_PROMPTS, Alert
+from forum.alerts.models import ANSWERS, REVIEW_PROMPTS, STATUSES, Alert
 from forum.calls.policy import NotAllowed
 from forum.calls.services import CallError
 from forum.db import utcnow
 from forum.extensions import db
+from forum.members.countries import country_name
 from forum.notify import live
 from forum.templating import viewer_zone
 from forum.threads.services import ThreadError
@@ -46,6 +50,28 @@ def _may_watch(member: Any, alert_id: str) -> bool:
 
 
 live.register_watch("alert", _may_watch)
+live.register_watch("alerts", banners.may_watch_closed)
+
+
+@bp.app_context_processor
+def _banner_area() -> dict[str, Any]:
+    """`alert_banners()` for the base layout: the open alerts asking this member for an answer."""
+
+    def alert_banners() -> list[banners.Banner]:
+        if not current_user or not current_user.is_authenticated:
+            return []
+        here = (request.view_args or {}).get("alert_id")
+        try:
+            return banners.banners_for(current_user, excluding=here)
+        except SQLAlchemyError:
+            db.session.rollback()  # the database is down: the error page still renders
+            return []
+
+    return {
+        "alert_banners": alert_banners,
+        "answer_choices": list(ANSWERS.items()),
+        "country_name": country_name,
+    }
 
 
 def _alert_or_404(alert_id: str) -> Alert:
@@ -96,28 +122,57 @@ def create() -> Response | tuple[str, int]:
     return redirect(url_for("alerts.show", alert_id=alert.id))
 
 
-@bp.get("/<alert_id>")
-@login_required
-def show(alert_id: str) -> str:
-    """An alert: its details, your answer, its timeline and how to coordinate."""
-    alert = _alert_or_404(alert_id)
+def _show(alert: Alert, status: int = 200, **forms: Any) -> tuple[str, int]:
+    """The alert page, with any forms given (re-rendered with their errors) in place."""
     mine = services.my_answer(current_user, alert)
-    form = AnswerForm(answer=mine.answer if mine else None, note=mine.note if mine else "")
-    return render_template(
+    forms.setdefault(
+        "form", AnswerForm(answer=mine.answer if mine else None, note=mine.note if mine else "")
+    )
+    if "correct_form" not in forms:
+        forms["correct_form"] = CorrectForm(
+            data={
+                "title": alert.title,
+                "city": alert.city,
+                "country": alert.country,
+                "nationalities": alert.nationality_codes,
+                "needs": alert.needs,
+                "severity": alert.severity,
+            }
+        )
+    for name, form_class in (
+        ("update_form", UpdateForm),
+        ("thread_form", ThreadForm),
+        ("call_form", CallForm),
+        ("resolve_form", ResolveForm),
+        ("cancel_form", CancelForm),
+    ):
+        forms.setdefault(name, form_class(formdata=None))
+    page = render_template(
         "alerts/show.html",
         alert=alert,
         mine=mine,
-        form=form,
         answers=ANSWERS,
         timeline=services.timeline(current_user, alert),
         review=coordination.review_of(current_user, alert),
         can_coordinate=policy.can_coordinate(current_user, alert),
         can_answer=policy.can_answer(current_user, alert),
-        update_form=UpdateForm(),
-        thread_form=ThreadForm(),
-        call_form=CallForm(),
-        resolve_form=ResolveForm(),
+        **forms,
     )
+    return page, status
+
+
+@bp.get("/<alert_id>")
+@login_required
+def show(alert_id: str) -> tuple[str, int]:
+    """An alert: its details, your answer, its timeline and how to coordinate."""
+    return _show(_alert_or_404(alert_id))
+
+
+@bp.get("/banners")
+@login_required
+def banner_fragment() -> str:
+    """The banners alone, for open pages that refresh them when an alert comes or goes."""
+    return render_template("alerts/_banners.html", banners=banners.banners_for(current_user))
 
 
 @bp.get("/<alert_id>/timeline")
@@ -140,21 +195,7 @@ def answer(alert_id: str) -> Response | tuple[Any, int]:
         if _wants_json():
             error = form.pii_warning or "Please choose one of the answers."
             return jsonify(ok=False, error=error), 422
-        return render_template(
-            "alerts/show.html",
-            alert=alert,
-            mine=services.my_answer(current_user, alert),
-            form=form,
-            answers=ANSWERS,
-            timeline=services.timeline(current_user, alert),
-            review=coordination.review_of(current_user, alert),
-            can_coordinate=policy.can_coordinate(current_user, alert),
-            can_answer=policy.can_answer(current_user, alert),
-            update_form=UpdateForm(),
-            thread_form=ThreadForm(),
-            call_form=CallForm(),
-            resolve_form=ResolveForm(),
-        ), 422
+        return _show(alert, 422, form=form)
     try:
         row = services.answer_alert(current_user, alert.id, form.answer.data, form.note.data or "")
     except services.AlertError as error:
@@ -191,26 +232,6 @@ def board_fragment(alert_id: str) -> str:
     return render_template("alerts/_board.html", board=data, alert=data.alert, answers=ANSWERS)
 
 
-def _show_again(alert: Alert, **forms: Any) -> tuple[str, int]:
-    """The alert page again (422) with the form that came back kept, its warning at its field
-    (the personal-data guard: forum.security.pii)."""
-    mine = services.my_answer(current_user, alert)
-    context: dict[str, Any] = {
-        "form": AnswerForm(formdata=None, answer=mine.answer if mine else None,
-                           note=mine.note if mine else ""),
-        "update_form": UpdateForm(formdata=None), "thread_form": ThreadForm(formdata=None),
-        "call_form": CallForm(formdata=None), "resolve_form": ResolveForm(formdata=None),
-    }  # fmt: skip
-    context.update(forms)
-    return render_template(
-        "alerts/show.html", alert=alert, mine=mine, answers=ANSWERS,
-        timeline=services.timeline(current_user, alert),
-        review=coordination.review_of(current_user, alert),
-        can_coordinate=policy.can_coordinate(current_user, alert),
-        can_answer=policy.can_answer(current_user, alert), **context,
-    ), 422  # fmt: skip
-
-
 def _coordination_error(alert: Alert, message: str) -> Response:
     flash(message, "error")
     return redirect(url_for("alerts.show", alert_id=alert.id), 303)
@@ -226,18 +247,73 @@ def post_update(alert_id: str) -> Response | tuple[str, int]:
     """Add a timeline update (and maybe change the status); those who answered are told."""
     alert = _alert_or_404(alert_id)
     form = UpdateForm()
+    if form.validate_on_submit():
+        try:
+            posted = services.post_update(
+                current_user, alert.id, form.text.data or "", form.status.data or None
+            )
+        except services.AlertNotFound:
+            abort(404)
+        except services.AlertError as error:
+            form.text.errors = [*form.text.errors, str(error)]
+        else:
+            drafts.discard(current_user.id, f"alert-update:{alert.id}")
+            db.session.commit()
+            flash(_posted_message(posted), "success")
+            return redirect(url_for("alerts.show", alert_id=alert.id), 303)
+    return _show(alert, 422, update_form=form)
+
+
+def _posted_message(posted: services.Posted) -> str:
+    told = posted.told
+    who = (
+        "Nobody has answered yet, so nobody was told."
+        if told == 0
+        else f"{told} member{' who answered was' if told == 1 else 's who answered were'} told."
+    )
+    status = f" Status is now {STATUSES[posted.status]}." if posted.status else ""
+    return f"Update posted.{status} {who}"
+
+
+@bp.post("/<alert_id>/correct")
+@login_required
+def correct(alert_id: str) -> Response | tuple[str, int]:
+    """Correct what the alert says (raiser or coordinator); the change goes on the timeline."""
+    alert = _alert_or_404(alert_id)
+    if not policy.can_coordinate(current_user, alert):
+        abort(404)
+    form = CorrectForm()
+    if form.validate_on_submit():
+        try:
+            corrections.correct_alert(current_user, alert.id, **form.payload())
+        except services.AlertNotFound:
+            abort(404)
+        except services.AlertError as error:
+            form.title.errors = [*form.title.errors, str(error)]
+        else:
+            db.session.commit()
+            flash("Alert corrected. The change is on the timeline.", "success")
+            return redirect(url_for("alerts.show", alert_id=alert.id), 303)
+    db.session.rollback()
+    return _show(alert, 422, correct_form=form)
+
+
+@bp.post("/<alert_id>/cancel")
+@login_required
+def cancel(alert_id: str) -> Response:
+    """Cancel the alert as a false alarm: its audience gets a notice that names nothing."""
+    alert = _alert_or_404(alert_id)
+    form = CancelForm()
     if not form.validate_on_submit():
-        if form.pii_warning:
-            return _show_again(alert, update_form=form)
-        return _coordination_error(alert, "Please write the update.")
+        return _coordination_error(alert, "The reason is too long (at most 300 characters).")
     try:
-        services.post_update(current_user, alert.id, form.text.data or "", form.status.data or None)
+        corrections.cancel_alert(current_user, alert.id, form.reason.data or "")
     except services.AlertNotFound:
         abort(404)
     except services.AlertError as error:
         return _coordination_error(alert, str(error))
-    drafts.discard(current_user.id, f"alert-update:{alert.id}")
     db.session.commit()
+    flash("Alert cancelled as a false alarm. Everyone it reached is being told.", "success")
     return redirect(url_for("alerts.show", alert_id=alert.id), 303)
 
 
@@ -297,7 +373,7 @@ def resolve(alert_id: str) -> Response | tuple[str, int]:
     form = ResolveForm()
     if not form.validate_on_submit():
         if form.pii_warning:
-            return _show_again(alert, resolve_form=form)
+            return _show(alert, 422, resolve_form=form)
         return _coordination_error(alert, "The closing note is too long.")
     try:
         coordination.resolve(current_user, alert.id, form.note.data or "")

@@ -8,21 +8,15 @@ from wtforms import (
     EmailField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from forum.members.countries import countries, time_zones
+from forum.members.countries import CountriesField, CountryField, time_zones
 from forum.members.models import ROLES, SECTORS
 
 EMAIL = [DataRequired("Please give an e-mail address."), Length(max=254)]
-
-
-def _country_choices(blank: str = "—") -> dict[str, str]:
-    # A {value: label} dict: WTForms 3.3's non-deprecated shorthand for choices.
-    return {"": blank, **countries()}
 
 
 class EmptyForm(FlaskForm):
@@ -84,19 +78,15 @@ class ReauthForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Please give your name."), Length(max=120)])
-    country = SelectField("Country", choices={}, validators=[Optional()])
+    country = CountryField("Country", validators=[Optional()])
     expertise = TextAreaField("Expertise", validators=[Length(max=2000)])
     languages = StringField("Languages", validators=[Length(max=200)])
     timezone = SelectField("Time zone", choices={})
-    contact_points = SelectMultipleField(
-        "Contact point for countries", choices={}, validators=[Optional()]
-    )
+    contact_points = CountriesField("Contact point for countries", validators=[Optional()])
     notifications = BooleanField("Send me e-mail notifications")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = _country_choices()
-        self.contact_points.choices = dict(countries())
         self.timezone.choices = {z: z for z in time_zones()}
 
 
@@ -127,12 +117,8 @@ class OrganisationForm(FlaskForm):
     name = StringField(
         "Name", validators=[DataRequired("Please give the organisation's name."), Length(max=200)]
     )
-    country = SelectField("Country", choices={}, validators=[Optional()])
+    country = CountryField("Country", validators=[Optional()])
     sector = SelectField("Sector", choices=dict(SECTORS))
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.country.choices = _country_choices()
 
 
 class ForgotForm(FlaskForm):

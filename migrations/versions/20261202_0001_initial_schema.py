@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 06:44:15.226452
+Create Date: 2026-12-02 06:38:52.667337
 """
 
 import sqlalchemy as sa
@@ -139,6 +139,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("severity", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("label", sa.String(length=20), nullable=False),
         sa.Column("title_sealed", sa.LargeBinary(), nullable=False),
         sa.Column("city_sealed", sa.LargeBinary(), nullable=False),
         sa.Column("needs_sealed", sa.LargeBinary(), nullable=False),
@@ -374,37 +375,6 @@ def upgrade() -> None:
     with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_recovery_codes_member_id"), ["member_id"], unique=False
-        )
-
-    op.create_table(
-        "recovery_links",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("member_id", sa.String(length=32), nullable=False),
-        sa.Column("kind", sa.String(length=10), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("expires_at", UTCDateTime(), nullable=False),
-        sa.Column("used_at", UTCDateTime(), nullable=True),
-        sa.Column("issued_by_id", sa.String(length=32), nullable=True),
-        sa.Column("vouched_by_id", sa.String(length=32), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["issued_by_id"], ["members.id"], name=op.f("fk_recovery_links_issued_by_id_members")
-        ),
-        sa.ForeignKeyConstraint(
-            ["member_id"], ["members.id"], name=op.f("fk_recovery_links_member_id_members")
-        ),
-        sa.ForeignKeyConstraint(
-            ["vouched_by_id"], ["members.id"], name=op.f("fk_recovery_links_vouched_by_id_members")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_links")),
-        sa.UniqueConstraint("token_hash", name=op.f("uq_recovery_links_token_hash")),
-    )
-    with op.batch_alter_table("recovery_links", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_recovery_links_expires_at"), ["expires_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_recovery_links_member_id"), ["member_id"], unique=False
         )
 
     op.create_table(
@@ -1090,11 +1060,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_threads_author_id"))
 
     op.drop_table("threads")
-    with op.batch_alter_table("recovery_links", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_recovery_links_member_id"))
-        batch_op.drop_index(batch_op.f("ix_recovery_links_expires_at"))
-
-    op.drop_table("recovery_links")
     with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_recovery_codes_member_id"))
 

@@ -61,7 +61,7 @@ def test_sigkill_in_the_middle_of_a_fan_out_loses_nothing_and_repeats_only_one_b
 ):
     raiser = members.make()
     everyone = [raiser, *_make_many(members, MEMBERS)]
-    addresses = {m.id: m.email for m in everyone}
+    addresses = {m.id: m.email for m in everyone if m.id != raiser.id}  # not asked to answer
     settings = copy.deepcopy(app.config["EXCHANGE"])
     settings["delivery"]["lease_seconds"] = 2  # the crashed batch is taken again soon
     app.config["EXCHANGE"]["delivery"]["lease_seconds"] = 2
@@ -133,7 +133,7 @@ def test_smtp_outage_during_fan_out_delays_only_email(app, members):
     app.config["EXCHANGE"]["delivery"]["max_attempts"] = 12
     raiser = members.make()
     others = _make_many(members, 40)
-    addresses = {m.email for m in [raiser, *others]}
+    addresses = {m.email for m in others}  # the raiser is not asked to answer her own alert
 
     alert = raise_alert(raiser)  # the SMTP server is down from the start
     notifications = db.session.scalar(

@@ -124,6 +124,9 @@ ROUTES: dict[str, str] = {
     "alerts.resolve": MEMBER,
     "alerts.review": MEMBER,
     "alerts.save_review": MEMBER,
+    "alerts.banner_fragment": MEMBER,
+    "alerts.correct": MEMBER,
+    "alerts.cancel": MEMBER,
     "live.stream": MEMBER,
     "live.poll": MEMBER,
     # notify

@@ -1,0 +1,205 @@
+"""Correcting an alert and cancelling it as a false alarm. Services flush, never commit.
+
+A correction changes what the alert says; the old and new values are kept on its timeline,
+sealed under the alert's key like every other entry. Named nationalities that the correction
+adds bring their contact points into the audience. Cancelling closes the alert as a false alarm
+and tells its whole audience through the outbox with a notice that names nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from forum.alerts import banners, policy
+from forum.alerts.audience import resolve_audience
+from forum.alerts.models import LABELS, SEVERITIES, Alert, AlertRecipient
+from forum.alerts.services import (
+    AlertError,
+    AlertNotFound,
+    _answerers,
+    _codes,
+    _timeline,
+    add_recipients,
+    fan_out,
+    get_alert,
+    topic,
+)
+from forum.db import utcnow
+from forum.extensions import db
+from forum.members.countries import country_name
+from forum.members.models import Member
+from forum.notify import live
+from forum.notify.models import Notification
+from forum.notify.outbox import notify
+from forum.notify.webhooks import enqueue_webhooks
+from forum.security import audit
+
+CORRECTED_SUBJECT = "An alert you answered was corrected — sign in to read it"
+CANCELLED_SUBJECT = "False alarm: an urgent alert was cancelled"
+CANCELLED_TEXT = "False alarm: an urgent alert you were sent has been cancelled. No action needed."
+
+
+def _coordinated(actor: Member, alert_id: str) -> Alert:
+    alert = get_alert(actor, alert_id)
+    if not policy.can_coordinate(actor, alert):
+        raise AlertNotFound("There is no such alert, or it is not yours to see.")
+    if alert.is_closed:
+        raise AlertError(f"This alert is {alert.status_label.lower()}; it can no longer change.")
+    return alert
+
+
+def _names(codes: Sequence[str]) -> str:
+    return ", ".join(country_name(c) for c in codes) or "none"
+
+
+def correct_alert(
+    actor: Member,
+    alert_id: str,
+    *,
+    title: str | None = None,
+    city: str | None = None,
+    country: str | None = None,
+    needs: str | None = None,
+    nationalities: Sequence[str] | None = None,
+    severity: str | None = None,
+    label: str | None = None,
+    reason: str = "",
+) -> Alert:
+    """Correct what an open alert says (raiser or coordinator); the change goes on the timeline."""
+    alert = _coordinated(actor, alert_id)
+    changes: list[str] = []
+
+    def sealed(column: str, heading: str, value: str | None) -> None:
+        if value is None or value.strip() == getattr(alert, column):
+            return
+        if column in ("title", "needs") and not value.strip():
+            raise AlertError(f"The {heading.lower()} cannot be empty.")
+        changes.append(f"{heading}: {getattr(alert, column) or '—'} → {value.strip() or '—'}")
+        alert.seal(column, value.strip())
+
+    sealed("title", "Title", title)
+    sealed("city", "City", city)
+    sealed("needs", "What is needed", needs)
+    if country is not None:
+        place = _codes([country])
+        if not place:
+            raise AlertError("Choose the country from the list.")
+        if place[0] != alert.country:
+            changes.append(f"Country: {country_name(alert.country)} → {country_name(place[0])}")
+            alert.country = place[0]
+    added: list[str] = []
+    if nationalities is not None:
+        codes = _codes(nationalities)
+        if codes != alert.nationality_codes:
+            added = [c for c in codes if c not in alert.nationality_codes]
+            changes.append(f"Nationalities: {_names(alert.nationality_codes)} → {_names(codes)}")
+            alert.nationalities = ",".join(codes)
+    if severity is not None and severity != alert.severity:
+        if severity not in SEVERITIES:
+            raise AlertError("Please choose the severity from the list.")
+        changes.append(f"Severity: {alert.severity_label} → {SEVERITIES[severity]}")
+        alert.severity = severity
+    if label is not None and label != alert.label:
+        if label not in LABELS:
+            raise AlertError("Please choose a TLP label from the list.")
+        changes.append(f"TLP: {alert.label} → {label}")
+        alert.label = label
+    if not changes:
+        raise AlertError("Nothing was changed: edit a field to correct the alert.")
+    if reason.strip():
+        changes.append(f"Why: {reason.strip()}")
+    _timeline(alert, actor, "corrected", text="\n".join(changes))
+    db.session.flush()
+    _reach_added_contact_points(alert, added)
+    told = [m for m in _answerers(alert) if m.id != actor.id]
+    notify(
+        told,
+        event_key=f"alert:{alert.id}:corrected:{utcnow().isoformat()}",
+        kind="alert.corrected",
+        text=f"Alert corrected: {alert.title}",
+        key=alert.dek_id,
+        link=alert.link,
+        email_subject=CORRECTED_SUBJECT,
+        email_body="An alert you answered was corrected. Sign in to read it:\n" + alert.link,
+    )
+    live.publish(topic(alert.id))
+    audit.record(
+        "alert.corrected", actor=actor, target_type="alert", target_id=alert.id, count=len(changes)
+    )
+    return alert
+
+
+def _reach_added_contact_points(alert: Alert, added: Sequence[str]) -> None:
+    """Contact points of newly named nationalities join the audience and get the alert."""
+    if not added:
+        return
+    audience = resolve_audience(nationalities=added)
+    already = set(
+        db.session.scalars(
+            select(AlertRecipient.member_id).where(AlertRecipient.alert_id == alert.id)
+        )
+    )
+    new = [
+        m for m in audience.members if m.id in audience.contact_point_ids and m.id not in already
+    ]
+    add_recipients(alert, new, {m.id for m in new})
+    if new:
+        fan_out(alert, alert.dek_id, new)
+
+
+def cancel_alert(actor: Member, alert_id: str, reason: str = "") -> Alert:
+    """Close an alert as a false alarm; its whole audience gets a notice that names nothing."""
+    alert = _coordinated(actor, alert_id)
+    alert.status = "cancelled"
+    alert.resolved_at = utcnow()
+    _timeline(
+        alert,
+        actor,
+        "cancelled",
+        status="cancelled",
+        text=reason.strip() or "Cancelled as a false alarm.",
+    )
+    banners.settle_closed(alert)
+    db.session.flush()
+    audience = list(
+        db.session.scalars(
+            select(Member)
+            .join(AlertRecipient, AlertRecipient.member_id == Member.id)
+            .where(AlertRecipient.alert_id == alert.id, Member.id != actor.id)
+        )
+    )
+    event_key = f"alert:{alert.id}:cancelled"
+    # Urgent, so the notice leaves at once like the alert did; in the app it is a plain
+    # notification (no banner: the banner of the alert itself goes away).
+    notify(
+        audience,
+        event_key=event_key,
+        kind="alert.cancelled",
+        text=CANCELLED_TEXT,
+        key=alert.dek_id,
+        link=alert.link,
+        email_subject=CANCELLED_SUBJECT,
+        email_body="An urgent alert you were sent from the INVICTM Exchange has been cancelled "
+        "as a false alarm. No action is needed. Sign in to see it:\n" + alert.link,
+        urgent=True,
+    )
+    db.session.flush()
+    db.session.execute(
+        Notification.__table__.update()
+        .where(Notification.event_key == event_key)
+        .values(is_urgent=False)
+    )
+    enqueue_webhooks(
+        event_key=event_key,
+        kind="alert.cancelled",
+        subject=f"Urgent alert {alert.id} cancelled: false alarm",
+        link=alert.link,
+        urgent=True,
+    )
+    live.publish(topic(alert.id))
+    audit.record(
+        "alert.cancelled", actor=actor, target_type="alert", target_id=alert.id, count=len(audience)
+    )
+    return alert
