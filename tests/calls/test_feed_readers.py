@@ -118,6 +118,7 @@ def starts_on_changes() -> tuple[int, int]:
     return skipped, repeated
 
 
+@pytest.mark.slow  # four parsers over about 1,850 calls: several seconds
 def test_every_reader_reads_every_start_at_the_instant_the_exchange_stored(
     many_zones, members, browser
 ):
