@@ -1,8 +1,10 @@
 """iCalendar: a download per occurrence and a personal subscription feed at a secret address.
 
-What a calendar gets: the title, the times (in the organiser's zone, with VTIMEZONE), the status
-(a cancelled call stays, with STATUS:CANCELLED, the same UID and a higher SEQUENCE), the member's
-own RSVP as PARTSTAT, alarms for the series' reminders and a link back. Never the joining details,
+What a calendar gets: the title, the times (in the organiser's zone, with a VTIMEZONE every
+reader reads alike — see vtimezone.py — or in UTC inside a repeated hour), the Exchange as
+ORGANIZER, the status (a cancelled call stays, with STATUS:CANCELLED, the same UID and a higher
+SEQUENCE; its own download is a METHOD:CANCEL), the member's own RSVP as PARTSTAT, alarms for
+the series' reminders and a link back. Never the joining details,
 the description or the agenda: calendars are synced to third-party servers.
 
 The feed token is 256 random bits; only its SHA-256 is stored, so a copy of the database does not
