@@ -176,7 +176,8 @@ def _attendee(member: Member, answer: str | None) -> vCalAddress:
     attendee = vCalAddress(f"urn:uuid:{member.id}")
     attendee.params["PARTSTAT"] = PARTSTAT.get(answer or "", "NEEDS-ACTION")
     attendee.params["ROLE"] = "REQ-PARTICIPANT"
-    attendee.params["RSVP"] = "TRUE"
+    # No iTIP reply expected: the ORGANIZER address takes no answers, the Exchange's page does.
+    attendee.params["RSVP"] = "FALSE"
     return attendee
 
 

@@ -48,6 +48,8 @@ def test_every_event_has_a_neutral_organizer_and_no_members_address(
     for event in events:
         assert str(event["ORGANIZER"]) == f"mailto:{sender}"
         assert event["ORGANIZER"].params["CN"] == "INVICTM Exchange"
+        # The member answers on the Exchange, not by an e-mail reply to the sender address.
+        assert event["ATTENDEE"].params["RSVP"] == "FALSE"
     download = make_browser(member).get(f"/calls/occurrences/{first(monthly).id}.ics").data
     assert str(Calendar.from_ical(download).walk("VEVENT")[0]["ORGANIZER"]) == f"mailto:{sender}"
     for text in (body, download):
