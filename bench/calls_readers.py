@@ -7,10 +7,12 @@ repeated hours (as in tests/calls/test_feed_readers.py), built without a databas
 ical.js (Thunderbird's parser, via Node), vobject, icalendar, recurring-ical-events.
 
 Run: python bench/calls_readers.py   (about 30 s; no network, no server)
+     python bench/calls_readers.py --all-zones   (every zone of the zone database, about 2 min)
 """
 
 from __future__ import annotations
 
+import random
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -26,7 +28,8 @@ from icalendar import Calendar, Event, Timezone  # noqa: E402
 
 from forum.calls import vtimezone as blocks  # noqa: E402
 from forum.calls.ical import _moment  # noqa: E402
-from tests.calendar_readers.readers import READ  # noqa: E402
+from forum.calls.vtimezone import onsets  # noqa: E402
+from tests.calendar_readers.readers import READ, read_with_icaljs, read_with_vobject  # noqa: E402
 
 START = date(2026, 11, 29)  # a Sunday
 WEEKS = 110  # 25 months
@@ -133,5 +136,43 @@ def main() -> None:
     )
 
 
+def all_zones() -> None:
+    """Every zone, 2025-2029: ical.js and vobject on starts around each change and at random."""
+    from zoneinfo import available_timezones
+
+    rng = random.Random(7)
+    names = sorted(
+        z for z in available_timezones() if not z.startswith(("Etc/", "SystemV")) and z != "Factory"
+    )
+    calendar = Calendar()
+    calendar.add("prodid", "-//bench//EN")
+    calendar.add("version", "2.0")
+    start, end = datetime(2025, 3, 1, tzinfo=UTC), datetime(2029, 12, 1, tzinfo=UTC)
+    span = int((end - start).total_seconds())
+    truth = {}
+    for name in names:
+        zone = ZoneInfo(name)
+        calendar.add_component(blocks.vtimezone(name, 2025, 2029))
+        moments = [start + timedelta(seconds=rng.randrange(span)) for _ in range(20)]
+        for change in onsets(zone, start, end):
+            at = (change.local - change.before).replace(tzinfo=UTC)
+            moments += [at + timedelta(minutes=m) for m in (-90, -1, 1, 90)]
+        for n, at in enumerate(moments):
+            at = at.replace(second=0, microsecond=0)
+            event = Event()
+            event.add("uid", f"{name}-{n}")
+            event.add("dtstamp", start)
+            event.add("dtstart", _moment(at, zone))
+            calendar.add_component(event)
+            truth[f"{name}-{n}"] = at
+    body = bytes(calendar.to_ical())
+    for reader, got in (
+        ("ical.js", read_with_icaljs(body, timeout=600)),
+        ("vobject", read_with_vobject(body)),
+    ):
+        bad = [uid for uid, at in truth.items() if got.get(uid) != at]
+        print(f"{reader}: {len(names)} zones, {len(truth)} starts, {len(bad)} wrong {bad[:5]}")
+
+
 if __name__ == "__main__":
-    main()
+    all_zones() if "--all-zones" in sys.argv else main()
