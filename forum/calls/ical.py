@@ -1,8 +1,10 @@
 """iCalendar: a download per occurrence and a personal subscription feed at a secret address.
 
-What a calendar gets: the title, the times (in the organiser's zone, with VTIMEZONE), the status
-(a cancelled call stays, with STATUS:CANCELLED, the same UID and a higher SEQUENCE), the member's
-own RSVP as PARTSTAT, alarms for the series' reminders and a link back. Never the joining details,
+What a calendar gets: the title, the times (in the organiser's zone, with a VTIMEZONE every
+reader reads alike — see vtimezone.py — or in UTC inside a repeated hour), the Exchange as
+ORGANIZER, the status (a cancelled call stays, with STATUS:CANCELLED, the same UID and a higher
+SEQUENCE; its own download is a METHOD:CANCEL), the member's own RSVP as PARTSTAT, alarms for
+the series' reminders and a link back. Never the joining details,
 the description or the agenda: calendars are synced to third-party servers.
 
 The feed token is 256 random bits; only its SHA-256 is stored, so a copy of the database does not
@@ -16,6 +18,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -33,36 +36,47 @@ from forum.security import audit
 
 PRODID = "-//INVICTM Exchange//Calls//EN"
 PARTSTAT = {"attending": "ACCEPTED", "maybe": "TENTATIVE", "not_attending": "DECLINED"}
+ORGANIZER_NAME = "INVICTM Exchange"
 FEED_PAST_DAYS = 92
 FEED_CACHE_SIZE = 2000
 
 
 class _FeedCache:
-    """Built feeds by member, each kept with the fingerprint of the rows it was built from."""
+    """Built feeds by member, each kept with the fingerprint it was built from and when."""
 
     def __init__(self, size: int) -> None:
-        self._items: OrderedDict[str, tuple[tuple[object, ...], bytes]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[tuple[object, ...], bytes, datetime]] = OrderedDict()
+        self._built: dict[str, datetime] = {}
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, member_id: str, fingerprint: tuple[object, ...]) -> bytes | None:
+    def get(self, member_id: str, fingerprint: tuple[object, ...]) -> tuple[bytes, datetime] | None:
         with self._lock:
             found = self._items.get(member_id)
             if found is None or found[0] != fingerprint:
                 return None
             self._items.move_to_end(member_id)
-            return found[1]
+            return found[1], found[2]
 
-    def put(self, member_id: str, fingerprint: tuple[object, ...], body: bytes) -> None:
+    def put(self, member_id: str, fingerprint: tuple[object, ...], body: bytes) -> datetime:
+        """Keep a built feed; returns its Last-Modified, later than any earlier build's."""
         with self._lock:
-            self._items[member_id] = (fingerprint, body)
+            built = utcnow().replace(microsecond=0)
+            earlier = self._built.get(member_id)
+            if earlier is not None and built <= earlier:
+                built = earlier + timedelta(seconds=1)  # HTTP dates count whole seconds
+            self._built[member_id] = built
+            self._items[member_id] = (fingerprint, body, built)
             self._items.move_to_end(member_id)
             while len(self._items) > self._size:
-                self._items.popitem(last=False)
+                gone, _ = self._items.popitem(last=False)
+                self._built.pop(gone, None)
+            return built
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._built.clear()
 
 
 feed_cache = _FeedCache(FEED_CACHE_SIZE)
@@ -126,15 +140,44 @@ def member_for_token(token: str) -> Member | None:
     return member if member is not None and member.is_active_member else None
 
 
+def subscribe_links(feed_url: str, name: str = "INVICTM Exchange calls") -> dict[str, str]:
+    """One-click subscription addresses for a feed URL: webcal, Google Calendar, Outlook.
+
+    Google's and Outlook's are their add-by-URL pages: following one hands the secret feed
+    address to Google or Microsoft, whose servers then fetch the feed themselves.
+    """
+    webcal = "webcal://" + feed_url.split("://", 1)[1]
+    outlook = urlencode({"url": feed_url, "name": name})
+    return {
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/render?" + urlencode({"cid": webcal}),
+        "outlook": f"https://outlook.live.com/calendar/0/addfromweb?{outlook}",
+        "outlook_work": f"https://outlook.office.com/calendar/0/addfromweb?{outlook}",
+    }
+
+
 def _base_url() -> str:
     return str(current_app.config["EXCHANGE"]["app"]["base_url"]).rstrip("/")
+
+
+def _organizer() -> vCalAddress:
+    """The neutral organiser of every call: the Exchange itself, at its configured mail sender.
+
+    RFC 5546 wants an ORGANIZER on a PUBLISH and a CANCEL. The real organiser's address and name
+    are confidential and calendars are synced to third-party servers; the sender address is
+    already public in the From line of every e-mail the Exchange sends.
+    """
+    organizer = vCalAddress(f"mailto:{current_app.config['EXCHANGE']['mail']['from_address']}")
+    organizer.params["CN"] = ORGANIZER_NAME
+    return organizer
 
 
 def _attendee(member: Member, answer: str | None) -> vCalAddress:
     attendee = vCalAddress(f"urn:uuid:{member.id}")
     attendee.params["PARTSTAT"] = PARTSTAT.get(answer or "", "NEEDS-ACTION")
     attendee.params["ROLE"] = "REQ-PARTICIPANT"
-    attendee.params["RSVP"] = "TRUE"
+    # No iTIP reply expected: the ORGANIZER address takes no answers, the Exchange's page does.
+    attendee.params["RSVP"] = "FALSE"
     return attendee
 
 
@@ -157,6 +200,7 @@ def _event(occurrence: Occurrence, series: CallSeries, title: str, *, with_alarm
     event = Event()
     event.add("uid", f"{occurrence.id}@invictm-exchange")
     event.add("sequence", occurrence.sequence)
+    event.add("organizer", _organizer())
     event.add("dtstamp", occurrence.updated_at)
     event.add("last-modified", occurrence.updated_at)
     event.add("dtstart", _moment(occurrence.starts_at, zone))
@@ -180,25 +224,30 @@ def _event(occurrence: Occurrence, series: CallSeries, title: str, *, with_alarm
     return event
 
 
-def _calendar(name: str) -> Calendar:
+def _calendar(name: str, method: str = "PUBLISH") -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     calendar.add("x-wr-calname", name)
     return calendar
 
 
 def occurrence_ics(occurrence: Occurrence, *, viewer: Member) -> bytes:
-    """One occurrence as an .ics file for the viewer (no joining details)."""
+    """One occurrence as an .ics file for the viewer (no joining details).
+
+    A cancelled call is a METHOD:CANCEL object (RFC 5546 3.2.5): same UID, higher SEQUENCE,
+    STATUS:CANCELLED, so opening it removes the call from a calendar that has it.
+    """
     series = policy.require_read(viewer, occurrence.series)
     answer = db.session.scalar(
         select(CallResponse.answer).where(
             CallResponse.occurrence_id == occurrence.id, CallResponse.member_id == viewer.id
         )
     )
-    calendar = _calendar("INVICTM Exchange call")
+    method = "CANCEL" if occurrence.is_cancelled else "PUBLISH"
+    calendar = _calendar("INVICTM Exchange call", method)
     event = _event(occurrence, series, series.title, with_alarms=answer != "not_attending")
     event.add("attendee", _attendee(viewer, answer))
     calendar.add_component(event)
@@ -227,7 +276,7 @@ def fingerprint(member: Member, *, now: datetime) -> tuple[object, ...]:
             select(func.max(CallResponse.answered_at)).where(mine).scalar_subquery(),
         )
     ).one()
-    return (*row, _base_url())
+    return (*row, _base_url(), str(_organizer()))
 
 
 def etag(member: Member, print_: tuple[object, ...]) -> str:
@@ -236,17 +285,22 @@ def etag(member: Member, print_: tuple[object, ...]) -> str:
     return f'"{digest}"'
 
 
-def cached_feed(member: Member, *, now: datetime | None = None) -> tuple[bytes, str]:
-    """The member's feed and its ETag, rebuilt only when something it shows has changed."""
+def cached_feed(member: Member, *, now: datetime | None = None) -> tuple[bytes, str, datetime]:
+    """The member's feed, its ETag and Last-Modified, rebuilt only when something it shows changed.
+
+    Last-Modified is when this process built the body: a change of the fingerprint rebuilds it
+    with a later date, so a client revalidating with If-Modified-Since alone does not keep a
+    stale feed (across worker processes the ETag, which calendar clients send, decides).
+    """
     if not policy.can_see_calls(member):
         raise policy.NotFound
     now = now or utcnow()
     print_ = fingerprint(member, now=now)
-    body = feed_cache.get(member.id, print_)
-    if body is None:
+    found = feed_cache.get(member.id, print_)
+    if found is None:
         body = feed_ics(member, now=now)
-        feed_cache.put(member.id, print_, body)
-    return body, etag(member, print_)
+        found = body, feed_cache.put(member.id, print_, body)
+    return found[0], etag(member, print_), found[1]
 
 
 EVENT_HEAD = len(b"BEGIN:VEVENT\r\n")
@@ -268,6 +322,7 @@ def _event_bytes(
         title,
         with_alarms,
         _base_url(),
+        str(_organizer()),
     )
     with _event_cache_lock:
         found = _event_cache.get(key)

@@ -29,6 +29,7 @@ from forum.calls.models import ANSWER_LABELS, Occurrence
 from forum.calls.recurrence import describe
 from forum.errors import render_error
 from forum.extensions import db, limiter
+from forum.security.headers import own_caching
 from forum.templating import viewer_zone
 from forum.threads import tlp
 
@@ -271,7 +272,11 @@ def regenerate_feed() -> Reply:
     url = base + url_for("calls.feed", token=token)
     # Shown once, never stored: the database holds only its hash.
     return render_template(
-        "calls/feed.html", feed=ical.has_feed(current_user), new_url=url, button=EmptyForm()
+        "calls/feed.html",
+        feed=ical.has_feed(current_user),
+        new_url=url,
+        links=ical.subscribe_links(url),
+        button=EmptyForm(),
     )
 
 
@@ -296,13 +301,15 @@ def feed(token: str) -> Reply:
     member = ical.member_for_token(token)
     if member is None:
         return render_error(404)
-    body, etag = ical.cached_feed(member)
+    body, etag, built_at = ical.cached_feed(member)
     response = Response(body, mimetype="text/calendar")
     response.set_etag(etag.strip('"'))
+    response.last_modified = built_at
+    # Calendar apps poll: they may keep a private copy but must revalidate it every time.
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.make_conditional(request)
-    return response
+    return own_caching(response)
 
 
 from forum.calls import views_organise  # noqa: E402,F401 - registers the organisers' routes
