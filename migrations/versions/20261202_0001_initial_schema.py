@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 06:38:52.667337
+Create Date: 2026-12-02 07:47:17.836330
 """
 
 import sqlalchemy as sa
@@ -242,6 +242,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_call_series_kind"), ["kind"], unique=False)
 
     op.create_table(
+        "drafts",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("form_key", sa.String(length=80), nullable=False),
+        sa.Column("dek_id", sa.String(length=32), nullable=False),
+        sa.Column("body_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dek_id"], ["data_keys.id"], name=op.f("fk_drafts_dek_id_data_keys")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_drafts_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_drafts")),
+        sa.UniqueConstraint("member_id", "form_key", name="uq_drafts_member_form"),
+    )
+    with op.batch_alter_table("drafts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_drafts_member_id"), ["member_id"], unique=False)
+
+    op.create_table(
         "invites",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("dek_id", sa.String(length=32), nullable=False),
@@ -285,6 +305,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_invites_email_index"), ["email_index"], unique=False)
         batch_op.create_index(batch_op.f("ix_invites_expires_at"), ["expires_at"], unique=False)
 
+    op.create_table(
+        "member_confirmations",
+        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("confirmed_at", UTCDateTime(), nullable=True),
+        sa.Column("reminded_at", UTCDateTime(), nullable=True),
+        sa.Column("inactivity_notice_at", UTCDateTime(), nullable=True),
+        sa.Column("suspended_reason", sa.String(length=20), nullable=True),
+        sa.Column("suspended_at", UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_member_confirmations_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint("member_id", name=op.f("pk_member_confirmations")),
+    )
     op.create_table(
         "member_sessions",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -375,6 +408,37 @@ def upgrade() -> None:
     with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_recovery_codes_member_id"), ["member_id"], unique=False
+        )
+
+    op.create_table(
+        "recovery_links",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.Column("used_at", UTCDateTime(), nullable=True),
+        sa.Column("issued_by_id", sa.String(length=32), nullable=True),
+        sa.Column("vouched_by_id", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["issued_by_id"], ["members.id"], name=op.f("fk_recovery_links_issued_by_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_recovery_links_member_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["vouched_by_id"], ["members.id"], name=op.f("fk_recovery_links_vouched_by_id_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_links")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_recovery_links_token_hash")),
+    )
+    with op.batch_alter_table("recovery_links", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_recovery_links_expires_at"), ["expires_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_recovery_links_member_id"), ["member_id"], unique=False
         )
 
     op.create_table(
@@ -657,6 +721,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("thread_id", sa.String(length=32), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("dek_id", sa.String(length=32), nullable=False),
         sa.Column("author_id", sa.String(length=32), nullable=False),
         sa.Column("body_sealed", sa.LargeBinary(), nullable=False),
         sa.Column("html_sealed", sa.LargeBinary(), nullable=False),
@@ -668,6 +733,9 @@ def upgrade() -> None:
         sa.Column("edited_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["author_id"], ["members.id"], name=op.f("fk_thread_posts_author_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["dek_id"], ["data_keys.id"], name=op.f("fk_thread_posts_dek_id_data_keys")
         ),
         sa.ForeignKeyConstraint(
             ["thread_id"],
@@ -836,9 +904,43 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "nomination_sponsors",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("nomination_id", sa.String(length=32), nullable=False),
+        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("organisation_id", sa.String(length=32), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_nomination_sponsors_member_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["nomination_id"],
+            ["nominations.id"],
+            name=op.f("fk_nomination_sponsors_nomination_id_nominations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_nomination_sponsors_organisation_id_organisations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_nomination_sponsors")),
+        sa.UniqueConstraint(
+            "nomination_id", "member_id", name=op.f("uq_nomination_sponsors_nomination_id")
+        ),
+    )
+    with op.batch_alter_table("nomination_sponsors", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_nomination_sponsors_member_id"), ["member_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_nomination_sponsors_nomination_id"), ["nomination_id"], unique=False
+        )
+
+    op.create_table(
         "thread_attachments",
         sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("thread_id", sa.String(length=32), nullable=False),
+        sa.Column("dek_id", sa.String(length=32), nullable=False),
+        sa.Column("thread_id", sa.String(length=32), nullable=True),
         sa.Column("post_id", sa.String(length=32), nullable=True),
         sa.Column("uploader_id", sa.String(length=32), nullable=False),
         sa.Column("filename_sealed", sa.LargeBinary(), nullable=False),
@@ -846,6 +948,9 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("storage_name", sa.String(length=64), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dek_id"], ["data_keys.id"], name=op.f("fk_thread_attachments_dek_id_data_keys")
+        ),
         sa.ForeignKeyConstraint(
             ["post_id"],
             ["thread_posts.id"],
@@ -870,6 +975,9 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_thread_attachments_thread_id"), ["thread_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_thread_attachments_uploader_id"), ["uploader_id"], unique=False
         )
 
     op.create_table(
@@ -983,10 +1091,16 @@ def downgrade() -> None:
 
     op.drop_table("thread_flags")
     with op.batch_alter_table("thread_attachments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_thread_attachments_uploader_id"))
         batch_op.drop_index(batch_op.f("ix_thread_attachments_thread_id"))
         batch_op.drop_index(batch_op.f("ix_thread_attachments_post_id"))
 
     op.drop_table("thread_attachments")
+    with op.batch_alter_table("nomination_sponsors", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_nomination_sponsors_nomination_id"))
+        batch_op.drop_index(batch_op.f("ix_nomination_sponsors_member_id"))
+
+    op.drop_table("nomination_sponsors")
     with op.batch_alter_table("call_responses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_call_responses_occurrence_id"))
         batch_op.drop_index(batch_op.f("ix_call_responses_member_id"))
@@ -1060,6 +1174,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_threads_author_id"))
 
     op.drop_table("threads")
+    with op.batch_alter_table("recovery_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recovery_links_member_id"))
+        batch_op.drop_index(batch_op.f("ix_recovery_links_expires_at"))
+
+    op.drop_table("recovery_links")
     with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_recovery_codes_member_id"))
 
@@ -1078,11 +1197,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_member_sessions_ended_at"))
 
     op.drop_table("member_sessions")
+    op.drop_table("member_confirmations")
     with op.batch_alter_table("invites", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invites_expires_at"))
         batch_op.drop_index(batch_op.f("ix_invites_email_index"))
 
     op.drop_table("invites")
+    with op.batch_alter_table("drafts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_drafts_member_id"))
+
+    op.drop_table("drafts")
     with op.batch_alter_table("call_series", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_call_series_kind"))
 
