@@ -361,7 +361,7 @@ def start_call(alert_id: str) -> Response:
         db.session.rollback()
         return _coordination_error(alert, str(error))
     db.session.commit()
-    flash("Emergency call started; every member has been told.", "success")
+    flash("Emergency call started; everyone the alert reached has been told.", "success")
     return redirect(url_for("alerts.show", alert_id=alert.id), 303)
 
 

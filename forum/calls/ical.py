@@ -359,8 +359,12 @@ def feed_ics(member: Member, *, now: datetime | None = None) -> bytes:
     occurrences = list(
         db.session.scalars(
             select(Occurrence)
+            .join(Occurrence.series)
             .options(selectinload(Occurrence.series))
-            .where(Occurrence.starts_at >= now - timedelta(days=FEED_PAST_DAYS))
+            .where(
+                Occurrence.starts_at >= now - timedelta(days=FEED_PAST_DAYS),
+                policy.visible_series_clause(member),
+            )
             .order_by(Occurrence.starts_at)
         )
     )

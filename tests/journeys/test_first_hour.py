@@ -10,18 +10,16 @@ her open page → she answers with one tap → the alert is resolved → its ban
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 import urllib.request
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
+from tests.calendar_readers.readers import read_with_icaljs
 from tests.journeys.conftest import PHONE, ServedExchange
 from tests.journeys.people import choose_country, choose_option, join, sign_in, start_thread
 
@@ -131,7 +129,7 @@ def test_first_hour_of_a_new_network(served: ServedExchange, person: Any) -> Non
     assert urlsplit(feed_url).netloc == urlsplit(served.url).netloc
     with urllib.request.urlopen(feed_url, timeout=10) as answer:  # noqa: S310 - loopback
         feed = answer.read().decode()
-    starts = read_with_icaljs(feed)
+    starts = sorted(read_with_icaljs(feed.encode()).values())
     expected = second_thursdays_at_two_in_brussels(len(starts))
     assert len(starts) >= 6  # the horizon the feed publishes ahead
     assert starts == expected
@@ -187,19 +185,3 @@ def second_thursdays_at_two_in_brussels(count: int) -> list[datetime]:
             found.append(start.astimezone(UTC))
         month = (month + timedelta(days=32)).replace(day=1)
     return found
-
-
-def read_with_icaljs(feed: str) -> list[datetime]:
-    """Every event's start, in order, as ical.js (the parser inside Thunderbird) reads the feed."""
-    readers = Path(__file__).resolve().parents[1] / "calendar_readers"
-    assert (readers / "node_modules" / "ical.js").is_dir(), "run `npm ci` in tests/calendar_readers"
-    done = subprocess.run(
-        ["node", "read_starts.mjs"],
-        cwd=readers,
-        input=feed.encode(),
-        capture_output=True,
-        timeout=60,
-        check=True,
-    )
-    starts = json.loads(done.stdout)
-    return sorted(datetime.fromtimestamp(seconds, UTC) for seconds in starts.values())

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from forum.alerts import coordination
-from forum.calls import reminders
+from forum.calls import ical, reminders
 from forum.calls.models import Occurrence
 from forum.db import utcnow
 from forum.extensions import db
@@ -90,3 +90,11 @@ def test_reminders_of_the_emergency_call_reach_the_audience_only(members):
         )
     )
     assert who["fr"].id in reminded and who["be"].id not in reminded
+
+
+def test_the_emergency_call_is_in_the_feed_of_the_alerts_audience_only(members):
+    _alert, occurrence, who = _emergency_call(members)
+    outside = ical.feed_ics(who["be"]).decode()
+    inside = ical.feed_ics(who["fr"]).decode()
+    assert occurrence.id not in outside
+    assert occurrence.id in inside
