@@ -148,7 +148,9 @@
   }
 
   // --- the banners themselves come from the server (only open alerts) ---------------------
-  function merge(html) {
+  // `closing`: an alert just closed, so a banner kept only for its thank-you goes too (the
+  // server lists open alerts the member has not answered; it cannot tell which one closed).
+  function merge(html, closing) {
     var box = container();
     var template = document.createElement("template");
     template.innerHTML = html;
@@ -161,7 +163,9 @@
     });
     Array.prototype.forEach.call(items(), function (item) {
       var link = item.getAttribute("data-alert-link");
-      if (!fresh[link] && !item.classList.contains("banner-answered")) { removeBanner(item); }
+      if (!fresh[link] && (closing || !item.classList.contains("banner-answered"))) {
+        removeBanner(item);
+      }
     });
     var added = false;
     order.forEach(function (link) {
@@ -184,13 +188,13 @@
     }
   }
 
-  function refreshBanners() {
+  function refreshBanners(closing) {
     var box = container();
     var src = box && box.getAttribute("data-src");
     if (!src || !window.fetch) { return; }
     fetch(src, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (html) { if (html !== null) { merge(html); } })
+      .then(function (html) { if (html !== null) { merge(html, closing === true); } })
       .catch(function () {});
   }
 
@@ -260,7 +264,7 @@
     source.addEventListener("topic", function (event) {
       var topic = JSON.parse(event.data).topic;
       if (topic === "alerts:closed") {
-        if (items().length) { refreshBanners(); }  // only pages that show a banner ask again
+        if (items().length) { refreshBanners(true); }  // only pages that show a banner ask
         return;
       }
       refreshTopic(topic);
