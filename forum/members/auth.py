@@ -124,6 +124,18 @@ def record_reauth(member: Member, ok: bool) -> None:
     )
 
 
+def needs_code_to_confirm(member: Member) -> bool:
+    """Whether confirming who one is also asks for a code (every member with an authenticator)."""
+    return member.totp_secret_sealed is not None
+
+
+def code_confirms(member: Member, code: str | None) -> bool:
+    """The second half of a re-authentication: a fresh authenticator code, when one is set up."""
+    if not needs_code_to_confirm(member):
+        return True
+    return bool(code) and totp.verify_totp(member, (code or "").replace(" ", ""))
+
+
 def confirm_password(member: Member, password: str) -> bool:
     """Re-entered password check, audited either way."""
     ok = password_matches(member, password)

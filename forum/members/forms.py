@@ -74,6 +74,7 @@ class ReauthForm(FlaskForm):
     password = PasswordField(
         "Your password", validators=[DataRequired("Please give your password."), Length(max=128)]
     )
+    code = StringField("Code from your authenticator app", validators=[Optional(), Length(max=32)])
 
 
 class ProfileForm(FlaskForm):

@@ -365,23 +365,28 @@ def join_two_factor() -> Response | str | tuple[str, int]:
 @login_required
 @secret_check_limit()
 def reauth() -> Response | str | tuple[str, int]:
-    """Re-enter the password before a sensitive change."""
+    """Re-enter the password (and a code from the authenticator) before a sensitive change."""
     form = ReauthForm()
+    member = current_user._get_current_object()
     next_url = safe_next(request.values.get("next"), url_for("members.profile"))
+    page = {"form": form, "next": next_url, "ask_code": auth.needs_code_to_confirm(member)}
     if request.method == "GET":
-        return render_template("members/reauth.html", form=form, next=next_url)
+        return render_template("members/reauth.html", **page)
     if form.validate_on_submit():
-        member = current_user._get_current_object()
         release_write_lock()  # Argon2id without the write lock
         ok = auth.password_matches(member, form.password.data)
         begin_write()
+        ok = ok and auth.code_confirms(member, form.code.data)
         auth.record_reauth(member, ok)
         if ok:
             mark_reauthenticated()
             db.session.commit()
             return redirect(next_url)
         db.session.commit()
-        return render_template(
-            "members/reauth.html", form=form, next=next_url, error="That password is not right."
-        ), 422
-    return render_template("members/reauth.html", form=form, next=next_url), 422
+        error = (
+            "That password or code is not right."
+            if page["ask_code"]
+            else "That password is not right."
+        )
+        return render_template("members/reauth.html", error=error, **page), 422
+    return render_template("members/reauth.html", **page), 422
