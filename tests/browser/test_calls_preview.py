@@ -80,6 +80,9 @@ def test_coordinator_previews_six_dates_in_both_zones_saves_and_a_member_answers
     ).first()
 
     member = live_members.make(name="Lotte Peeters", country="BE", timezone="Asia/Tokyo")
+    # Leave the coordinator's page first: its live stream or a late fetch could otherwise answer
+    # with a Set-Cookie after the switch and put the browser back on the coordinator's session.
+    page.goto("about:blank")
     page.context.clear_cookies()
     sign_in(page, live_server, member)
     page.goto(f"/calls/occurrences/{occurrence.id}")
