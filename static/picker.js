@@ -189,6 +189,7 @@
         close();
       }
       select.dispatchEvent(new Event("change", { bubbles: true }));
+      unwarn();
       renderChosen();
       if (multiple && !list.hidden) { renderList(); }
     }
@@ -196,7 +197,42 @@
     input.addEventListener("focus", function () { if (!multiple) { input.select(); } });
     input.addEventListener("click", open);
     input.addEventListener("input", function () { list.hidden ? open() : renderList(); });
-    input.addEventListener("blur", function () { close(); if (!multiple) { renderChosen(); } });
+    // Text typed but never chosen is not silently dropped: it stays, said in words, and the
+    // form is not sent until it is chosen from the list or cleared.
+    var warning = null;
+    function unchosen() {
+      var text = input.value.trim();
+      if (!text) { return ""; }
+      var one = selectedOptions()[0];
+      return (!multiple && one && input.value === one.label) ? "" : text;
+    }
+    function warn(text) {
+      if (!warning) {
+        warning = el("p", "field-error picker-warning");
+        warning.setAttribute("role", "alert");
+        input.insertAdjacentElement("afterend", warning);
+      }
+      warning.textContent = "\u201c" + text + "\u201d is not in the list: choose one of the " +
+        "suggestions, or clear the box.";
+      input.setAttribute("aria-invalid", "true");
+    }
+    function unwarn() {
+      if (warning) { warning.parentNode.removeChild(warning); warning = null; }
+      input.removeAttribute("aria-invalid");
+    }
+    input.addEventListener("blur", function () {
+      close();
+      var text = unchosen();
+      if (text) { warn(text); return; }
+      unwarn();
+      if (!multiple) { renderChosen(); }
+    });
+    if (select.form) {
+      select.form.addEventListener("submit", function (event) {
+        var text = unchosen();
+        if (text) { event.preventDefault(); warn(text); input.focus(); }
+      });
+    }
     input.addEventListener("keydown", function (event) {
       var key = event.key;
       if (key === "ArrowDown" || key === "ArrowUp") {

@@ -133,3 +133,23 @@ def test_profile_organisation_and_red_thread_pickers_work_by_keyboard(
         "select => Array.from(select.selectedOptions).map(o => o.textContent.trim())"
     )
     assert chosen == ["Nina Named"]
+
+
+def test_a_country_typed_but_not_chosen_is_said_in_words_and_nothing_is_saved(
+    chromium: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    member = live_members.make(name="Tomas Typist", country="BE")
+    page = _phone(chromium, live_server, member)
+    try:
+        page.goto("/profile")
+        country = page.get_by_role("combobox", name="Country")
+        country.fill("Spian")
+        page.get_by_role("button", name=re.compile("save", re.I)).first.click()
+        expect(page.get_by_role("alert").filter(has_text="not in the list")).to_be_visible()
+        expect(page.get_by_text("Your profile is saved.")).to_have_count(0)
+        expect(country).to_have_value("Spian")  # what was typed stays to be corrected
+        db.session.expire_all()
+        db.session.refresh(member)
+        assert member.country == "BE"
+    finally:
+        page.context.close()
