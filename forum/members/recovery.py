@@ -109,6 +109,9 @@ def find_link(token: str) -> RecoveryLink | None:
     )
     if link is None or not link.is_open(utcnow()) or link.member.status != "active":
         return None
+    changed = link.member.password_changed_at
+    if changed is not None and changed > link.created_at:
+        return None  # a password set since the link was sent closes it (ASVS: reset after change)
     return link
 
 

@@ -197,3 +197,20 @@ def test_new_device_and_new_role_send_content_free_notices(app, members, mailbox
     for message in mailbox.to(member.email):
         text = _mail_text(message)
         assert "203.0.113" not in text and "Werkzeug" not in text
+
+
+def test_a_reset_link_stops_working_once_the_password_is_changed_another_way(
+    app, members, mailbox, make_browser
+):
+    member = members.make(email="changer@example.org", name="Cai Changer")
+    give_totp(member)
+    MemberBrowser(app.test_client()).post("/sign-in/forgot", {"email": "changer@example.org"})
+    link = _link_from(mailbox, "changer@example.org")
+    signed_in = make_browser(member)
+    changed = signed_in.post(
+        "/account/password", {"current": TEST_PASSWORD, "new": NEW, "confirm": NEW}
+    )
+    assert changed.status_code in (302, 303)
+    stranger = MemberBrowser(app.test_client())
+    stranger.get(link)
+    assert stranger.get("/sign-in/reset").status_code == 410
