@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from forum.db import utcnow
@@ -46,8 +47,9 @@ def test_a_reply_draft_is_saved_restored_and_survives_the_timeout(
     assert _draft_count(author.id) == 1
 
     page.reload()
-    assert page.input_value("#body") == "Half a reply about interpreters"
-    assert "restored" in page.locator(".draft-status").inner_text()
+    # The draft comes back from the server after the page loads: wait for it as a person would.
+    expect(page.locator("#body")).to_have_value("Half a reply about interpreters")
+    expect(page.locator(".draft-status")).to_contain_text("restored")
 
     page.fill("#body", "The whole reply about interpreters")
     db.session.execute(update(MemberSession).where(MemberSession.member_id == author.id)
@@ -62,7 +64,7 @@ def test_a_reply_draft_is_saved_restored_and_survives_the_timeout(
     page.context.clear_cookies()
     _sign_in(page, live_server, author)
     page.goto(live_server.link(back))
-    assert page.input_value("#body") == "The whole reply about interpreters"
+    expect(page.locator("#body")).to_have_value("The whole reply about interpreters")
     page.click("#reply button[type=submit]")
     page.wait_for_selector("#post-2")
     assert "The whole reply about interpreters" in page.locator("#post-2").inner_text()
