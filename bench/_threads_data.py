@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 
 from forum.extensions import db
+from forum.markup import tlp
 from forum.members import services as member_services
 from forum.members.models import Member
 from forum.members.passwords import hash_password
-from forum.threads import services, tlp
+from forum.threads import services
 
 WORDS = (
     "victims families support hotline trauma psychosocial coordination reunification centre "

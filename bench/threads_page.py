@@ -32,7 +32,8 @@ from _threads_data import bodies, make_members  # noqa: E402
 from figures import figure  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
-from forum.threads import services, tlp  # noqa: E402
+from forum.markup import tlp
+from forum.threads import services  # noqa: E402
 
 SECONDS = 3.0
 WARM_SECONDS = 1.0

@@ -13,6 +13,7 @@ from flask import Flask, request
 from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError
 
+from forum import db as unit_of_work
 from forum import drafts, errors, health, models, templating  # noqa: F401 - models completes the metadata
 from forum.alerts.jobs import jobs as alert_jobs
 from forum.alerts.views import bp as alerts_bp
@@ -40,6 +41,18 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 __all__ = ["ConfigError", "KeyringError", "create_app"]
 
 
+class Exchange(Flask):
+    """Flask, with the request owning its unit of work: a view that answers below 400 is
+    committed here, one that answers 400 or above is rolled back; a domain error raised by a
+    service is rolled back by its handler (forum.errors). Views never commit."""
+
+    def dispatch_request(self) -> Any:
+        """Run the view, then commit or roll back by the answer it gave."""
+        response = self.make_response(super().dispatch_request())
+        unit_of_work.finish_request(response.status_code)
+        return response
+
+
 def create_app(
     test_config: Mapping[str, Any] | None = None,
     *,
@@ -49,7 +62,7 @@ def create_app(
     """Build the Flask application from settings; starts no thread and no scheduler."""
     settings = load_settings(config_path, overrides=test_config)
     instance = Path(settings["app"]["instance_path"]).resolve()
-    app = Flask(
+    app = Exchange(
         __name__,
         instance_path=str(instance),
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -194,8 +207,8 @@ def _release_sessions_safely(app: Flask) -> None:
 def _bind_write_transactions(app: Flask) -> None:
     @app.before_request
     def _immediate_for_writes() -> None:
-        if request.method not in SAFE_METHODS and db.engine.dialect.name == "sqlite":
-            db.session.connection(execution_options={"sqlite_immediate": True})
+        if request.method not in SAFE_METHODS:
+            unit_of_work.write_lock()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,13 +1,24 @@
-"""Shared column helpers: application-made ids, UTC timestamps, sealed-column type."""
+"""The database kit: ids, UTC timestamps, the request's unit of work, "after commit" and the
+SQLite write lock. Every feature uses these; none builds its own."""
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, LargeBinary, String
+from flask import g
+from sqlalchemy import DateTime, LargeBinary, event
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
+
+from forum.extensions import db
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ID_LENGTH = 32
 
@@ -41,10 +52,110 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-def IdColumn() -> String:  # noqa: N802 - reads like a type
-    """The column type of every application-made id."""
-    return String(ID_LENGTH)
-
-
 Sealed = LargeBinary
 """The column type of a sealed (AES-256-GCM) field; such columns end in `_sealed`."""
+
+
+# --- after commit ----------------------------------------------------------------------------
+# Work that must happen only once the transaction is durable (announce outbox rows, wake live
+# pages, delete a dropped attachment's file) is queued on the session and run after its commit;
+# a rollback forgets it. Per-transaction scratch (`pending`) lives and dies the same way.
+
+CALLBACKS_KEY = "exchange.after_commit"
+SCRATCH_KEY = "exchange.pending"
+
+
+def after_commit(
+    callback: Callable[[], object], *, once: str | None = None, session: Any = None
+) -> None:
+    """Run `callback` after the current transaction commits (never if it rolls back).
+
+    With `once`, a second callback under the same name in the same transaction is not queued.
+    """
+    info = (session if session is not None else db.session).info
+    queued: dict[object, Callable[[], object]] = info.setdefault(CALLBACKS_KEY, {})
+    queued.setdefault(once if once is not None else object(), callback)
+
+
+def pending(key: str, factory: Callable[[], T], *, session: Any = None) -> T:
+    """Scratch for the current transaction under `key`, made by `factory` on first use and
+    dropped when the transaction ends either way."""
+    info = (session if session is not None else db.session).info
+    scratch: dict[str, Any] = info.setdefault(SCRATCH_KEY, {})
+    if key not in scratch:
+        scratch[key] = factory()
+    return scratch[key]
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop(CALLBACKS_KEY, {})
+    session.info.pop(SCRATCH_KEY, None)
+    for callback in callbacks.values():
+        try:
+            callback()
+        except Exception:  # the commit happened; one failed follow-up must not hide it
+            log.exception("an after-commit step failed")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(CALLBACKS_KEY, None)
+    session.info.pop(SCRATCH_KEY, None)
+
+
+# --- the SQLite write lock ------------------------------------------------------------------
+
+
+def write_lock() -> None:
+    """Begin the session's writing transaction now (BEGIN IMMEDIATE on SQLite).
+
+    Whatever the session read so far is ended first: on SQLite a read transaction cannot turn
+    into a write one once another writer has committed, so writes start with the lock.
+    """
+    if db.session().in_transaction():
+        db.session.rollback()
+    if db.engine.dialect.name == "sqlite":
+        db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+@contextmanager
+def write_lock_released() -> Iterator[None]:
+    """Run slow work (a password hash) holding no database lock, then take the lock again.
+
+    The transaction is ended on entry, so nothing written before it may be pending.
+    """
+    if db.session.new or db.session.dirty or db.session.deleted:
+        raise RuntimeError("write_lock_released() with unflushed changes would lose them")
+    db.session.rollback()
+    try:
+        yield
+    finally:
+        write_lock()
+
+
+# --- the request's unit of work ---------------------------------------------------------------
+
+KEEP_KEY = "exchange_keep_on_refusal"
+
+
+def keep_on_refusal() -> None:
+    """Commit this request's writes even though it answers with a refusal or an error page
+    (a failed sign-in is counted; a lockout must not be undone by the 401 that reports it)."""
+    setattr(g, KEEP_KEY, True)
+
+
+def finish_request(status: int) -> None:
+    """Commit a request that succeeded (status below 400), roll back one that did not."""
+    if status < 400 or g.get(KEEP_KEY):
+        db.session.commit()
+    else:
+        db.session.rollback()
+
+
+def end_refused_request() -> None:
+    """A request ended by a domain error: roll back, unless its writes were kept on purpose."""
+    if g.get(KEEP_KEY):
+        db.session.commit()
+    else:
+        db.session.rollback()

@@ -1,10 +1,17 @@
-"""Friendly error pages: plain sentences for people, tracebacks only in the log."""
+"""The domain errors every feature raises, and the friendly pages they become.
+
+A service raises `NotFound`, `NotAllowed` or `Invalid`; the app turns each into an answer once,
+here: the request's writes are rolled back, a plain page is shown, and a form that was refused
+is shown again with the user's text and the message at the field it belongs to. Views never
+catch these, and never commit or roll back themselves (`forum.db` owns the unit of work).
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, current_app, make_response, render_template, request
+from flask import Flask, current_app, flash, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -12,6 +19,44 @@ from werkzeug.exceptions import HTTPException
 from forum.extensions import db
 
 log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A rule refused the request; the message is a plain sentence for the person."""
+
+    status = 400
+
+    def __init__(self, message: str = "", *, field: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+
+
+class NotFound(DomainError):
+    """The object does not exist or the actor may not know it does (the same answer for both)."""
+
+    status = 404
+
+
+class NotAllowed(DomainError):
+    """The actor knows the object but may not do this to it."""
+
+    status = 403
+
+
+class Invalid(DomainError):
+    """What was submitted breaks a rule; `field` names the form field the message belongs at."""
+
+    status = 422
+
+
+REFUSAL_KEY = "exchange_refusal"
+
+
+def refusal() -> Invalid | None:
+    """The `Invalid` this request is being re-rendered for, if any (read by `forum.forms`)."""
+    return g.get(REFUSAL_KEY)
 
 MESSAGES = {
     400: ("Something in that request was not right", "Please go back and try again."),
@@ -42,7 +87,18 @@ def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
 
 
 def init_app(app: Flask) -> None:
-    """Register friendly handlers for HTTP errors, CSRF failures and unexpected exceptions."""
+    """Register friendly handlers for domain errors, HTTP errors, CSRF failures and the rest."""
+
+    @app.errorhandler(NotFound)
+    @app.errorhandler(NotAllowed)
+    def _refused(error: DomainError) -> tuple[str, int]:
+        db_end_refused()
+        return render_error(error.status, error.message or None)
+
+    @app.errorhandler(Invalid)
+    def _invalid(error: Invalid) -> object:
+        db_end_refused()
+        return _render_again(error)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:
@@ -74,6 +130,35 @@ def init_app(app: Flask) -> None:
             return render_unavailable()
         log.exception("unhandled error on %s %s", request.method, request.endpoint)
         return render_error(500)
+
+
+def db_end_refused() -> None:
+    from forum.db import end_refused_request  # forum.db imports nothing of this module
+
+    end_refused_request()
+
+
+def _render_again(error: Invalid) -> object:
+    """Show the refused form again: run the same view once more with the refusal set, so its
+    form's `validate_on_submit()` answers False with the message at its field, and the view
+    renders the page it renders for any invalid form, with everything the user typed."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.method not in {"POST", "PUT", "PATCH"} or view is None or g.get(REFUSAL_KEY):
+        return render_error(422, error.message or None)
+    setattr(g, REFUSAL_KEY, error)
+    try:
+        rv = view(**(request.view_args or {}))
+    except DomainError as again:
+        db_end_refused()
+        return render_error(again.status, again.message or None)
+    response = make_response(rv)
+    if not getattr(g, "exchange_refusal_shown", False):
+        # No form took the message (a one-button form that redirects): say it on the next page.
+        flash(error.message, "error")
+    db_end_refused()
+    if response.status_code < 300:
+        response.status_code = 422
+    return response
 
 
 def _database_unavailable(error: Exception) -> bool:

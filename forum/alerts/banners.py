@@ -16,13 +16,13 @@ from sqlalchemy import select, update
 
 from forum.alerts import policy
 from forum.alerts.models import CLOSED, Alert
+from forum.countries import country_name
 from forum.db import utcnow
 from forum.extensions import db
-from forum.members.countries import country_name
+from forum.markup import tlp
 from forum.members.models import Member
 from forum.notify import live
 from forum.notify.models import Notification
-from forum.threads import tlp
 
 CLOSED_TOPIC = "alerts:closed"
 # The notification kinds that ask for an answer (or, for coordinators, for action).

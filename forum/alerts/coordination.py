@@ -31,10 +31,10 @@ from forum.calls.services import create_adhoc_call
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
+from forum.markup import tlp
 from forum.members.models import Member
 from forum.notify import live
 from forum.security import audit
-from forum.threads import tlp
 from forum.threads.models import Thread
 from forum.threads.services import start_thread
 

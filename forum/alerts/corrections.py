@@ -26,9 +26,9 @@ from forum.alerts.services import (
     get_alert,
     topic,
 )
+from forum.countries import country_name
 from forum.db import utcnow
 from forum.extensions import db
-from forum.members.countries import country_name
 from forum.members.models import Member
 from forum.notify import live
 from forum.notify.models import Notification

@@ -30,7 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from forum.alerts.audience import REGIONS
 from forum.alerts.coordination import THREAD_LABELS
 from forum.alerts.models import ANSWERS, KINDS, LABELS, REVIEW_PROMPTS, SEVERITIES
-from forum.members.countries import NOT_A_COUNTRY, CountriesField, CountryField
+from forum.countries import NOT_A_COUNTRY, CountriesField, CountryField
 from forum.security.pii import PersonalDataGuard
 
 

@@ -28,11 +28,11 @@ from forum.alerts.models import (
     AlertRecipient,
     AlertUpdate,
 )
+from forum.countries import is_country
 from forum.crypto import envelope
 from forum.crypto.models import DataKey
 from forum.db import new_id, utcnow
 from forum.extensions import db
-from forum.members.countries import is_country
 from forum.members.models import Member
 from forum.notify import live
 from forum.notify.models import Notification

@@ -27,9 +27,9 @@ from forum.alerts.forms import (
 from forum.alerts.models import ANSWERS, REVIEW_PROMPTS, STATUSES, Alert
 from forum.calls.policy import NotAllowed
 from forum.calls.services import CallError
+from forum.countries import country_name
 from forum.db import utcnow
 from forum.extensions import db
-from forum.members.countries import country_name
 from forum.notify import live
 from forum.templating import viewer_zone
 from forum.threads.services import ThreadError

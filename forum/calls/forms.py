@@ -26,8 +26,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from forum.calls.models import ANSWER_LABELS
 from forum.calls.recurrence import WEEKDAY_NAMES, zone_names
+from forum.markup import tlp
 from forum.security.pii import PersonalDataGuard
-from forum.threads import tlp
 
 # Choices are {value: label} dicts (WTForms 3.3 deprecates tuples).
 PATTERN_CHOICES = {

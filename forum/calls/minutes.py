@@ -22,11 +22,11 @@ from forum.calls.models import ActionItem, Minutes, Occurrence
 from forum.calls.services import CallError
 from forum.db import new_id, utcnow
 from forum.extensions import db
+from forum.markup import markdown, tlp
 from forum.members.models import Member
 from forum.notify.outbox import notify
 from forum.security import audit
 from forum.security.audit import AuditEvent
-from forum.threads import markdown, tlp
 from forum.threads import services as thread_services
 
 log = logging.getLogger(__name__)

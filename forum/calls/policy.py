@@ -24,8 +24,8 @@ from forum.alerts import services as alert_services
 from forum.calls.models import CallResponse, CallSeries, Minutes, Occurrence
 from forum.db import utcnow
 from forum.extensions import db
+from forum.markup import tlp
 from forum.members.models import Member
-from forum.threads import tlp
 
 ALERT_ORIGIN = "alert:"
 

@@ -29,9 +29,9 @@ from forum.calls.models import ANSWER_LABELS, Occurrence
 from forum.calls.recurrence import describe
 from forum.errors import render_error
 from forum.extensions import db, limiter
+from forum.markup import tlp
 from forum.security.headers import own_caching
 from forum.templating import viewer_zone
-from forum.threads import tlp
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 

@@ -24,8 +24,8 @@ from forum.calls.recurrence import RecurrenceError, describe, next_slots
 from forum.calls.views import Reply, aware, bp
 from forum.db import utcnow
 from forum.extensions import db
+from forum.markup import tlp
 from forum.templating import viewer_zone
-from forum.threads import tlp
 from forum.threads.services import ThreadError
 
 

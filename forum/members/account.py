@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from forum.countries import is_country, is_time_zone
 from forum.db import utcnow
 from forum.extensions import db
 from forum.members import notices, totp
-from forum.members.countries import is_country, is_time_zone
 from forum.members.models import Member, MemberSession
 from forum.members.passwords import hash_password, password_problem, verify_password
 from forum.members.services import MemberError, set_sealed

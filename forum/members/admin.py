@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 
 from forum import drafts
+from forum.countries import is_country
 from forum.crypto import envelope
 from forum.crypto.models import DataKey
 from forum.db import utcnow
 from forum.extensions import db
 from forum.members import notices, policy, reconfirm
-from forum.members.countries import is_country
 from forum.members.models import ROLES, SECTORS, Member, Organisation, RecoveryCode
 from forum.members.services import MemberError, email_index, set_sealed
 from forum.members.sessions import end_all_sessions

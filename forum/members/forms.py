@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from forum.members.countries import CountriesField, CountryField, time_zones
+from forum.countries import CountriesField, CountryField, time_zones
 from forum.members.models import ROLES, SECTORS
 
 EMAIL = [DataRequired("Please give an e-mail address."), Length(max=254)]

@@ -6,10 +6,10 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from forum.countries import country_name
 from forum.extensions import db
 from forum.members import account, devices, policy, services, totp, vetting
 from forum.members.blueprint import bp
-from forum.members.countries import country_name
 from forum.members.forms import CodeForm, EmptyForm, NominateForm, PasswordForm, ProfileForm
 from forum.members.models import Member, Nomination
 from forum.members.services import MemberError

@@ -6,11 +6,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from forum.countries import country_name
 from forum.db import utcnow
 from forum.extensions import db
 from forum.members import admin, invites, sponsors, vetting
 from forum.members.blueprint import bp
-from forum.members.countries import country_name
 from forum.members.forms import EmptyForm, InviteForm, OrganisationForm, RoleForm
 from forum.members.models import Member
 from forum.members.policy import NotAllowed

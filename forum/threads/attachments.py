@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
+from forum.markup import tlp
 from forum.members.models import Member
 from forum.security import audit
-from forum.threads import content, filetypes, policy, tlp
+from forum.threads import content, filetypes, policy
 from forum.threads.filetypes import detect_type
 from forum.threads.models import Attachment, Post, Thread
 

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from forum.crypto import envelope
 from forum.extensions import db
+from forum.markup import tlp
 from forum.members.models import Member
-from forum.threads import services, tlp
+from forum.threads import services
 from forum.threads.models import Post, Thread
 from forum.threads.services import NotFound
 

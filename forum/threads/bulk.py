@@ -10,8 +10,9 @@ from sqlalchemy import insert
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
+from forum.markup import markdown
 from forum.members.models import Member
-from forum.threads import content, markdown
+from forum.threads import content
 from forum.threads.models import Post, SearchChange, Thread
 
 

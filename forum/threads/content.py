@@ -44,7 +44,7 @@ def post_html(post: Post) -> Markup:
     if preopened is not None and post.id in preopened:
         return Markup(preopened[post.id])  # noqa: S704 - bench-only, sanitised HTML
     html = envelope.open_text(post.html_sealed, envelope.context("post", post.id, "html"))
-    return Markup(html)  # noqa: S704 - sanitised by forum.threads.markdown before it was sealed
+    return Markup(html)  # noqa: S704 - sanitised by forum.markup.markdown before it was sealed
 
 
 def post_source(post: Post) -> str:

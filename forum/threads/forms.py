@@ -18,8 +18,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from forum.markup import tlp
 from forum.security.pii import PII_CONFIRM
-from forum.threads import tlp
 from forum.threads.services import BODY_TOO_LONG, MAX_BODY, MAX_TITLE, TITLE_TOO_LONG
 
 __all__ = ["PII_CONFIRM", "choices"]

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from sqlalchemy import false, or_, select
 
 from forum.extensions import db
+from forum.markup import tlp
 from forum.members.models import Member
 from forum.notify.outbox import notify
-from forum.threads import content, policy, tlp
+from forum.threads import content, policy
 from forum.threads.models import Post, Thread, ThreadParticipant, Watch
 
 RED_TEXT = "New activity in a TLP:RED thread you take part in"

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
 from forum.extensions import db
+from forum.markup import tlp
 from forum.members.models import Member
-from forum.threads import tlp
 from forum.threads.models import Post, Thread, ThreadParticipant
 
 

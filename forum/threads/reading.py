@@ -20,9 +20,10 @@ from sqlalchemy.orm import selectinload
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
+from forum.markup import tlp
 from forum.members.models import Member
 from forum.security.audit import AuditEvent
-from forum.threads import content, policy, tlp
+from forum.threads import content, policy
 from forum.threads.models import Category, Post, ReadState, Thread, ThreadParticipant, Watch
 
 PAGE_SIZE = 20

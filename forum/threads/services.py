@@ -17,9 +17,10 @@ from sqlalchemy import delete, select, update
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
+from forum.markup import markdown, tlp
 from forum.members.models import Member
 from forum.security import audit, limits
-from forum.threads import attachments, content, markdown, notices, pii, policy, tlp
+from forum.threads import attachments, content, notices, pii, policy
 from forum.threads.bulk import bulk_add_posts
 from forum.threads.categories import (
     DEFAULT_CATEGORIES,

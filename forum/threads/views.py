@@ -14,15 +14,14 @@ from werkzeug.wrappers import Response
 
 from forum import drafts
 from forum.extensions import db
+from forum.markup import markdown, tlp
 from forum.members.models import Member
 from forum.threads import (
     attachments,
     content,
-    markdown,
     policy,
     reading,
     services,
-    tlp,
     views_categories,  # noqa: F401 - registers the category routes
     views_moderation,  # noqa: F401 - registers the moderation routes
 )

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from forum.extensions import db
+from forum.markup import tlp
 from forum.members.models import Member
-from forum.threads import content, moderation, policy, services, tlp
+from forum.threads import content, moderation, policy, services
 from forum.threads.blueprint import bp, names, post_or_404, thread_or_404
 from forum.threads.forms import (
     CategoryForm,

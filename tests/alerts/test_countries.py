@@ -7,7 +7,7 @@ import re
 import pytest
 
 from forum.alerts import services
-from forum.members.countries import countries, country_name, is_country, search_terms
+from forum.countries import countries, country_name, is_country, search_terms
 
 
 def test_the_country_list_is_iso_3166_by_name():

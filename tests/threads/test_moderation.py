@@ -7,8 +7,8 @@ import json
 from sqlalchemy import select
 
 from forum.extensions import db
+from forum.markup import tlp
 from forum.security.audit import AuditEvent
-from forum.threads import tlp
 from forum.threads.models import Category, Flag, Post, Thread
 
 

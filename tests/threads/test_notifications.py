@@ -6,9 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from forum.extensions import db
+from forum.markup import tlp
 from forum.notify.models import Notification, OutboxMessage
 from forum.notify.outbox import notification_text
-from forum.threads import reading, tlp
+from forum.threads import reading
 from forum.threads.notices import EMAIL_SUBJECT, RED_TEXT
 
 

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.threads import policy, tlp
+from forum.markup import tlp
+from forum.threads import policy
 from forum.threads.models import Attachment, Post
 
 MISSING = "0123456789abcdef0123456789abcdef"

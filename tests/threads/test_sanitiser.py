@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from forum.threads.markdown import ALLOWED_TAGS, quote, render
+from forum.markup.markdown import ALLOWED_TAGS, quote, render
 
 OWN_IMAGE = "/threads/attachments/" + "ab" * 16
 

@@ -15,8 +15,9 @@ from forum.crypto import envelope
 from forum.crypto.envelope import SealError
 from forum.crypto.models import DataKey
 from forum.extensions import db
+from forum.markup import tlp
 from forum.notify.dispatcher import dispatch_due
-from forum.threads import content, tlp
+from forum.threads import content
 from forum.threads.models import Attachment, Flag, Post, PostRevision, Thread
 from forum.threads.search import Query, search
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.threads import services, tlp
+from forum.markup import tlp
+from forum.threads import services
 from forum.threads.models import Category, Post, SearchChange
 from forum.threads.search import Query, SearchIndex, search
 

@@ -12,10 +12,10 @@ from flask import Flask
 from forum.alerts import services as alert_services
 from forum.db import utcnow
 from forum.extensions import db
+from forum.markup import tlp
 from forum.members.models import Member
 from forum.notify.dispatcher import dispatch_due
 from forum.threads import services as thread_services
-from forum.threads import tlp
 from tests.conftest import Members
 
 
