@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from forum.crypto import blind_index, envelope
 from forum.db import new_id, utcnow
@@ -114,16 +114,76 @@ def set_sealed(member: Member, column: str, value: str) -> None:
         member.email_index = email_index(value)
 
 
-def active_members() -> list[Member]:
-    """Every active member."""
-    return list(db.session.scalars(select(Member).where(Member.status == "active")))
+# --- the public face: how other features reach members ----------------------------------------
+# Other features never import members' models: they ask here, and use the attributes of the
+# members they are handed (`id`, `display_name`, `email`, `role`, `status`, `timezone`,
+# `country`, `is_coordinator`, `is_active_member`, `contact_points`).
+
+ACTIVE = "active"
+
+
+def active_members(
+    ids: Iterable[str] | None = None, *, exclude: Iterable[str] = ()
+) -> list[Member]:
+    """Active members: all of them, or those among `ids`; without those in `exclude`."""
+    query = select(Member).where(Member.status == ACTIVE)
+    if ids is not None:
+        wanted = set(ids)
+        if not wanted:
+            return []
+        query = query.where(Member.id.in_(wanted))
+    excluded = set(exclude)
+    if excluded:
+        query = query.where(Member.id.not_in(excluded))
+    return list(db.session.scalars(query))
+
+
+def active_member_ids() -> Select[tuple[str]]:
+    """A query of every active member's id, to embed in another feature's query (`in_`)."""
+    return select(Member.id).where(Member.status == ACTIVE)
+
+
+def coordinator_ids() -> Select[tuple[str]]:
+    """A query of every active coordinator's id, to embed in another feature's query."""
+    return select(Member.id).where(Member.status == ACTIVE, Member.role == "coordinator")
+
+
+def get_member(member_id: str | None) -> Member | None:
+    """The member with this id, whatever their status (None for no id or an unknown one)."""
+    return db.session.get(Member, member_id) if member_id else None
+
+
+def members_by_id(ids: Iterable[str]) -> dict[str, Member]:
+    """The members with these ids, whatever their status, by id."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(wanted)))}
+
+
+def display_names(ids: Iterable[str]) -> dict[str, str]:
+    """The display names of these members, by id, opened in one query."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(Member.id, Member.name_sealed).where(Member.id.in_(wanted)))
+    return {
+        member_id: envelope.open_text(sealed, envelope.context("member", member_id, "name"))
+        for member_id, sealed in rows
+    }
+
+
+def recipient_addresses(ids: Iterable[str]) -> dict[str, str]:
+    """The e-mail addresses of those of these members who are active, by id (one query).
+    Handed to notify at start, so the platform never reads members itself."""
+    return {m.id: m.email for m in active_members(ids)}
 
 
 def coordinators() -> list[Member]:
     """Every active coordinator."""
     return list(
         db.session.scalars(
-            select(Member).where(Member.status == "active", Member.role == "coordinator")
+            select(Member).where(Member.status == ACTIVE, Member.role == "coordinator")
         )
     )
 
