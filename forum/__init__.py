@@ -22,7 +22,8 @@ from forum.calls.views import bp as calls_bp
 from forum.config import ConfigError, database_url, load_settings
 from forum.crypto.envelope import Envelope, ensure_keyring_matches
 from forum.crypto.keyring import KeyringError, load_keyring
-from forum.extensions import csrf, db, limiter, login_manager, migrate
+from forum.extensions import csrf, limiter, login_manager, migrate
+from forum.extensions import db as sql  # `forum.db` is the database kit module; keep its name free
 from forum.home import bp as home_bp
 from forum.members import expired, sessions  # noqa: F401 - expired: the sign-in redirect
 from forum.members.jobs import jobs as member_jobs
@@ -75,8 +76,8 @@ def create_app(
     app.extensions["exchange.envelope"] = Envelope(load_keyring(keyring_path))
     app.extensions["exchange.keyring_path"] = keyring_path
 
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    sql.init_app(app)
+    migrate.init_app(app, sql, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -98,12 +99,12 @@ def create_app(
     if check_keyring:
         with app.app_context():
             try:
-                if inspect(db.engine).has_table("keyring_checks"):
+                if inspect(sql.engine).has_table("keyring_checks"):
                     ensure_keyring_matches()
-                    db.session.commit()
+                    sql.session.commit()
             except Exception:
-                db.session.remove()
-                db.engine.dispose()
+                sql.session.remove()
+                sql.engine.dispose()
                 raise
     return app
 
@@ -158,7 +159,7 @@ def _configure_logging(level: str) -> None:
 
 def _configure_engine(app: Flask) -> None:
     """SQLite: WAL, secure_delete, foreign keys, and explicit BEGIN so writes can go IMMEDIATE."""
-    engine = db.engine
+    engine = sql.engine
     if engine.dialect.name != "sqlite":
         return
 
@@ -188,18 +189,18 @@ def _release_sessions_safely(app: Flask) -> None:
 
     Flask-SQLAlchemy's own teardown rolls back on the connection; if the server went away
     mid-request that raises after the friendly page was built, and the WSGI server would answer
-    a bare 500. Registered after db.init_app, this runs first: it invalidates a dead connection
+    a bare 500. Registered after sql.init_app, this runs first: it invalidates a dead connection
     instead of rolling back on it.
     """
 
     @app.teardown_appcontext
     def _release(_error: BaseException | None) -> None:
         try:
-            db.session.remove()
+            sql.session.remove()
         except DBAPIError:
             log.warning("database connection lost while ending a request; invalidated")
-            db.session().invalidate()  # the scoped session does not proxy invalidate()
-            db.session.remove()
+            sql.session().invalidate()  # the scoped session does not proxy invalidate()
+            sql.session.remove()
         # Session bookkeeping (last seen, timeouts) only now that the request's transaction ended.
         sessions.write_deferred()
 

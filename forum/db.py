@@ -72,7 +72,10 @@ def after_commit(
 
     With `once`, a second callback under the same name in the same transaction is not queued.
     """
-    info = (session if session is not None else db.session).info
+    session = session if session is not None else db.session()
+    if not session.in_transaction():
+        session.begin()  # so a rollback before any SQL still forgets the callback
+    info = session.info
     queued: dict[object, Callable[[], object]] = info.setdefault(CALLBACKS_KEY, {})
     queued.setdefault(once if once is not None else object(), callback)
 
@@ -80,7 +83,10 @@ def after_commit(
 def pending(key: str, factory: Callable[[], T], *, session: Any = None) -> T:
     """Scratch for the current transaction under `key`, made by `factory` on first use and
     dropped when the transaction ends either way."""
-    info = (session if session is not None else db.session).info
+    session = session if session is not None else db.session()
+    if not session.in_transaction():
+        session.begin()
+    info = session.info
     scratch: dict[str, Any] = info.setdefault(SCRATCH_KEY, {})
     if key not in scratch:
         scratch[key] = factory()
@@ -98,10 +104,13 @@ def _run_after_commit(session: Session) -> None:
             log.exception("an after-commit step failed")
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(CALLBACKS_KEY, None)
-    session.info.pop(SCRATCH_KEY, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_transaction_end(session: Session, transaction: Any) -> None:
+    # After a commit's callbacks ran, and after a rollback or close: nothing outlives the
+    # outermost transaction (a savepoint ending is not the transaction ending).
+    if transaction.parent is None:
+        session.info.pop(CALLBACKS_KEY, None)
+        session.info.pop(SCRATCH_KEY, None)
 
 
 # --- the SQLite write lock ------------------------------------------------------------------
