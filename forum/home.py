@@ -14,4 +14,4 @@ def index() -> Response | str:
     """Signed in: the start page; otherwise: the sign-in page."""
     if not current_user.is_authenticated:
         return redirect(url_for("members.sign_in"))
-    return render_template("home.html")
+    return render_template("home.html", can_coordinate_network=current_user.is_coordinator)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import load_only
+from forum.members import services as members_services
 
-from forum.extensions import db
-from forum.members.models import Member
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 REGIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "western_europe": (
@@ -79,19 +79,7 @@ def resolve_audience(
     countries (a member based in any of them is in); expertise further keeps only members with
     one of the named areas. Contact points for a named nationality are always included.
     """
-    # Only the columns the audience and the fan-out need: no sealed blobs for 10,000 members.
-    columns = load_only(
-        Member.id,
-        Member.country,
-        Member.expertise,
-        Member.contact_point_countries,
-        Member.status,
-        Member.role,
-        Member.is_email_notifications,
-    )
-    everyone = list(
-        db.session.scalars(select(Member).options(columns).where(Member.status == "active"))
-    )
+    everyone = members_services.active_members()
     wanted_countries = region_countries(regions) | {c.upper() for c in countries}
     wanted_expertise = {e.strip().lower() for e in expertise if e.strip()}
     named = {n.upper() for n in nationalities}

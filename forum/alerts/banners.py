@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from forum.alerts import policy
 from forum.alerts.models import CLOSED, Alert
@@ -20,9 +22,11 @@ from forum.countries import country_name
 from forum.db import utcnow
 from forum.extensions import db
 from forum.markup import tlp
-from forum.members.models import Member
 from forum.notify import live
 from forum.notify.models import Notification
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 CLOSED_TOPIC = "alerts:closed"
 # The notification kinds that ask for an answer (or, for coordinators, for action).
@@ -95,6 +99,17 @@ def banners_for(member: Member, *, excluding: str | None = None) -> list[Banner]
     ).all()
     # The notification says the member was asked; the policy still decides what she may read.
     return [Banner(alert, kinds[alert.id]) for alert in alerts if policy.can_read(member, alert)]
+
+
+def page_banners(member: Member | None, *, excluding: str | None = None) -> list[Banner]:
+    """The banners for the page being rendered (none when signed out or the database is down)."""
+    if member is None or not member.is_authenticated:
+        return []
+    try:
+        return banners_for(member, excluding=excluding)
+    except SQLAlchemyError:
+        db.session.rollback()  # the database is down: the error page still renders
+        return []
 
 
 def settle_closed(alert: Alert) -> None:

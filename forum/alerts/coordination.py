@@ -7,69 +7,56 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from forum.alerts import policy
-from forum.alerts.models import (
-    REVIEW_PROMPTS,
-    Alert,
-    AlertAnswer,
-    AlertRecipient,
-    AlertReview,
-)
-from forum.alerts.services import (
+from forum.alerts.core import (
+    NOT_YOURS,
     AlertError,
     AlertNotFound,
-    _timeline,
+    add_timeline,
+    coordinated,
     get_alert,
-    post_update,
+    recipient_ids,
     topic,
 )
-from forum.calls.models import Occurrence
-from forum.calls.services import create_adhoc_call
-from forum.crypto import envelope
+from forum.alerts.models import REVIEW_PROMPTS, Alert, AlertAnswer, AlertReview
+from forum.alerts.services import post_update
+from forum.calls import services as calls_services
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.markup import tlp
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.notify import live
 from forum.security import audit
-from forum.threads.models import Thread
-from forum.threads.services import start_thread
+from forum.threads import services as threads_services
+
+if TYPE_CHECKING:
+    from forum.calls.models import Occurrence
+    from forum.members.models import Member
+    from forum.threads.models import Thread
 
 THREAD_LABELS = (tlp.AMBER, tlp.AMBER_STRICT, tlp.RED)
 
 
-def _coordinated(actor: Member, alert_id: str) -> Alert:
-    alert = get_alert(actor, alert_id)
-    if not policy.can_coordinate(actor, alert):
-        raise AlertNotFound("There is no such alert, or it is not yours to see.")
-    return alert
-
-
 def open_thread(actor: Member, alert_id: str, label: str = tlp.AMBER) -> Thread:
     """Open the alert's coordination thread (once); TLP:RED makes the audience its participants."""
-    alert = _coordinated(actor, alert_id)
+    alert = coordinated(actor, alert_id)
     if alert.thread_id:
         raise AlertError("This alert already has a coordination thread.")
     if label not in THREAD_LABELS:
         raise AlertError("Please choose a TLP label for the thread.")
     participants: list[Member] = []
     if label == tlp.RED:
-        participants = list(
-            db.session.scalars(
-                select(Member)
-                .join(AlertRecipient, AlertRecipient.member_id == Member.id)
-                .where(AlertRecipient.alert_id == alert.id, Member.status == "active")
-            )
-        )
+        participants = members_services.active_members(recipient_ids(alert))
     body = (
         f"Coordination of the urgent alert raised on {alert.created_at:%d %b %Y %H:%M} UTC.\n\n"
         f"**What is needed:** {alert.needs}\n\n"
         f"The alert, its answers and timeline: {alert.link}"
     )
-    thread = start_thread(
+    thread = threads_services.start_thread(
         author=actor,
         category=None,
         title=f"Alert: {alert.title}",
@@ -82,7 +69,7 @@ def open_thread(actor: Member, alert_id: str, label: str = tlp.AMBER) -> Thread:
     alert.thread_id = thread.id
     if alert.status == "open":
         alert.status = "coordinating"
-    _timeline(alert, actor, "thread", status=alert.status, text="Coordination thread opened")
+    add_timeline(alert, actor, "thread", status=alert.status, text="Coordination thread opened")
     live.publish(topic(alert.id))
     db.session.flush()
     return thread
@@ -97,10 +84,10 @@ def start_call(
     joining_details: str = "",
 ) -> Occurrence:
     """Start the alert's one-click emergency call (once), by default in five minutes."""
-    alert = _coordinated(actor, alert_id)
+    alert = coordinated(actor, alert_id)
     if alert.call_occurrence_id:
         raise AlertError("This alert already has an emergency call.")
-    occurrence = create_adhoc_call(
+    occurrence = calls_services.create_adhoc_call(
         organiser=actor,
         # The call's audience is the alert's; the title names no detail all the same.
         title="Emergency call on an urgent alert",
@@ -114,7 +101,7 @@ def start_call(
     alert.call_occurrence_id = occurrence.id
     if alert.status == "open":
         alert.status = "coordinating"
-    _timeline(alert, actor, "call", status=alert.status, text="Emergency call started")
+    add_timeline(alert, actor, "call", status=alert.status, text="Emergency call started")
     live.publish(topic(alert.id))
     db.session.flush()
     return occurrence
@@ -122,21 +109,14 @@ def start_call(
 
 def call_audience(alert: Alert) -> list[Member]:
     """Who may read the alert, and so hear of its emergency call: audience, raiser, coordinators."""
-    recipients = select(AlertRecipient.member_id).where(AlertRecipient.alert_id == alert.id)
-    candidates = db.session.scalars(
-        select(Member).where(
-            Member.status == "active",
-            Member.id.in_(recipients)
-            | (Member.id == alert.raiser_id)
-            | (Member.role == "coordinator"),
-        )
-    )
-    return [m for m in candidates if policy.can_read(m, alert)]
+    ids = {*recipient_ids(alert), alert.raiser_id}
+    ids.update(db.session.scalars(members_services.coordinator_ids()))
+    return [m for m in members_services.active_members(ids) if policy.can_read(m, alert)]
 
 
 def resolve(actor: Member, alert_id: str, note: str = "") -> Alert:
     """Resolve the alert; the raiser or a coordinator is then asked for the after-action review."""
-    alert = _coordinated(actor, alert_id)
+    alert = coordinated(actor, alert_id)
     if alert.is_closed:
         raise AlertError(f"This alert is already {alert.status_label.lower()}.")
     post_update(actor, alert.id, note or "Resolved.", status="resolved")
@@ -145,9 +125,7 @@ def resolve(actor: Member, alert_id: str, note: str = "") -> Alert:
 
 def save_review(actor: Member, alert_id: str, answers: dict[str, str]) -> AlertReview:
     """Write (or revise) the after-action review of a resolved alert, sealed, in its timeline."""
-    alert = get_alert(actor, alert_id)
-    if not policy.can_resolve(actor, alert):
-        raise AlertNotFound("There is no such alert, or it is not yours to see.")
+    alert = reviewable(actor, alert_id)
     if alert.status != "resolved":
         raise AlertError("The review is written once the alert is resolved.")
     if not any(answers.get(p, "").strip() for p in REVIEW_PROMPTS):
@@ -161,13 +139,8 @@ def save_review(actor: Member, alert_id: str, answers: dict[str, str]) -> AlertR
     review.author_id = actor.id
     review.updated_at = now
     for prompt in REVIEW_PROMPTS:
-        blob = envelope.seal(
-            alert.dek_id,
-            envelope.context("alert_review", review.id, prompt),
-            answers.get(prompt, "").strip(),
-        )
-        setattr(review, f"{prompt}_sealed", blob)
-    _timeline(
+        review.seal(prompt, answers.get(prompt, "").strip(), key_id=alert.dek_id)
+    add_timeline(
         alert,
         actor,
         "review",
@@ -179,10 +152,25 @@ def save_review(actor: Member, alert_id: str, answers: dict[str, str]) -> AlertR
     return review
 
 
+def reviewable(actor: Member, alert_id: str) -> Alert:
+    """The alert, if the actor may resolve it and write its review; otherwise not found."""
+    alert = get_alert(actor, alert_id)
+    if not policy.can_resolve(actor, alert):
+        raise AlertNotFound(NOT_YOURS)
+    return alert
+
+
+def review_answers(actor: Member, alert_id: str) -> tuple[Alert, dict[str, str] | None]:
+    """The alert and its review's answers so far (None before the first), to edit the review."""
+    alert = reviewable(actor, alert_id)
+    existing = review_of(actor, alert)
+    return alert, ({p: existing.answer(p) for p in REVIEW_PROMPTS} if existing else None)
+
+
 def review_of(member: Member, alert: Alert) -> AlertReview | None:
     """The alert's review, for anyone who may read the alert."""
     if not policy.can_read(member, alert):
-        raise AlertNotFound("There is no such alert, or it is not yours to see.")
+        raise AlertNotFound(NOT_YOURS)
     return db.session.scalar(select(AlertReview).where(AlertReview.alert_id == alert.id))
 
 

@@ -9,44 +9,44 @@ and tells its whole audience through the outbox with a notice that names nothing
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from forum.alerts import banners, policy
+from forum.alerts import banners
 from forum.alerts.audience import resolve_audience
-from forum.alerts.models import LABELS, SEVERITIES, Alert, AlertRecipient
-from forum.alerts.services import (
+from forum.alerts.core import (
     AlertError,
-    AlertNotFound,
-    _answerers,
-    _codes,
-    _timeline,
-    add_recipients,
-    fan_out,
-    get_alert,
+    add_timeline,
+    answerers,
+    codes,
+    coordinated,
+    recipient_ids,
+    tell,
     topic,
 )
+from forum.alerts.models import LABELS, SEVERITIES, Alert
+from forum.alerts.services import add_recipients, fan_out
 from forum.countries import country_name
 from forum.db import utcnow
 from forum.extensions import db
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.notify import live
 from forum.notify.models import Notification
-from forum.notify.outbox import notify
 from forum.notify.webhooks import enqueue_webhooks
 from forum.security import audit
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 CORRECTED_SUBJECT = "An alert you answered was corrected — sign in to read it"
 CANCELLED_SUBJECT = "False alarm: an urgent alert was cancelled"
 CANCELLED_TEXT = "False alarm: an urgent alert you were sent has been cancelled. No action needed."
 
 
-def _coordinated(actor: Member, alert_id: str) -> Alert:
-    alert = get_alert(actor, alert_id)
-    if not policy.can_coordinate(actor, alert):
-        raise AlertNotFound("There is no such alert, or it is not yours to see.")
+def _open_coordinated(actor: Member, alert_id: str, field: str) -> Alert:
+    alert = coordinated(actor, alert_id)
     if alert.is_closed:
-        raise AlertError(f"This alert is {alert.status_label.lower()}; it can no longer change.")
+        closed = f"This alert is {alert.status_label.lower()}; it can no longer change."
+        raise AlertError(closed, field=field)
     return alert
 
 
@@ -68,14 +68,14 @@ def correct_alert(
     reason: str = "",
 ) -> Alert:
     """Correct what an open alert says (raiser or coordinator); the change goes on the timeline."""
-    alert = _coordinated(actor, alert_id)
+    alert = _open_coordinated(actor, alert_id, "title")
     changes: list[str] = []
 
     def sealed(column: str, heading: str, value: str | None) -> None:
         if value is None or value.strip() == getattr(alert, column):
             return
         if column in ("title", "needs") and not value.strip():
-            raise AlertError(f"The {heading.lower()} cannot be empty.")
+            raise AlertError(f"The {heading.lower()} cannot be empty.", field="title")
         changes.append(f"{heading}: {getattr(alert, column) or '—'} → {value.strip() or '—'}")
         alert.seal(column, value.strip())
 
@@ -83,46 +83,44 @@ def correct_alert(
     sealed("city", "City", city)
     sealed("needs", "What is needed", needs)
     if country is not None:
-        place = _codes([country])
+        place = codes([country], field="title")
         if not place:
-            raise AlertError("Choose the country from the list.")
+            raise AlertError("Choose the country from the list.", field="title")
         if place[0] != alert.country:
             changes.append(f"Country: {country_name(alert.country)} → {country_name(place[0])}")
             alert.country = place[0]
     added: list[str] = []
     if nationalities is not None:
-        codes = _codes(nationalities)
-        if codes != alert.nationality_codes:
-            added = [c for c in codes if c not in alert.nationality_codes]
-            changes.append(f"Nationalities: {_names(alert.nationality_codes)} → {_names(codes)}")
-            alert.nationalities = ",".join(codes)
+        named = codes(nationalities, field="title")
+        if named != alert.nationality_codes:
+            added = [c for c in named if c not in alert.nationality_codes]
+            changes.append(f"Nationalities: {_names(alert.nationality_codes)} → {_names(named)}")
+            alert.nationalities = ",".join(named)
     if severity is not None and severity != alert.severity:
         if severity not in SEVERITIES:
-            raise AlertError("Please choose the severity from the list.")
+            raise AlertError("Please choose the severity from the list.", field="title")
         changes.append(f"Severity: {alert.severity_label} → {SEVERITIES[severity]}")
         alert.severity = severity
     if label is not None and label != alert.label:
         if label not in LABELS:
-            raise AlertError("Please choose a TLP label from the list.")
+            raise AlertError("Please choose a TLP label from the list.", field="title")
         changes.append(f"TLP: {alert.label} → {label}")
         alert.label = label
     if not changes:
-        raise AlertError("Nothing was changed: edit a field to correct the alert.")
+        raise AlertError("Nothing was changed: edit a field to correct the alert.", field="title")
     if reason.strip():
         changes.append(f"Why: {reason.strip()}")
-    _timeline(alert, actor, "corrected", text="\n".join(changes))
+    add_timeline(alert, actor, "corrected", text="\n".join(changes))
     db.session.flush()
     _reach_added_contact_points(alert, added)
-    told = [m for m in _answerers(alert) if m.id != actor.id]
-    notify(
-        told,
-        event_key=f"alert:{alert.id}:corrected:{utcnow().isoformat()}",
+    tell(
+        alert,
+        [m for m in answerers(alert) if m.id != actor.id],
+        event=f"corrected:{utcnow().isoformat()}",
         kind="alert.corrected",
         text=f"Alert corrected: {alert.title}",
-        key=alert.dek_id,
-        link=alert.link,
-        email_subject=CORRECTED_SUBJECT,
-        email_body="An alert you answered was corrected. Sign in to read it:\n" + alert.link,
+        subject=CORRECTED_SUBJECT,
+        body="An alert you answered was corrected. Sign in to read it:\n",
     )
     live.publish(topic(alert.id))
     audit.record(
@@ -136,11 +134,7 @@ def _reach_added_contact_points(alert: Alert, added: Sequence[str]) -> None:
     if not added:
         return
     audience = resolve_audience(nationalities=added)
-    already = set(
-        db.session.scalars(
-            select(AlertRecipient.member_id).where(AlertRecipient.alert_id == alert.id)
-        )
-    )
+    already = set(recipient_ids(alert))
     new = [
         m for m in audience.members if m.id in audience.contact_point_ids and m.id not in already
     ]
@@ -151,10 +145,10 @@ def _reach_added_contact_points(alert: Alert, added: Sequence[str]) -> None:
 
 def cancel_alert(actor: Member, alert_id: str, reason: str = "") -> Alert:
     """Close an alert as a false alarm; its whole audience gets a notice that names nothing."""
-    alert = _coordinated(actor, alert_id)
+    alert = _open_coordinated(actor, alert_id, "reason")
     alert.status = "cancelled"
     alert.resolved_at = utcnow()
-    _timeline(
+    add_timeline(
         alert,
         actor,
         "cancelled",
@@ -163,26 +157,20 @@ def cancel_alert(actor: Member, alert_id: str, reason: str = "") -> Alert:
     )
     banners.settle_closed(alert)
     db.session.flush()
-    audience = list(
-        db.session.scalars(
-            select(Member)
-            .join(AlertRecipient, AlertRecipient.member_id == Member.id)
-            .where(AlertRecipient.alert_id == alert.id, Member.id != actor.id)
-        )
-    )
+    others = [i for i in recipient_ids(alert) if i != actor.id]
+    audience = list(members_services.members_by_id(others).values())
     event_key = f"alert:{alert.id}:cancelled"
     # Urgent, so the notice leaves at once like the alert did; in the app it is a plain
     # notification (no banner: the banner of the alert itself goes away).
-    notify(
+    tell(
+        alert,
         audience,
-        event_key=event_key,
+        event="cancelled",
         kind="alert.cancelled",
         text=CANCELLED_TEXT,
-        key=alert.dek_id,
-        link=alert.link,
-        email_subject=CANCELLED_SUBJECT,
-        email_body="An urgent alert you were sent from the INVICTM Exchange has been cancelled "
-        "as a false alarm. No action is needed. Sign in to see it:\n" + alert.link,
+        subject=CANCELLED_SUBJECT,
+        body="An urgent alert you were sent from the INVICTM Exchange has been cancelled "
+        "as a false alarm. No action is needed. Sign in to see it:\n",
         urgent=True,
     )
     db.session.flush()

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from forum.alerts.models import CLOSED, Alert, AlertAnswer, AlertEscalation, AlertRecipient
-from forum.alerts.services import REMINDER_SUBJECT, _timeline, topic
+from forum.alerts.core import add_timeline, recipient_ids, tell, topic
+from forum.alerts.models import CLOSED, Alert, AlertAnswer, AlertEscalation
+from forum.alerts.services import REMINDER_SUBJECT
 from forum.db import new_id, utcnow
 from forum.extensions import db
-from forum.members.models import Member
-from forum.members.services import coordinators
+from forum.members import services as members_services
 from forum.notify import live
-from forum.notify.outbox import notify
 from forum.security import audit
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +64,11 @@ def _answer_count(alert: Alert) -> int:
 
 
 def _non_answerers(alert: Alert) -> list[Member]:
-    answered = select(AlertAnswer.member_id).where(AlertAnswer.alert_id == alert.id)
-    return list(
-        db.session.scalars(
-            select(Member)
-            .join(AlertRecipient, AlertRecipient.member_id == Member.id)
-            .where(
-                AlertRecipient.alert_id == alert.id,
-                Member.id.not_in(answered),
-                Member.id != alert.raiser_id,
-                Member.status == "active",
-            )
-        )
+    answered = db.session.scalars(
+        select(AlertAnswer.member_id).where(AlertAnswer.alert_id == alert.id)
+    )
+    return members_services.active_members(
+        recipient_ids(alert), exclude={*answered, alert.raiser_id}
     )
 
 
@@ -88,16 +84,15 @@ def escalate_alert(alert: Alert, now: datetime | None = None) -> list[str]:
         step_id = _claim_step(alert, "renotify")
         if step_id is not None:
             members = _non_answerers(alert)
-            notify(
+            tell(
+                alert,
                 members,
-                event_key=f"alert:{alert.id}:reminder",
+                event="reminder",
                 kind="alert.reminder",
                 text=f"Still waiting for your answer: {alert.title}",
-                key=alert.dek_id,
-                link=alert.link,
-                email_subject=REMINDER_SUBJECT,
-                email_body="An urgent alert is still waiting for your answer. Sign in to read "
-                "it and answer with one tap:\n" + alert.link,
+                subject=REMINDER_SUBJECT,
+                body="An urgent alert is still waiting for your answer. Sign in to read "
+                "it and answer with one tap:\n",
                 urgent=True,
             )
             _record(alert, step_id, "renotify", len(members))
@@ -105,17 +100,15 @@ def escalate_alert(alert: Alert, now: datetime | None = None) -> list[str]:
     if age >= timedelta(minutes=settings["coordinator_escalation_after_minutes"]):
         step_id = _claim_step(alert, "coordinators")
         if step_id is not None:
-            members = coordinators()
-            notify(
+            members = members_services.coordinators()
+            tell(
+                alert,
                 members,
-                event_key=f"alert:{alert.id}:coordinators",
+                event="coordinators",
                 kind="alert.escalated",
                 text=f"Too few answers to an urgent alert: {alert.title}",
-                key=alert.dek_id,
-                link=alert.link,
-                email_subject=ESCALATED_SUBJECT,
-                email_body="An urgent alert has too few answers. Sign in to coordinate:\n"
-                + alert.link,
+                subject=ESCALATED_SUBJECT,
+                body="An urgent alert has too few answers. Sign in to coordinate:\n",
                 urgent=True,
             )
             _record(alert, step_id, "coordinators", len(members))
@@ -127,7 +120,7 @@ def _record(alert: Alert, step_id: str, step: str, count: int) -> None:
     row = db.session.get(AlertEscalation, step_id)
     if row is not None:
         row.notified = count
-    _timeline(alert, None, "escalated", text=f"Escalation: {step} ({count} notified)")
+    add_timeline(alert, None, "escalated", text=f"Escalation: {step} ({count} notified)")
     live.publish(topic(alert.id))
     audit.record("alert.escalated", target_type="alert", target_id=alert.id, kind=step, count=count)
     db.session.flush()

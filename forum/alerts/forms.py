@@ -1,13 +1,13 @@
-"""Forms of the alerts feature (every POST goes through a FlaskForm, so CSRF is checked)."""
+"""Forms of the alerts feature (every POST goes through a `forum.forms.Form`: CSRF is checked,
+a service's refusal lands at its field, and `payload()` is what the service takes)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     IntegerField,
@@ -31,6 +31,8 @@ from forum.alerts.audience import REGIONS
 from forum.alerts.coordination import THREAD_LABELS
 from forum.alerts.models import ANSWERS, KINDS, LABELS, REVIEW_PROMPTS, SEVERITIES
 from forum.countries import NOT_A_COUNTRY, CountriesField, CountryField
+from forum.db import utcnow
+from forum.forms import Form
 from forum.security.pii import PersonalDataGuard
 
 
@@ -45,7 +47,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RaiseForm(PersonalDataGuard, FlaskForm):
+class RaiseForm(PersonalDataGuard, Form):
     """Raise an alert: a few taps on a phone."""
 
     pii_fields = ("title", "needs")
@@ -96,7 +98,7 @@ class RaiseForm(PersonalDataGuard, FlaskForm):
         "Only members with this expertise", validators=[Optional(), Length(max=300)]
     )
 
-    def payload(self, zone: str) -> dict[str, Any]:
+    def payload(self, zone: str = "UTC") -> dict[str, Any]:
         """The service's keyword arguments."""
         local: datetime = self.occurred_at.data
         try:
@@ -119,7 +121,7 @@ class RaiseForm(PersonalDataGuard, FlaskForm):
         }
 
 
-class AnswerForm(PersonalDataGuard, FlaskForm):
+class AnswerForm(PersonalDataGuard, Form):
     """One tap: the answer is the button pressed; a note is optional."""
 
     pii_fields = ("note",)
@@ -129,8 +131,12 @@ class AnswerForm(PersonalDataGuard, FlaskForm):
     )
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
 
+    def payload(self) -> dict[str, Any]:
+        """The service's keyword arguments."""
+        return {"answer": self.answer.data, "note": self.note.data or ""}
 
-class UpdateForm(PersonalDataGuard, FlaskForm):
+
+class UpdateForm(PersonalDataGuard, Form):
     """A timeline update, maybe with a status change."""
 
     pii_fields = ("text",)
@@ -148,8 +154,12 @@ class UpdateForm(PersonalDataGuard, FlaskForm):
         ],
     )
 
+    def payload(self) -> dict[str, Any]:
+        """The service's keyword arguments (no status chosen: the status is kept)."""
+        return {"text": self.text.data or "", "status": self.status.data or None}
 
-class CorrectForm(FlaskForm):
+
+class CorrectForm(Form):
     """Correct what an open alert says; the change is kept on its timeline."""
 
     title = StringField(
@@ -182,15 +192,19 @@ class CorrectForm(FlaskForm):
         }
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     """Cancel the alert as a false alarm."""
 
     reason = StringField(
         "Why (optional, kept on the timeline)", validators=[Optional(), Length(max=300)]
     )
 
+    def payload(self) -> dict[str, Any]:
+        """The service's keyword arguments."""
+        return {"reason": self.reason.data or ""}
 
-class ThreadForm(FlaskForm):
+
+class ThreadForm(Form):
     """Open the coordination thread."""
 
     label = SelectField(
@@ -199,8 +213,12 @@ class ThreadForm(FlaskForm):
         default=THREAD_LABELS[0],
     )
 
+    def payload(self) -> dict[str, Any]:
+        """The service's keyword arguments."""
+        return {"label": self.label.data}
 
-class CallForm(FlaskForm):
+
+class CallForm(Form):
     """Start the emergency call."""
 
     starts_in = IntegerField(
@@ -213,16 +231,29 @@ class CallForm(FlaskForm):
         "Joining details (dial-in, link)", validators=[Optional(), Length(max=2000)]
     )
 
+    def payload(self) -> dict[str, Any]:
+        """The service's keyword arguments: the start as a UTC time on the minute."""
+        starts_at = utcnow() + timedelta(minutes=self.starts_in.data)
+        return {
+            "starts_at": starts_at.replace(second=0, microsecond=0),
+            "duration_minutes": self.duration.data,
+            "joining_details": self.joining_details.data or "",
+        }
 
-class ResolveForm(PersonalDataGuard, FlaskForm):
+
+class ResolveForm(PersonalDataGuard, Form):
     """Resolve the alert."""
 
     pii_fields = ("note",)
 
     note = TextAreaField("Closing note (optional)", validators=[Optional(), Length(max=4000)])
 
+    def payload(self) -> dict[str, Any]:
+        """The service's keyword arguments."""
+        return {"note": self.note.data or ""}
 
-class ReviewForm(PersonalDataGuard, FlaskForm):
+
+class ReviewForm(PersonalDataGuard, Form):
     """The after-action review, with the network's prompts."""
 
     pii_fields = ("summary", "cross_border", "cooperation", "follow_up", "lessons")
@@ -242,3 +273,7 @@ class ReviewForm(PersonalDataGuard, FlaskForm):
     def answers(self) -> dict[str, str]:
         """The answers keyed by prompt."""
         return {prompt: getattr(self, prompt).data or "" for prompt in REVIEW_PROMPTS}
+
+    def payload(self) -> dict[str, Any]:
+        """The service's keyword arguments."""
+        return {"answers": self.answers()}

@@ -9,14 +9,18 @@ and escalation are computed from them.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.crypto import envelope
+from forum.crypto.sealed import SealedColumns
 from forum.db import ID_LENGTH, UTCDateTime, new_id, utcnow
 from forum.extensions import db
-from forum.members.models import Member
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 KINDS = {"attack": "Attack or mass-violence incident", "question": "Urgent question"}
 SEVERITIES = {"critical": "Critical", "high": "High", "moderate": "Moderate"}
@@ -43,10 +47,21 @@ def _codes(value: str) -> list[str]:
     return [c for c in value.split(",") if c]
 
 
-class Alert(db.Model):  # type: ignore[name-defined]
+class _RequiredSealed(SealedColumns):
+    """Sealed columns that are NOT NULL: an empty value is sealed too, never stored as None."""
+
+    def seal(self, column: str, value: str | bytes, *, key_id: str | None = None) -> None:
+        """Seal a value (an empty one included) into one column."""
+        context = self.sealed_context(column)
+        blob = envelope.seal(key_id or self.sealing_key_id(), context, value)
+        setattr(self, f"{column}_sealed", blob)
+
+
+class Alert(_RequiredSealed, db.Model):  # type: ignore[name-defined]
     """One urgent alert raised by a member."""
 
     __tablename__ = "alerts"
+    __sealed_table__ = "alert"
     __table_args__ = (Index("ix_alerts_status_created", "status", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
@@ -73,28 +88,19 @@ class Alert(db.Model):  # type: ignore[name-defined]
     thread_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     call_occurrence_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
 
-    raiser: Mapped[Member] = relationship(foreign_keys=[raiser_id])
-
-    def _open(self, column: str) -> str:
-        blob: bytes = getattr(self, f"{column}_sealed")
-        return envelope.open_text(blob, envelope.context("alert", self.id, column))
-
-    def seal(self, column: str, value: str) -> None:
-        """Seal a value into one of the alert's sealed columns."""
-        blob = envelope.seal(self.dek_id, envelope.context("alert", self.id, column), value)
-        setattr(self, f"{column}_sealed", blob)
+    raiser: Mapped[Member] = relationship("Member", foreign_keys=[raiser_id])
 
     @property
     def title(self) -> str:
-        return self._open("title")
+        return self.open("title")
 
     @property
     def city(self) -> str:
-        return self._open("city")
+        return self.open("city")
 
     @property
     def needs(self) -> str:
-        return self._open("needs")
+        return self.open("needs")
 
     @property
     def nationality_codes(self) -> list[str]:
@@ -138,10 +144,11 @@ class AlertRecipient(db.Model):  # type: ignore[name-defined]
         return f"<AlertRecipient alert={self.alert_id} member={self.member_id}>"
 
 
-class AlertAnswer(db.Model):  # type: ignore[name-defined]
+class AlertAnswer(SealedColumns, db.Model):  # type: ignore[name-defined]
     """A member's one-tap answer to an alert; changing it updates the same row."""
 
     __tablename__ = "alert_answers"
+    __sealed_table__ = "alert_answer"  # sealed under the alert's key (`key_id=alert.dek_id`)
     __table_args__ = (UniqueConstraint("alert_id", "member_id", name="uq_alert_answers_member"),)
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
@@ -152,7 +159,7 @@ class AlertAnswer(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    member: Mapped[Member] = relationship()
+    member: Mapped[Member] = relationship("Member")
 
     @property
     def answer_label(self) -> str:
@@ -160,20 +167,17 @@ class AlertAnswer(db.Model):  # type: ignore[name-defined]
 
     @property
     def note(self) -> str:
-        if self.note_sealed is None:
-            return ""
-        return envelope.open_text(
-            self.note_sealed, envelope.context("alert_answer", self.id, "note")
-        )
+        return self.open("note")
 
     def __repr__(self) -> str:
         return f"<AlertAnswer {self.id} alert={self.alert_id} {self.answer}>"
 
 
-class AlertUpdate(db.Model):  # type: ignore[name-defined]
+class AlertUpdate(SealedColumns, db.Model):  # type: ignore[name-defined]
     """One entry of an alert's timeline: a status change and/or a sealed update."""
 
     __tablename__ = "alert_updates"
+    __sealed_table__ = "alert_update"  # sealed under the alert's key (`key_id=alert.dek_id`)
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
@@ -184,15 +188,11 @@ class AlertUpdate(db.Model):  # type: ignore[name-defined]
     text_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    author: Mapped[Member | None] = relationship()
+    author: Mapped[Member | None] = relationship("Member")
 
     @property
     def text(self) -> str:
-        if self.text_sealed is None:
-            return ""
-        return envelope.open_text(
-            self.text_sealed, envelope.context("alert_update", self.id, "text")
-        )
+        return self.open("text")
 
     def __repr__(self) -> str:
         return f"<AlertUpdate {self.id} alert={self.alert_id} {self.event}>"
@@ -226,10 +226,11 @@ REVIEW_PROMPTS = {
 }
 
 
-class AlertReview(db.Model):  # type: ignore[name-defined]
+class AlertReview(_RequiredSealed, db.Model):  # type: ignore[name-defined]
     """The after-action review (lessons learned) written when an alert is resolved."""
 
     __tablename__ = "alert_reviews"
+    __sealed_table__ = "alert_review"  # sealed under the alert's key (`key_id=alert.dek_id`)
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), unique=True)
@@ -242,12 +243,11 @@ class AlertReview(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    author: Mapped[Member | None] = relationship()
+    author: Mapped[Member | None] = relationship("Member")
 
     def answer(self, prompt: str) -> str:
         """The opened answer to one of the review prompts."""
-        blob: bytes = getattr(self, f"{prompt}_sealed")
-        return envelope.open_text(blob, envelope.context("alert_review", self.id, prompt))
+        return self.open(prompt)
 
     def __repr__(self) -> str:
         return f"<AlertReview {self.id} alert={self.alert_id}>"

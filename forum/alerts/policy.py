@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 
 from forum.alerts.models import Alert, AlertRecipient
 from forum.extensions import db
-from forum.members.models import Member
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 
 def is_recipient(member: Member, alert: Alert) -> bool:
