@@ -67,11 +67,7 @@ def open_thread(actor: Member, alert_id: str, label: str = tlp.AMBER) -> Thread:
         origin=f"alert:{alert.id}",
     )
     alert.thread_id = thread.id
-    if alert.status == "open":
-        alert.status = "coordinating"
-    add_timeline(alert, actor, "thread", status=alert.status, text="Coordination thread opened")
-    live.publish(topic(alert.id))
-    db.session.flush()
+    _now_coordinating(alert, actor, "thread", "Coordination thread opened")
     return thread
 
 
@@ -99,12 +95,17 @@ def start_call(
         audience=call_audience(alert),
     )
     alert.call_occurrence_id = occurrence.id
+    _now_coordinating(alert, actor, "call", "Emergency call started")
+    return occurrence
+
+
+def _now_coordinating(alert: Alert, actor: Member, event: str, text: str) -> None:
+    """A thread or call was opened: an open alert is now being coordinated, on its timeline."""
     if alert.status == "open":
         alert.status = "coordinating"
-    add_timeline(alert, actor, "call", status=alert.status, text="Emergency call started")
+    add_timeline(alert, actor, event, status=alert.status, text=text)
     live.publish(topic(alert.id))
     db.session.flush()
-    return occurrence
 
 
 def call_audience(alert: Alert) -> list[Member]:

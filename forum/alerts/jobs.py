@@ -6,6 +6,7 @@ import logging
 
 from forum.alerts.escalation import due_alerts, escalate_alert
 from forum.alerts.models import Alert
+from forum.db import write_lock
 from forum.extensions import db
 from forum.notify import live
 from forum.scheduling.registry import JobSpec
@@ -13,18 +14,12 @@ from forum.scheduling.registry import JobSpec
 log = logging.getLogger(__name__)
 
 
-def _write_transaction() -> None:
-    if db.engine.dialect.name == "sqlite":
-        # Take the write lock up front: two workers on one SQLite file queue instead of failing.
-        db.session.connection(execution_options={"sqlite_immediate": True})
-
-
 def run_escalations() -> int:
     """Take every due escalation step, one alert per transaction; returns the steps taken."""
     taken = 0
     for alert_id in due_alerts():
-        db.session.rollback()
-        _write_transaction()
+        # The write lock up front: two workers on one SQLite file queue instead of failing.
+        write_lock()
         alert = db.session.get(Alert, alert_id)
         if alert is None:
             continue
@@ -43,7 +38,7 @@ def run_escalations() -> int:
 
 def prune_live_events() -> int:
     """Forget live-channel events older than a few minutes (pages have long had them)."""
-    _write_transaction()
+    write_lock()
     count = live.prune()
     db.session.commit()
     return count

@@ -20,8 +20,11 @@ def test_an_alert_update_after_the_timeout_is_kept_and_restored(members, raise_,
     browser = make_browser(raiser)
     key = f"alert-update:{alert.id}"
     assert f'data-draft-key="{key}"' in browser.get(f"/alerts/{alert.id}").get_data(as_text=True)
-    db.session.execute(update(MemberSession).where(MemberSession.member_id == raiser.id)
-                       .values(last_seen_at=utcnow() - timedelta(days=1)))  # fmt: skip
+    db.session.execute(
+        update(MemberSession)
+        .where(MemberSession.member_id == raiser.id)
+        .values(last_seen_at=utcnow() - timedelta(days=1))
+    )
     db.session.commit()
     response = browser.post(f"/alerts/{alert.id}/updates", {"text": "Hotline open at 14:00"})
     assert parse_qs(urlsplit(response.headers["Location"]).query)["next"] == [f"/alerts/{alert.id}"]

@@ -12,8 +12,15 @@ from forum.extensions import db
 from forum.security.pii import PII_CONFIRM
 
 PHONE = "Her brother asks to be called on +32 475 12 34 56"
-RAISE = {"kind": "attack", "severity": "critical", "title": "Shooting at concert hall",
-         "city": "Lyon", "country": "FR", "occurred_at": "2026-11-28T15:00", "needs": "Interpreters"}  # fmt: skip
+RAISE = {
+    "kind": "attack",
+    "severity": "critical",
+    "title": "Shooting at concert hall",
+    "city": "Lyon",
+    "country": "FR",
+    "occurred_at": "2026-11-28T15:00",
+    "needs": "Interpreters",
+}
 
 
 @pytest.mark.parametrize("field", ["title", "needs"])
@@ -49,8 +56,9 @@ def test_an_update_with_personal_data_comes_back_kept_with_the_warning(
 def test_an_answer_note_and_a_closing_note_are_guarded_too(members, raise_, make_browser):
     raiser, helper = members.make(), members.make()
     alert = raise_(raiser)
-    answer = make_browser(helper).post(f"/alerts/{alert.id}/answer",
-                                       {"answer": "can_help", "note": PHONE})  # fmt: skip
+    answer = make_browser(helper).post(
+        f"/alerts/{alert.id}/answer", {"answer": "can_help", "note": PHONE}
+    )
     assert answer.status_code == 422 and "a phone number" in answer.get_data(as_text=True)
     closing = make_browser(raiser).post(f"/alerts/{alert.id}/resolve", {"note": PHONE})
     assert closing.status_code == 422 and PHONE in closing.get_data(as_text=True)
