@@ -18,6 +18,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -31,8 +32,11 @@ from forum.calls.models import CallResponse, CallSeries, FeedToken, Occurrence
 from forum.calls.vtimezone import vtimezone
 from forum.db import utcnow
 from forum.extensions import db
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.security import audit
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 PRODID = "-//INVICTM Exchange//Calls//EN"
 PARTSTAT = {"attending": "ACCEPTED", "maybe": "TENTATIVE", "not_attending": "DECLINED"}
@@ -136,7 +140,7 @@ def member_for_token(token: str) -> Member | None:
     row = db.session.get(FeedToken, _digest(token))
     if row is None or row.revoked_at is not None:
         return None
-    member = db.session.get(Member, row.member_id)
+    member = members_services.get_member(row.member_id)
     return member if member is not None and member.is_active_member else None
 
 

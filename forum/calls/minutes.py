@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
@@ -23,11 +24,14 @@ from forum.calls.services import CallError
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.markup import markdown, tlp
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.notify.outbox import notify
 from forum.security import audit
 from forum.security.audit import AuditEvent
 from forum.threads import services as thread_services
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 log = logging.getLogger(__name__)
 
@@ -126,13 +130,13 @@ def write_minutes(
         )
     minutes.label = label
     minutes.updated_at = now
-    minutes.seal(series.dek_id, "body", body)
+    minutes.seal("body", body, key_id=series.dek_id)
     minutes.action_items.clear()
     db.session.flush()
     for position, action in enumerate(a for a in action_items if a.text.strip()):
         item = ActionItem(id=new_id(), minutes_id=minutes.id, position=position)
         item.owner_id = action.owner.id if action.owner else None
-        item.seal(series.dek_id, "text", action.text.strip())
+        item.seal("text", action.text.strip(), key_id=series.dek_id)
         minutes.action_items.append(item)
     db.session.flush()
     if is_new:
@@ -152,7 +156,7 @@ def _announce(minutes: Minutes, occurrence: Occurrence) -> None:
     series = occurrence.series
     readers = [
         m
-        for m in db.session.scalars(select(Member).where(Member.status == "active"))
+        for m in members_services.active_members()
         if policy.can_read_minutes(m, minutes)
     ]
     notify(
@@ -193,7 +197,7 @@ def open_lessons_thread(
     participants: list[Member] = []
     if minutes.label == tlp.RED:
         # Exactly the minutes' readers: organisers (coordinators too) and recorded attendees.
-        active = db.session.scalars(select(Member).where(Member.status == "active"))
+        active = members_services.active_members()
         participants = [m for m in active if policy.can_read_minutes(m, minutes)]
     category = thread_services.category_by_slug(category_slug) if category_slug else None
     local = occurrence.starts_at.strftime("%d %B %Y")
@@ -220,7 +224,7 @@ def open_lessons_thread(
 
 
 def _name(member_id: str | None) -> str:
-    member = db.session.get(Member, member_id) if member_id else None
+    member = members_services.get_member(member_id)
     return member.display_name if member else "someone"
 
 

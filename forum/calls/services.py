@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -17,10 +18,14 @@ from forum.calls.models import KINDS, PATTERNS, CallOrganiser, CallSeries, Occur
 from forum.calls.recurrence import RecurrenceError, Rule, add_months, slots, zone_or_error
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
+from forum.errors import Invalid
 from forum.extensions import db
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.notify.outbox import notify
 from forum.security import audit, limits
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 MAX_TITLE = 200
 MAX_DURATION_MINUTES = 60 * 24 * 7
@@ -30,15 +35,11 @@ MAX_DURATION_MINUTES = 60 * 24 * 7
 PAST_START_GRACE = timedelta(minutes=5)
 
 
-class CallError(ValueError):
+class CallError(Invalid):
     """A rule about calls was broken; the message is a plain sentence for the user.
 
     `field` names the form field the sentence belongs to, when it is about one.
     """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _check_not_past(starts_at: datetime, now: datetime | None = None) -> None:
@@ -110,7 +111,7 @@ def _new_series(actor: Member, kind: str, title: str, timezone: str, duration: i
         updated_at=now,
         starts_at=now,
     )
-    series.seal(key.id, "title", title.strip())
+    series.seal("title", title.strip(), key_id=key.id)
     return series
 
 
@@ -125,9 +126,9 @@ def _apply_fields(series: CallSeries, fields: SeriesFields) -> None:
         next(iter(slots(rule, until=add_months(rule.starts_at, 14))), None)
     except RecurrenceError as error:
         raise CallError(str(error)) from None
-    series.seal(series.dek_id, "title", fields.title.strip())
-    series.seal(series.dek_id, "description", fields.description.strip())
-    series.seal(series.dek_id, "joining", fields.joining_details.strip())
+    series.seal("title", fields.title.strip(), key_id=series.dek_id)
+    series.seal("description", fields.description.strip(), key_id=series.dek_id)
+    series.seal("joining", fields.joining_details.strip(), key_id=series.dek_id)
     series.timezone = fields.timezone
     series.duration_minutes = fields.duration_minutes
     series.pattern = fields.pattern
@@ -227,8 +228,8 @@ def create_adhoc_call(
     series.starts_at = starts_at.astimezone(UTC)
     series.time_of_day = starts_at.astimezone(zone_or_error(zone)).strftime("%H:%M")
     series.origin = origin
-    series.seal(series.dek_id, "description", description.strip())
-    series.seal(series.dek_id, "joining", joining_details.strip())
+    series.seal("description", description.strip(), key_id=series.dek_id)
+    series.seal("joining", joining_details.strip(), key_id=series.dek_id)
     db.session.add(series)
     _set_organisers(series, [organiser])
     db.session.flush()
@@ -277,7 +278,7 @@ def create_event(
         ("place", place),
         ("programme", programme),
     ):
-        series.seal(series.dek_id, column, text.strip())
+        series.seal(column, text.strip(), key_id=series.dek_id)
     db.session.add(series)
     _set_organisers(series, [actor])
     db.session.flush()
@@ -296,7 +297,7 @@ def _announce_new(
     candidates = (
         list(audience)
         if audience is not None
-        else list(db.session.scalars(select(Member).where(Member.status == "active")))
+        else members_services.active_members()
     )
     notify(
         policy.readers_among(candidates, series),
