@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from forum.extensions import db
+from forum.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,9 @@ def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     """Register friendly handlers for domain errors, HTTP errors, CSRF failures and the rest."""
 
+    if _showing_again not in limiter._request_filters:  # one limiter for every app
+        limiter.request_filter(_showing_again)
+
     @app.errorhandler(NotFound)
     @app.errorhandler(NotAllowed)
     def _refused(error: DomainError) -> tuple[str, int]:
@@ -130,6 +133,11 @@ def init_app(app: Flask) -> None:
             return render_unavailable()
         log.exception("unhandled error on %s %s", request.method, request.endpoint)
         return render_error(500)
+
+
+def _showing_again() -> bool:
+    """Showing a refused form again runs its view a second time: one attempt, not two."""
+    return g.get(REFUSAL_KEY) is not None
 
 
 def db_end_refused() -> None:
