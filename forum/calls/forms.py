@@ -287,7 +287,7 @@ class AgendaForm(PersonalDataGuard, CallsForm):
 
     def payload(self) -> dict[str, Any]:
         """The proposal service's arguments."""
-        return {k: v or "" for k, v in super().payload().items()}
+        return {name: self[name].data or "" for name in ("title", "description", "presenter")}
 
 
 class DecideForm(CallsForm):
@@ -306,7 +306,7 @@ class DecideForm(CallsForm):
 class MoveItemForm(CallsForm):
     """Move an agenda item up or down."""
 
-    refusal_field = "direction"
+    refusal_field = ""  # a one-button form: the refusal is flashed on the next page
 
     direction = SelectField("Direction", choices={"-1": "up", "1": "down"})
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from forum import drafts
 from forum.calls import policy
 from forum.calls.models import ActionItem, Minutes, Occurrence
 from forum.calls.services import CallError
@@ -152,13 +153,30 @@ def write_minutes(
     return minutes
 
 
+def save_minutes(
+    occurrence: Occurrence,
+    *,
+    actor: Member,
+    body: str,
+    label: str,
+    actions: Sequence[tuple[str, str]] = (),
+) -> Minutes:
+    """Write the minutes from the form: action items as (text, owner id); the draft is spent."""
+    owners = members_services.members_by_id(owner for _text, owner in actions if owner)
+    written = write_minutes(
+        occurrence,
+        actor=actor,
+        body=body,
+        label=label,
+        action_items=[ActionInput(text=text, owner=owners.get(owner)) for text, owner in actions],
+    )
+    drafts.discard(actor.id, f"minutes:{occurrence.id}")
+    return written
+
+
 def _announce(minutes: Minutes, occurrence: Occurrence) -> None:
     series = occurrence.series
-    readers = [
-        m
-        for m in members_services.active_members()
-        if policy.can_read_minutes(m, minutes)
-    ]
+    readers = [m for m in members_services.active_members() if policy.can_read_minutes(m, minutes)]
     notify(
         readers,
         event_key=f"call-minutes:{minutes.id}",
@@ -221,6 +239,18 @@ def open_lessons_thread(
     minutes.thread_id = thread.id
     db.session.flush()
     return str(thread.id)
+
+
+def start_lessons_thread(occurrence: Occurrence, *, actor: Member) -> str:
+    """The lessons-learned thread of an occurrence's minutes, started now if need be (its id)."""
+    policy.require_organise(actor, occurrence.series)
+    existing = minutes_of(occurrence, viewer=actor)
+    if existing is None:
+        raise policy.NotFound
+    try:
+        return open_lessons_thread(existing, actor=actor)
+    except thread_services.ThreadError as error:
+        raise CallError(str(error) or "The thread could not be started.") from error
 
 
 def _name(member_id: str | None) -> str:

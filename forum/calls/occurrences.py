@@ -33,6 +33,21 @@ def get_occurrence(actor: Member | None, occurrence_id: str) -> Occurrence:
     return occurrence
 
 
+def organised_occurrence(actor: Member, occurrence_id: str) -> Occurrence:
+    """An occurrence the actor organises; NotFound if unseen, NotAllowed otherwise."""
+    occurrence = get_occurrence(actor, occurrence_id)
+    policy.require_organise(actor, occurrence.series)
+    return occurrence
+
+
+def organised_series(actor: Member, series_id: str) -> CallSeries:
+    """A recurring series the actor organises; NotFound if unseen or not recurring."""
+    series = policy.require_organise(actor, get_series(actor, series_id))
+    if series.kind != "series":
+        raise policy.NotFound
+    return series
+
+
 def get_series(actor: Member | None, series_id: str) -> CallSeries:
     """A series the actor may see, or NotFound."""
     series = db.session.get(CallSeries, series_id)

@@ -237,6 +237,13 @@ def agenda(occurrence: Occurrence, *, viewer: Member) -> list[AgendaItem]:
     return [i for i in items if i.status == "accepted" or i.proposer_id == viewer.id]
 
 
+def organised_item(actor: Member, item_id: str) -> AgendaItem:
+    """An agenda item of a call the actor organises; NotFound if unseen, NotAllowed otherwise."""
+    item = get_item(actor, item_id)
+    policy.require_organise(actor, item.occurrence.series)
+    return item
+
+
 def get_item(actor: Member, item_id: str) -> AgendaItem:
     """An agenda item the actor may see, or NotFound."""
     item = db.session.get(AgendaItem, item_id)

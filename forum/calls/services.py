@@ -15,7 +15,15 @@ from sqlalchemy import select
 from forum.calls import horizon, policy
 from forum.calls.horizon import fill_all_horizons, fill_horizon, rule_of
 from forum.calls.models import KINDS, PATTERNS, CallOrganiser, CallSeries, Occurrence
-from forum.calls.recurrence import RecurrenceError, Rule, add_months, slots, zone_or_error
+from forum.calls.recurrence import (
+    RecurrenceError,
+    Rule,
+    add_months,
+    describe,
+    next_slots,
+    slots,
+    zone_or_error,
+)
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.errors import Invalid
@@ -151,20 +159,35 @@ def _set_organisers(series: CallSeries, organisers: Iterable[Member]) -> None:
         series.organisers.append(CallOrganiser(series_id=series.id, member_id=member_id))
 
 
+def _active(ids: Iterable[str]) -> list[Member]:
+    wanted = [i for i in ids if i]
+    return members_services.active_members(wanted) if wanted else []
+
+
+def preview_series(fields: SeriesFields, *, count: int = 6) -> tuple[list[datetime], str]:
+    """The next dates a series would have and its rule in plain words (RecurrenceError if none)."""
+    rule = fields.rule()
+    return next_slots(rule, after=max(utcnow(), rule.starts_at), count=count), describe(rule)
+
+
 def create_series(
     *,
     actor: Member,
     fields: SeriesFields,
     organisers: Iterable[Member] = (),
+    organiser_ids: Iterable[str] = (),
     now: datetime | None = None,
 ) -> CallSeries:
-    """Create a recurring call series and fill its occurrences up to the horizon."""
+    """Create a recurring call series and fill its occurrences up to the horizon.
+
+    Organisers are given as members or by id (ids of members no longer active are dropped).
+    """
     if not policy.can_create_series(actor):
         raise policy.NotAllowed("Only coordinators create call series.")
     series = _new_series(actor, "series", fields.title, fields.timezone, fields.duration_minutes)
     _apply_fields(series, fields)
     db.session.add(series)
-    _set_organisers(series, [actor, *organisers])
+    _set_organisers(series, [actor, *organisers, *_active(organiser_ids)])
     db.session.flush()
     horizon.fill_horizon(series, now=now)
     audit.record("call.series_created", actor=actor, target_type="call_series", target_id=series.id)
@@ -177,6 +200,7 @@ def update_series(
     actor: Member,
     fields: SeriesFields,
     organisers: Iterable[Member] | None = None,
+    organiser_ids: Iterable[str] | None = None,
     now: datetime | None = None,
 ) -> int:
     """Change a series; future occurrences nobody touched follow the new rule. Returns how many."""
@@ -184,6 +208,8 @@ def update_series(
     if series.kind != "series":
         raise CallError("Only a recurring series has a recurrence to change.")
     _apply_fields(series, fields)
+    if organiser_ids is not None:
+        organisers = [*(organisers or ()), *_active(organiser_ids)]
     if organisers is not None:
         _set_organisers(series, [*organisers])
     db.session.flush()
@@ -221,8 +247,14 @@ def create_adhoc_call(
     _check_not_past(starts_at)
     zone = organiser.timezone or "UTC"
     _check_common(title, duration_minutes, zone)
-    limits.check("adhoc_calls_per_day", organiser, author=CallSeries.created_by_id,
-                 created=CallSeries.created_at, where=(CallSeries.kind == "adhoc",), error=CallError)  # fmt: skip
+    limits.check(
+        "adhoc_calls_per_day",
+        organiser,
+        author=CallSeries.created_by_id,
+        created=CallSeries.created_at,
+        where=(CallSeries.kind == "adhoc",),
+        error=CallError,
+    )
     series = _new_series(organiser, "adhoc", title, zone, duration_minutes)
     series.pattern = "once"
     series.starts_at = starts_at.astimezone(UTC)
@@ -240,6 +272,34 @@ def create_adhoc_call(
         "call.adhoc_created", actor=organiser, target_type="call_series", target_id=series.id
     )
     return occurrence
+
+
+def start_emergency_call(
+    *,
+    organiser: Member,
+    alert_id: str,
+    audience: Iterable[Member],
+    starts_at: datetime,
+    duration_minutes: int = 60,
+    joining_details: str = "",
+    description: str = "",
+) -> str:
+    """Open an urgent alert's one-off emergency call for the alert's audience; its occurrence id.
+
+    The call's title names no detail of the alert; who may see the call is the alert's
+    audience (`policy.ALERT_ORIGIN`), told at once.
+    """
+    occurrence = create_adhoc_call(
+        organiser=organiser,
+        title="Emergency call on an urgent alert",
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        joining_details=joining_details,
+        description=description,
+        origin=f"{policy.ALERT_ORIGIN}{alert_id}",
+        audience=audience,
+    )
+    return occurrence.id
 
 
 def create_event(
@@ -294,11 +354,7 @@ def create_event(
 def _announce_new(
     series: CallSeries, occurrence: Occurrence, what: str, audience: Iterable[Member] | None = None
 ) -> None:
-    candidates = (
-        list(audience)
-        if audience is not None
-        else members_services.active_members()
-    )
+    candidates = list(audience) if audience is not None else members_services.active_members()
     notify(
         policy.readers_among(candidates, series),
         event_key=f"call-new:{occurrence.id}",
