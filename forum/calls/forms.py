@@ -26,7 +26,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from forum.calls.models import ANSWER_LABELS, CallSeries, Minutes
 from forum.calls.recurrence import WEEKDAY_NAMES, zone_names
-from forum.calls.services import SeriesFields
+from forum.calls.series_fields import SeriesFields, aware
 from forum.errors import refusal
 from forum.forms import EmptyForm, Form
 from forum.markup import tlp
@@ -57,8 +57,7 @@ TIME_MESSAGE = "Give a time of day like 14:00."
 
 
 class CallsForm(Form):
-    """A calls form: a service's refusal that names none of its fields lands at `refusal_field`
-    (the field the sentence has always been shown at), so it is shown beside what was typed."""
+    """A form whose refusals naming none of its fields land at `refusal_field`, beside the text."""
 
     refusal_field = "title"
 
@@ -68,11 +67,6 @@ class CallsForm(Form):
         if error is not None and not (error.field and hasattr(self, error.field)):
             error.field = self.refusal_field
         return bool(super().validate_on_submit(extra_validators))
-
-
-def aware(day: date, clock: time, zone: str) -> datetime:
-    """A date and wall-clock time in a zone as an aware datetime (skipped hour: shifted forward)."""
-    return datetime.combine(day, clock, tzinfo=ZoneInfo(zone))
 
 
 class MultiCheckboxField(SelectMultipleField):

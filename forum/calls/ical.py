@@ -4,8 +4,8 @@ What a calendar gets: the title, the times (in the organiser's zone, with a VTIM
 reader reads alike — see vtimezone.py — or in UTC inside a repeated hour), the Exchange as
 ORGANIZER, the status (a cancelled call stays, with STATUS:CANCELLED, the same UID and a higher
 SEQUENCE; its own download is a METHOD:CANCEL), the member's own RSVP as PARTSTAT, alarms for
-the series' reminders and a link back. Never the joining details,
-the description or the agenda: calendars are synced to third-party servers.
+the series' reminders and a link back. Never the joining details, the description or the
+agenda: calendars are synced to third-party servers.
 
 The feed token is 256 random bits; only its SHA-256 is stored, so a copy of the database does not
 give anyone a working feed address. Regenerating revokes the old address at once.
@@ -27,7 +27,7 @@ from icalendar import Alarm, Calendar, Event, vCalAddress
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from forum.calls import policy
+from forum.calls import participation, policy
 from forum.calls.models import CallResponse, CallSeries, FeedToken, Occurrence
 from forum.calls.vtimezone import vtimezone
 from forum.db import utcnow
@@ -245,11 +245,7 @@ def occurrence_ics(occurrence: Occurrence, *, viewer: Member) -> bytes:
     STATUS:CANCELLED, so opening it removes the call from a calendar that has it.
     """
     series = policy.require_read(viewer, occurrence.series)
-    answer = db.session.scalar(
-        select(CallResponse.answer).where(
-            CallResponse.occurrence_id == occurrence.id, CallResponse.member_id == viewer.id
-        )
-    )
+    answer = participation.answer_of(occurrence, viewer)
     method = "CANCEL" if occurrence.is_cancelled else "PUBLISH"
     calendar = _calendar("INVICTM Exchange call", method)
     event = _event(occurrence, series, series.title, with_alarms=answer != "not_attending")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from forum import drafts
@@ -88,6 +88,7 @@ def _write_red_reads(session: Session, transaction: SessionTransaction) -> None:
     rows = session.info.pop(RED_READS_KEY)
     try:
         engine = session.get_bind()
+        assert isinstance(engine, Engine)  # the app binds its session to an engine
         with engine.connect().execution_options(sqlite_immediate=True) as connection:
             with connection.begin():
                 connection.execute(AuditEvent.__table__.insert(), rows)

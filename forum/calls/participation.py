@@ -100,7 +100,7 @@ def record_attendance(occurrence: Occurrence, *, actor: Member, attended: Iterab
     """Record afterwards who attended (member ids); everyone else is recorded as absent."""
     policy.require_organise(actor, occurrence.series)
     present = set(attended)
-    active_ids = set(db.session.scalars(members_services.active_member_ids()))
+    active_ids = {str(i) for i in db.session.scalars(members_services.active_member_ids())}
     existing = {
         r.member_id: r
         for r in db.session.scalars(

@@ -5,8 +5,7 @@ Services take the actor as an argument, check the policy, flush and never commit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -17,13 +16,11 @@ from forum.calls.horizon import fill_all_horizons, fill_horizon, rule_of
 from forum.calls.models import KINDS, PATTERNS, CallOrganiser, CallSeries, Occurrence
 from forum.calls.recurrence import (
     RecurrenceError,
-    Rule,
     add_months,
-    describe,
-    next_slots,
     slots,
     zone_or_error,
 )
+from forum.calls.series_fields import SeriesFields, preview_series
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.errors import Invalid
@@ -55,39 +52,6 @@ def _check_not_past(starts_at: datetime, now: datetime | None = None) -> None:
         raise CallError(
             "That start has already passed. Choose a date and time in the future.",
             field="start_time",
-        )
-
-
-@dataclass(frozen=True)
-class SeriesFields:
-    """What an organiser chooses for a recurring series."""
-
-    title: str
-    timezone: str
-    time_of_day: str
-    pattern: str
-    starts_at: datetime
-    duration_minutes: int = 60
-    description: str = ""
-    joining_details: str = ""
-    ordinal: int | None = None
-    weekday: int | None = None
-    day_of_month: int | None = None
-    rotation_time: str | None = None
-    reminder_offsets: Sequence[int] = (7 * 24 * 60, 60)
-    is_email_joining_allowed: bool = False
-
-    def rule(self) -> Rule:
-        """The recurrence rule of these fields."""
-        return Rule(
-            pattern=self.pattern,
-            timezone=self.timezone,
-            time_of_day=self.time_of_day,
-            starts_at=self.starts_at,
-            ordinal=self.ordinal,
-            weekday=self.weekday,
-            day_of_month=self.day_of_month,
-            rotation_time=self.rotation_time or None,
         )
 
 
@@ -162,12 +126,6 @@ def _set_organisers(series: CallSeries, organisers: Iterable[Member]) -> None:
 def _active(ids: Iterable[str]) -> list[Member]:
     wanted = [i for i in ids if i]
     return members_services.active_members(wanted) if wanted else []
-
-
-def preview_series(fields: SeriesFields, *, count: int = 6) -> tuple[list[datetime], str]:
-    """The next dates a series would have and its rule in plain words (RecurrenceError if none)."""
-    rule = fields.rule()
-    return next_slots(rule, after=max(utcnow(), rule.starts_at), count=count), describe(rule)
 
 
 def create_series(
@@ -398,6 +356,7 @@ __all__ = [
     "KINDS",
     "CallError",
     "SeriesFields",
+    "preview_series",
     "create_adhoc_call",
     "create_event",
     "create_series",
