@@ -28,11 +28,9 @@ from forum.calls.models import ANSWER_LABELS, CallSeries, Minutes
 from forum.calls.recurrence import WEEKDAY_NAMES, zone_names
 from forum.calls.series_fields import SeriesFields, aware
 from forum.errors import refusal
-from forum.forms import EmptyForm, Form
+from forum.forms import Form
 from forum.markup import tlp
 from forum.security.pii import PersonalDataGuard
-
-__all__ = ["EmptyForm"]  # the shared one, named here for the calls views
 
 # Choices are {value: label} dicts (WTForms 3.3 deprecates tuples).
 PATTERN_CHOICES = {

@@ -8,9 +8,9 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user, login_required
 
 from forum.calls import ical, policy
-from forum.calls.forms import EmptyForm
 from forum.calls.views import Reply, bp, refused
 from forum.extensions import limiter
+from forum.forms import EmptyForm
 from forum.security.headers import own_caching
 
 

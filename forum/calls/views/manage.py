@@ -6,9 +6,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forum.calls import occurrences, participation
-from forum.calls.forms import AttendanceForm, EmptyForm, JoiningForm, MoveForm
+from forum.calls.forms import AttendanceForm, JoiningForm, MoveForm
 from forum.calls.models import Occurrence
 from forum.calls.views import Reply, bp, form_status, refused
+from forum.forms import EmptyForm
 
 
 def _manage_page(found: Occurrence, status: int = 200, **forms: object) -> Reply:

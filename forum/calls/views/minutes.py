@@ -7,9 +7,10 @@ from flask_login import current_user, login_required
 
 from forum import drafts
 from forum.calls import minutes, occurrences
-from forum.calls.forms import EmptyForm, MinutesForm
+from forum.calls.forms import MinutesForm
 from forum.calls.models import Occurrence
 from forum.calls.views import Reply, bp, form_status, refused
+from forum.forms import EmptyForm
 
 drafts.register(
     "calls.edit_minutes",

@@ -6,10 +6,11 @@ from flask import Response, render_template
 from flask_login import current_user, login_required
 
 from forum.calls import ical, minutes, occurrences, participation, policy, services
-from forum.calls.forms import AgendaForm, DecideForm, EmptyForm, MoveItemForm, RsvpForm
+from forum.calls.forms import AgendaForm, DecideForm, MoveItemForm, RsvpForm
 from forum.calls.models import ANSWER_LABELS, Occurrence
 from forum.calls.recurrence import describe
 from forum.calls.views import Reply, bp
+from forum.forms import EmptyForm
 from forum.markup import tlp
 from forum.templating import viewer_zone
 
