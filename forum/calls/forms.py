@@ -1,16 +1,16 @@
-"""Forms of the calls feature. Each POST goes through a FlaskForm (CSRF included)."""
+"""Forms of the calls feature. Each POST goes through a `forum.forms.Form` (CSRF included)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_wtf import FlaskForm
+import wtforms
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     RadioField,
@@ -24,8 +24,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from forum.calls.models import ANSWER_LABELS
+from forum.calls.models import ANSWER_LABELS, CallSeries, Minutes
 from forum.calls.recurrence import WEEKDAY_NAMES, zone_names
+from forum.calls.series_fields import SeriesFields, aware
+from forum.errors import refusal
+from forum.forms import Form
 from forum.markup import tlp
 from forum.security.pii import PersonalDataGuard
 
@@ -51,6 +54,19 @@ REMINDER_CHOICES = {
 TIME_MESSAGE = "Give a time of day like 14:00."
 
 
+class CallsForm(Form):
+    """A form whose refusals naming none of its fields land at `refusal_field`, beside the text."""
+
+    refusal_field = "title"
+
+    def validate_on_submit(self, extra_validators: Any = None) -> bool:
+        """Whether the form was submitted and is valid, and no service refused it yet."""
+        error = refusal()
+        if error is not None and not (error.field and hasattr(self, error.field)):
+            error.field = self.refusal_field
+        return bool(super().validate_on_submit(extra_validators))
+
+
 class MultiCheckboxField(SelectMultipleField):
     """A multiple choice shown as a list of checkboxes."""
 
@@ -62,7 +78,7 @@ def _zone_choices() -> dict[str, str]:
     return {name: name.replace("_", " ") for name in zone_names()}
 
 
-class SeriesForm(FlaskForm):
+class SeriesForm(CallsForm):
     """A recurring call series, with a Preview button that shows the next six dates."""
 
     title = StringField(
@@ -114,8 +130,51 @@ class SeriesForm(FlaskForm):
         day: date = self.starts_on.data
         return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
 
+    def payload(self) -> dict[str, Any]:
+        """The series service's arguments: the chosen rule and fields, and the organisers' ids."""
+        zone = self.timezone.data or "UTC"
+        pattern = self.pattern.data
+        fields = SeriesFields(
+            title=self.title.data or "",
+            description=self.description.data or "",
+            joining_details=self.joining_details.data or "",
+            timezone=zone,
+            time_of_day=self.time_of_day.data.strftime("%H:%M"),
+            rotation_time=self.rotation_time.data.strftime("%H:%M")
+            if self.rotation_time.data
+            else None,
+            pattern=pattern,
+            ordinal=int(self.ordinal.data) if pattern == "nth_weekday" else None,
+            weekday=int(self.weekday.data) if pattern != "day_of_month" else None,
+            day_of_month=self.day_of_month.data if pattern == "day_of_month" else None,
+            starts_at=self.start_at(zone),
+            duration_minutes=self.duration_minutes.data,
+            reminder_offsets=[int(x) for x in self.reminders.data or []],
+            is_email_joining_allowed=bool(self.is_email_joining_allowed.data),
+        )
+        return {"fields": fields, "organiser_ids": list(self.organisers.data or [])}
 
-class AdhocForm(FlaskForm):
+    def fill(self, series: CallSeries, viewer_zone: tzinfo) -> None:
+        """Show a series' current settings."""
+        self.title.data = series.title
+        self.description.data = series.open("description")
+        self.joining_details.data = series.open("joining")
+        self.timezone.data = series.timezone
+        self.pattern.data = series.pattern
+        self.ordinal.data = str(series.ordinal or 2)
+        self.weekday.data = str(series.weekday if series.weekday is not None else 3)
+        self.day_of_month.data = series.day_of_month
+        self.time_of_day.data = datetime.strptime(series.time_of_day, "%H:%M").time()
+        if series.rotation_time:
+            self.rotation_time.data = datetime.strptime(series.rotation_time, "%H:%M").time()
+        self.duration_minutes.data = series.duration_minutes
+        self.starts_on.data = series.starts_at.astimezone(viewer_zone).date()
+        self.reminders.data = [str(o) for o in series.offsets]
+        self.is_email_joining_allowed.data = series.is_email_joining_allowed
+        self.organisers.data = sorted(series.organiser_ids)
+
+
+class AdhocForm(CallsForm):
     """A one-off call."""
 
     title = StringField(
@@ -135,9 +194,28 @@ class AdhocForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.timezone.choices = _zone_choices()
 
+    def suggest(self, zone: tzinfo) -> None:
+        """Suggest the next full hour after an hour from now, in the viewer's zone."""
+        soon = datetime.now(zone) + timedelta(hours=1)
+        self.timezone.data = str(zone)
+        self.day.data = soon.date()
+        self.start_time.data = soon.time().replace(minute=0, second=0, microsecond=0)
 
-class EventForm(FlaskForm):
+    def payload(self) -> dict[str, Any]:
+        """The ad-hoc call service's arguments."""
+        return {
+            "title": self.title.data or "",
+            "starts_at": aware(self.day.data, self.start_time.data, self.timezone.data),
+            "duration_minutes": self.duration_minutes.data,
+            "joining_details": self.joining_details.data or "",
+            "description": self.description.data or "",
+        }
+
+
+class EventForm(CallsForm):
     """A multi-day event such as the annual symposium."""
+
+    refusal_field = "end_day"
 
     title = StringField(
         "Title", validators=[DataRequired("Please give the event a title."), Length(max=200)]
@@ -159,9 +237,25 @@ class EventForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.timezone.choices = _zone_choices()
 
+    def payload(self) -> dict[str, Any]:
+        """The event service's arguments."""
+        zone = self.timezone.data
+        return {
+            "title": self.title.data or "",
+            "starts_at": aware(self.start_day.data, self.start_time.data, zone),
+            "ends_at": aware(self.end_day.data, self.end_time.data, zone),
+            "timezone": zone,
+            "place": self.place.data or "",
+            "programme": self.programme.data or "",
+            "description": self.description.data or "",
+            "joining_details": self.joining_details.data or "",
+        }
 
-class RsvpForm(FlaskForm):
+
+class RsvpForm(CallsForm):
     """Attending, maybe, not attending."""
+
+    refusal_field = "answer"
 
     answer = RadioField(
         "Will you join?",
@@ -171,7 +265,7 @@ class RsvpForm(FlaskForm):
     save = SubmitField("Answer")
 
 
-class AgendaForm(PersonalDataGuard, FlaskForm):
+class AgendaForm(PersonalDataGuard, CallsForm):
     """A member's proposal for the agenda."""
 
     pii_fields = ("title", "description")
@@ -183,9 +277,15 @@ class AgendaForm(PersonalDataGuard, FlaskForm):
     presenter = StringField("Presenter", validators=[Length(max=200)])
     save = SubmitField("Propose")
 
+    def payload(self) -> dict[str, Any]:
+        """The proposal service's arguments."""
+        return {name: self[name].data or "" for name in ("title", "description", "presenter")}
 
-class DecideForm(FlaskForm):
+
+class DecideForm(CallsForm):
     """An organiser's decision on an agenda item."""
+
+    refusal_field = "minutes_allotted"
 
     status = SelectField(
         "Decision",
@@ -195,14 +295,22 @@ class DecideForm(FlaskForm):
     save = SubmitField("Save")
 
 
-class MoveItemForm(FlaskForm):
+class MoveItemForm(CallsForm):
     """Move an agenda item up or down."""
+
+    refusal_field = ""  # a one-button form: the refusal is flashed on the next page
 
     direction = SelectField("Direction", choices={"-1": "up", "1": "down"})
 
+    def payload(self) -> dict[str, Any]:
+        """The move service's argument: -1 (up) or 1 (down)."""
+        return {"direction": int(self.direction.data)}
 
-class MoveForm(FlaskForm):
+
+class MoveForm(CallsForm):
     """Move one occurrence."""
+
+    refusal_field = "start_time"
 
     day = DateField("Date", validators=[InputRequired("Give a date.")])
     start_time = TimeField("Start", validators=[InputRequired(TIME_MESSAGE)], format="%H:%M")
@@ -216,38 +324,49 @@ class MoveForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.timezone.choices = _zone_choices()
 
+    def payload(self) -> dict[str, Any]:
+        """The move service's arguments: the new start and duration."""
+        return {
+            "starts_at": aware(self.day.data, self.start_time.data, self.timezone.data),
+            "duration_minutes": self.duration_minutes.data,
+        }
 
-class JoiningForm(FlaskForm):
+
+class JoiningForm(CallsForm):
     """Joining details of one occurrence."""
+
+    refusal_field = "joining_details"
 
     joining_details = TextAreaField(
         "Joining details for this call only", validators=[Length(max=2000)]
     )
     save = SubmitField("Save joining details")
 
-
-class EmptyForm(FlaskForm):
-    """A button that posts (cancel, regenerate, revoke …)."""
-
-    submit = SubmitField("Confirm")
+    def payload(self) -> dict[str, Any]:
+        """The joining service's argument."""
+        return {"joining_details": self.joining_details.data or ""}
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(CallsForm):
     """Who attended."""
+
+    refusal_field = "attended"
 
     attended = MultiCheckboxField("Attended", choices={})
     save = SubmitField("Record attendance")
 
 
-class ActionForm(Form):
+class ActionForm(wtforms.Form):
     """One action item row of the minutes."""
 
     text = StringField("Action", validators=[Length(max=500)])
     owner = SelectField("Owner", choices={})
 
 
-class MinutesForm(PersonalDataGuard, FlaskForm):
+class MinutesForm(PersonalDataGuard, CallsForm):
     """Minutes in Markdown, a TLP label and action items."""
+
+    refusal_field = "body"
 
     pii_fields = ("body", "actions")
 
@@ -260,3 +379,18 @@ class MinutesForm(PersonalDataGuard, FlaskForm):
     )
     actions = FieldList(FormField(ActionForm), min_entries=5, max_entries=20)
     save = SubmitField("Save the minutes")
+
+    def fill(self, existing: Minutes) -> None:
+        """Show minutes already written."""
+        self.process(formdata=None, body=existing.open("body"), label=existing.label)
+        for entry, item in zip(self.actions.entries, existing.action_items, strict=False):
+            entry.form.text.data = item.open("text")
+            entry.form.owner.data = item.owner_id or ""
+
+    def payload(self) -> dict[str, Any]:
+        """The minutes service's arguments; action items name their owner by id."""
+        return {
+            "body": self.body.data or "",
+            "label": self.label.data,
+            "actions": [(e.form.text.data or "", e.form.owner.data or "") for e in self.actions],
+        }

@@ -4,8 +4,8 @@ What a calendar gets: the title, the times (in the organiser's zone, with a VTIM
 reader reads alike — see vtimezone.py — or in UTC inside a repeated hour), the Exchange as
 ORGANIZER, the status (a cancelled call stays, with STATUS:CANCELLED, the same UID and a higher
 SEQUENCE; its own download is a METHOD:CANCEL), the member's own RSVP as PARTSTAT, alarms for
-the series' reminders and a link back. Never the joining details,
-the description or the agenda: calendars are synced to third-party servers.
+the series' reminders and a link back. Never the joining details, the description or the
+agenda: calendars are synced to third-party servers.
 
 The feed token is 256 random bits; only its SHA-256 is stored, so a copy of the database does not
 give anyone a working feed address. Regenerating revokes the old address at once.
@@ -18,6 +18,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -26,13 +27,16 @@ from icalendar import Alarm, Calendar, Event, vCalAddress
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from forum.calls import policy
+from forum.calls import participation, policy
 from forum.calls.models import CallResponse, CallSeries, FeedToken, Occurrence
 from forum.calls.vtimezone import vtimezone
 from forum.db import utcnow
 from forum.extensions import db
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.security import audit
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 PRODID = "-//INVICTM Exchange//Calls//EN"
 PARTSTAT = {"attending": "ACCEPTED", "maybe": "TENTATIVE", "not_attending": "DECLINED"}
@@ -136,7 +140,7 @@ def member_for_token(token: str) -> Member | None:
     row = db.session.get(FeedToken, _digest(token))
     if row is None or row.revoked_at is not None:
         return None
-    member = db.session.get(Member, row.member_id)
+    member = members_services.get_member(row.member_id)
     return member if member is not None and member.is_active_member else None
 
 
@@ -241,11 +245,7 @@ def occurrence_ics(occurrence: Occurrence, *, viewer: Member) -> bytes:
     STATUS:CANCELLED, so opening it removes the call from a calendar that has it.
     """
     series = policy.require_read(viewer, occurrence.series)
-    answer = db.session.scalar(
-        select(CallResponse.answer).where(
-            CallResponse.occurrence_id == occurrence.id, CallResponse.member_id == viewer.id
-        )
-    )
+    answer = participation.answer_of(occurrence, viewer)
     method = "CANCEL" if occurrence.is_cancelled else "PUBLISH"
     calendar = _calendar("INVICTM Exchange call", method)
     event = _event(occurrence, series, series.title, with_alarms=answer != "not_attending")

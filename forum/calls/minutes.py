@@ -13,21 +13,26 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from forum import drafts
 from forum.calls import policy
 from forum.calls.models import ActionItem, Minutes, Occurrence
 from forum.calls.services import CallError
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.markup import markdown, tlp
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.notify.outbox import notify
 from forum.security import audit
 from forum.security.audit import AuditEvent
 from forum.threads import services as thread_services
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +88,7 @@ def _write_red_reads(session: Session, transaction: SessionTransaction) -> None:
     rows = session.info.pop(RED_READS_KEY)
     try:
         engine = session.get_bind()
+        assert isinstance(engine, Engine)  # the app binds its session to an engine
         with engine.connect().execution_options(sqlite_immediate=True) as connection:
             with connection.begin():
                 connection.execute(AuditEvent.__table__.insert(), rows)
@@ -126,13 +132,13 @@ def write_minutes(
         )
     minutes.label = label
     minutes.updated_at = now
-    minutes.seal(series.dek_id, "body", body)
+    minutes.seal("body", body, key_id=series.dek_id)
     minutes.action_items.clear()
     db.session.flush()
     for position, action in enumerate(a for a in action_items if a.text.strip()):
         item = ActionItem(id=new_id(), minutes_id=minutes.id, position=position)
         item.owner_id = action.owner.id if action.owner else None
-        item.seal(series.dek_id, "text", action.text.strip())
+        item.seal("text", action.text.strip(), key_id=series.dek_id)
         minutes.action_items.append(item)
     db.session.flush()
     if is_new:
@@ -148,13 +154,30 @@ def write_minutes(
     return minutes
 
 
+def save_minutes(
+    occurrence: Occurrence,
+    *,
+    actor: Member,
+    body: str,
+    label: str,
+    actions: Sequence[tuple[str, str]] = (),
+) -> Minutes:
+    """Write the minutes from the form: action items as (text, owner id); the draft is spent."""
+    owners = members_services.members_by_id(owner for _text, owner in actions if owner)
+    written = write_minutes(
+        occurrence,
+        actor=actor,
+        body=body,
+        label=label,
+        action_items=[ActionInput(text=text, owner=owners.get(owner)) for text, owner in actions],
+    )
+    drafts.discard(actor.id, f"minutes:{occurrence.id}")
+    return written
+
+
 def _announce(minutes: Minutes, occurrence: Occurrence) -> None:
     series = occurrence.series
-    readers = [
-        m
-        for m in db.session.scalars(select(Member).where(Member.status == "active"))
-        if policy.can_read_minutes(m, minutes)
-    ]
+    readers = [m for m in members_services.active_members() if policy.can_read_minutes(m, minutes)]
     notify(
         readers,
         event_key=f"call-minutes:{minutes.id}",
@@ -193,7 +216,7 @@ def open_lessons_thread(
     participants: list[Member] = []
     if minutes.label == tlp.RED:
         # Exactly the minutes' readers: organisers (coordinators too) and recorded attendees.
-        active = db.session.scalars(select(Member).where(Member.status == "active"))
+        active = members_services.active_members()
         participants = [m for m in active if policy.can_read_minutes(m, minutes)]
     category = thread_services.category_by_slug(category_slug) if category_slug else None
     local = occurrence.starts_at.strftime("%d %B %Y")
@@ -219,8 +242,20 @@ def open_lessons_thread(
     return str(thread.id)
 
 
+def start_lessons_thread(occurrence: Occurrence, *, actor: Member) -> str:
+    """The lessons-learned thread of an occurrence's minutes, started now if need be (its id)."""
+    policy.require_organise(actor, occurrence.series)
+    existing = minutes_of(occurrence, viewer=actor)
+    if existing is None:
+        raise policy.NotFound
+    try:
+        return open_lessons_thread(existing, actor=actor)
+    except thread_services.ThreadError as error:
+        raise CallError(str(error) or "The thread could not be started.") from error
+
+
 def _name(member_id: str | None) -> str:
-    member = db.session.get(Member, member_id) if member_id else None
+    member = members_services.get_member(member_id)
     return member.display_name if member else "someone"
 
 

@@ -8,7 +8,6 @@ whole series. Times are UTC (`_at`); the organiser's zone is kept on the series.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forum.crypto import envelope
+from forum.crypto.sealed import SealedColumns
 from forum.db import ID_LENGTH, UTCDateTime, new_id, utcnow
 from forum.extensions import db
 
@@ -30,34 +29,9 @@ PATTERNS = ("nth_weekday", "last_weekday", "day_of_month", "weekly", "biweekly",
 ANSWERS = ("attending", "maybe", "not_attending")
 ANSWER_LABELS = {"attending": "Attending", "maybe": "Maybe", "not_attending": "Not attending"}
 AGENDA_STATUSES = ("proposed", "accepted", "declined")
-TLP_LABELS = ("TLP:RED", "TLP:AMBER+STRICT", "TLP:AMBER", "TLP:GREEN", "TLP:CLEAR")
 
 
-class _Sealed:
-    """Opens the row's sealed columns under the owning series' data key."""
-
-    __sealed_table__ = ""
-    if TYPE_CHECKING:
-        id: str
-
-    def open(self, column: str) -> str:
-        """Open one sealed text column ('' if it is empty)."""
-        blob = getattr(self, f"{column}_sealed")
-        if not blob:
-            return ""
-        return envelope.open_text(blob, envelope.context(self.__sealed_table__, self.id, column))
-
-    def seal(self, key_id: str, column: str, text: str) -> None:
-        """Seal text into one column (None for empty text)."""
-        blob = (
-            envelope.seal(key_id, envelope.context(self.__sealed_table__, self.id, column), text)
-            if text
-            else None
-        )
-        setattr(self, f"{column}_sealed", blob)
-
-
-class CallSeries(_Sealed, db.Model):  # type: ignore[name-defined]
+class CallSeries(SealedColumns, db.Model):  # type: ignore[name-defined]
     """A recurring call, an ad-hoc call or a multi-day event, with its recurrence rule."""
 
     __tablename__ = "call_series"
@@ -127,7 +101,7 @@ class CallOrganiser(db.Model):  # type: ignore[name-defined]
         return f"<CallOrganiser {self.series_id} {self.member_id}>"
 
 
-class Occurrence(_Sealed, db.Model):  # type: ignore[name-defined]
+class Occurrence(SealedColumns, db.Model):  # type: ignore[name-defined]
     """One call on one day: a row made ahead of time, movable and cancellable on its own."""
 
     __tablename__ = "call_occurrences"
@@ -192,7 +166,7 @@ class CallResponse(db.Model):  # type: ignore[name-defined]
         return f"<CallResponse {self.occurrence_id} {self.member_id} {self.answer}>"
 
 
-class AgendaItem(_Sealed, db.Model):  # type: ignore[name-defined]
+class AgendaItem(SealedColumns, db.Model):  # type: ignore[name-defined]
     """An agenda item a member proposed for an occurrence; organisers accept, order and time it."""
 
     __tablename__ = "call_agenda_items"
@@ -237,7 +211,7 @@ class Reminder(db.Model):  # type: ignore[name-defined]
         return f"<Reminder {self.id} {self.status}>"
 
 
-class Minutes(_Sealed, db.Model):  # type: ignore[name-defined]
+class Minutes(SealedColumns, db.Model):  # type: ignore[name-defined]
     """Minutes of an occurrence, written in Markdown by an organiser, sealed, with a TLP label."""
 
     __tablename__ = "call_minutes"
@@ -261,7 +235,7 @@ class Minutes(_Sealed, db.Model):  # type: ignore[name-defined]
         return f"<Minutes {self.id} occurrence={self.occurrence_id}>"
 
 
-class ActionItem(_Sealed, db.Model):  # type: ignore[name-defined]
+class ActionItem(SealedColumns, db.Model):  # type: ignore[name-defined]
     """An action item of the minutes, owned by a member."""
 
     __tablename__ = "call_action_items"

@@ -6,6 +6,7 @@ Changing one occurrence marks it modified, so later changes to the series leave 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -15,9 +16,12 @@ from forum.calls.models import CallSeries, Occurrence
 from forum.calls.services import MAX_DURATION_MINUTES, CallError
 from forum.db import utcnow
 from forum.extensions import db
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.notify.outbox import notify
 from forum.security import audit
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 
 def get_occurrence(actor: Member | None, occurrence_id: str) -> Occurrence:
@@ -27,6 +31,21 @@ def get_occurrence(actor: Member | None, occurrence_id: str) -> Occurrence:
         raise policy.NotFound
     policy.require_read(actor, occurrence.series)
     return occurrence
+
+
+def organised_occurrence(actor: Member, occurrence_id: str) -> Occurrence:
+    """An occurrence the actor organises; NotFound if unseen, NotAllowed otherwise."""
+    occurrence = get_occurrence(actor, occurrence_id)
+    policy.require_organise(actor, occurrence.series)
+    return occurrence
+
+
+def organised_series(actor: Member, series_id: str) -> CallSeries:
+    """A recurring series the actor organises; NotFound if unseen or not recurring."""
+    series = policy.require_organise(actor, get_series(actor, series_id))
+    if series.kind != "series":
+        raise policy.NotFound
+    return series
 
 
 def get_series(actor: Member | None, series_id: str) -> CallSeries:
@@ -87,7 +106,7 @@ def set_occurrence_joining(
 ) -> Occurrence:
     """Give one occurrence its own joining details (empty: back to the series' details)."""
     series = policy.require_organise(actor, occurrence.series)
-    occurrence.seal(series.dek_id, "joining", joining_details.strip())
+    occurrence.seal("joining", joining_details.strip(), key_id=series.dek_id)
     occurrence.is_modified = True
     occurrence.updated_at = utcnow()
     db.session.flush()
@@ -104,7 +123,7 @@ def joining_details(occurrence: Occurrence, viewer: Member | None) -> str:
 
 
 def _tell_change(series: CallSeries, occurrence: Occurrence, what: str, phrase: str) -> None:
-    active = list(db.session.scalars(select(Member).where(Member.status == "active")))
+    active = members_services.active_members()
     notify(
         policy.readers_among(active, series),
         event_key=f"call-{what}:{occurrence.id}:{occurrence.sequence}",
@@ -149,18 +168,18 @@ def organisers_of(series: CallSeries) -> list[Member]:
     ids = series.organiser_ids
     if not ids:
         return []
-    return list(db.session.scalars(select(Member).where(Member.id.in_(ids))))
+    return list(members_services.members_by_id(ids).values())
 
 
 def member_name(member_id: str | None) -> str:
     """A member's name for a page, or "a former member"."""
-    member = db.session.get(Member, member_id) if member_id else None
+    member = members_services.get_member(member_id)
     return member.display_name if member is not None else "a former member"
 
 
 def member_choices() -> dict[str, str]:
     """{id: name} of every active member, by name, for organiser and attendance forms."""
-    rows = db.session.scalars(select(Member).where(Member.status == "active"))
+    rows = members_services.active_members()
     pairs = sorted(((m.id, m.display_name) for m in rows), key=lambda pair: pair[1].casefold())
     return dict(pairs)
 
@@ -170,9 +189,7 @@ def members_by_ids(ids: list[str]) -> list[Member]:
     wanted = [i for i in ids if i]
     if not wanted:
         return []
-    return list(
-        db.session.scalars(select(Member).where(Member.id.in_(wanted), Member.status == "active"))
-    )
+    return members_services.active_members(wanted)
 
 
 def zone(name: str) -> ZoneInfo:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -13,8 +14,11 @@ from forum.calls.models import ANSWERS, AgendaItem, CallResponse, Occurrence
 from forum.calls.services import CallError
 from forum.db import new_id, utcnow
 from forum.extensions import db
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.security import audit
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 MAX_AGENDA_TITLE = 200
 MAX_AGENDA_DESCRIPTION = 2000
@@ -78,7 +82,7 @@ def turnout(occurrence: Occurrence, *, viewer: Member) -> Turnout:
         )
     ).all()
     answers = {member_id: answer for member_id, answer in rows}
-    active = list(db.session.scalars(select(Member).where(Member.status == "active")))
+    active = members_services.active_members()
     counts = Counter(a for m, a in answers.items() if any(x.id == m for x in active))
     coming: dict[str, list[Member]] = {}
     for member in active:
@@ -96,7 +100,7 @@ def record_attendance(occurrence: Occurrence, *, actor: Member, attended: Iterab
     """Record afterwards who attended (member ids); everyone else is recorded as absent."""
     policy.require_organise(actor, occurrence.series)
     present = set(attended)
-    active_ids = set(db.session.scalars(select(Member.id).where(Member.status == "active")))
+    active_ids = {str(i) for i in db.session.scalars(members_services.active_member_ids())}
     existing = {
         r.member_id: r
         for r in db.session.scalars(
@@ -164,9 +168,9 @@ def propose_item(
         created_at=utcnow(),
     )
     item.occurrence = occurrence
-    item.seal(series.dek_id, "title", title)
-    item.seal(series.dek_id, "description", description.strip())
-    item.seal(series.dek_id, "presenter", presenter.strip())
+    item.seal("title", title, key_id=series.dek_id)
+    item.seal("description", description.strip(), key_id=series.dek_id)
+    item.seal("presenter", presenter.strip(), key_id=series.dek_id)
     db.session.add(item)
     db.session.flush()
     return item
@@ -231,6 +235,13 @@ def agenda(occurrence: Occurrence, *, viewer: Member) -> list[AgendaItem]:
     if policy.can_organise(viewer, series):
         return items
     return [i for i in items if i.status == "accepted" or i.proposer_id == viewer.id]
+
+
+def organised_item(actor: Member, item_id: str) -> AgendaItem:
+    """An agenda item of a call the actor organises; NotFound if unseen, NotAllowed otherwise."""
+    item = get_item(actor, item_id)
+    policy.require_organise(actor, item.occurrence.series)
+    return item
 
 
 def get_item(actor: Member, item_id: str) -> AgendaItem:

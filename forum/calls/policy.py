@@ -16,26 +16,23 @@ answer is False unless a rule below says yes:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, false, or_, select
 
 from forum.alerts import services as alert_services
 from forum.calls.models import CallResponse, CallSeries, Minutes, Occurrence
 from forum.db import utcnow
+from forum.errors import NotAllowed, NotFound
 from forum.extensions import db
 from forum.markup import tlp
-from forum.members.models import Member
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 ALERT_ORIGIN = "alert:"
 
-
-class NotFound(Exception):
-    """Nothing to see here: raised alike for what does not exist and what the actor may not see."""
-
-
-class NotAllowed(Exception):
-    """The actor may see the call but may not do this; the message is a plain sentence."""
+__all__ = ["NotAllowed", "NotFound"]  # forum.errors' own, named here for old callers
 
 
 def _active(member: Any) -> bool:

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 
+from forum.errors import Invalid
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", -1: "last"}
@@ -30,8 +32,11 @@ ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 MAX_STEPS = 5000
 
 
-class RecurrenceError(ValueError):
+class RecurrenceError(Invalid):
     """The rule cannot be computed; the message is a plain sentence for the organiser."""
+
+    def __init__(self, message: str, *, field: str | None = "pattern") -> None:
+        super().__init__(message, field=field)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -20,8 +21,11 @@ from forum.calls import policy
 from forum.calls.models import CallResponse, CallSeries, Occurrence, Reminder
 from forum.db import new_id, utcnow
 from forum.extensions import db
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.notify.outbox import notify
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +92,7 @@ class SweepResult:
 
 
 def _recipients(occurrence_ids: list[str]) -> tuple[list[Member], dict[str, set[str]]]:
-    members = list(db.session.scalars(select(Member).where(Member.status == "active")))
+    members = members_services.active_members()
     declined: dict[str, set[str]] = {}
     rows = db.session.execute(
         select(CallResponse.occurrence_id, CallResponse.member_id).where(

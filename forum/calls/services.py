@@ -5,22 +5,32 @@ Services take the actor as an argument, check the policy, flush and never commit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from forum.calls import horizon, policy
 from forum.calls.horizon import fill_all_horizons, fill_horizon, rule_of
 from forum.calls.models import KINDS, PATTERNS, CallOrganiser, CallSeries, Occurrence
-from forum.calls.recurrence import RecurrenceError, Rule, add_months, slots, zone_or_error
+from forum.calls.recurrence import (
+    RecurrenceError,
+    add_months,
+    slots,
+    zone_or_error,
+)
+from forum.calls.series_fields import SeriesFields, preview_series
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
+from forum.errors import Invalid
 from forum.extensions import db
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.notify.outbox import notify
 from forum.security import audit, limits
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 MAX_TITLE = 200
 MAX_DURATION_MINUTES = 60 * 24 * 7
@@ -30,15 +40,11 @@ MAX_DURATION_MINUTES = 60 * 24 * 7
 PAST_START_GRACE = timedelta(minutes=5)
 
 
-class CallError(ValueError):
+class CallError(Invalid):
     """A rule about calls was broken; the message is a plain sentence for the user.
 
     `field` names the form field the sentence belongs to, when it is about one.
     """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _check_not_past(starts_at: datetime, now: datetime | None = None) -> None:
@@ -46,39 +52,6 @@ def _check_not_past(starts_at: datetime, now: datetime | None = None) -> None:
         raise CallError(
             "That start has already passed. Choose a date and time in the future.",
             field="start_time",
-        )
-
-
-@dataclass(frozen=True)
-class SeriesFields:
-    """What an organiser chooses for a recurring series."""
-
-    title: str
-    timezone: str
-    time_of_day: str
-    pattern: str
-    starts_at: datetime
-    duration_minutes: int = 60
-    description: str = ""
-    joining_details: str = ""
-    ordinal: int | None = None
-    weekday: int | None = None
-    day_of_month: int | None = None
-    rotation_time: str | None = None
-    reminder_offsets: Sequence[int] = (7 * 24 * 60, 60)
-    is_email_joining_allowed: bool = False
-
-    def rule(self) -> Rule:
-        """The recurrence rule of these fields."""
-        return Rule(
-            pattern=self.pattern,
-            timezone=self.timezone,
-            time_of_day=self.time_of_day,
-            starts_at=self.starts_at,
-            ordinal=self.ordinal,
-            weekday=self.weekday,
-            day_of_month=self.day_of_month,
-            rotation_time=self.rotation_time or None,
         )
 
 
@@ -110,7 +83,7 @@ def _new_series(actor: Member, kind: str, title: str, timezone: str, duration: i
         updated_at=now,
         starts_at=now,
     )
-    series.seal(key.id, "title", title.strip())
+    series.seal("title", title.strip(), key_id=key.id)
     return series
 
 
@@ -125,9 +98,9 @@ def _apply_fields(series: CallSeries, fields: SeriesFields) -> None:
         next(iter(slots(rule, until=add_months(rule.starts_at, 14))), None)
     except RecurrenceError as error:
         raise CallError(str(error)) from None
-    series.seal(series.dek_id, "title", fields.title.strip())
-    series.seal(series.dek_id, "description", fields.description.strip())
-    series.seal(series.dek_id, "joining", fields.joining_details.strip())
+    series.seal("title", fields.title.strip(), key_id=series.dek_id)
+    series.seal("description", fields.description.strip(), key_id=series.dek_id)
+    series.seal("joining", fields.joining_details.strip(), key_id=series.dek_id)
     series.timezone = fields.timezone
     series.duration_minutes = fields.duration_minutes
     series.pattern = fields.pattern
@@ -150,20 +123,29 @@ def _set_organisers(series: CallSeries, organisers: Iterable[Member]) -> None:
         series.organisers.append(CallOrganiser(series_id=series.id, member_id=member_id))
 
 
+def _active(ids: Iterable[str]) -> list[Member]:
+    wanted = [i for i in ids if i]
+    return members_services.active_members(wanted) if wanted else []
+
+
 def create_series(
     *,
     actor: Member,
     fields: SeriesFields,
     organisers: Iterable[Member] = (),
+    organiser_ids: Iterable[str] = (),
     now: datetime | None = None,
 ) -> CallSeries:
-    """Create a recurring call series and fill its occurrences up to the horizon."""
+    """Create a recurring call series and fill its occurrences up to the horizon.
+
+    Organisers are given as members or by id (ids of members no longer active are dropped).
+    """
     if not policy.can_create_series(actor):
         raise policy.NotAllowed("Only coordinators create call series.")
     series = _new_series(actor, "series", fields.title, fields.timezone, fields.duration_minutes)
     _apply_fields(series, fields)
     db.session.add(series)
-    _set_organisers(series, [actor, *organisers])
+    _set_organisers(series, [actor, *organisers, *_active(organiser_ids)])
     db.session.flush()
     horizon.fill_horizon(series, now=now)
     audit.record("call.series_created", actor=actor, target_type="call_series", target_id=series.id)
@@ -176,6 +158,7 @@ def update_series(
     actor: Member,
     fields: SeriesFields,
     organisers: Iterable[Member] | None = None,
+    organiser_ids: Iterable[str] | None = None,
     now: datetime | None = None,
 ) -> int:
     """Change a series; future occurrences nobody touched follow the new rule. Returns how many."""
@@ -183,6 +166,8 @@ def update_series(
     if series.kind != "series":
         raise CallError("Only a recurring series has a recurrence to change.")
     _apply_fields(series, fields)
+    if organiser_ids is not None:
+        organisers = [*(organisers or ()), *_active(organiser_ids)]
     if organisers is not None:
         _set_organisers(series, [*organisers])
     db.session.flush()
@@ -220,15 +205,21 @@ def create_adhoc_call(
     _check_not_past(starts_at)
     zone = organiser.timezone or "UTC"
     _check_common(title, duration_minutes, zone)
-    limits.check("adhoc_calls_per_day", organiser, author=CallSeries.created_by_id,
-                 created=CallSeries.created_at, where=(CallSeries.kind == "adhoc",), error=CallError)  # fmt: skip
+    limits.check(
+        "adhoc_calls_per_day",
+        organiser,
+        author=CallSeries.created_by_id,
+        created=CallSeries.created_at,
+        where=(CallSeries.kind == "adhoc",),
+        error=CallError,
+    )
     series = _new_series(organiser, "adhoc", title, zone, duration_minutes)
     series.pattern = "once"
     series.starts_at = starts_at.astimezone(UTC)
     series.time_of_day = starts_at.astimezone(zone_or_error(zone)).strftime("%H:%M")
     series.origin = origin
-    series.seal(series.dek_id, "description", description.strip())
-    series.seal(series.dek_id, "joining", joining_details.strip())
+    series.seal("description", description.strip(), key_id=series.dek_id)
+    series.seal("joining", joining_details.strip(), key_id=series.dek_id)
     db.session.add(series)
     _set_organisers(series, [organiser])
     db.session.flush()
@@ -239,6 +230,34 @@ def create_adhoc_call(
         "call.adhoc_created", actor=organiser, target_type="call_series", target_id=series.id
     )
     return occurrence
+
+
+def start_emergency_call(
+    *,
+    organiser: Member,
+    alert_id: str,
+    audience: Iterable[Member],
+    starts_at: datetime,
+    duration_minutes: int = 60,
+    joining_details: str = "",
+    description: str = "",
+) -> str:
+    """Open an urgent alert's one-off emergency call for the alert's audience; its occurrence id.
+
+    The call's title names no detail of the alert; who may see the call is the alert's
+    audience (`policy.ALERT_ORIGIN`), told at once.
+    """
+    occurrence = create_adhoc_call(
+        organiser=organiser,
+        title="Emergency call on an urgent alert",
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        joining_details=joining_details,
+        description=description,
+        origin=f"{policy.ALERT_ORIGIN}{alert_id}",
+        audience=audience,
+    )
+    return occurrence.id
 
 
 def create_event(
@@ -277,7 +296,7 @@ def create_event(
         ("place", place),
         ("programme", programme),
     ):
-        series.seal(series.dek_id, column, text.strip())
+        series.seal(column, text.strip(), key_id=series.dek_id)
     db.session.add(series)
     _set_organisers(series, [actor])
     db.session.flush()
@@ -293,11 +312,7 @@ def create_event(
 def _announce_new(
     series: CallSeries, occurrence: Occurrence, what: str, audience: Iterable[Member] | None = None
 ) -> None:
-    candidates = (
-        list(audience)
-        if audience is not None
-        else list(db.session.scalars(select(Member).where(Member.status == "active")))
-    )
+    candidates = list(audience) if audience is not None else members_services.active_members()
     notify(
         policy.readers_among(candidates, series),
         event_key=f"call-new:{occurrence.id}",
@@ -341,6 +356,7 @@ __all__ = [
     "KINDS",
     "CallError",
     "SeriesFields",
+    "preview_series",
     "create_adhoc_call",
     "create_event",
     "create_series",

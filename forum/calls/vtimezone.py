@@ -171,8 +171,8 @@ def vtimezone(name: str, first_year: int, last_year: int) -> Timezone:
             assert rule is not None
             # Written from 1970 on, as Outlook, Google and Thunderbird write theirs: vobject
             # takes a block with no change between 2000 and 2020 for UTC and ignores it.
-            onset = group[0].local
-            since = onset.replace(year=1970, day=rule.day(1970))
+            first = group[0].local
+            since = first.replace(year=1970, day=rule.day(1970))
             part = _observance(Onset(since, *kind, group[0].name))
             part.add("rrule", rule.rrule())
             block.add_component(part)

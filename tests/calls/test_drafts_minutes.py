@@ -21,8 +21,11 @@ def test_minutes_after_the_timeout_are_kept_and_restored(monthly, make_browser):
     form_url = f"/calls/occurrences/{occurrence.id}/minutes"
     key = f"minutes:{occurrence.id}"
     assert f'data-draft-key="{key}"' in browser.get(form_url).get_data(as_text=True)
-    db.session.execute(update(MemberSession).where(MemberSession.member_id == organiser.id)
-                       .values(last_seen_at=utcnow() - timedelta(days=1)))  # fmt: skip
+    db.session.execute(
+        update(MemberSession)
+        .where(MemberSession.member_id == organiser.id)
+        .values(last_seen_at=utcnow() - timedelta(days=1))
+    )
     db.session.commit()
     response = browser.post(form_url, {"body": "# Decisions\n\nWe agreed.", "label": "AMBER"})
     assert parse_qs(urlsplit(response.headers["Location"]).query)["next"] == [form_url]
@@ -31,7 +34,8 @@ def test_minutes_after_the_timeout_are_kept_and_restored(monthly, make_browser):
         "text": "# Decisions\n\nWe agreed."
     }
     no_actions = {f"actions-{n}-{part}": "" for n in range(5) for part in ("text", "owner")}
-    saved = browser.post(form_url, {"body": "# Decisions\n\nWe agreed.", "label": "AMBER",
-                                    **no_actions})  # fmt: skip
+    saved = browser.post(
+        form_url, {"body": "# Decisions\n\nWe agreed.", "label": "AMBER", **no_actions}
+    )
     assert saved.status_code == 302, saved.get_data(as_text=True)[-3000:]
     assert db.session.scalars(select(Draft).where(Draft.member_id == organiser.id)).all() == []

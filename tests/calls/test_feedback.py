@@ -78,10 +78,17 @@ def test_a_call_in_the_past_is_refused_at_its_start_with_the_text_kept(members, 
 def test_an_event_in_the_past_is_refused_at_its_start(members, make_browser):
     response = make_browser(members.coordinator()).post(
         "/calls/events/new",
-        {"title": "Annual symposium", "place": "Brussels", "programme": "Day 1",
-         "start_day": "2020-06-14", "start_time": "09:00", "end_day": "2020-06-16",
-         "end_time": "17:00", "timezone": "Europe/Brussels"},
-    )  # fmt: skip
+        {
+            "title": "Annual symposium",
+            "place": "Brussels",
+            "programme": "Day 1",
+            "start_day": "2020-06-14",
+            "start_time": "09:00",
+            "end_day": "2020-06-16",
+            "end_time": "17:00",
+            "timezone": "Europe/Brussels",
+        },
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     start_field = re.search(r'<label for="start_time".*?</div>', page, re.S).group(0)

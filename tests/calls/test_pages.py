@@ -202,9 +202,15 @@ def test_member_schedules_an_adhoc_call_from_the_page(members, make_browser):
     day = (datetime.now(ZoneInfo("America/New_York")) + timedelta(days=2)).date()
     response = browser.post(
         "/calls/adhoc/new",
-        {"title": "Emergency coordination", "day": day.isoformat(), "start_time": "09:30",
-         "timezone": "America/New_York", "duration_minutes": "45", "joining_details": "https://meet.example.org/e"},
-    )  # fmt: skip
+        {
+            "title": "Emergency coordination",
+            "day": day.isoformat(),
+            "start_time": "09:30",
+            "timezone": "America/New_York",
+            "duration_minutes": "45",
+            "joining_details": "https://meet.example.org/e",
+        },
+    )
     assert response.status_code == 302
     occurrence = db.session.scalars(select(Occurrence)).one()
     expected = datetime.combine(day, time(9, 30), tzinfo=ZoneInfo("America/New_York"))
@@ -230,9 +236,17 @@ def test_an_adhoc_call_without_a_title_comes_back_422(members, make_browser):
 def test_coordinator_creates_the_annual_symposium(members, make_browser):
     response = make_browser(members.coordinator()).post(
         "/calls/events/new",
-        {"title": "Annual symposium", "place": "Brussels", "programme": "Day 1", "start_day": "2027-06-14",
-         "start_time": "09:00", "end_day": "2027-06-16", "end_time": "17:00", "timezone": "Europe/Brussels"},
-    )  # fmt: skip
+        {
+            "title": "Annual symposium",
+            "place": "Brussels",
+            "programme": "Day 1",
+            "start_day": "2027-06-14",
+            "start_time": "09:00",
+            "end_day": "2027-06-16",
+            "end_time": "17:00",
+            "timezone": "Europe/Brussels",
+        },
+    )
     assert response.status_code == 302
     occurrence = db.session.scalars(select(Occurrence)).one()
     assert (occurrence.ends_at - occurrence.starts_at).days == 2
@@ -247,9 +261,15 @@ def test_coordinator_creates_the_annual_symposium(members, make_browser):
 def test_an_event_that_ends_before_it_starts_is_refused(members, make_browser):
     response = make_browser(members.coordinator()).post(
         "/calls/events/new",
-        {"title": "Backwards", "start_day": "2027-06-14", "start_time": "09:00", "end_day": "2027-06-13",
-         "end_time": "17:00", "timezone": "Europe/Brussels"},
-    )  # fmt: skip
+        {
+            "title": "Backwards",
+            "start_day": "2027-06-14",
+            "start_time": "09:00",
+            "end_day": "2027-06-13",
+            "end_time": "17:00",
+            "timezone": "Europe/Brussels",
+        },
+    )
     assert response.status_code == 422
     assert "An event ends after it starts." in response.get_data(as_text=True)
 

@@ -39,9 +39,15 @@ def test_minutes_with_personal_data_ask_first_and_keep_the_text(monthly, make_br
 def test_an_action_item_with_personal_data_asks_too(monthly, make_browser):
     occurrence = _first(monthly)
     browser = make_browser(db.session.get(Member, monthly.created_by_id))
-    response = browser.post(f"/calls/occurrences/{occurrence.id}/minutes",
-                            {"body": "We agreed on follow-up.", "label": "AMBER", **NO_OWNERS,
-                             "actions-0-text": "Write to jan.peeters@example.be"})  # fmt: skip
+    response = browser.post(
+        f"/calls/occurrences/{occurrence.id}/minutes",
+        {
+            "body": "We agreed on follow-up.",
+            "label": "AMBER",
+            **NO_OWNERS,
+            "actions-0-text": "Write to jan.peeters@example.be",
+        },
+    )
     assert response.status_code == 422
     assert "an e-mail address" in response.get_data(as_text=True)
 
