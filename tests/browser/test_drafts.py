@@ -17,9 +17,9 @@ from forum.drafts.models import Draft
 from forum.extensions import db
 from forum.members.models import MemberSession
 from forum.threads import services
-from tests.browser.conftest import LiveServer
 from tests.browser.test_threads_red import _sign_in
-from tests.conftest import Members
+from tests.support.live import LiveServer
+from tests.support.members import Members
 
 pytestmark = pytest.mark.browser
 

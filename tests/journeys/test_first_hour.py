@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from tests.calendar_readers.readers import read_with_icaljs
-from tests.journeys.conftest import PHONE, ServedExchange
 from tests.journeys.people import choose_country, choose_option, join, sign_in, start_thread
+from tests.support.journeys import PHONE, ServedExchange
 
 PASSWORD_COORDINATOR = "amber lantern across 41 rivers"
 PASSWORD_MEMBER = "violet quay beneath 17 bridges"

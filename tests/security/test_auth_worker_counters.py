@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 from forum.config import ConfigError
 from forum.crypto.keyring import create_keyring
 from forum.security.ratelimit import refuse_unshared_counters
+from tests.support.net import free_port as _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,12 +61,6 @@ def _start(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_the_rule_names_the_key():
