@@ -30,6 +30,9 @@ from tests.support.app import PG_URL
 from tests.support.members import test_password_hash
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every test here runs `exchange` as a real process (a new interpreter each time).
+pytestmark = pytest.mark.slow
+
 STRONG_SECRET = "k3J9-very-long-random-secret-for-tests-0123456789abcdef"
 
 
