@@ -17,7 +17,7 @@ from sqlalchemy.exc import DatabaseError
 from forum import create_app
 from forum.extensions import db
 from forum.security import audit
-from tests.conftest import _reset_postgres, make_test_config
+from tests.support.app import make_test_config, reset_postgres
 
 
 @pytest.fixture
@@ -26,11 +26,11 @@ def empty_app(instance: Path, backend: str) -> Iterator[Flask]:
     application = create_app(make_test_config(instance, backend, None), check_keyring=False)
     with application.app_context():
         if backend == "postgresql":
-            _reset_postgres()
+            reset_postgres()
         yield application
         db.session.remove()
         if backend == "postgresql":
-            _reset_postgres()
+            reset_postgres()
         db.engine.dispose()
 
 

@@ -9,7 +9,7 @@ from forum.alerts import coordination, services
 from forum.alerts.models import AlertAnswer
 from forum.extensions import db
 from forum.notify.models import Notification
-from tests.alerts.conftest import CANARY
+from tests.support.alerts import CANARY
 
 
 def test_member_answers_with_one_tap_and_can_change_it(members, raise_, make_browser):

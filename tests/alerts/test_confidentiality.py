@@ -15,7 +15,7 @@ from forum.extensions import db
 from forum.notify.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from forum.notify.dispatcher import dispatch_due
 from forum.notify.webhooks import register_endpoint
-from tests.alerts.conftest import CANARY, raise_alert
+from tests.support.alerts import CANARY, raise_alert
 
 
 class Receiver(BaseHTTPRequestHandler):

@@ -12,7 +12,7 @@ from forum.alerts.models import AlertUpdate
 from forum.db import utcnow
 from forum.extensions import db
 from forum.notify.models import Notification, OutboxMessage
-from tests.alerts.conftest import CANARY
+from tests.support.alerts import CANARY
 
 
 def test_the_raiser_corrects_the_alert_and_the_timeline_keeps_the_change_sealed(

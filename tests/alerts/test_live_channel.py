@@ -18,7 +18,7 @@ from forum.alerts import services
 from forum.extensions import db
 from forum.members.sessions import SESSION_KEY, start_session
 from forum.notify import live
-from tests.alerts.conftest import CANARY, raise_alert
+from tests.support.alerts import CANARY, raise_alert
 
 
 class Server:

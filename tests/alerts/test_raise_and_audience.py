@@ -11,7 +11,7 @@ from forum.extensions import db
 from forum.members.models import Member
 from forum.notify.models import Notification, OutboxMessage
 from forum.notify.outbox import notification_text
-from tests.alerts.conftest import CANARY
+from tests.support.alerts import CANARY
 
 
 def _recipient_ids(alert: Alert) -> set[str]:

@@ -25,8 +25,10 @@ from forum.members.models import Member
 from forum.notify.dispatcher import dispatch_due
 from forum.notify.models import Notification, OutboxMessage
 from tests.alerts.bulk import bulk_members
-from tests.alerts.conftest import raise_alert
-from tests.conftest import Mailbox, _free_port, _Handler, test_password_hash
+from tests.support.alerts import raise_alert
+from tests.support.mail import Mailbox, MailHandler
+from tests.support.members import test_password_hash
+from tests.support.net import free_port
 
 PROJECT = Path(__file__).resolve().parents[2]
 MEMBERS = 1_000
@@ -127,7 +129,7 @@ def test_sigkill_in_the_middle_of_a_fan_out_loses_nothing_and_repeats_only_one_b
 def test_smtp_outage_during_fan_out_delays_only_email(app, members):
     """The issue's outage is 2 minutes; this one is 20 s with a 1 s retry base, same mechanism."""
     outage_seconds = 20
-    port = _free_port()
+    port = free_port()
     app.config["EXCHANGE"]["mail"]["smtp_port"] = port
     app.config["EXCHANGE"]["delivery"]["retry_base_seconds"] = 1
     app.config["EXCHANGE"]["delivery"]["max_attempts"] = 12
@@ -151,7 +153,7 @@ def test_smtp_outage_during_fan_out_delays_only_email(app, members):
         deadline = started + 90
         while time.monotonic() < deadline:
             if controller is None and time.monotonic() - started >= outage_seconds:
-                controller = Controller(_Handler(mailbox), hostname="127.0.0.1", port=port)
+                controller = Controller(MailHandler(mailbox), hostname="127.0.0.1", port=port)
                 controller.start()
             dispatch_due()
             db.session.commit()

@@ -12,26 +12,24 @@ Browser tests run on SQLite only: the live server owns its own app (never the pa
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import make_server
 
 from forum import create_app
 from forum.crypto.envelope import ensure_keyring_matches
 from forum.extensions import db
 from forum.notify.live import stop_listener
-from tests.conftest import Mailbox, Members, make_test_config
-
-# Seconds a single Playwright action or navigation may take before the test fails.
-PAGE_TIMEOUT_MS = 15_000
+from tests.support.app import make_test_config
+from tests.support.live import PAGE_TIMEOUT_MS, LiveServer
+from tests.support.mail import Mailbox
+from tests.support.members import Members
+from tests.support.net import free_port
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -42,33 +40,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@dataclass
-class LiveServer:
-    """The application served over HTTP on loopback for a real browser."""
-
-    url: str
-    app: Flask
-    instance: Path
-    mailbox: Mailbox
-    server: BaseWSGIServer
-
-    def link(self, path: str) -> str:
-        """An absolute URL on this server for a path such as '/members/sign-in'."""
-        return self.url + (path if path.startswith("/") else "/" + path)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(
     instance: Path, smtp_server: tuple[Controller, Mailbox], mailbox: Mailbox
 ) -> Iterator[LiveServer]:
     """The app on a fresh SQLite database, served by a threaded WSGI server on 127.0.0.1."""
-    port = _free_port()
+    port = free_port()
     config = make_test_config(instance, "sqlite", smtp_server[0].port)
     config["app"]["base_url"] = f"http://127.0.0.1:{port}"
     application = create_app(config, check_keyring=False)

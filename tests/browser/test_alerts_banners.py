@@ -14,8 +14,8 @@ from forum.alerts.models import AlertAnswer
 from forum.db import utcnow
 from forum.extensions import db
 from forum.notify import live
-from tests.browser.conftest import PAGE_TIMEOUT_MS, LiveServer
 from tests.browser.test_alerts_live import _sign_in
+from tests.support.live import PAGE_TIMEOUT_MS, LiveServer
 
 WAIT_MS = 8_000  # a bound for the test, not a timing assertion
 COUNT_PLAYS = """

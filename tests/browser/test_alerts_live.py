@@ -10,7 +10,7 @@ from forum.alerts.models import AlertAnswer
 from forum.extensions import db
 from forum.members.sessions import SESSION_KEY, start_session
 from forum.notify import live
-from tests.browser.conftest import PAGE_TIMEOUT_MS, LiveServer
+from tests.support.live import PAGE_TIMEOUT_MS, LiveServer
 
 BANNER_WAIT_MS = 5_000  # a bound for the test, not a timing assertion
 

@@ -13,8 +13,8 @@ from forum.alerts.models import Alert
 from forum.extensions import db
 from forum.members.models import Organisation
 from forum.threads import services as thread_services
-from tests.browser.conftest import PAGE_TIMEOUT_MS, LiveServer
 from tests.browser.test_alerts_live import _sign_in
+from tests.support.live import PAGE_TIMEOUT_MS, LiveServer
 
 PHONE = {"width": 390, "height": 844}
 

@@ -12,9 +12,9 @@ from forum.calls import services
 from forum.calls.models import Occurrence
 from forum.db import utcnow
 from forum.extensions import db
-from tests.browser.conftest import LiveServer
 from tests.browser.test_calls_preview import sign_in
-from tests.calls.conftest import monthly_fields
+from tests.support.calls import monthly_fields
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.browser
 

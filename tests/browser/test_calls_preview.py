@@ -10,7 +10,7 @@ from sqlalchemy import select
 from forum.calls.models import CallResponse, CallSeries, Occurrence
 from forum.extensions import db
 from forum.members.sessions import SESSION_KEY, start_session
-from tests.browser.conftest import LiveServer
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -17,9 +17,9 @@ from forum.drafts.models import Draft
 from forum.extensions import db
 from forum.members.models import MemberSession
 from forum.threads import services
-from tests.browser.conftest import LiveServer
 from tests.browser.test_threads_red import _sign_in
-from tests.conftest import Members
+from tests.support.live import LiveServer
+from tests.support.members import Members
 
 pytestmark = pytest.mark.browser
 
@@ -34,8 +34,13 @@ def test_a_reply_draft_is_saved_restored_and_survives_the_timeout(
 ) -> None:
     category = services.ensure_default_categories()[0]
     author = live_members.make(name="Dora Drafter")
-    thread = services.start_thread(author=author, category=category, title="Drafts in Chromium",
-                                   body="Opening post.", label="AMBER")  # fmt: skip
+    thread = services.start_thread(
+        author=author,
+        category=category,
+        title="Drafts in Chromium",
+        body="Opening post.",
+        label="AMBER",
+    )
     db.session.commit()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -52,8 +57,11 @@ def test_a_reply_draft_is_saved_restored_and_survives_the_timeout(
     expect(page.locator(".draft-status")).to_contain_text("restored")
 
     page.fill("#body", "The whole reply about interpreters")
-    db.session.execute(update(MemberSession).where(MemberSession.member_id == author.id)
-                       .values(last_seen_at=utcnow() - timedelta(days=1)))  # fmt: skip
+    db.session.execute(
+        update(MemberSession)
+        .where(MemberSession.member_id == author.id)
+        .values(last_seen_at=utcnow() - timedelta(days=1))
+    )
     db.session.commit()
     page.click("#reply button[type=submit]")
     page.wait_for_url("**/sign-in**")

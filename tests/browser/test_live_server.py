@@ -6,8 +6,8 @@ from typing import Any
 
 from forum.extensions import db
 from forum.members.sessions import SESSION_KEY, start_session
-from tests.browser.conftest import LiveServer
-from tests.conftest import Members
+from tests.support.live import LiveServer
+from tests.support.members import Members
 
 
 def test_anonymous_visitor_opening_the_exchange_sees_a_page_of_the_base_layout(

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from forum.extensions import db
 from forum.members import invites
 from forum.notify.dispatcher import dispatch_due
-from tests.browser.conftest import LiveServer
+from tests.support.live import LiveServer
 
 EMAIL = "onboarding.browser@example.org"
 PASSWORD = "quiet harbour violin 2026"

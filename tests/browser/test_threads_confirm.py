@@ -8,9 +8,9 @@ import pytest
 
 from forum.extensions import db
 from forum.threads import services
-from tests.browser.conftest import LiveServer
 from tests.browser.test_threads_red import _sign_in
-from tests.conftest import Members
+from tests.support.live import LiveServer
+from tests.support.members import Members
 
 pytestmark = pytest.mark.browser
 
@@ -18,8 +18,9 @@ pytestmark = pytest.mark.browser
 def test_deleting_a_post_asks_once(page: Any, live_server: LiveServer, live_members: Members):
     category = services.ensure_default_categories()[0]
     author = live_members.make(name="Dora Deleter")
-    thread = services.start_thread(author=author, category=category, title="Confirm once",
-                                   body="First post", label="AMBER")  # fmt: skip
+    thread = services.start_thread(
+        author=author, category=category, title="Confirm once", body="First post", label="AMBER"
+    )
     services.reply(author=author, thread=thread, body="A reply to withdraw", pii_confirmed=True)
     db.session.commit()
     questions: list[str] = []

@@ -10,8 +10,8 @@ import pytest
 from forum.extensions import db
 from forum.members.sessions import SESSION_KEY, start_session
 from forum.threads import services
-from tests.browser.conftest import LiveServer
-from tests.conftest import Members
+from tests.support.live import LiveServer
+from tests.support.members import Members
 
 pytestmark = pytest.mark.browser
 

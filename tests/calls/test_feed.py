@@ -12,7 +12,7 @@ from forum.calls import ical, occurrences, participation
 from forum.calls.models import FeedToken, Occurrence
 from forum.extensions import db
 from forum.members.models import Member
-from tests.calls.conftest import DIAL_IN
+from tests.support.calls import DIAL_IN
 
 
 def first(series) -> Occurrence:

@@ -22,7 +22,7 @@ from forum.calls import ical, occurrences, services
 from forum.calls.models import CallSeries, Occurrence
 from forum.extensions import db
 from tests.calendar_readers.readers import READ
-from tests.calls.conftest import NOW, monthly_fields
+from tests.support.calls import NOW, monthly_fields
 
 SUNDAY, SATURDAY, THURSDAY = 6, 5, 3
 

@@ -14,7 +14,7 @@ from forum.db import utcnow
 from forum.extensions import db
 from forum.notify.models import Notification
 from forum.scheduling.runtime import run_job
-from tests.calls.conftest import monthly_fields
+from tests.support.calls import monthly_fields
 
 
 def spec(job_id: str):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from forum.calls.models import AgendaItem, CallResponse, CallSeries, Occurrence
 from forum.extensions import db
 from forum.members.models import Member
-from tests.calls.conftest import DIAL_IN
+from tests.support.calls import DIAL_IN
 
 
 def first(series) -> Occurrence:

@@ -14,7 +14,7 @@ from forum.members.models import Member
 from forum.notify import dispatcher
 from forum.notify.models import Notification, OutboxMessage
 from forum.notify.outbox import notification_text
-from tests.calls.conftest import NOW, monthly_fields
+from tests.support.calls import NOW, monthly_fields
 
 
 def first_occurrence(series) -> Occurrence:

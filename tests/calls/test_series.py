@@ -12,7 +12,7 @@ from forum.calls import occurrences, policy, services
 from forum.calls.models import CallSeries, Occurrence, Reminder
 from forum.extensions import db
 from forum.members.models import Member
-from tests.calls.conftest import DIAL_IN, NOW, monthly_fields
+from tests.support.calls import DIAL_IN, NOW, monthly_fields
 
 
 def occurrences_of(series: CallSeries) -> list[Occurrence]:

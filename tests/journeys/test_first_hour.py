@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from tests.calendar_readers.readers import read_with_icaljs
-from tests.journeys.conftest import PHONE, ServedExchange
 from tests.journeys.people import choose_country, choose_option, join, sign_in, start_thread
+from tests.support.journeys import PHONE, ServedExchange
 
 PASSWORD_COORDINATOR = "amber lantern across 41 rivers"
 PASSWORD_MEMBER = "violet quay beneath 17 bridges"
@@ -138,8 +138,12 @@ def test_first_hour_of_a_new_network(served: ServedExchange, person: Any) -> Non
     # An attack: the coordinator raises an alert from her phone; it reaches Marta's open page.
     member.goto("/threads")
     phone = person(**PHONE)
-    sign_in(phone, email="first.coordinator@example.org", password=PASSWORD_COORDINATOR,
-            totp=coordinator_totp)  # fmt: skip
+    sign_in(
+        phone,
+        email="first.coordinator@example.org",
+        password=PASSWORD_COORDINATOR,
+        totp=coordinator_totp,
+    )
     phone.get_by_role("link", name="Raise alert").first.click()
     phone.get_by_label("Short title").fill("Explosion at the central station")
     choose_country(phone, "France", code="FR")
@@ -178,9 +182,12 @@ def second_thursdays_at_two_in_brussels(count: int) -> list[datetime]:
     found: list[datetime] = []
     month = date.today().replace(day=1)
     while len(found) < count:
-        thursdays = [month + timedelta(days=d) for d in range(31)
-                     if (month + timedelta(days=d)).month == month.month
-                     and (month + timedelta(days=d)).weekday() == 3]  # fmt: skip
+        thursdays = [
+            month + timedelta(days=d)
+            for d in range(31)
+            if (month + timedelta(days=d)).month == month.month
+            and (month + timedelta(days=d)).weekday() == 3
+        ]
         start = datetime(*thursdays[1].timetuple()[:3], 14, 0, tzinfo=brussels)
         if start.date() >= date.today():
             found.append(start.astimezone(UTC))

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.members import totp
 from forum.members.models import MemberSession
-from tests.conftest import TEST_PASSWORD
-from tests.members.conftest import NEW_PASSWORD, fresh_code, give_totp
+from tests.support.accounts import NEW_PASSWORD, fresh_code, give_totp
+from tests.support.members import TEST_PASSWORD
 
 
 def test_password_change_ends_every_other_session_but_this_one(app, members, make_browser):

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 
-from tests.members.conftest import MemberBrowser, invite
+from tests.support.accounts import MemberBrowser, invite
 
 NEW = "plum orchard lantern 1987"
 STATIC = Path(__file__).resolve().parents[2] / "static"

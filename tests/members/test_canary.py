@@ -14,14 +14,14 @@ from sqlalchemy import text
 from forum.extensions import db
 from forum.members.services import find_member_by_email
 from forum.notify.dispatcher import dispatch_due
-from tests.conftest import TEST_PASSWORD
-from tests.members.conftest import (
+from tests.support.accounts import (
     MemberBrowser,
     fresh_code,
     recovery_codes_from_page,
     secret_from_page,
     sign_in,
 )
+from tests.support.members import TEST_PASSWORD
 
 
 def _database_bytes(backend: str, instance: Path) -> bytes:

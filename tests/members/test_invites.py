@@ -16,7 +16,7 @@ from forum.members import invites, registration
 from forum.members.models import Invite
 from forum.members.services import MemberError
 from forum.notify.models import OutboxMessage
-from tests.conftest import TEST_PASSWORD
+from tests.support.members import TEST_PASSWORD
 
 
 def test_invite_token_is_long_random_and_only_its_hash_is_stored(app, coordinator):

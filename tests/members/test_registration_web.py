@@ -13,14 +13,14 @@ from forum.extensions import db
 from forum.members import invites
 from forum.members.models import Member, RecoveryCode
 from forum.security.audit import AuditEvent
-from tests.conftest import TEST_PASSWORD
-from tests.members.conftest import (
+from tests.support.accounts import (
     MemberBrowser,
     invite,
     recovery_codes_from_page,
     register,
     secret_from_page,
 )
+from tests.support.members import TEST_PASSWORD
 
 
 def _member_count() -> int:

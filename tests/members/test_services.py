@@ -15,8 +15,8 @@ from forum.members.models import MemberSession, RecoveryCode
 from forum.members.policy import NotAllowed
 from forum.members.services import MemberError
 from forum.members.sessions import start_session
-from tests.conftest import TEST_PASSWORD
-from tests.members.conftest import code_for_step, current_step, give_totp
+from tests.support.accounts import code_for_step, current_step, give_totp
+from tests.support.members import TEST_PASSWORD
 
 
 def test_totp_accepts_the_neighbouring_steps_only(app, members):

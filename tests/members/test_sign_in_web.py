@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.security.audit import AuditEvent
-from tests.conftest import TEST_PASSWORD
-from tests.members.conftest import (
+from tests.support.accounts import (
     MemberBrowser,
     code_for_step,
     current_step,
@@ -18,6 +17,7 @@ from tests.members.conftest import (
     register,
     sign_in,
 )
+from tests.support.members import TEST_PASSWORD
 
 
 def _actions() -> list[str]:

@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.net import free_port as _free_port
+
 BIN_ROOT = Path("/usr/lib/postgresql")
 
 
@@ -22,12 +24,6 @@ def postgres_bin() -> Path | None:
         key=lambda p: int(p.name) if p.name.isdigit() else 0,
     )
     return versions[-1] / "bin" if versions else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class PrivateCluster:

@@ -17,7 +17,8 @@ from forum.crypto.keyring import create_keyring, load_keyring
 from forum.extensions import db
 from forum.members.services import find_member_by_email
 from forum.ops.backup import MAGIC, BackupError, read_header, restore_backup, write_backup
-from tests.conftest import PG_URL, Members, make_test_config
+from tests.support.app import PG_URL, make_test_config
+from tests.support.members import Members
 
 CANARY_NAME = "Zephyrine Quarterbridge-Canary"
 CANARY_EMAIL = "canary-7f3a9c@backup.example.org"

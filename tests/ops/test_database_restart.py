@@ -16,8 +16,10 @@ from forum import create_app
 from forum.crypto.envelope import ensure_keyring_matches
 from forum.crypto.keyring import create_keyring
 from forum.extensions import db
-from tests.conftest import Browser, Members, make_test_config
 from tests.ops.pgcluster import PrivateCluster, postgres_bin
+from tests.support.app import make_test_config
+from tests.support.clients import Browser
+from tests.support.members import Members
 
 pytestmark = [
     pytest.mark.slow,

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.threads import services as threads
 from forum.threads.models import Attachment, Post
-from tests.conftest import Members
+from tests.support.members import Members
 
 pytestmark = pytest.mark.slow
 

@@ -38,7 +38,10 @@ from forum.members.models import Member
 from forum.members.sessions import SESSION_KEY, start_session
 from forum.notify.models import Notification, OutboxMessage
 from forum.threads import services as threads
-from tests.conftest import PG_URL, Mailbox, Members
+from tests.support.app import PG_URL
+from tests.support.mail import Mailbox
+from tests.support.members import Members
+from tests.support.net import free_port as _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EXCHANGE = [sys.executable, "-c", "from forum.cli import main; main()"]
@@ -48,12 +51,6 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(not PG_URL, reason="EXCHANGE_TEST_DATABASE_URL is not set"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _redis_up() -> bool:

@@ -23,7 +23,8 @@ from forum.calls import services as calls
 from forum.calls.models import Reminder
 from forum.db import utcnow
 from forum.extensions import db
-from tests.conftest import Mailbox, Members
+from tests.support.mail import Mailbox
+from tests.support.members import Members
 
 ROOT = Path(__file__).resolve().parents[2]
 EXCHANGE = [sys.executable, "-c", "from forum.cli import main; main()"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 from typing import Any
 
@@ -14,15 +13,14 @@ from forum.extensions import db
 from forum.members.models import Member
 from forum.notify.models import OutboxMessage
 from forum.notify.outbox import notify
+from tests.support.net import free_port
 
 CONFIDENTIAL = "Canary-7f3a: the dial-in is +32 2 555 0199 PIN 4711"
 
 
 def closed_port() -> int:
     """A loopback port nobody listens on (connections are refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_port()
 
 
 def notify_by_email(

@@ -25,10 +25,14 @@ from forum.crypto import envelope
 from forum.extensions import db
 from forum.members import services as member_services
 from forum.ops import keys as key_ops
-from tests.conftest import PG_URL, test_password_hash
 from tests.platform.helpers import closed_port
+from tests.support.app import PG_URL
+from tests.support.members import test_password_hash
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every test here runs `exchange` as a real process (a new interpreter each time).
+pytestmark = pytest.mark.slow
+
 STRONG_SECRET = "k3J9-very-long-random-secret-for-tests-0123456789abcdef"
 
 

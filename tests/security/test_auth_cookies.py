@@ -13,8 +13,9 @@ from pathlib import Path
 
 from forum import create_app
 from forum.extensions import db
-from tests.conftest import TEST_PASSWORD, make_test_config
-from tests.members.conftest import MemberBrowser, invite
+from tests.support.accounts import MemberBrowser, invite
+from tests.support.app import make_test_config
+from tests.support.members import TEST_PASSWORD
 
 
 def _readable_parts(value: str) -> bytes:

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from forum.members import passwords
-from tests.conftest import TEST_PASSWORD
-from tests.members.conftest import MemberBrowser, fresh_code, give_totp
-from tests.security.conftest import CountingHasher
+from tests.support.accounts import MemberBrowser, fresh_code, give_totp
+from tests.support.hashing import CountingHasher
+from tests.support.members import TEST_PASSWORD
 
 
 def _from(address: str) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.members.models import MemberSession
-from tests.conftest import TEST_PASSWORD
-from tests.members.conftest import fresh_code, give_totp
+from tests.support.accounts import fresh_code, give_totp
+from tests.support.members import TEST_PASSWORD
 
 
 def _stale(member: Any) -> None:

@@ -17,8 +17,8 @@ from forum.members.models import MemberSession, RecoveryLink
 from forum.members.recovery import token_hash
 from forum.notify.dispatcher import dispatch_due
 from forum.security.audit import AuditEvent
-from tests.conftest import TEST_PASSWORD
-from tests.members.conftest import MemberBrowser, fresh_code, give_totp, sign_in
+from tests.support.accounts import MemberBrowser, fresh_code, give_totp, sign_in
+from tests.support.members import TEST_PASSWORD
 
 NEW = "plum orchard lantern 1987"
 

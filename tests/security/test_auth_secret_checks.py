@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from forum.members import passwords, totp
-from tests.conftest import TEST_PASSWORD
-from tests.members.conftest import MemberBrowser, invite
-from tests.security.conftest import CountingHasher
+from tests.support.accounts import MemberBrowser, invite
+from tests.support.hashing import CountingHasher
+from tests.support.members import TEST_PASSWORD
 
 NEW = "plum orchard lantern 1987"
 

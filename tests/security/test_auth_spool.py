@@ -13,7 +13,7 @@ from forum.extensions import db
 from forum.members import notices
 from forum.notify import jobs as notify_jobs
 from forum.notify.dispatcher import dispatch_due
-from tests.members.conftest import invite
+from tests.support.accounts import invite
 
 
 def test_spooled_invite_is_pruned_once_its_link_expires(app, members, instance):

@@ -7,16 +7,18 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from forum.config import ConfigError
 from forum.crypto.keyring import create_keyring
 from forum.security.ratelimit import refuse_unshared_counters
+from tests.support.net import free_port as _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,12 +65,6 @@ def _start(
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_the_rule_names_the_key():
     try:
         refuse_unshared_counters("memory://", 3)
@@ -80,6 +76,7 @@ def test_the_rule_names_the_key():
     refuse_unshared_counters("redis://127.0.0.1:6379/0", 3)
 
 
+@pytest.mark.slow
 def test_gunicorn_refuses_three_workers_on_memory_storage(tmp_path):
     instance = tmp_path / "instance"
     instance.mkdir()
@@ -96,6 +93,7 @@ def test_gunicorn_refuses_three_workers_on_memory_storage(tmp_path):
     assert "security.ratelimit_storage_uri" in text and "Booting worker" not in text
 
 
+@pytest.mark.slow
 def test_scaled_out_settings_still_start_two_workers(tmp_path):
     instance = tmp_path / "instance"
     instance.mkdir()

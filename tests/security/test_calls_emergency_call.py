@@ -14,7 +14,7 @@ from forum.calls.models import Occurrence
 from forum.db import utcnow
 from forum.extensions import db
 from forum.notify.models import Notification
-from tests.alerts.conftest import raise_alert
+from tests.support.alerts import raise_alert
 
 EMERGENCY_DIAL_IN = "Bridge +33 1 555 0147 PIN 771204#"
 MISSING = "0123456789abcdef0123456789abcdef"

@@ -14,8 +14,8 @@ from forum.calls import ical, minutes, occurrences, participation, policy, servi
 from forum.calls.models import Occurrence
 from forum.db import utcnow
 from forum.extensions import db
-from tests.alerts.conftest import raise_alert
-from tests.calls.conftest import DIAL_IN, monthly_fields
+from tests.support.alerts import raise_alert
+from tests.support.calls import DIAL_IN, monthly_fields
 
 RED = "RED-CANARY-4471-minutes"
 AMBER = "AMBER-CANARY-9023-minutes"

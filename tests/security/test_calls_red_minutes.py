@@ -16,7 +16,7 @@ from forum.members.models import Member
 from forum.notify.models import Notification
 from forum.security.audit import AuditEvent
 from forum.threads.models import ThreadParticipant
-from tests.calls.conftest import monthly_fields
+from tests.support.calls import monthly_fields
 
 RED_CANARY = "RED-CANARY-minutes-5519-Ostend"
 

@@ -16,7 +16,7 @@ from forum.extensions import db
 from forum.members.models import Member
 from forum.threads import policy, services
 from forum.threads.search import Query, SearchIndex, index
-from tests.threads.conftest import Threads
+from tests.support.threads import Threads
 
 COMMON = "families hotline interpreters coordination"
 

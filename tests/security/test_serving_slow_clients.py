@@ -19,9 +19,9 @@ from forum import create_app
 from forum.extensions import db
 from forum.members import services as member_services
 from forum.members.sessions import SESSION_KEY, start_session
-from tests.conftest import test_password_hash
 from tests.platform.helpers import closed_port
 from tests.platform.test_cli import Running, exchange, instance_config
+from tests.support.members import test_password_hash
 
 HALF_OPEN = 100
 STREAMS = 20

@@ -10,7 +10,7 @@ from forum.extensions import db
 from forum.security.audit import AuditEvent
 from forum.threads import attachments
 from forum.threads.models import Attachment, Post
-from tests.threads.conftest import Threads
+from tests.support.threads import Threads
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 

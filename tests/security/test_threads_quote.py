@@ -9,7 +9,7 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.threads import services
 from forum.threads.models import Post
-from tests.threads.conftest import Threads
+from tests.support.threads import Threads
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from forum.crypto import envelope
 from forum.extensions import db
 from forum.threads import attachments, content, services
 from forum.threads.models import Attachment, Post, PostRevision
-from tests.threads.conftest import Threads
+from tests.support.threads import Threads
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 

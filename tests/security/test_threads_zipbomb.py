@@ -18,7 +18,7 @@ from werkzeug.test import encode_multipart
 from forum.extensions import db
 from forum.threads.attachments import AttachmentError, detect_type
 from forum.threads.models import Attachment, Post
-from tests.threads.conftest import Threads
+from tests.support.threads import Threads
 
 DOCX_TYPES = (
     '<?xml version="1.0"?><Types><Override PartName="/word/document.xml" ContentType="'

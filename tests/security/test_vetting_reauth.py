@@ -15,7 +15,7 @@ from forum.extensions import db
 from forum.members import admin, sponsors, totp, vetting
 from forum.members.models import Invite, Member, MemberSession, Nomination
 from forum.notify.models import WebhookEndpoint
-from tests.conftest import TEST_PASSWORD
+from tests.support.members import TEST_PASSWORD
 
 
 def _stale(member: Member) -> None:

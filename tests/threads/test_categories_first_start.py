@@ -18,7 +18,9 @@ from forum.extensions import db
 from forum.ops.instance import prepare_instance
 from forum.threads import categories
 from forum.threads.models import Category
-from tests.conftest import PG_URL, Browser, Members
+from tests.support.app import PG_URL
+from tests.support.clients import Browser
+from tests.support.members import Members
 
 
 @pytest.fixture

@@ -3,9 +3,6 @@ with unique canary strings in its confidential fields."""
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass, field
-
 import pytest
 from flask import Flask
 
@@ -13,37 +10,18 @@ from forum.alerts import services as alert_services
 from forum.db import utcnow
 from forum.extensions import db
 from forum.markup import tlp
-from forum.members.models import Member
 from forum.notify.dispatcher import dispatch_due
 from forum.threads import services as thread_services
-from tests.conftest import Members
-
-
-def _canary(kind: str) -> str:
-    # Letters only, so that search tokenisers and Markdown keep it as one word.
-    return f"canary{kind}" + "".join(secrets.choice("bcdfghjklmnpqrstvwxz") for _ in range(12))
-
-
-@dataclass
-class World:
-    """An Exchange with confidential content written through the services."""
-
-    email: str
-    texts: list[str]
-    known_ids: dict[str, str]
-    readers: list[Member] = field(default_factory=list)
-
-    @property
-    def canaries(self) -> list[str]:
-        return [self.email, *self.texts]
+from tests.support.members import Members
+from tests.support.web import World, canary
 
 
 @pytest.fixture
 def world(app: Flask, members: Members) -> World:
-    email = f"{_canary('mail')}@example.org"
-    name = f"{_canary('first')} {_canary('last')}"
-    title, body, answer = _canary("title"), _canary("body"), _canary("reply")
-    alert_title, city, needs = _canary("alert"), _canary("city"), _canary("needs")
+    email = f"{canary('mail')}@example.org"
+    name = f"{canary('first')} {canary('last')}"
+    title, body, answer = canary("title"), canary("body"), canary("reply")
+    alert_title, city, needs = canary("alert"), canary("city"), canary("needs")
 
     coordinator = members.coordinator()
     author = members.make(name=name, email=email)

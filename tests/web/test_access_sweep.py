@@ -18,8 +18,9 @@ from werkzeug.routing import BuildError
 from forum.extensions import db
 from forum.members.models import Member
 from forum.security import audit
-from tests.conftest import Browser, Members
-from tests.web.conftest import World
+from tests.support.clients import Browser
+from tests.support.members import Members
+from tests.support.web import World
 from tests.web.route_inventory import COORDINATOR, MEMBER, PUBLIC, ROUTES, SECRET_URL
 from tests.web.sweep import (
     STATE_CHANGING,

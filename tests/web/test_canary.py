@@ -16,8 +16,9 @@ from flask import Flask
 from sqlalchemy import text
 
 from forum.extensions import db
-from tests.conftest import Browser, Mailbox
-from tests.web.conftest import World
+from tests.support.clients import Browser
+from tests.support.mail import Mailbox
+from tests.support.web import World
 from tests.web.sweep import in_own_context, targets
 
 

@@ -11,7 +11,8 @@ from flask import Flask
 
 from forum.extensions import csrf, db
 from forum.security import audit
-from tests.conftest import Browser, Members
+from tests.support.clients import Browser
+from tests.support.members import Members
 from tests.web.sweep import (
     STATE_CHANGING,
     differences,

@@ -15,7 +15,9 @@ from forum.crypto.keyring import create_keyring
 from forum.errors import MESSAGES
 from forum.extensions import db, limiter
 from forum.members.sessions import SESSION_KEY
-from tests.conftest import Browser, _free_port, make_test_config
+from tests.support.app import make_test_config
+from tests.support.clients import Browser
+from tests.support.net import free_port
 from tests.web.sweep import in_own_context
 
 CANARY = "internal-detail-7f3e9c-must-stay-in-the-log"
@@ -150,7 +152,7 @@ def test_an_unreachable_database_gets_the_friendly_503_page(
         # A file in a folder that does not exist cannot be opened.
         "sqlite": f"sqlite:///{tmp_path / 'gone' / 'exchange.db'}",
         # Nothing listens on this loopback port.
-        "postgresql": f"postgresql://postgres@127.0.0.1:{_free_port()}/exchange",
+        "postgresql": f"postgresql://postgres@127.0.0.1:{free_port()}/exchange",
     }[database]
     application = _app_without_database(tmp_path, url)
     client = application.test_client()

@@ -12,7 +12,9 @@ from flask import Flask
 
 from forum import PROJECT_ROOT, create_app
 from forum.security.headers import CSP
-from tests.conftest import Browser, Members, make_test_config
+from tests.support.app import make_test_config
+from tests.support.clients import Browser
+from tests.support.members import Members
 from tests.web.sweep import in_own_context, inline_code, targets
 
 # The policy issue 2 asks for, word for word; headers.py may add stricter directives.
