@@ -9,6 +9,8 @@ from flask import Flask, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from forum.markup import tlp
+
 
 def url_if(endpoint: str, **values: object) -> str | None:
     """The URL of an endpoint, or None while that feature has no such route."""
@@ -38,7 +40,13 @@ def localtime(
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
+def tlp_label(label: str | tlp.Label) -> tlp.Label:
+    """The TLP label for a code ("AMBER+STRICT"); a Label is returned as it is."""
+    return label if isinstance(label, tlp.Label) else tlp.get(label)
+
+
 def init_app(app: Flask) -> None:
     """Register the helpers as Jinja globals and filters."""
     app.jinja_env.globals.update(url_if=url_if, app_name=app.config["EXCHANGE"]["app"]["name"])
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["tlp_label"] = tlp_label

@@ -28,6 +28,12 @@
   }
 
   function container() { return document.getElementById("live-banner"); }
+
+  // The live channel's addresses come from the page (base.html renders them on the banner area).
+  function liveUrl(name, fallback) {
+    var box = container();
+    return (box && box.getAttribute("data-" + name)) || fallback;
+  }
   function items() { var box = container(); return box ? box.querySelectorAll(".banner-item") : []; }
 
   function announce(text) {
@@ -222,7 +228,7 @@
   }
 
   function sync() {
-    return fetch("/live/poll", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    return fetch(liveUrl("poll", "/live/poll"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
         if (!body) { return; }
@@ -247,7 +253,7 @@
       var t = el.getAttribute("data-live-topic");
       if (topics.indexOf(t) < 0) { topics.push(t); }
     });
-    var url = "/live/stream" + (topics.length ? "?" + topics.map(function (t) {
+    var url = liveUrl("stream", "/live/stream") + (topics.length ? "?" + topics.map(function (t) {
       return "watch=" + encodeURIComponent(t);
     }).join("&") : "");
     source = new EventSource(url);
