@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from flask import Flask, current_app, flash, g, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -58,6 +59,7 @@ def refusal() -> Invalid | None:
     """The `Invalid` this request is being re-rendered for, if any (read by `forum.forms`)."""
     return g.get(REFUSAL_KEY)
 
+
 MESSAGES = {
     400: ("Something in that request was not right", "Please go back and try again."),
     403: ("Not allowed", "Your account may not do this."),
@@ -99,7 +101,7 @@ def init_app(app: Flask) -> None:
         return render_error(error.status, error.message or None)
 
     @app.errorhandler(Invalid)
-    def _invalid(error: Invalid) -> object:
+    def _invalid(error: Invalid) -> ResponseReturnValue:
         db_end_refused()
         return _render_again(error)
 
@@ -110,7 +112,7 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException) -> object:
+    def _http(error: HTTPException) -> ResponseReturnValue:
         if error.code is None or error.code < 400:
             return error
         page, status = render_error(error.code)
@@ -146,7 +148,7 @@ def db_end_refused() -> None:
     end_refused_request()
 
 
-def _render_again(error: Invalid) -> object:
+def _render_again(error: Invalid) -> ResponseReturnValue:
     """Show the refused form again: run the same view once more with the refusal set, so its
     form's `validate_on_submit()` answers False with the message at its field, and the view
     renders the page it renders for any invalid form, with everything the user typed."""

@@ -61,9 +61,7 @@ def _type_checking_imports(tree: ast.AST) -> set[int]:
     return inside
 
 
-def imported_modules(
-    path: Path, module: str, *, typing_only: bool = True
-) -> list[tuple[int, str]]:
+def imported_modules(path: Path, module: str, *, typing_only: bool = True) -> list[tuple[int, str]]:
     """Every `forum.*` module a file imports, with its line, relative imports resolved
     (with `typing_only=False`, leaving out those under `if TYPE_CHECKING:`)."""
     tree = ast.parse(path.read_text())
@@ -112,11 +110,15 @@ def layering_violations(root: Path = FORUM) -> tuple[list[str], list[str]]:
 
 
 def test_every_module_of_forum_is_placed_in_a_layer():
-    unplaced = {
-        feature_of(module_name(p, FORUM))
-        for p in FORUM.rglob("*.py")
-        if module_name(p, FORUM) not in COMPOSITION
-    } - FEATURES - PLATFORM
+    unplaced = (
+        {
+            feature_of(module_name(p, FORUM))
+            for p in FORUM.rglob("*.py")
+            if module_name(p, FORUM) not in COMPOSITION
+        }
+        - FEATURES
+        - PLATFORM
+    )
     assert unplaced == set(), f"say whether these are platform or feature: {sorted(unplaced)}"
 
 
