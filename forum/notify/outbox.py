@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import insert
+from sqlalchemy import Insert, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -85,6 +85,7 @@ def _insert_ignoring_duplicates(model: type, rows: list[dict[str, object]]) -> N
     if not rows:
         return
     dialect = db.session.get_bind().dialect.name
+    statement: Insert
     if dialect == "postgresql":
         statement = pg_insert(model).on_conflict_do_nothing()
     elif dialect == "sqlite":
