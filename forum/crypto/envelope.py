@@ -135,8 +135,16 @@ def new_data_keys(purpose: str, count: int) -> list[str]:
         raw = AESGCM.generate_key(bit_length=256)
         key_id = new_id()
         kek_id, wrapped = _wrap(envelope.keyring, key_id, raw)
-        rows.append({"id": key_id, "kek_id": kek_id, "wrapped": wrapped, "purpose": purpose,
-                     "created_at": start + timedelta(microseconds=n), "destroyed_at": None})  # fmt: skip
+        rows.append(
+            {
+                "id": key_id,
+                "kek_id": kek_id,
+                "wrapped": wrapped,
+                "purpose": purpose,
+                "created_at": start + timedelta(microseconds=n),
+                "destroyed_at": None,
+            }
+        )
         envelope.cache.put(key_id, AESGCM(raw))
     if rows:
         db.session.execute(insert(DataKey), rows)
@@ -166,11 +174,15 @@ def _read_ahead(envelope: Envelope, key: DataKey) -> None:
     """
     following = db.session.execute(
         select(DataKey.id, DataKey.kek_id, DataKey.wrapped)
-        .where(DataKey.purpose == key.purpose, DataKey.created_at >= key.created_at,
-               DataKey.wrapped.is_not(None), DataKey.id != key.id)
+        .where(
+            DataKey.purpose == key.purpose,
+            DataKey.created_at >= key.created_at,
+            DataKey.wrapped.is_not(None),
+            DataKey.id != key.id,
+        )
         .order_by(DataKey.created_at)
         .limit(READ_AHEAD)
-    )  # fmt: skip
+    )
     for key_id, kek_id, wrapped in following:
         if envelope.cache.get(key_id) is None:
             envelope.cache.put(

@@ -43,7 +43,10 @@ def init_app(app: Flask) -> None:
 
     def draft_attrs(form_key: str) -> dict[str, str]:
         """The attributes that make a textarea keep its draft (static/drafts.js)."""
-        return {"data_draft_key": form_key, "data_draft_url": url_for("drafts.text"),
-                "data_draft_discard_url": url_for("drafts.discard")}  # fmt: skip
+        return {
+            "data_draft_key": form_key,
+            "data_draft_url": url_for("drafts.text"),
+            "data_draft_discard_url": url_for("drafts.discard"),
+        }
 
     app.add_template_global(draft_attrs)

@@ -7,14 +7,16 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from forum.crypto.sealed import SealedColumns
 from forum.db import ID_LENGTH, UTCDateTime, new_id, utcnow
 from forum.extensions import db
 
 
-class Draft(db.Model):  # type: ignore[name-defined]
+class Draft(SealedColumns, db.Model):  # type: ignore[name-defined]
     """What a member typed into one form (`form_key`, e.g. `reply:<thread id>`), sealed under
     the draft's own data key with the context `draft:<id>:body`."""
 
+    __sealed_table__ = "draft"
     __tablename__ = "drafts"
     __table_args__ = (UniqueConstraint("member_id", "form_key", name="uq_drafts_member_form"),)
 

@@ -38,8 +38,13 @@ class DraftForm:
 _FORMS: dict[str, DraftForm] = {}
 
 
-def register(endpoint: str, *, key: Callable[[Mapping[str, Any]], str],
-             page: Callable[[Mapping[str, Any]], str], field: str = "body") -> None:  # fmt: skip
+def register(
+    endpoint: str,
+    *,
+    key: Callable[[Mapping[str, Any]], str],
+    page: Callable[[Mapping[str, Any]], str],
+    field: str = "body",
+) -> None:
     """Keep drafts for a form (the one-line hook a feature calls for each of its forms)."""
     _FORMS[endpoint] = DraftForm(endpoint, field, key, page)
 
@@ -47,10 +52,6 @@ def register(endpoint: str, *, key: Callable[[Mapping[str, Any]], str],
 def form_for(endpoint: str | None) -> DraftForm | None:
     """The registered form posted to this endpoint, if any."""
     return _FORMS.get(endpoint or "")
-
-
-def _context(draft_id: str) -> str:
-    return envelope.context("draft", draft_id, "body")
 
 
 def check_key(form_key: str) -> str:
@@ -80,7 +81,7 @@ def save(member_id: str, form_key: str, text: str) -> None:
         key = envelope.new_data_key("draft")
         draft = Draft(id=new_id(), member_id=member_id, form_key=form_key, dek_id=key.id)
         db.session.add(draft)
-    draft.body_sealed = envelope.seal(draft.dek_id, _context(draft.id), text)
+    draft.seal("body", text)
     draft.updated_at = utcnow()
     db.session.flush()
 
@@ -91,7 +92,7 @@ def load(member_id: str, form_key: str) -> str | None:
     if draft is None:
         return None
     try:
-        return envelope.open_text(draft.body_sealed, _context(draft.id))
+        return draft.open("body")
     except envelope.SealError:
         return None  # its key was shredded (the member was erased)
 
@@ -113,8 +114,11 @@ def discard(member_id: str, form_key: str) -> None:
 
 
 def _make_room(member_id: str) -> None:
-    drafts = list(db.session.scalars(select(Draft).where(Draft.member_id == member_id)
-                                      .order_by(Draft.updated_at.desc())))  # fmt: skip
+    drafts = list(
+        db.session.scalars(
+            select(Draft).where(Draft.member_id == member_id).order_by(Draft.updated_at.desc())
+        )
+    )
     for old in drafts[MAX_DRAFTS - 1 :]:
         _destroy(old)
 

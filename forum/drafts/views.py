@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from forum.drafts import service
-from forum.extensions import db
 
 bp = Blueprint("drafts", __name__)
 
@@ -37,9 +36,7 @@ def save() -> Response:
     try:
         service.save(current_user.id, request.form.get("key", ""), request.form.get("text", ""))
     except service.DraftError as error:
-        db.session.rollback()
         return _json({"error": str(error)}, 400)
-    db.session.commit()
     return _json({"saved": True})
 
 
@@ -51,5 +48,4 @@ def discard() -> Response:
         service.discard(current_user.id, service.check_key(request.form.get("key", "")))
     except service.DraftError as error:
         return _json({"error": str(error)}, 400)
-    db.session.commit()
     return _json({"discarded": True})

@@ -7,8 +7,8 @@ process that dies mid-send leaves a lease that expires, and the next sweep sends
 exponentially growing, jittered delay; after `delivery.max_attempts` it is marked failed and
 shown to coordinators (notify.failed).
 
-The dispatcher owns its transactions (claim, then record), like a job: call it with no unit of
-work of your own open.
+The dispatcher works in its own session and transactions (claim, then record), like a job: a
+caller's open unit of work is neither committed nor rolled back by it.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import or_, select, update
 
-from forum.crypto import SealError, envelope
-from forum.db import utcnow
+from forum.crypto import SealError
+from forum.db import utcnow, write_lock
 from forum.extensions import db
-from forum.members.models import Member
-from forum.notify import outbox
+from forum.notify import outbox, recipients
 from forum.notify.channels import Delivery, Outcome
 from forum.notify.channels import webhook as webhook_channel
 from forum.notify.channels.email import EmailChannel, link_lifetimes
@@ -84,8 +83,17 @@ def dispatch_urgent() -> DispatchResult:
 
 
 def _dispatch(ids: list[str] | None, limit: int, *, urgent_only: bool = False) -> DispatchResult:
-    if db.session().in_transaction():
-        db.session.commit()
+    # A fresh app context is a fresh session: the caller's transaction is left as it is.
+    with current_app.app_context():
+        try:
+            return _dispatch_in_own_session(ids, limit, urgent_only)
+        finally:
+            db.session.remove()
+
+
+def _dispatch_in_own_session(
+    ids: list[str] | None, limit: int, urgent_only: bool
+) -> DispatchResult:
     deliveries = _claim(ids, limit, urgent_only)
     result = DispatchResult(claimed=len(deliveries))
     if not deliveries:
@@ -148,7 +156,7 @@ def _claim(ids: list[str] | None, limit: int, urgent_only: bool) -> list[Deliver
         query = query.where(OutboxMessage.is_urgent.is_(True))
     if db.engine.dialect.name == "sqlite":
         with _sqlite_claim_lock:
-            db.session.connection(execution_options={"sqlite_immediate": True})
+            write_lock()
             return _lease(list(db.session.scalars(query)), now + lease)
     return _lease(list(db.session.scalars(query.with_for_update(skip_locked=True))), now + lease)
 
@@ -189,23 +197,26 @@ def _body_of(row: OutboxMessage) -> str:
     if row.body_sealed is None:
         return row.body
     try:
-        return envelope.open_text(row.body_sealed, envelope.context("outbox", row.id, "body"))
+        return row.open("body")
     except SealError:  # the object was deleted and its key shredded: send the stand-in
         return row.body
 
 
+def _open_copied(row_id: str, column: str, blob: bytes) -> str:
+    """Open a sealed column copied out of its outbox row (the row itself is not loaded)."""
+    return OutboxMessage(id=row_id, **{f"{column}_sealed": blob}).open(column)
+
+
 def _send_emails(deliveries: list[Delivery]) -> list[Outcome]:
     settings = _settings()
-    member_ids = {d.member_id for d in deliveries if d.member_id}
-    members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(member_ids)))}
+    # Only active members' addresses come back (members resolves them; notify stores none).
+    addresses = recipients.addresses(d.member_id for d in deliveries if d.member_id)
 
     def secret_link_of(delivery: Delivery) -> str | None:
         if delivery.link_sealed is None:
             return None
         try:
-            return envelope.open_text(
-                delivery.link_sealed, envelope.context("outbox", delivery.id, "link")
-            )
+            return _open_copied(delivery.id, "link", delivery.link_sealed)
         except SealError:  # the invite was revoked and its key shredded
             return None
 
@@ -216,18 +227,10 @@ def _send_emails(deliveries: list[Delivery]) -> list[Outcome]:
             if delivery.recipient_sealed is None:
                 return None
             try:  # someone who is not a member yet (an invite)
-                return envelope.open_text(
-                    delivery.recipient_sealed, envelope.context("outbox", delivery.id, "recipient")
-                )
+                return _open_copied(delivery.id, "recipient", delivery.recipient_sealed)
             except SealError:
                 return None
-        member = members.get(delivery.member_id)
-        if member is None or member.status != "active":
-            return None
-        try:
-            return member.email
-        except SealError:  # the member's key was shredded (erased member)
-            return None
+        return addresses.get(delivery.member_id)
 
     channel = EmailChannel(
         settings["mail"],
@@ -308,8 +311,7 @@ def _record(deliveries: list[Delivery], outcomes: list[Outcome], result: Dispatc
                 outcome.error,
                 delay,
             )
-    if db.engine.dialect.name == "sqlite":
-        db.session.connection(execution_options={"sqlite_immediate": True})
+    write_lock()
     for (status, error), ids in grouped.items():
         values: dict[str, Any] = {"status": status, "last_error": error, "lease_until": None}
         if status == "sent":

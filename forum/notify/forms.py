@@ -1,23 +1,22 @@
-"""Forms of the notify feature (every POST goes through a FlaskForm, even a single button)."""
+"""Forms of the notify feature (every POST goes through a Form, even a single button)."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from forum.forms import EmptyForm, Form
 
-class EmptyForm(FlaskForm):  # type: ignore[misc]
-    """A button: only the CSRF token."""
+__all__ = ["EmptyForm", "OpenForm", "WebhookForm"]
 
 
-class OpenForm(FlaskForm):  # type: ignore[misc]
+class OpenForm(Form):
     """Mark a notification read, and open it when `go` is set."""
 
     go = HiddenField()
 
 
-class WebhookForm(FlaskForm):  # type: ignore[misc]
+class WebhookForm(Form):
     """Register an organisation's webhook."""
 
     organisation_id = SelectField(

@@ -16,12 +16,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from forum.crypto.sealed import SealedColumns
 from forum.db import ID_LENGTH, UTCDateTime, new_id, utcnow
 from forum.extensions import db
 
 
-class Notification(db.Model):  # type: ignore[name-defined]
+class Notification(SealedColumns, db.Model):  # type: ignore[name-defined]
     """One in-app notification for one member (the bell). Its text is sealed."""
+
+    __sealed_table__ = "notification"
 
     __tablename__ = "notifications"
     __table_args__ = (
@@ -43,9 +46,10 @@ class Notification(db.Model):  # type: ignore[name-defined]
         return f"<Notification {self.id} member={self.member_id} {self.kind}>"
 
 
-class OutboxMessage(db.Model):  # type: ignore[name-defined]
+class OutboxMessage(SealedColumns, db.Model):  # type: ignore[name-defined]
     """One external delivery to one member on one channel. Subject and body are content-free."""
 
+    __sealed_table__ = "outbox"
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
 
@@ -85,9 +89,11 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
         return f"<OutboxMessage {self.id} {self.channel} {self.status}>"
 
 
-class WebhookEndpoint(db.Model):  # type: ignore[name-defined]
+class WebhookEndpoint(SealedColumns, db.Model):  # type: ignore[name-defined]
     """An organisation's signed webhook. Its URL and signing secret are sealed (a URL may
     itself carry a bearer token, e.g. a chat service's incoming-webhook address)."""
+
+    __sealed_table__ = "webhook_endpoint"
 
     __tablename__ = "webhook_endpoints"
 

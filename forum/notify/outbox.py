@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import event, insert
+from sqlalchemy import Insert, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from forum.crypto import envelope
 from forum.crypto.models import DataKey
-from forum.db import new_id, utcnow
+from forum.db import SCRATCH_KEY, after_commit, new_id, pending, utcnow
 from forum.extensions import db
-from forum.members.models import Member
 from forum.notify.models import Notification, OutboxMessage
+from forum.notify.recipients import Recipient
 
 _signals = Namespace()
 committed = _signals.signal("exchange.notify.committed")
@@ -42,16 +42,50 @@ class Pending:
 
 
 def _pending() -> Pending:
-    pending: Pending | None = db.session.info.get(PENDING_KEY)
-    if pending is None:
-        pending = db.session.info[PENDING_KEY] = Pending()
-    return pending
+    """This transaction's Pending, announced once after it commits (forgotten on rollback)."""
+    written = pending(PENDING_KEY, Pending)
+    after_commit(lambda: _announce(written), once=PENDING_KEY)
+    return written
+
+
+def pending_in(session: Any) -> Pending | None:
+    """What the session's open transaction wrote so far (None: nothing)."""
+    found: Pending | None = session.info.get(SCRATCH_KEY, {}).get(PENDING_KEY)
+    return found
+
+
+def _announce(written: Pending) -> None:
+    if not (written.member_ids or written.outbox_ids):
+        return
+    committed.send(
+        None,
+        member_ids=sorted(written.member_ids),
+        outbox_ids=list(written.outbox_ids),
+        urgent_outbox_ids=list(written.urgent_outbox_ids),
+    )
+
+
+def _sealed(
+    model: type[Notification] | type[OutboxMessage],
+    row_id: str,
+    column: str,
+    value: str,
+    key_id: str,
+) -> bytes | None:
+    """A value sealed for a row that is inserted in bulk (bound to its row and column)."""
+    row = model(id=row_id)
+    if not value:  # the mixin stores nothing for an empty value; a NOT NULL column needs a seal
+        return envelope.seal(key_id, row.sealed_context(column), value)
+    row.seal(column, value, key_id=key_id)
+    blob: bytes | None = getattr(row, f"{column}_sealed")
+    return blob
 
 
 def _insert_ignoring_duplicates(model: type, rows: list[dict[str, object]]) -> None:
     if not rows:
         return
     dialect = db.session.get_bind().dialect.name
+    statement: Insert
     if dialect == "postgresql":
         statement = pg_insert(model).on_conflict_do_nothing()
     elif dialect == "sqlite":
@@ -70,7 +104,7 @@ class Written:
 
 
 def notify(
-    recipients: Iterable[Member],
+    recipients: Iterable[Recipient],
     *,
     event_key: str,
     kind: str,
@@ -107,9 +141,7 @@ def notify(
                     "member_id": member.id,
                     "event_key": event_key,
                     "kind": kind,
-                    "text_sealed": envelope.seal(
-                        key_id, envelope.context("notification", notification_id, "text"), text
-                    ),
+                    "text_sealed": _sealed(Notification, notification_id, "text", text, key_id),
                     "link": link,
                     "is_urgent": urgent,
                     "created_at": now,
@@ -128,11 +160,7 @@ def notify(
                     "subject": email_subject,
                     "body": email_body or email_subject,
                     "body_sealed": (
-                        envelope.seal(
-                            key_id,
-                            envelope.context("outbox", outbox_id, "body"),
-                            email_confidential_body,
-                        )
+                        _sealed(OutboxMessage, outbox_id, "body", email_confidential_body, key_id)
                         if email_confidential_body
                         else None
                     ),
@@ -146,12 +174,12 @@ def notify(
             )
     _insert_ignoring_duplicates(Notification, notifications)
     _insert_ignoring_duplicates(OutboxMessage, outbox)
-    pending = _pending()
-    pending.member_ids.update(m.id for m in members)
+    written = _pending()
+    written.member_ids.update(m.id for m in members)
     outbox_ids = [str(row["id"]) for row in outbox]
-    pending.outbox_ids.extend(outbox_ids)
+    written.outbox_ids.extend(outbox_ids)
     if urgent:
-        pending.urgent_outbox_ids.extend(outbox_ids)
+        written.urgent_outbox_ids.extend(outbox_ids)
     return Written([str(row["id"]) for row in notifications], outbox_ids)
 
 
@@ -191,16 +219,14 @@ def enqueue_external(
     if recipient is not None:
         if recipient_key is None:
             raise ValueError("a sealed recipient needs the data key to seal it under")
-        recipient_sealed = envelope.seal(
-            recipient_key, envelope.context("outbox", row_id, "recipient"), recipient
+        recipient_sealed = _sealed(
+            OutboxMessage, row_id, "recipient", recipient, _key_id(recipient_key)
         )
     link_sealed = None
     if secret_link is not None:
         if recipient_key is None:
             raise ValueError("a sealed link needs the data key to seal it under")
-        link_sealed = envelope.seal(
-            recipient_key, envelope.context("outbox", row_id, "link"), secret_link
-        )
+        link_sealed = _sealed(OutboxMessage, row_id, "link", secret_link, _key_id(recipient_key))
     _insert_ignoring_duplicates(
         OutboxMessage,
         [
@@ -224,33 +250,17 @@ def enqueue_external(
             }
         ],
     )
-    pending = _pending()
-    pending.outbox_ids.append(row_id)
+    written = _pending()
+    written.outbox_ids.append(row_id)
     if urgent:
-        pending.urgent_outbox_ids.append(row_id)
+        written.urgent_outbox_ids.append(row_id)
     return row_id
+
+
+def _key_id(key: DataKey | str) -> str:
+    return key if isinstance(key, str) else key.id
 
 
 def notification_text(notification: Notification) -> str:
     """Open a notification's sealed text."""
-    return envelope.open_text(
-        notification.text_sealed, envelope.context("notification", notification.id, "text")
-    )
-
-
-@event.listens_for(Session, "after_commit")
-def _announce(session: Session) -> None:
-    pending: Pending | None = session.info.pop(PENDING_KEY, None)
-    if pending is None or not (pending.member_ids or pending.outbox_ids):
-        return
-    committed.send(
-        None,
-        member_ids=sorted(pending.member_ids),
-        outbox_ids=list(pending.outbox_ids),
-        urgent_outbox_ids=list(pending.urgent_outbox_ids),
-    )
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+    return notification.open("text")

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from forum.crypto import SealError
 from forum.db import utcnow
+from forum.errors import NotAllowed, NotFound
 from forum.extensions import db
-from forum.members.models import Member
+from forum.notify import policy
 from forum.notify.models import Notification, OutboxMessage
-from forum.notify.outbox import notification_text
+from forum.notify.recipients import Actor, Recipient
 from forum.security import audit
 
 PAGE_SIZE = 25
 GONE_TEXT = "This notification's subject has been deleted."
+RETRY_REFUSED = "Only coordinators may retry deliveries."
 
 
-class NotifyError(Exception):
+class NotifyError(NotAllowed):
     """A notification rule was broken; the message is a plain sentence for the user."""
 
 
@@ -47,7 +51,7 @@ class Page:
         return self.number > 1
 
 
-def unread_count(member: Member) -> int:
+def unread_count(member: Recipient) -> int:
     """How many of the member's notifications are unread."""
     return int(
         db.session.scalar(
@@ -61,12 +65,12 @@ def unread_count(member: Member) -> int:
 
 def _open(notification: Notification) -> str:
     try:
-        return notification_text(notification)
+        return notification.open("text")
     except SealError:
         return GONE_TEXT  # shredded with the object it was about
 
 
-def notifications_page(member: Member, number: int = 1) -> Page:
+def notifications_page(member: Recipient, number: int = 1) -> Page:
     """The member's notifications, newest first, a page at a time."""
     number = max(1, number)
     rows = list(
@@ -82,15 +86,15 @@ def notifications_page(member: Member, number: int = 1) -> Page:
     return Page(items=items, number=number, has_next=len(rows) > PAGE_SIZE)
 
 
-def get_own(member: Member, notification_id: str) -> Notification:
+def get_own(member: Recipient, notification_id: str) -> Notification:
     """One of the member's own notifications (anyone else's is 'not found')."""
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.member_id != member.id:
-        raise LookupError(notification_id)
+        raise NotFound("There is no such notification.")
     return notification
 
 
-def mark_read(member: Member, notification_id: str) -> Notification:
+def mark_read(member: Recipient, notification_id: str) -> Notification:
     """Mark one of the member's notifications read; returns it."""
     notification = get_own(member, notification_id)
     if notification.read_at is None:
@@ -99,7 +103,7 @@ def mark_read(member: Member, notification_id: str) -> Notification:
     return notification
 
 
-def mark_all_read(member: Member) -> int:
+def mark_all_read(member: Recipient) -> int:
     """Mark every unread notification of the member read; returns how many."""
     result = db.session.execute(
         update(Notification)
@@ -107,6 +111,34 @@ def mark_all_read(member: Member) -> int:
         .values(read_at=utcnow())
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def bell_badge(member: Recipient | None) -> str:
+    """What the bell shows: "" for none (the badge hides), the count, or "99+"."""
+    try:
+        if not member or not getattr(member, "is_authenticated", False):
+            return ""  # (reading the signed-in member may itself need the database)
+        count = unread_count(member)
+    except SQLAlchemyError:
+        # The database is down: the friendly error page must still render, without a count.
+        # This ends only the failed read (a page that renders nothing has nothing to keep).
+        db.session.rollback()
+        return ""
+    return "" if count == 0 else ("99+" if count > 99 else str(count))
+
+
+@dataclass(frozen=True)
+class BellPage:
+    """The bell's page: a page of notifications, and failed deliveries for coordinators."""
+
+    page: Page
+    failed: int
+
+
+def bell_page(member: Actor, number: int = 1) -> BellPage:
+    """The member's notifications page; coordinators also see how many deliveries gave up."""
+    page = notifications_page(member, number)  # type: ignore[arg-type]
+    return BellPage(page, failed_count() if policy.may_coordinate(member) else 0)
 
 
 def safe_link(link: str) -> str:
@@ -141,13 +173,13 @@ def failed_count() -> int:
     )
 
 
-def retry_delivery(actor: Member, outbox_id: str) -> OutboxMessage:
+def retry_delivery(actor: Actor, outbox_id: str) -> OutboxMessage:
     """Put a failed delivery back in the queue with a fresh set of attempts."""
-    if not actor.is_coordinator:
-        raise NotifyError("Only coordinators may retry deliveries.")
+    if not policy.may_coordinate(actor):
+        raise NotifyError(RETRY_REFUSED)
     row = db.session.get(OutboxMessage, outbox_id)
     if row is None or row.status != "failed":
-        raise LookupError(outbox_id)
+        raise NotFound("There is no such failed delivery.")
     row.status = "pending"
     row.attempts = 0
     row.due_at = utcnow()
@@ -164,10 +196,10 @@ def retry_delivery(actor: Member, outbox_id: str) -> OutboxMessage:
     return row
 
 
-def retry_all_failed(actor: Member) -> int:
+def retry_all_failed(actor: Actor) -> int:
     """Put every failed delivery back in the queue; returns how many."""
-    if not actor.is_coordinator:
-        raise NotifyError("Only coordinators may retry deliveries.")
+    if not policy.may_coordinate(actor):
+        raise NotifyError(RETRY_REFUSED)
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "failed")
@@ -176,3 +208,20 @@ def retry_all_failed(actor: Member) -> int:
     count = int(result.rowcount or 0)  # type: ignore[attr-defined]
     audit.record("delivery.retried", actor=actor, target_type="outbox", count=count)
     return count
+
+
+def poll_state(member: Recipient) -> tuple[int, list[Notification]]:
+    """For a page without its live stream: the unread count, and the member's unread urgent
+    notifications of the last week (at most five, oldest first)."""
+    urgent = db.session.scalars(
+        select(Notification)
+        .where(
+            Notification.member_id == member.id,
+            Notification.read_at.is_(None),
+            Notification.is_urgent.is_(True),
+            Notification.created_at >= utcnow() - timedelta(days=7),
+        )
+        .order_by(Notification.created_at.desc())
+        .limit(5)
+    ).all()
+    return unread_count(member), list(reversed(urgent))

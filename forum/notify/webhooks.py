@@ -10,16 +10,23 @@ from sqlalchemy import select
 
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
+from forum.errors import Invalid, NotFound
 from forum.extensions import db
-from forum.members.models import Member, Organisation
+from forum.notify import policy, recipients
 from forum.notify.channels.webhook import allow_list, origin_of, url_problem
 from forum.notify.models import WebhookEndpoint
 from forum.notify.outbox import enqueue_external
+from forum.notify.recipients import Actor, OrganisationRef
 from forum.security import audit
 
+MANAGE_REFUSED = "Only coordinators manage webhooks."
 
-class WebhookError(Exception):
-    """A webhook rule was broken; the message is a plain sentence for the user."""
+
+class WebhookError(Invalid):
+    """A webhook rule was broken; the message is a plain sentence, shown at the address field."""
+
+    def __init__(self, message: str, *, field: str | None = "url") -> None:
+        super().__init__(message, field=field)
 
 
 @dataclass(frozen=True)
@@ -32,16 +39,14 @@ class OpenEndpoint:
     secret: str
 
 
-def _context(endpoint_id: str, column: str) -> str:
-    return envelope.context("webhook_endpoint", endpoint_id, column)
-
-
 def register_endpoint(
-    actor: Member, organisation: Organisation, url: str
+    actor: Actor, organisation: OrganisationRef | str, url: str
 ) -> tuple[WebhookEndpoint, str]:
     """Register an organisation's webhook; returns it and its signing secret (shown once)."""
-    if not actor.is_coordinator:
-        raise WebhookError("Only coordinators manage webhooks.")
+    policy.require_coordinator(actor, MANAGE_REFUSED)
+    organisation_id = organisation if isinstance(organisation, str) else organisation.id
+    if organisation_id not in dict(recipients.organisations()):
+        raise WebhookError("Choose an organisation.", field="organisation_id")
     problem = url_problem(url, allow_list())
     if problem:
         raise WebhookError(problem)
@@ -51,15 +56,15 @@ def register_endpoint(
     endpoint_id = new_id()
     endpoint = WebhookEndpoint(
         id=endpoint_id,
-        organisation_id=organisation.id,
+        organisation_id=organisation_id,
         dek_id=key.id,
-        url_sealed=envelope.seal(key, _context(endpoint_id, "url"), url),
-        secret_sealed=envelope.seal(key, _context(endpoint_id, "secret"), secret),
         origin=origin_of(url)[:200],
         is_active=True,
         created_by_id=actor.id,
         created_at=utcnow(),
     )
+    endpoint.seal("url", url)
+    endpoint.seal("secret", secret)
     db.session.add(endpoint)
     db.session.flush()
     audit.record(
@@ -67,15 +72,19 @@ def register_endpoint(
         actor=actor,
         target_type="webhook_endpoint",
         target_id=endpoint.id,
-        organisation_id=organisation.id,
+        organisation_id=organisation_id,
     )
     return endpoint, secret
 
 
-def set_active(actor: Member, endpoint: WebhookEndpoint, active: bool) -> None:
+def set_active(actor: Actor, endpoint: WebhookEndpoint | str, active: bool) -> WebhookEndpoint:
     """Disable (or enable again) an endpoint; disabled endpoints receive nothing."""
-    if not actor.is_coordinator:
-        raise WebhookError("Only coordinators manage webhooks.")
+    policy.require_coordinator(actor, MANAGE_REFUSED)
+    if isinstance(endpoint, str):
+        found = db.session.get(WebhookEndpoint, endpoint)
+        if found is None:
+            raise NotFound("There is no such webhook.")
+        endpoint = found
     endpoint.is_active = active
     endpoint.disabled_at = None if active else utcnow()
     audit.record(
@@ -86,11 +95,12 @@ def set_active(actor: Member, endpoint: WebhookEndpoint, active: bool) -> None:
         organisation_id=endpoint.organisation_id,
     )
     db.session.flush()
+    return endpoint
 
 
 def endpoint_url(endpoint: WebhookEndpoint) -> str:
     """The endpoint's address, opened (coordinators see it on the webhooks page)."""
-    return envelope.open_text(endpoint.url_sealed, _context(endpoint.id, "url"))
+    return endpoint.open("url")
 
 
 def all_endpoints() -> list[WebhookEndpoint]:
@@ -121,7 +131,7 @@ def endpoint_secrets(ids: Iterable[str]) -> dict[str, OpenEndpoint]:
                 id=row.id,
                 organisation_id=row.organisation_id,
                 url=endpoint_url(row),
-                secret=envelope.open_text(row.secret_sealed, _context(row.id, "secret")),
+                secret=row.open("secret"),
             )
         except envelope.SealError:
             continue
@@ -156,6 +166,12 @@ def enqueue_webhooks(
     ]
 
 
-def organisations() -> list[Organisation]:
-    """Every organisation, by name (to choose whose webhook this is)."""
-    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+def organisations() -> list[tuple[str, str]]:
+    """Every organisation as (id, name), by name (to choose whose webhook this is)."""
+    return recipients.organisations()
+
+
+def listing() -> list[tuple[WebhookEndpoint, str, str]]:
+    """Every endpoint with its organisation's name and its opened address (coordinators)."""
+    names = dict(organisations())
+    return [(e, names.get(e.organisation_id, "?"), endpoint_url(e)) for e in all_endpoints()]

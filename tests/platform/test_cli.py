@@ -1,136 +1,34 @@
-"""The `exchange` command, run as a real process the way an operator runs it."""
+"""The `exchange` command, run as a real process the way an operator runs it: init, configuration,
+keys, invites, backup and restore."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import threading
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from forum import create_app
 from forum.crypto import envelope
 from forum.extensions import db
 from forum.members import services as member_services
 from forum.ops import keys as key_ops
+from tests.platform.cli_helpers import (  # Running: tests/security imports it from here
+    STRONG_SECRET,
+    Running,  # noqa: F401
+    exchange,
+    instance_config,
+    mode,
+    write_config,
+)
 from tests.platform.helpers import closed_port
-from tests.support.app import PG_URL
 from tests.support.members import test_password_hash
 
-ROOT = Path(__file__).resolve().parents[2]
+# --- init ----------------------------------------------------------------------------------
+
 # Every test here runs `exchange` as a real process (a new interpreter each time).
 pytestmark = pytest.mark.slow
-
-STRONG_SECRET = "k3J9-very-long-random-secret-for-tests-0123456789abcdef"
-
-
-def environment(**extra: str) -> dict[str, str]:
-    """This process's environment without any EXCHANGE_ setting, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGE_")}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    return env
-
-
-def exchange(
-    cwd: Path, *args: str, timeout: float = 120, **env: str
-) -> subprocess.CompletedProcess[str]:
-    """Run `exchange ARGS` in `cwd` and wait for it."""
-    return subprocess.run(
-        [sys.executable, "-m", "forum.cli", *args],
-        cwd=cwd,
-        env=environment(**env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-class Running:
-    """A long-running `exchange` process whose output lines are collected as they come."""
-
-    def __init__(self, cwd: Path, *args: str, **env: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "forum.cli", *args],
-            cwd=cwd,
-            env=environment(PYTHONUNBUFFERED="1", **env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    def wait_for(self, fragment: str, seconds: float = 60) -> bool:
-        """True once a line containing `fragment` appeared (bounded wait)."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if any(fragment in line for line in self.lines):
-                return True
-            if self.process.poll() is not None and not self.reader.is_alive():
-                return any(fragment in line for line in self.lines)
-            time.sleep(0.1)
-        return False
-
-    def stop(self) -> None:
-        """SIGTERM by pid, then wait (SIGKILL if it does not stop)."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.reader.join(timeout=5)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-
-def write_config(folder: Path, body: str) -> Path:
-    path = folder / "exchange.toml"
-    path.write_text(body, encoding="utf-8")
-    path.chmod(0o600)
-    return path
-
-
-def instance_config(folder: Path, *, database: str = "", extra: str = "") -> Path:
-    """A config with a strong secret and an instance folder inside `folder`."""
-    return write_config(
-        folder,
-        f'[app]\nsecret_key = "{STRONG_SECRET}"\ninstance_path = "{folder / "instance"}"\n'
-        f'[database]\nurl = "{database}"\n[security]\ncookie_secure = false\n'
-        f"[scheduler]\nlock_retry_seconds = 1\n{extra}",
-    )
-
-
-def mode(path: Path) -> int:
-    return path.stat().st_mode & 0o777
-
-
-# --- init ----------------------------------------------------------------------------------
 
 
 def test_init_prepares_a_private_instance_and_is_idempotent(tmp_path: Path) -> None:
@@ -326,158 +224,6 @@ def test_invite_prints_a_one_time_link(tmp_path: Path) -> None:
     assert "http://127.0.0.1:8080/invite/" in result.stdout
     token = result.stdout.rsplit("/invite/", 1)[1].strip()
     assert len(token) >= 22  # at least 128 bits
-
-
-# --- worker and serve ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """An empty PostgreSQL schema for a CLI test (skipped without EXCHANGE_TEST_DATABASE_URL)."""
-    if not PG_URL:
-        pytest.skip("EXCHANGE_TEST_DATABASE_URL is not set")
-    engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-
-    def reset() -> None:
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-
-    reset()
-    yield PG_URL
-    reset()
-    engine.dispose()
-
-
-def _second_worker_stands_by_and_takes_over(tmp_path: Path, config: Path) -> None:
-    assert exchange(tmp_path, "--config", str(config), "init").returncode == 0
-    first = Running(tmp_path, "--config", str(config), "worker")
-    second = None
-    try:
-        assert first.wait_for("holds the scheduler lock"), first.output
-        second = Running(tmp_path, "--config", str(config), "worker")
-        assert second.wait_for("waits (standby)"), second.output
-        assert "holds the scheduler lock" not in second.output
-        first.stop()
-        assert "Exchange worker stopped." in first.output
-        assert second.wait_for("holds the scheduler lock"), second.output
-    finally:
-        first.stop()
-        if second is not None:
-            second.stop()
-
-
-@pytest.mark.postgres
-@pytest.mark.slow
-def test_second_worker_stays_idle_on_postgresql_and_takes_over(
-    tmp_path: Path, pg_database: str
-) -> None:
-    _second_worker_stands_by_and_takes_over(
-        tmp_path, instance_config(tmp_path, database=pg_database)
-    )
-
-
-@pytest.mark.slow
-def test_second_worker_stays_idle_on_sqlite_and_takes_over(tmp_path: Path) -> None:
-    _second_worker_stands_by_and_takes_over(tmp_path, instance_config(tmp_path))
-
-
-def _get(url: str) -> int:
-    request = urllib.request.Request(url, method="GET")  # noqa: S310 - loopback http only
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        with opener.open(request, timeout=5) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-@pytest.mark.slow
-def test_serve_starts_answers_on_loopback_and_runs_the_scheduler(tmp_path: Path) -> None:
-    port = closed_port()
-    server = Running(tmp_path, "serve", "--host", "127.0.0.1", "--port", str(port), "--verbose")
-    try:
-        assert server.wait_for(f"running at http://127.0.0.1:{port}"), server.output
-        status = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                status = _get(f"http://127.0.0.1:{port}/")
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
-        assert status == 302  # the start page sends an anonymous visitor to sign in
-        sign_in = _get(f"http://127.0.0.1:{port}/sign-in")
-        assert sign_in in (200, 302, 404)
-        assert server.wait_for("holds the scheduler lock"), server.output
-        lock = tmp_path / "instance" / "scheduler.lock"
-        assert lock.exists()
-    finally:
-        server.stop()
-    assert server.process.returncode == 0, server.output
-    assert "Traceback" not in server.output
-
-
-@pytest.mark.slow
-def test_serve_on_an_empty_folder_keeps_the_console_quiet_and_the_setup_link_in_view(
-    tmp_path: Path,
-) -> None:
-    port = closed_port()
-    server = Running(
-        tmp_path, "serve", "--port", str(port), "--coordinator-email", "first@example.org"
-    )
-    try:
-        assert server.wait_for("running at"), server.output
-        lock = tmp_path / "instance" / "scheduler.lock"
-        deadline = time.monotonic() + 30
-        while not lock.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(7)  # two rounds of the 3-second urgent sweep
-    finally:
-        server.stop()
-    lines = [line for line in server.lines if line.strip()]
-    assert any(f"http://127.0.0.1:{port}/invite/" in line for line in lines), server.output
-    assert len(lines) <= 8, server.output  # config, keyring, database, link (2), running at
-    assert "INFO" not in server.output and "apscheduler" not in server.output
-
-
-def _mail_text(path: Path) -> str:
-    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    return str(message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
-
-
-def test_links_follow_the_served_port_in_the_setup_mail_and_in_exchange_invite(
-    tmp_path: Path,
-) -> None:
-    config = instance_config(tmp_path, extra="sweep_seconds = 1\n")
-    port = closed_port()
-    args = ("--config", str(config))
-    server = Running(
-        tmp_path, *args, "serve", "--port", str(port), "--coordinator-email", "first@example.org"
-    )
-    served = f"http://127.0.0.1:{port}/invite/"
-    try:
-        assert server.wait_for(f"running at http://127.0.0.1:{port}"), server.output
-        assert served in server.output
-        spool = tmp_path / "instance" / "outbox-mail"
-        mails: list[str] = []
-        deadline = time.monotonic() + 60
-        while not mails and time.monotonic() < deadline:
-            found = sorted(spool.glob("*.eml")) if spool.exists() else []
-            mails = [_mail_text(path) for path in found]
-            time.sleep(0.2)
-        invited = exchange(tmp_path, *args, "invite", "second@example.org")
-    finally:
-        server.stop()
-    assert len(mails) == 1 and served in mails[0], server.output
-    assert "127.0.0.1:8080" not in mails[0]
-    assert invited.returncode == 0, invited.stderr
-    assert served in invited.stdout
 
 
 # --- backup and restore --------------------------------------------------------------------

@@ -20,6 +20,16 @@ from forum.notify.outbox import enqueue_external
 from tests.platform.helpers import closed_port, make_due_now, notify_by_email, rows
 
 
+def test_dispatch_leaves_the_callers_unit_of_work_alone(app, members, mailbox):
+    alice = members.make(email="alice@example.org")
+    notify_by_email([alice])
+    alice.is_email_notifications = not alice.is_email_notifications  # not flushed, not committed
+    assert dispatch_due().sent == 1
+    assert alice in db.session.dirty  # the dispatcher neither committed nor dropped it
+    db.session.rollback()
+    assert len(mailbox.to("alice@example.org")) == 1
+
+
 def test_due_email_is_sent_once_over_smtp(app, members, mailbox):
     alice = members.make(email="alice@example.org")
     notify_by_email([alice])
