@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert
 
@@ -11,9 +12,11 @@ from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.markup import markdown
-from forum.members.models import Member
 from forum.threads import content
 from forum.threads.models import Post, SearchChange, Thread
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 
 def bulk_add_posts(

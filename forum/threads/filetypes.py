@@ -20,6 +20,8 @@ import zipfile
 
 import filetype
 
+from forum.errors import Invalid
+
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 OOXML = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": (
@@ -76,8 +78,11 @@ BOMB = (
 TOO_MANY = "This archive holds too many files to be an office document, so it was refused."
 
 
-class FileTypeError(Exception):
-    """The file was refused; the message is a plain sentence."""
+class FileTypeError(Invalid):
+    """The file was refused; the message is a plain sentence, said at the attachment field."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message, field="attachment")
 
 
 def _peek(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:

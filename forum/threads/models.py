@@ -11,6 +11,7 @@ What stays in the clear: ids, who wrote what and when, the TLP label, category, 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -26,7 +27,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.db import ID_LENGTH, UTCDateTime, new_id, utcnow
 from forum.extensions import db
-from forum.members.models import Member
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 
 class Category(db.Model):  # type: ignore[name-defined]

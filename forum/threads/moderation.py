@@ -6,16 +6,19 @@ Every coordinator action is written to the audit log (ids and labels only, never
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from forum.db import new_id, utcnow
 from forum.extensions import db
-from forum.members.models import Member
 from forum.security import audit
-from forum.threads import content, policy
+from forum.threads import content, policy, services
 from forum.threads.models import Category, Flag, Post, SearchChange, Thread
 from forum.threads.services import NotFound, ThreadError
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 MAX_REASON = 1000
 
@@ -53,8 +56,7 @@ class OpenFlag:
 
 def open_flags(coordinator: Member) -> list[OpenFlag]:
     """Unresolved flags on threads the coordinator may see; RED contents only for participants."""
-    if not coordinator.is_coordinator:
-        raise NotFound("There is nothing here, or it is not yours to see.")
+    policy.require_coordinator(coordinator)
     flags = db.session.scalars(
         select(Flag).where(Flag.resolved_at.is_(None)).order_by(Flag.created_at)
     )
@@ -74,6 +76,32 @@ def open_flags(coordinator: Member) -> list[OpenFlag]:
             )
         )
     return result
+
+
+def resolve_flag_by_id(*, coordinator: Member, flag_id: str, action: str) -> None:
+    """Hide the flagged post ("hide") or dismiss the flag ("dismiss"), for a coordinator."""
+    policy.require_coordinator(coordinator)
+    found = db.session.get(Flag, flag_id)
+    if found is None or action not in ("hide", "dismiss"):
+        raise NotFound("There is nothing here, or it is not yours to see.")
+    resolve_flag(coordinator=coordinator, flag=found, hide=action == "hide")
+
+
+def moderate(*, coordinator: Member, thread: Thread, action: str, category_id: str = "") -> None:
+    """Lock, unlock, pin, unpin or move (to `category_id`) a thread."""
+    if not policy.can_moderate(coordinator, thread):
+        raise NotFound("There is nothing here, or it is not yours to see.")
+    if action in ("lock", "unlock"):
+        set_locked(coordinator=coordinator, thread=thread, locked=action == "lock")
+    elif action in ("pin", "unpin"):
+        set_pinned(coordinator=coordinator, thread=thread, pinned=action == "pin")
+    elif action == "move":
+        target = db.session.get(Category, category_id) if category_id else None
+        if target is None:
+            raise NotFound("There is no such category.")
+        move(coordinator=coordinator, thread=thread, category=target)
+    else:
+        raise NotFound("There is nothing here, or it is not yours to see.")
 
 
 def resolve_flag(*, coordinator: Member, flag: Flag, hide: bool) -> None:
@@ -106,6 +134,16 @@ def set_hidden(*, coordinator: Member, post: Post, hidden: bool) -> None:
     audit.record("threads.post_hidden" if hidden else "threads.post_unhidden",
                  actor=coordinator, target_type="post", target_id=post.id,
                  thread_id=post.thread_id)  # fmt: skip
+
+
+def post_action(*, actor: Member, post: Post, action: str) -> None:
+    """Delete (its author or a coordinator), hide or unhide (coordinators) a post."""
+    if action == "delete":
+        services.delete_post(actor=actor, post=post)
+    elif action in ("hide", "unhide"):
+        set_hidden(coordinator=actor, post=post, hidden=action == "hide")
+    else:
+        raise NotFound("There is nothing here, or it is not yours to see.")
 
 
 def set_locked(*, coordinator: Member, thread: Thread, locked: bool) -> None:

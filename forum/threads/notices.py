@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import false, or_, select
 
 from forum.extensions import db
 from forum.markup import tlp
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.notify.outbox import notify
 from forum.threads import content, policy
 from forum.threads.models import Post, Thread, ThreadParticipant, Watch
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 RED_TEXT = "New activity in a TLP:RED thread you take part in"
 EMAIL_SUBJECT = "There is something new in a thread you follow"
@@ -67,7 +71,7 @@ def followers(thread: Thread) -> list[Member]:
     wanted -= muted
     if not wanted:
         return []
-    members = db.session.scalars(select(Member).where(Member.id.in_(wanted)))
+    members = members_services.members_by_id(wanted).values()
     return [m for m in members if policy.can_read(m, thread)]
 
 
@@ -88,7 +92,7 @@ def mentioned(thread: Thread, text: str, candidates: Iterable[Member]) -> list[M
 
 
 def _active_members() -> list[Member]:
-    return list(db.session.scalars(select(Member).where(Member.status == "active")))
+    return members_services.active_members()
 
 
 def _send(thread: Thread, post: Post, actor: Member, what: str, kind: str) -> None:

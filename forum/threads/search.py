@@ -63,13 +63,13 @@ import time
 from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import func, or_, select
 
 from forum.crypto import envelope
 from forum.extensions import db
-from forum.members.models import Member
 from forum.threads import content, policy
 from forum.threads import search_walk as walk
 from forum.threads.models import Post, SearchChange, Thread
@@ -80,6 +80,9 @@ from forum.threads.search_text import (
     normalise,
     tokens,
 )
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 __all__ = ["Query", "Result", "Results", "SearchIndex", "excerpt", "normalise", "search", "tokens"]
 

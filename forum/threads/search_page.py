@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from markupsafe import Markup
 from sqlalchemy import select
 
 from forum.crypto import envelope
 from forum.extensions import db
-from forum.members.models import Member
 from forum.threads import content, policy
 from forum.threads.models import Post, Thread
 from forum.threads.search_text import excerpt, excerpt_text, holds_phrase, matcher, score
 from forum.threads.search_walk import MIN_PREFIX
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 VERIFY_LIMIT = 200
 

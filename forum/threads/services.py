@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 
@@ -18,9 +19,9 @@ from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.markup import markdown, tlp
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.security import audit, limits
-from forum.threads import attachments, content, notices, pii, policy
+from forum.threads import attachments, content, notices, pii, policy, reading
 from forum.threads.bulk import bulk_add_posts
 from forum.threads.categories import (
     DEFAULT_CATEGORIES,
@@ -42,6 +43,9 @@ from forum.threads.models import (
     ThreadParticipant,
     Watch,
 )
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 MAX_TITLE = 200
 MAX_BODY = 60_000
@@ -147,6 +151,14 @@ def get_post(member: Member, post_id: str) -> tuple[Thread, Post]:
     ):
         raise NotFound("There is nothing here, or it is not yours to see.")
     assert thread is not None
+    return thread, post
+
+
+def editable_post(member: Member, post_id: str) -> tuple[Thread, Post]:
+    """A post and its thread, if the member may edit the post; NotFound otherwise."""
+    thread, post = get_post(member, post_id)
+    if not policy.can_edit_post(member, thread, post):
+        raise NotFound("There is nothing here, or it is not yours to see.")
     return thread, post
 
 
@@ -396,12 +408,21 @@ def change_label(*, actor: Member, thread: Thread, label: str, confirm_lowering:
 
 def participants(thread: Thread) -> list[Member]:
     """The named participants of a thread, its starter first."""
-    rows = db.session.scalars(
-        select(Member)
-        .join(ThreadParticipant, ThreadParticipant.member_id == Member.id)
-        .where(ThreadParticipant.thread_id == thread.id)
-    )
+    rows = members_services.members_by_id(reading.participant_ids(thread)).values()
     return [thread.author, *[m for m in rows if m.id != thread.author_id]]
+
+
+def change_participant(*, actor: Member, thread: Thread, member_id: str, action: str) -> None:
+    """Add a member to a RED thread, or remove them ("remove"), by id (its starter only)."""
+    if not policy.can_manage_participants(actor, thread):
+        raise NotFound("There is nothing here, or it is not yours to see.")
+    member = members_services.get_member(member_id)
+    if member is None:
+        raise NotFound("There is nothing here, or it is not yours to see.")
+    if action == "remove":
+        remove_participant(actor=actor, thread=thread, member=member)
+    else:
+        add_participant(actor=actor, thread=thread, member=member)
 
 
 def add_participant(*, actor: Member, thread: Thread, member: Member) -> None:
