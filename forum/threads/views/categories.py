@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from forum.errors import refusal
 from forum.threads import categories as service
+from forum.threads import policy
 from forum.threads.forms import CategoryForm, EmptyForm
 from forum.threads.models import Category
 from forum.threads.views import bp
@@ -38,6 +39,7 @@ def categories() -> str:
 @login_required
 def create_category() -> Response | tuple[str, int]:
     """Create a category (coordinators)."""
+    policy.require_coordinator(current_user)
     form = CategoryForm()
     if not form.validate_on_submit():
         return _list_page(form), 422
