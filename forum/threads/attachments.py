@@ -130,16 +130,23 @@ def _write_atomically(folder: Path, name: str, blob: bytes) -> None:
         raise AttachmentError("The file could not be stored. Nothing was saved.") from None
 
 
-def _store(uploader: Member, checked: Checked, thread: Thread | None,
-           post: Post | None) -> Attachment:  # fmt: skip
+def _store(
+    uploader: Member, checked: Checked, thread: Thread | None, post: Post | None
+) -> Attachment:
     key = envelope.new_data_key("attachment")
-    attachment = Attachment(id=new_id(), dek_id=key.id, thread_id=thread.id if thread else None,
-                            post_id=post.id if post else None, uploader_id=uploader.id,
-                            content_type=checked.mime, size=len(checked.data),
-                            storage_name=secrets.token_hex(24), created_at=utcnow())  # fmt: skip
-    attachment.filename_sealed = content.seal(key.id, "attachment", attachment.id, "filename",
-                                              checked.name)  # fmt: skip
-    sealed = content.seal(key.id, "attachment", attachment.id, "content", checked.data)
+    attachment = Attachment(
+        id=new_id(),
+        dek_id=key.id,
+        thread_id=thread.id if thread else None,
+        post_id=post.id if post else None,
+        uploader_id=uploader.id,
+        content_type=checked.mime,
+        size=len(checked.data),
+        storage_name=secrets.token_hex(24),
+        created_at=utcnow(),
+    )
+    attachment.seal("filename", checked.name)
+    sealed = envelope.seal(key.id, attachment.sealed_context("content"), checked.data)
     _write_atomically(store_path(), attachment.storage_name, sealed)
     db.session.add(attachment)
     db.session.flush()
@@ -151,8 +158,15 @@ def _may_attach(uploader: Member, thread: Thread, post: Post) -> None:
         raise AttachmentError("You cannot attach files here.")
 
 
-def add(*, uploader: Member, thread: Thread, post: Post, filename: str = "",
-        data: bytes | None = None, checked: Checked | None = None) -> Attachment:  # fmt: skip
+def add(
+    *,
+    uploader: Member,
+    thread: Thread,
+    post: Post,
+    filename: str = "",
+    data: bytes | None = None,
+    checked: Checked | None = None,
+) -> Attachment:
     """Check, seal and store a file on a post the uploader wrote in a thread they can post in."""
     _may_attach(uploader, thread, post)
     return _store(uploader, checked or check(filename, data or b""), thread, post)
@@ -222,9 +236,15 @@ def download(member: Member, attachment_id: str) -> tuple[Attachment, bytes]:
     attachment, thread = get_for(member, attachment_id)
     data = read(attachment)
     if thread.label == tlp.RED:
-        audit.record("threads.red_attachment_downloaded", actor=member, target_type="attachment",
-                     target_id=attachment.id, thread_id=thread.id, post_id=attachment.post_id,
-                     label=tlp.RED)  # fmt: skip
+        audit.record(
+            "threads.red_attachment_downloaded",
+            actor=member,
+            target_type="attachment",
+            target_id=attachment.id,
+            thread_id=thread.id,
+            post_id=attachment.post_id,
+            label=tlp.RED,
+        )
     return attachment, data
 
 
@@ -238,7 +258,7 @@ def disposition(attachment: Attachment) -> str:
 def read(attachment: Attachment) -> bytes:
     """The opened bytes of an attachment."""
     blob = (store_path() / attachment.storage_name).read_bytes()
-    return envelope.open_bytes(blob, envelope.context("attachment", attachment.id, "content"))
+    return envelope.open_bytes(blob, attachment.sealed_context("content"))
 
 
 def for_posts(post_ids: list[str]) -> dict[str, list[Attachment]]:

@@ -40,13 +40,19 @@ def ensure_default_categories() -> list[Category]:
     the insert skips a slug that exists, so processes starting at once never make two.
     """
     now = utcnow()
-    rows = union_all(*(
-        select(literal(new_id()).label("id"), literal(slug).label("slug"),
-               literal(name).label("name"), literal(description).label("description"),
-               literal(position).label("position"), literal(now, UTCDateTime()).label("created_at"))
-        .where(~exists().where(Category.id.is_not(None)))
-        for position, (slug, name, description) in enumerate(DEFAULT_CATEGORIES)
-    ))  # fmt: skip
+    rows = union_all(
+        *(
+            select(
+                literal(new_id()).label("id"),
+                literal(slug).label("slug"),
+                literal(name).label("name"),
+                literal(description).label("description"),
+                literal(position).label("position"),
+                literal(now, UTCDateTime()).label("created_at"),
+            ).where(~exists().where(Category.id.is_not(None)))
+            for position, (slug, name, description) in enumerate(DEFAULT_CATEGORIES)
+        )
+    )
     columns = ["id", "slug", "name", "description", "position", "created_at"]
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # One statement: it takes SQLite's write lock before it reads, and skips a slug that exists.
@@ -85,8 +91,9 @@ def create_category(*, actor: Member, name: str, description: str = "") -> Categ
     )
     db.session.add(category)
     db.session.flush()
-    audit.record("threads.category_created", actor=actor, target_type="category",
-                 target_id=category.id)  # fmt: skip
+    audit.record(
+        "threads.category_created", actor=actor, target_type="category", target_id=category.id
+    )
     return category
 
 
@@ -106,8 +113,9 @@ def rename_category(*, actor: Member, category: Category, name: str, description
     category.name = _check_name(name, other_than=category)
     category.description = description.strip()[:1000]
     db.session.flush()
-    audit.record("threads.category_renamed", actor=actor, target_type="category",
-                 target_id=category.id)  # fmt: skip
+    audit.record(
+        "threads.category_renamed", actor=actor, target_type="category", target_id=category.id
+    )
 
 
 def coordinator_category(member: Member, category_id: str) -> Category:
@@ -138,5 +146,6 @@ def remove_category(*, actor: Member, category: Category) -> None:
     db.session.execute(delete(Watch).where(Watch.category_id == category.id))
     db.session.delete(category)
     db.session.flush()
-    audit.record("threads.category_removed", actor=actor, target_type="category",
-                 target_id=category.id)  # fmt: skip
+    audit.record(
+        "threads.category_removed", actor=actor, target_type="category", target_id=category.id
+    )

@@ -126,8 +126,16 @@ def _office_type(data: bytes) -> str | None:
             for marker, mime in OOXML.items():
                 if marker in types:
                     return mime
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, KeyError, RuntimeError,
-            NotImplementedError, EOFError, ValueError):  # fmt: skip
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        KeyError,
+        RuntimeError,
+        NotImplementedError,
+        EOFError,
+        ValueError,
+    ):
         return None
     return None
 
@@ -149,8 +157,14 @@ def detect_type(data: bytes) -> str:
     if kind is not None:
         if kind.mime == "application/pdf" or kind.mime in IMAGE_TYPES:
             return str(kind.mime)
-        if kind.mime == "application/zip" or kind.extension in {"docx", "xlsx", "pptx", "odt",
-                                                                "ods", "odp"}:  # fmt: skip
+        if kind.mime == "application/zip" or kind.extension in {
+            "docx",
+            "xlsx",
+            "pptx",
+            "odt",
+            "ods",
+            "odp",
+        }:
             office = _office_type(data)
             if office:
                 return office

@@ -34,13 +34,23 @@ def flag_post(*, reporter: Member, post: Post, reason: str) -> Flag:
         raise ThreadError("Please say why you are flagging this post.")
     if len(reason) > MAX_REASON:
         raise ThreadError(f"A reason may be at most {MAX_REASON} characters long.")
-    flag = Flag(id=new_id(), post_id=post.id, thread_id=thread.id, reporter_id=reporter.id,
-                created_at=utcnow())  # fmt: skip
-    flag.reason_sealed = content.seal(thread.dek_id, "flag", flag.id, "reason", reason)
+    flag = Flag(
+        id=new_id(),
+        post_id=post.id,
+        thread_id=thread.id,
+        reporter_id=reporter.id,
+        created_at=utcnow(),
+    )
+    flag.seal("reason", reason, key_id=thread.dek_id)
     db.session.add(flag)
     db.session.flush()
-    audit.record("threads.post_flagged", actor=reporter, target_type="post", target_id=post.id,
-                 thread_id=thread.id)  # fmt: skip
+    audit.record(
+        "threads.post_flagged",
+        actor=reporter,
+        target_type="post",
+        target_id=post.id,
+        thread_id=thread.id,
+    )
     return flag
 
 
@@ -117,8 +127,14 @@ def resolve_flag(*, coordinator: Member, flag: Flag, hide: bool) -> None:
     flag.resolved_by_id = coordinator.id
     flag.resolution = "hidden" if hide else "dismissed"
     db.session.flush()
-    audit.record("threads.flag_resolved", actor=coordinator, target_type="flag",
-                 target_id=flag.id, result=flag.resolution, post_id=flag.post_id)  # fmt: skip
+    audit.record(
+        "threads.flag_resolved",
+        actor=coordinator,
+        target_type="flag",
+        target_id=flag.id,
+        result=flag.resolution,
+        post_id=flag.post_id,
+    )
 
 
 def set_hidden(*, coordinator: Member, post: Post, hidden: bool) -> None:
@@ -131,9 +147,13 @@ def set_hidden(*, coordinator: Member, post: Post, hidden: bool) -> None:
     post.is_hidden = hidden
     db.session.add(SearchChange(thread_id=post.thread_id, post_id=post.id, created_at=utcnow()))
     db.session.flush()
-    audit.record("threads.post_hidden" if hidden else "threads.post_unhidden",
-                 actor=coordinator, target_type="post", target_id=post.id,
-                 thread_id=post.thread_id)  # fmt: skip
+    audit.record(
+        "threads.post_hidden" if hidden else "threads.post_unhidden",
+        actor=coordinator,
+        target_type="post",
+        target_id=post.id,
+        thread_id=post.thread_id,
+    )
 
 
 def post_action(*, actor: Member, post: Post, action: str) -> None:
@@ -153,8 +173,13 @@ def set_locked(*, coordinator: Member, thread: Thread, locked: bool) -> None:
     if thread.is_locked != locked:
         thread.is_locked = locked
         db.session.flush()
-        audit.record("threads.locked" if locked else "threads.unlocked", actor=coordinator,
-                     target_type="thread", target_id=thread.id, label=thread.label)  # fmt: skip
+        audit.record(
+            "threads.locked" if locked else "threads.unlocked",
+            actor=coordinator,
+            target_type="thread",
+            target_id=thread.id,
+            label=thread.label,
+        )
 
 
 def set_pinned(*, coordinator: Member, thread: Thread, pinned: bool) -> None:
@@ -164,8 +189,13 @@ def set_pinned(*, coordinator: Member, thread: Thread, pinned: bool) -> None:
     if thread.is_pinned != pinned:
         thread.is_pinned = pinned
         db.session.flush()
-        audit.record("threads.pinned" if pinned else "threads.unpinned", actor=coordinator,
-                     target_type="thread", target_id=thread.id, label=thread.label)  # fmt: skip
+        audit.record(
+            "threads.pinned" if pinned else "threads.unpinned",
+            actor=coordinator,
+            target_type="thread",
+            target_id=thread.id,
+            label=thread.label,
+        )
 
 
 def move(*, coordinator: Member, thread: Thread, category: Category) -> None:
@@ -178,5 +208,11 @@ def move(*, coordinator: Member, thread: Thread, category: Category) -> None:
     thread.category_id = category.id
     db.session.add(SearchChange(thread_id=thread.id, created_at=utcnow()))
     db.session.flush()
-    audit.record("threads.moved", actor=coordinator, target_type="thread", target_id=thread.id,
-                 category_id=category.id, kind=f"from:{previous}")  # fmt: skip
+    audit.record(
+        "threads.moved",
+        actor=coordinator,
+        target_type="thread",
+        target_id=thread.id,
+        category_id=category.id,
+        kind=f"from:{previous}",
+    )

@@ -107,19 +107,28 @@ def _send(thread: Thread, post: Post, actor: Member, what: str, kind: str) -> No
     ]
     if mentions:
         notify(
-            mentions, event_key=f"thread-mention:{post.id}", kind="thread_mention",
-            text=_text(thread, f"{actor.display_name} mentioned you in"), key=thread.dek_id,
-            link=link, email_subject=MENTION_SUBJECT,
+            mentions,
+            event_key=f"thread-mention:{post.id}",
+            kind="thread_mention",
+            text=_text(thread, f"{actor.display_name} mentioned you in"),
+            key=thread.dek_id,
+            link=link,
+            email_subject=MENTION_SUBJECT,
             email_body=_email_body(MENTION_SUBJECT, link),
-        )  # fmt: skip
+        )
     skip = {actor.id, *(m.id for m in mentions)}
     recipients = [m for m in followers(thread) if m.id not in skip]
     if recipients:
         notify(
-            recipients, event_key=f"thread-{kind}:{post.id}", kind=f"thread_{kind}",
-            text=_text(thread, what), key=thread.dek_id, link=link,
-            email_subject=EMAIL_SUBJECT, email_body=_email_body(EMAIL_SUBJECT, link),
-        )  # fmt: skip
+            recipients,
+            event_key=f"thread-{kind}:{post.id}",
+            kind=f"thread_{kind}",
+            text=_text(thread, what),
+            key=thread.dek_id,
+            link=link,
+            email_subject=EMAIL_SUBJECT,
+            email_body=_email_body(EMAIL_SUBJECT, link),
+        )
 
 
 def new_thread(thread: Thread, post: Post, actor: Member) -> None:
@@ -136,8 +145,12 @@ def added_to_thread(thread: Thread, member: Member, actor: Member) -> None:
     """Tell a member they were added to a RED thread (without naming it)."""
     link = _link(thread)
     notify(
-        [member], event_key=f"thread-added:{thread.id}:{member.id}:{thread.last_seq}",
-        kind="thread_added", text=RED_TEXT if thread.label == tlp.RED else _text(thread, "Added to"),
-        key=thread.dek_id, link=link, email_subject=ADDED_SUBJECT,
+        [member],
+        event_key=f"thread-added:{thread.id}:{member.id}:{thread.last_seq}",
+        kind="thread_added",
+        text=RED_TEXT if thread.label == tlp.RED else _text(thread, "Added to"),
+        key=thread.dek_id,
+        link=link,
+        email_subject=ADDED_SUBJECT,
         email_body=_email_body(ADDED_SUBJECT, link),
-    )  # fmt: skip
+    )

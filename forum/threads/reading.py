@@ -68,9 +68,12 @@ def _parse_cursor(cursor: str) -> tuple[bool, datetime, str] | None:
 
 
 def list_threads(
-    member: Member, *, category: Category | None = None, cursor: str | None = None,
+    member: Member,
+    *,
+    category: Category | None = None,
+    cursor: str | None = None,
     limit: int = LIST_SIZE,
-) -> Listing:  # fmt: skip
+) -> Listing:
     """Threads the member may know exist, pinned first, newest activity first."""
     query = select(Thread).where(policy.visible_clause(member))
     if category is not None:
@@ -240,8 +243,9 @@ def participants_shown(member: Member, thread: Thread) -> list[Participant]:
 # --- follow and mute ----------------------------------------------------------------------
 
 
-def watch_level(member: Member, *, thread: Thread | None = None,
-                category: Category | None = None) -> str:  # fmt: skip
+def watch_level(
+    member: Member, *, thread: Thread | None = None, category: Category | None = None
+) -> str:
     """The member's level for a thread or category: "follow", "mute" or "" (default)."""
     target = f"t:{thread.id}" if thread is not None else f"c:{category.id}" if category else ""
     level = db.session.scalar(
@@ -250,8 +254,9 @@ def watch_level(member: Member, *, thread: Thread | None = None,
     return level or ""
 
 
-def set_watch(member: Member, level: str, *, thread: Thread | None = None,
-              category: Category | None = None) -> None:  # fmt: skip
+def set_watch(
+    member: Member, level: str, *, thread: Thread | None = None, category: Category | None = None
+) -> None:
     """Follow, mute, or go back to the default for a thread (readable) or a category."""
     if level not in ("follow", "mute", ""):
         raise ValueError(level)
@@ -278,6 +283,6 @@ def set_watch(member: Member, level: str, *, thread: Thread | None = None,
                 category_id=category.id if category and not thread else None,
                 level=level,
                 created_at=utcnow(),
-            )  # fmt: skip
+            )
         )
     db.session.flush()

@@ -23,9 +23,12 @@ def _list_page(form: CategoryForm) -> str:
 def _edit_page(category: Category, form: CategoryForm) -> str:
     refused = refusal()
     return render_template(
-        "threads/category_edit.html", category=category, form=form,
-        threads=service.thread_count(category), error=refused.message if refused else None,
-    )  # fmt: skip
+        "threads/category_edit.html",
+        category=category,
+        form=form,
+        threads=service.thread_count(category),
+        error=refused.message if refused else None,
+    )
 
 
 @bp.get("/threads/categories")

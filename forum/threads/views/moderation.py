@@ -28,11 +28,18 @@ def _manage_page(thread: Thread, label_form: LabelForm | None = None) -> str:
     move_form.category.choices = choices([(c.id, c.name) for c in services.list_categories()])
     move_form.category.data = thread.category_id
     return render_template(
-        "threads/manage.html", thread=thread, title=content.title(thread),
-        label=tlp.get(thread.label), label_form=label_form, participant_form=participant_form,
-        participants=current, move_form=move_form, button=EmptyForm(),
-        can=pages.manage_rights(current_user, thread), error=refused.message if refused else None,
-    )  # fmt: skip
+        "threads/manage.html",
+        thread=thread,
+        title=content.title(thread),
+        label=tlp.get(thread.label),
+        label_form=label_form,
+        participant_form=participant_form,
+        participants=current,
+        move_form=move_form,
+        button=EmptyForm(),
+        can=pages.manage_rights(current_user, thread),
+        error=refused.message if refused else None,
+    )
 
 
 @bp.get("/threads/<thread_id>/manage")

@@ -61,9 +61,12 @@ def edit_post(post_id: str) -> Response | str | tuple[str, int]:
         form.body.data = content.post_source(post)
     if not form.validate_on_submit():
         page = render_template(
-            "threads/edit.html", form=form, post=post, warning=personal_data_warning(),
+            "threads/edit.html",
+            form=form,
+            post=post,
+            warning=personal_data_warning(),
             **_thread_head(thread),
-        )  # fmt: skip
+        )
         return (page, 422) if form.is_submitted() else page
     services.edit_post(editor=current_user, post=post, **form.payload())
     return _to_post(thread, post)
@@ -77,9 +80,13 @@ def post_history(post_id: str) -> str:
     revisions = services.post_history(current_user, post)
     editors = members_services.display_names({r.editor_id for r, _ in revisions})
     return render_template(
-        "threads/history.html", post=post, revisions=revisions, editors=editors,
-        current=content.post_source(post), **_thread_head(thread),
-    )  # fmt: skip
+        "threads/history.html",
+        post=post,
+        revisions=revisions,
+        editors=editors,
+        current=content.post_source(post),
+        **_thread_head(thread),
+    )
 
 
 @bp.get("/threads/attachments/<attachment_id>")
