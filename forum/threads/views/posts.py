@@ -60,13 +60,8 @@ def edit_post(post_id: str) -> Response | str | tuple[str, int]:
     if request.method == "GET":
         form.body.data = content.post_source(post)
     if not form.validate_on_submit():
-        page = render_template(
-            "threads/edit.html",
-            form=form,
-            post=post,
-            warning=personal_data_warning(),
-            **_thread_head(thread),
-        )
+        shown = {"form": form, "post": post, "warning": personal_data_warning()}
+        page = render_template("threads/edit.html", **shown, **_thread_head(thread))
         return (page, 422) if form.is_submitted() else page
     services.edit_post(editor=current_user, post=post, **form.payload())
     return _to_post(thread, post)

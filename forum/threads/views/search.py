@@ -21,13 +21,11 @@ def search() -> str:
     form.category.choices = choices([("", "Any category"), *categories])
     form.author.choices = choices([("", "Anyone"), *pages.member_choices()])
     page = max(request.args.get("page", type=int) or 1, 1)
-    query = search_service.Query(**form.payload()) if form.validate() else None
-    results = None
-    if query is not None and not query.is_empty:
-        results = search_service.search(current_user, query, offset=(page - 1) * 20)
-    authors = (
-        members_services.display_names({r.author_id for r in results.items}) if results else {}
+    query = search_service.Query(**form.payload()) if form.validate() else search_service.Query()
+    offset = (page - 1) * 20
+    results = None if query.is_empty else search_service.search(current_user, query, offset=offset)
+    authors = members_services.display_names(
+        {r.author_id for r in results.items} if results else ()
     )
-    return render_template(
-        "threads/search.html", form=form, results=results, page=page, authors=authors
-    )
+    shown = {"form": form, "results": results, "page": page, "authors": authors}
+    return render_template("threads/search.html", **shown)
