@@ -63,11 +63,16 @@ def main() -> None:
         with app.app_context():
             people = make_members(5)
             category = services.ensure_default_categories()[0]
-            thread = services.start_thread(author=people[0], category=category,
-                                           title="Hotline staffing after the attack",
-                                           body=texts[0], label=tlp.AMBER)  # fmt: skip
-            services.bulk_add_posts(thread, people, texts[1:],
-                                    start_at=datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
+            thread = services.start_thread(
+                author=people[0],
+                category=category,
+                title="Hotline staffing after the attack",
+                body=texts[0],
+                label=tlp.AMBER,
+            )
+            services.bulk_add_posts(
+                thread, people, texts[1:], start_at=datetime(2026, 1, 1, tzinfo=UTC)
+            )
             db.session.commit()
             thread_id = thread.id
             cookie = session_cookie(app, people[1])
@@ -75,8 +80,12 @@ def main() -> None:
         bare_db = folder / "bare.db"
         key = os.urandom(32)
         make_bare_db(str(bare_db), key, texts)
-        env = {**instance.env, "BENCH_THREAD_ID": thread_id, "BENCH_BARE_DB": str(bare_db),
-               "BENCH_BARE_KEY": key.hex()}  # fmt: skip
+        env = {
+            **instance.env,
+            "BENCH_THREAD_ID": thread_id,
+            "BENCH_BARE_DB": str(bare_db),
+            "BENCH_BARE_KEY": key.hex(),
+        }
         path = f"/threads/{thread_id}?page=1"
         headers = {"Cookie": cookie}
         with (
@@ -86,8 +95,12 @@ def main() -> None:
         ):
             status, page = request(sealed.port, "GET", path, headers)
             assert status == 200 and page.count(b'class="post card') == POSTS, "20 posts shown"
-            rounds: dict[str, list[LoadResult]] = {"bare": [], "sealed": [], "preopened": [],
-                                                   "start page": []}  # fmt: skip
+            rounds: dict[str, list[LoadResult]] = {
+                "bare": [],
+                "sealed": [],
+                "preopened": [],
+                "start page": [],
+            }
             for _ in range(2):  # interleaved, so drift shifts all three alike
                 rounds["bare"].append(measure(bare.port, "bare", "/bare", {}))
                 rounds["sealed"].append(measure(sealed.port, "sealed", path, headers))
@@ -96,17 +109,35 @@ def main() -> None:
     rps = {k: sum(r.requests_per_second for r in v) / len(v) for k, v in rounds.items()}
     p50 = {k: sum(r.p50_ms for r in v) / len(v) for k, v in rounds.items()}
     tool = rounds["bare"][0].tool
-    print(f"\ngunicorn gthread, {WORKERS} workers x {THREADS} threads; load: {tool}, "
-          f"{CONNECTIONS} keep-alive connections, {SECONDS:.0f} s per target x 2 rounds, loopback")  # fmt: skip
+    print(
+        f"\ngunicorn gthread, {WORKERS} workers x {THREADS} threads; load: {tool}, "
+        f"{CONNECTIONS} keep-alive connections, {SECONDS:.0f} s per target x 2 rounds, loopback"
+    )
     for name in ("bare", "start page", "preopened", "sealed"):
         print(f"  {name:10} {rps[name]:8.0f} req/s   p50 {p50[name]:6.2f} ms")
-    figure("threads: page of 20 posts, sealed", rps["sealed"], "same page, sealing off",
-           rps["preopened"], "req/s", goal=">= 0.9x")  # fmt: skip
-    figure("threads: page of 20 posts, sealed", rps["sealed"],
-           "bare Flask page, 20 SQLite rows opened with AES-GCM", rps["bare"], "req/s",
-           goal=">= 0.5x")  # fmt: skip
-    figure("threads: page of 20 posts, sealed", rps["sealed"],
-           "the Exchange's signed-in start page (platform floor)", rps["start page"], "req/s")  # fmt: skip
+    figure(
+        "threads: page of 20 posts, sealed",
+        rps["sealed"],
+        "same page, sealing off",
+        rps["preopened"],
+        "req/s",
+        goal=">= 0.9x",
+    )
+    figure(
+        "threads: page of 20 posts, sealed",
+        rps["sealed"],
+        "bare Flask page, 20 SQLite rows opened with AES-GCM",
+        rps["bare"],
+        "req/s",
+        goal=">= 0.5x",
+    )
+    figure(
+        "threads: page of 20 posts, sealed",
+        rps["sealed"],
+        "the Exchange's signed-in start page (platform floor)",
+        rps["start page"],
+        "req/s",
+    )
 
 
 if __name__ == "__main__":

@@ -38,9 +38,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder)
         create_keyring(instance / "keyring.json")
-        app = create_app({"app": {"secret_key": secrets.token_urlsafe(48), "instance_path": folder},
-                          "database": {"url": f"sqlite:///{instance / 'bench.db'}"},
-                          "scheduler": {"enabled": False}}, check_keyring=False)  # fmt: skip
+        app = create_app(
+            {
+                "app": {"secret_key": secrets.token_urlsafe(48), "instance_path": folder},
+                "database": {"url": f"sqlite:///{instance / 'bench.db'}"},
+                "scheduler": {"enabled": False},
+            },
+            check_keyring=False,
+        )
         with app.app_context():
             db.create_all()
             ensure_keyring_matches()
@@ -71,8 +76,15 @@ def main() -> None:
     base = figures["one thread key"]
     print(f"opening {N} post bodies with a cold key cache (SQLite):")
     for name, seconds in list(figures.items())[1:]:
-        figure(f"threads: cold open of a post, {name}", seconds / N * 1e6, "one thread key",
-               base / N * 1e6, "µs/post", goal="under 10x", higher_is_better=False)  # fmt: skip
+        figure(
+            f"threads: cold open of a post, {name}",
+            seconds / N * 1e6,
+            "one thread key",
+            base / N * 1e6,
+            "µs/post",
+            goal="under 10x",
+            higher_is_better=False,
+        )
 
 
 if __name__ == "__main__":

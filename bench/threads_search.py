@@ -53,8 +53,10 @@ def main() -> None:
         app = instance.app()
         started = time.perf_counter()
         info = build_corpus(app, POSTS)
-        print(f"{POSTS:,} posts in {info['threads']} threads written in "
-              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        print(
+            f"{POSTS:,} posts in {info['threads']} threads written in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
         with app.app_context():
             member = db.session.get(Member, info["member_id"])
             index = SearchIndex()
@@ -67,8 +69,15 @@ def main() -> None:
             for query in queries(member.id, rng):
                 if time.monotonic() > deadline:
                     break
-                kind = ("phrase" if '"' in query.text else "tag" if query.tag else
-                        "author" if query.author_id else f"{len(query.words)} word(s)")  # fmt: skip
+                kind = (
+                    "phrase"
+                    if '"' in query.text
+                    else "tag"
+                    if query.tag
+                    else "author"
+                    if query.author_id
+                    else f"{len(query.words)} word(s)"
+                )
                 begun = time.perf_counter()
                 results = index.search(member, query)
                 _ = [r.excerpt for r in results.items]
@@ -83,19 +92,33 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
     every = [t for values in timings.values() for t in values]
-    print(f"\nindex: {docs:,} documents (posts and titles), {words:,} distinct words; "
-          f"cold start {cold:.1f} s")  # fmt: skip
+    print(
+        f"\nindex: {docs:,} documents (posts and titles), {words:,} distinct words; "
+        f"cold start {cold:.1f} s"
+    )
     print(f"{'query kind':16} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}")
     for kind, values in sorted(timings.items()):
         print(f"{kind:16} {len(values):4d} {median(values):8.2f} {percentile(values, 0.95):8.2f}")
     print(f"{'all':16} {len(every):4d} {median(every):8.2f} {percentile(every, 0.95):8.2f}\n")
     baseline = median(page_ms)
-    figure("threads: search p50 warm (100k posts)", median(every),
-           "opening one thread page of 20 posts", baseline, "ms", goal="p95 < 100 ms",
-           higher_is_better=False)  # fmt: skip
-    figure("threads: search p95 warm (100k posts)", percentile(every, 0.95),
-           "opening one thread page of 20 posts", baseline, "ms", goal="< 100 ms",
-           higher_is_better=False)  # fmt: skip
+    figure(
+        "threads: search p50 warm (100k posts)",
+        median(every),
+        "opening one thread page of 20 posts",
+        baseline,
+        "ms",
+        goal="p95 < 100 ms",
+        higher_is_better=False,
+    )
+    figure(
+        "threads: search p95 warm (100k posts)",
+        percentile(every, 0.95),
+        "opening one thread page of 20 posts",
+        baseline,
+        "ms",
+        goal="< 100 ms",
+        higher_is_better=False,
+    )
     figure(
         "threads: search cold start (100k posts)",
         cold * 1000,

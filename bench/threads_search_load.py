@@ -101,18 +101,33 @@ def main() -> None:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-    print(f"{POSTS:,} posts of {WORDS_PER_POST} words; heavy searches run: {len(work)}, work "
-          f"units per heavy search: max {max(work, default=0):,}; bystander searches "
-          f"{len(quiet)} quiet, {len(loaded)} under load")  # fmt: skip
+    print(
+        f"{POSTS:,} posts of {WORDS_PER_POST} words; heavy searches run: {len(work)}, work "
+        f"units per heavy search: max {max(work, default=0):,}; bystander searches "
+        f"{len(quiet)} quiet, {len(loaded)} under load"
+    )
     for kind, timings in heavy_ms.items():
-        print(f"heavy search, {kind}: p50 {median(timings):.1f} ms, "
-              f"p95 {percentile(timings, 0.95):.1f} ms, n={len(timings)}")  # fmt: skip
-    figure("threads: bystander search p50 under 3 heavy searches", median(loaded),
-           "the same searches with no load", median(quiet), "ms", goal="< 5x",
-           higher_is_better=False)  # fmt: skip
-    figure("threads: bystander search p95 under 3 heavy searches", percentile(loaded, 0.95),
-           "the same searches with no load (p95)", percentile(quiet, 0.95), "ms",
-           higher_is_better=False)  # fmt: skip
+        print(
+            f"heavy search, {kind}: p50 {median(timings):.1f} ms, "
+            f"p95 {percentile(timings, 0.95):.1f} ms, n={len(timings)}"
+        )
+    figure(
+        "threads: bystander search p50 under 3 heavy searches",
+        median(loaded),
+        "the same searches with no load",
+        median(quiet),
+        "ms",
+        goal="< 5x",
+        higher_is_better=False,
+    )
+    figure(
+        "threads: bystander search p95 under 3 heavy searches",
+        percentile(loaded, 0.95),
+        "the same searches with no load (p95)",
+        percentile(quiet, 0.95),
+        "ms",
+        higher_is_better=False,
+    )
 
 
 if __name__ == "__main__":

@@ -18,26 +18,28 @@ import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
+from forum import db as uow
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
+from forum.errors import NotFound
 from forum.extensions import db
 from forum.markup import tlp
-from forum.members.models import Member
 from forum.security import audit
 from forum.threads import content, filetypes, policy
 from forum.threads.filetypes import detect_type
 from forum.threads.models import Attachment, Post, Thread
 
+if TYPE_CHECKING:
+    from forum.members.models import Member
+
 log = logging.getLogger(__name__)
 
 AttachmentError = filetypes.FileTypeError
-REMOVE_KEY = "exchange.threads.remove_files"
 PENDING_HOURS = 24
 
 __all__ = ["AttachmentError", "Checked", "add", "check", "detect_type"]
@@ -95,6 +97,16 @@ def check(filename: str, data: bytes | IO[bytes], declared: str | None = None) -
     return Checked(clean_name, data, mime)
 
 
+def checked_upload(
+    filename: str, stream: IO[bytes], declared: str | None = None
+) -> tuple[Checked | None, str]:
+    """`check` for a form's file: the checked file, or None and the sentence saying why not."""
+    try:
+        return check(filename, stream, declared), ""
+    except AttachmentError as error:
+        return None, str(error)
+
+
 def _write_atomically(folder: Path, name: str, blob: bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
     try:
@@ -118,16 +130,23 @@ def _write_atomically(folder: Path, name: str, blob: bytes) -> None:
         raise AttachmentError("The file could not be stored. Nothing was saved.") from None
 
 
-def _store(uploader: Member, checked: Checked, thread: Thread | None,
-           post: Post | None) -> Attachment:  # fmt: skip
+def _store(
+    uploader: Member, checked: Checked, thread: Thread | None, post: Post | None
+) -> Attachment:
     key = envelope.new_data_key("attachment")
-    attachment = Attachment(id=new_id(), dek_id=key.id, thread_id=thread.id if thread else None,
-                            post_id=post.id if post else None, uploader_id=uploader.id,
-                            content_type=checked.mime, size=len(checked.data),
-                            storage_name=secrets.token_hex(24), created_at=utcnow())  # fmt: skip
-    attachment.filename_sealed = content.seal(key.id, "attachment", attachment.id, "filename",
-                                              checked.name)  # fmt: skip
-    sealed = content.seal(key.id, "attachment", attachment.id, "content", checked.data)
+    attachment = Attachment(
+        id=new_id(),
+        dek_id=key.id,
+        thread_id=thread.id if thread else None,
+        post_id=post.id if post else None,
+        uploader_id=uploader.id,
+        content_type=checked.mime,
+        size=len(checked.data),
+        storage_name=secrets.token_hex(24),
+        created_at=utcnow(),
+    )
+    attachment.seal("filename", checked.name)
+    sealed = envelope.seal(key.id, attachment.sealed_context("content"), checked.data)
     _write_atomically(store_path(), attachment.storage_name, sealed)
     db.session.add(attachment)
     db.session.flush()
@@ -139,8 +158,15 @@ def _may_attach(uploader: Member, thread: Thread, post: Post) -> None:
         raise AttachmentError("You cannot attach files here.")
 
 
-def add(*, uploader: Member, thread: Thread, post: Post, filename: str = "",
-        data: bytes | None = None, checked: Checked | None = None) -> Attachment:  # fmt: skip
+def add(
+    *,
+    uploader: Member,
+    thread: Thread,
+    post: Post,
+    filename: str = "",
+    data: bytes | None = None,
+    checked: Checked | None = None,
+) -> Attachment:
     """Check, seal and store a file on a post the uploader wrote in a thread they can post in."""
     _may_attach(uploader, thread, post)
     return _store(uploader, checked or check(filename, data or b""), thread, post)
@@ -194,14 +220,14 @@ def prune_pending() -> int:
 
 
 def get_for(member: Member, attachment_id: str) -> tuple[Attachment, Thread]:
-    """The attachment and its thread, if the member may read it; LookupError otherwise."""
+    """The attachment and its thread, if the member may read it; NotFound otherwise."""
     attachment = db.session.get(Attachment, attachment_id) if len(attachment_id) == 32 else None
     thread = db.session.get(Thread, attachment.thread_id) if attachment else None
     post = db.session.get(Post, attachment.post_id) if attachment and attachment.post_id else None
     if attachment is None or thread is None or post is None or not policy.can_read(member, thread):
-        raise LookupError(attachment_id)
+        raise NotFound()
     if not policy.can_see_post(member, thread, post):
-        raise LookupError(attachment_id)
+        raise NotFound()
     return attachment, thread
 
 
@@ -210,16 +236,29 @@ def download(member: Member, attachment_id: str) -> tuple[Attachment, bytes]:
     attachment, thread = get_for(member, attachment_id)
     data = read(attachment)
     if thread.label == tlp.RED:
-        audit.record("threads.red_attachment_downloaded", actor=member, target_type="attachment",
-                     target_id=attachment.id, thread_id=thread.id, post_id=attachment.post_id,
-                     label=tlp.RED)  # fmt: skip
+        audit.record(
+            "threads.red_attachment_downloaded",
+            actor=member,
+            target_type="attachment",
+            target_id=attachment.id,
+            thread_id=thread.id,
+            post_id=attachment.post_id,
+            label=tlp.RED,
+        )
     return attachment, data
+
+
+def disposition(attachment: Attachment) -> str:
+    """The Content-Disposition of a download: always an attachment, under a plain ASCII name."""
+    name = content.attachment_name(attachment)
+    ascii_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:120] or "file"
+    return f'attachment; filename="{ascii_name}"'
 
 
 def read(attachment: Attachment) -> bytes:
     """The opened bytes of an attachment."""
     blob = (store_path() / attachment.storage_name).read_bytes()
-    return envelope.open_bytes(blob, envelope.context("attachment", attachment.id, "content"))
+    return envelope.open_bytes(blob, attachment.sealed_context("content"))
 
 
 def for_posts(post_ids: list[str]) -> dict[str, list[Attachment]]:
@@ -240,18 +279,12 @@ def for_posts(post_ids: list[str]) -> dict[str, list[Attachment]]:
 
 def remove_after_commit(storage_name: str) -> None:
     """Delete a stored file once the transaction that dropped its row commits."""
-    db.session.info.setdefault(REMOVE_KEY, []).append((store_path(), storage_name))
+    path = store_path() / storage_name
+    uow.after_commit(lambda: _remove_file(path), once=f"threads.remove:{storage_name}")
 
 
-@event.listens_for(Session, "after_commit")
-def _remove_files(session: Session) -> None:
-    for folder, name in session.info.pop(REMOVE_KEY, []):
-        try:
-            (folder / name).unlink(missing_ok=True)
-        except OSError:
-            log.warning("could not remove a deleted attachment file %s", name)
-
-
-@event.listens_for(Session, "after_rollback")
-def _keep_files(session: Session) -> None:
-    session.info.pop(REMOVE_KEY, None)
+def _remove_file(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        log.warning("could not remove a deleted attachment file %s", path.name)

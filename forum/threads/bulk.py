@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert
 
@@ -11,9 +12,14 @@ from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.markup import markdown
-from forum.members.models import Member
-from forum.threads import content
 from forum.threads.models import Post, SearchChange, Thread
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
+
+
+def _context(post_id: str, column: str) -> str:
+    return envelope.context(Post.__sealed_table__, post_id, column)
 
 
 def bulk_add_posts(
@@ -40,14 +46,23 @@ def bulk_add_posts(
         post_id = new_id()
         author = authors[index % len(authors)]
         key_id = keys[index]
-        rows.append({
-            "id": post_id, "thread_id": thread.id, "seq": seq, "dek_id": key_id,
-            "author_id": author.id,
-            "body_sealed": content.seal(key_id, "post", post_id, "body", body),
-            "html_sealed": content.seal(key_id, "post", post_id, "html", html),
-            "quote_of_id": None, "is_hidden": False, "is_deleted": False, "edit_count": 0,
-            "created_at": start_at + timedelta(seconds=index), "edited_at": None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "id": post_id,
+                "thread_id": thread.id,
+                "seq": seq,
+                "dek_id": key_id,
+                "author_id": author.id,
+                "body_sealed": envelope.seal(key_id, _context(post_id, "body"), body),
+                "html_sealed": envelope.seal(key_id, _context(post_id, "html"), html),
+                "quote_of_id": None,
+                "is_hidden": False,
+                "is_deleted": False,
+                "edit_count": 0,
+                "created_at": start_at + timedelta(seconds=index),
+                "edited_at": None,
+            }
+        )
     if rows:
         db.session.execute(insert(Post), rows)
         thread.last_seq = seq

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, exists, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -10,10 +11,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from forum.db import UTCDateTime, new_id, utcnow
 from forum.extensions import db
-from forum.members.models import Member
 from forum.security import audit
-from forum.threads.errors import ThreadError
+from forum.threads import policy
+from forum.threads.errors import NotFound, ThreadError
 from forum.threads.models import Category, Thread, Watch
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 DEFAULT_CATEGORIES: list[tuple[str, str, str]] = [
     (
@@ -36,13 +40,19 @@ def ensure_default_categories() -> list[Category]:
     the insert skips a slug that exists, so processes starting at once never make two.
     """
     now = utcnow()
-    rows = union_all(*(
-        select(literal(new_id()).label("id"), literal(slug).label("slug"),
-               literal(name).label("name"), literal(description).label("description"),
-               literal(position).label("position"), literal(now, UTCDateTime()).label("created_at"))
-        .where(~exists().where(Category.id.is_not(None)))
-        for position, (slug, name, description) in enumerate(DEFAULT_CATEGORIES)
-    ))  # fmt: skip
+    rows = union_all(
+        *(
+            select(
+                literal(new_id()).label("id"),
+                literal(slug).label("slug"),
+                literal(name).label("name"),
+                literal(description).label("description"),
+                literal(position).label("position"),
+                literal(now, UTCDateTime()).label("created_at"),
+            ).where(~exists().where(Category.id.is_not(None)))
+            for position, (slug, name, description) in enumerate(DEFAULT_CATEGORIES)
+        )
+    )
     columns = ["id", "slug", "name", "description", "position", "created_at"]
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # One statement: it takes SQLite's write lock before it reads, and skips a slug that exists.
@@ -63,14 +73,13 @@ def category_by_slug(slug: str) -> Category | None:
 
 def create_category(*, actor: Member, name: str, description: str = "") -> Category:
     """Create a category (coordinators only)."""
-    if not actor.is_coordinator:
-        raise ThreadError("Only coordinators create categories.")
+    policy.require_coordinator(actor)
     name = name.strip()
     if not name or len(name) > 120:
-        raise ThreadError("A category needs a name of at most 120 characters.")
+        raise ThreadError("A category needs a name of at most 120 characters.", field="name")
     slug = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")[:70] or new_id()[:8]
     if category_by_slug(slug) is not None:
-        raise ThreadError("A category with this name already exists.")
+        raise ThreadError("A category with this name already exists.", field="name")
     last = db.session.scalar(select(func.max(Category.position))) or 0
     category = Category(
         id=new_id(),
@@ -82,30 +91,40 @@ def create_category(*, actor: Member, name: str, description: str = "") -> Categ
     )
     db.session.add(category)
     db.session.flush()
-    audit.record("threads.category_created", actor=actor, target_type="category",
-                 target_id=category.id)  # fmt: skip
+    audit.record(
+        "threads.category_created", actor=actor, target_type="category", target_id=category.id
+    )
     return category
 
 
 def _check_name(name: str, *, other_than: Category | None = None) -> str:
     name = " ".join(name.split())
     if not name or len(name) > 120:
-        raise ThreadError("A category needs a name of at most 120 characters.")
+        raise ThreadError("A category needs a name of at most 120 characters.", field="name")
     for existing in list_categories():
         if existing is not other_than and existing.name.casefold() == name.casefold():
-            raise ThreadError("A category with this name already exists.")
+            raise ThreadError("A category with this name already exists.", field="name")
     return name
 
 
 def rename_category(*, actor: Member, category: Category, name: str, description: str) -> None:
     """Rename a category or change its description (coordinators); its address stays the same."""
-    if not actor.is_coordinator:
-        raise ThreadError("Only coordinators change categories.")
+    policy.require_coordinator(actor)
     category.name = _check_name(name, other_than=category)
     category.description = description.strip()[:1000]
     db.session.flush()
-    audit.record("threads.category_renamed", actor=actor, target_type="category",
-                 target_id=category.id)  # fmt: skip
+    audit.record(
+        "threads.category_renamed", actor=actor, target_type="category", target_id=category.id
+    )
+
+
+def coordinator_category(member: Member, category_id: str) -> Category:
+    """A category for a coordinator to change: NotAllowed for anyone else, NotFound if none."""
+    policy.require_coordinator(member)
+    found = db.session.get(Category, category_id)
+    if found is None:
+        raise NotFound("There is nothing here, or it is not yours to see.")
+    return found
 
 
 def thread_count(category: Category) -> int:
@@ -115,8 +134,7 @@ def thread_count(category: Category) -> int:
 
 def remove_category(*, actor: Member, category: Category) -> None:
     """Remove an empty category (coordinators); one with threads, or the last one, is refused."""
-    if not actor.is_coordinator:
-        raise ThreadError("Only coordinators remove categories.")
+    policy.require_coordinator(actor)
     count = thread_count(category)
     if count:
         raise ThreadError(
@@ -128,5 +146,6 @@ def remove_category(*, actor: Member, category: Category) -> None:
     db.session.execute(delete(Watch).where(Watch.category_id == category.id))
     db.session.delete(category)
     db.session.flush()
-    audit.record("threads.category_removed", actor=actor, target_type="category",
-                 target_id=category.id)  # fmt: skip
+    audit.record(
+        "threads.category_removed", actor=actor, target_type="category", target_id=category.id
+    )

@@ -20,6 +20,8 @@ import zipfile
 
 import filetype
 
+from forum.errors import Invalid
+
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 OOXML = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": (
@@ -76,8 +78,11 @@ BOMB = (
 TOO_MANY = "This archive holds too many files to be an office document, so it was refused."
 
 
-class FileTypeError(Exception):
-    """The file was refused; the message is a plain sentence."""
+class FileTypeError(Invalid):
+    """The file was refused; the message is a plain sentence, said at the attachment field."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message, field="attachment")
 
 
 def _peek(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -121,8 +126,16 @@ def _office_type(data: bytes) -> str | None:
             for marker, mime in OOXML.items():
                 if marker in types:
                     return mime
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, KeyError, RuntimeError,
-            NotImplementedError, EOFError, ValueError):  # fmt: skip
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        KeyError,
+        RuntimeError,
+        NotImplementedError,
+        EOFError,
+        ValueError,
+    ):
         return None
     return None
 
@@ -144,8 +157,14 @@ def detect_type(data: bytes) -> str:
     if kind is not None:
         if kind.mime == "application/pdf" or kind.mime in IMAGE_TYPES:
             return str(kind.mime)
-        if kind.mime == "application/zip" or kind.extension in {"docx", "xlsx", "pptx", "odt",
-                                                                "ods", "odp"}:  # fmt: skip
+        if kind.mime == "application/zip" or kind.extension in {
+            "docx",
+            "xlsx",
+            "pptx",
+            "odt",
+            "ods",
+            "odp",
+        }:
             office = _office_type(data)
             if office:
                 return office

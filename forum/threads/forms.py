@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -18,11 +19,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from forum.forms import EmptyForm, Form
 from forum.markup import tlp
 from forum.security.pii import PII_CONFIRM
 from forum.threads.services import BODY_TOO_LONG, MAX_BODY, MAX_TITLE, TITLE_TOO_LONG
 
-__all__ = ["PII_CONFIRM", "choices"]
+__all__ = ["PII_CONFIRM", "EmptyForm", "choices"]
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -30,97 +32,135 @@ def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class EmptyForm(FlaskForm):
-    """A button that posts: only the CSRF token."""
-
-
-class ThreadForm(FlaskForm):
+class ThreadForm(Form):
     """Start a thread."""
 
-    title = StringField("Title", validators=[DataRequired("Please give the thread a title."),
-                                             Length(max=MAX_TITLE, message=TITLE_TOO_LONG)])  # fmt: skip
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired("Please give the thread a title."),
+            Length(max=MAX_TITLE, message=TITLE_TOO_LONG),
+        ],
+    )
     category = SelectField("Category", validators=[DataRequired("Choose a category.")])
     label = SelectField("TLP label", choices=choices(tlp.CHOICES), default=tlp.AMBER)
-    tags = StringField("Tags (comma-separated)",
-                       validators=[Optional(), Length(max=400, message="Please use fewer tags.")])  # fmt: skip
+    tags = StringField(
+        "Tags (comma-separated)",
+        validators=[Optional(), Length(max=400, message="Please use fewer tags.")],
+    )
     participants = SelectMultipleField("Participants (TLP:RED only)", choices=[])
-    body = TextAreaField("First post (Markdown)",
-                         validators=[DataRequired("Please write something."),
-                                     Length(max=MAX_BODY, message=BODY_TOO_LONG)])  # fmt: skip
+    body = TextAreaField(
+        "First post (Markdown)",
+        validators=[
+            DataRequired("Please write something."),
+            Length(max=MAX_BODY, message=BODY_TOO_LONG),
+        ],
+    )
     attachment = FileField("Attach a file (optional)")
     pending_attachment = HiddenField()
     drop_attachment = BooleanField("Do not attach it")
     confirm_pii = BooleanField(PII_CONFIRM)
 
-    def tag_list(self) -> list[str]:
-        return [t for t in (self.tags.data or "").split(",") if t.strip()]
+    def payload(self) -> dict[str, Any]:
+        """compose.start_thread's arguments."""
+        return {
+            "title": self.title.data or "",
+            "category": self.category.data or None,
+            "label": self.label.data or "",
+            "tags": self.tags.data or "",
+            "participants": self.participants.data or [],
+            "body": self.body.data or "",
+            "pii_confirmed": bool(self.confirm_pii.data),
+        }
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     """Reply in a thread."""
 
-    body = TextAreaField("Your reply (Markdown)",
-                         validators=[DataRequired("Please write something."),
-                                     Length(max=MAX_BODY, message=BODY_TOO_LONG)])  # fmt: skip
+    body = TextAreaField(
+        "Your reply (Markdown)",
+        validators=[
+            DataRequired("Please write something."),
+            Length(max=MAX_BODY, message=BODY_TOO_LONG),
+        ],
+    )
     quote_of = HiddenField()
     attachment = FileField("Attach a file (optional)")
     pending_attachment = HiddenField()
     drop_attachment = BooleanField("Do not attach it")
     confirm_pii = BooleanField(PII_CONFIRM)
 
+    def payload(self) -> dict[str, Any]:
+        """compose.reply's arguments."""
+        return {
+            "body": self.body.data or "",
+            "quote_of": self.quote_of.data or "",
+            "pii_confirmed": bool(self.confirm_pii.data),
+        }
 
-class EditForm(FlaskForm):
+
+class EditForm(Form):
     """Edit a post."""
 
-    body = TextAreaField("Post (Markdown)",
-                         validators=[DataRequired("Please write something."),
-                                     Length(max=MAX_BODY, message=BODY_TOO_LONG)])  # fmt: skip
+    body = TextAreaField(
+        "Post (Markdown)",
+        validators=[
+            DataRequired("Please write something."),
+            Length(max=MAX_BODY, message=BODY_TOO_LONG),
+        ],
+    )
     confirm_pii = BooleanField(PII_CONFIRM)
 
+    def payload(self) -> dict[str, Any]:
+        """services.edit_post's arguments."""
+        return {"body": self.body.data or "", "pii_confirmed": bool(self.confirm_pii.data)}
 
-class FlagForm(FlaskForm):
+
+class FlagForm(Form):
     """Flag a post to the coordinators."""
 
-    reason = TextAreaField("Why should a coordinator look at this post?",
-                           validators=[DataRequired("Please give a reason."),
-                                       Length(max=1000)])  # fmt: skip
+    reason = TextAreaField(
+        "Why should a coordinator look at this post?",
+        validators=[DataRequired("Please give a reason."), Length(max=1000)],
+    )
 
 
-class LabelForm(FlaskForm):
+class LabelForm(Form):
     """Change a thread's TLP label."""
 
     label = SelectField("New TLP label", choices=choices(tlp.CHOICES))
-    confirm_lowering = BooleanField("I confirm lowering the label, so more people may read "
-                                    "and share this thread")  # fmt: skip
+    confirm_lowering = BooleanField(
+        "I confirm lowering the label, so more people may read and share this thread"
+    )
 
 
-class ParticipantForm(FlaskForm):
+class ParticipantForm(Form):
     """Add or remove a participant of a RED thread."""
 
-    member_id = SelectField("Member", choices=[])
+    member_id = SelectField("Member", choices=[], validate_choice=False)
     action = HiddenField(default="add")
 
 
-class WatchForm(FlaskForm):
+class WatchForm(Form):
     """Follow, mute or reset a thread or category."""
 
     level = HiddenField()
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     """Move a thread to another category."""
 
-    category = SelectField("Move to category", choices=[])
+    category = SelectField("Move to category", choices=[], validate_choice=False)
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     """Create a category."""
 
     name = StringField("Name", validators=[DataRequired("Please give a name."), Length(max=120)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=1000)])
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """Search (a GET form: no CSRF token needed)."""
 
     class Meta:
@@ -130,7 +170,27 @@ class SearchForm(FlaskForm):
     author = SelectField("Author", choices=[], validators=[Optional()])
     category = SelectField("Category", choices=[], validators=[Optional()])
     tag = StringField("Tag", validators=[Optional(), Length(max=40)])
-    label = SelectField("Label", choices=choices([("", "Any label"), *tlp.CHOICES]),
-                        validators=[Optional()])  # fmt: skip
+    label = SelectField(
+        "Label", choices=choices([("", "Any label"), *tlp.CHOICES]), validators=[Optional()]
+    )
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
+
+    def payload(self) -> dict[str, Any]:
+        """forum.threads.search.Query's arguments (dates as whole UTC days)."""
+        return {
+            "text": self.q.data or "",
+            "author_id": self.author.data or None,
+            "category_id": self.category.data or None,
+            "tag": (self.tag.data or "").strip() or None,
+            "label": self.label.data or None,
+            "date_from": _day(self.date_from.data),
+            "date_to": _day(self.date_to.data, end=True),
+        }
+
+
+def _day(value: date | None, *, end: bool = False) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.combine(value, time.min, tzinfo=UTC)
+    return moment + timedelta(days=1) if end else moment

@@ -11,6 +11,7 @@ What stays in the clear: ids, who wrote what and when, the TLP label, category, 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -24,9 +25,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from forum.crypto.sealed import SealedColumns
 from forum.db import ID_LENGTH, UTCDateTime, new_id, utcnow
 from forum.extensions import db
-from forum.members.models import Member
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 
 class Category(db.Model):  # type: ignore[name-defined]
@@ -45,9 +49,10 @@ class Category(db.Model):  # type: ignore[name-defined]
         return f"<Category {self.id}>"
 
 
-class Thread(db.Model):  # type: ignore[name-defined]
+class Thread(SealedColumns, db.Model):  # type: ignore[name-defined]
     """A discussion under one TLP label; title and tags are sealed under the thread's key."""
 
+    __sealed_table__ = "thread"
     __tablename__ = "threads"
     __table_args__ = (
         Index("ix_threads_listing", "is_pinned", "last_post_at", "id"),
@@ -94,9 +99,10 @@ class ThreadParticipant(db.Model):  # type: ignore[name-defined]
         return f"<ThreadParticipant {self.thread_id} {self.member_id}>"
 
 
-class Post(db.Model):  # type: ignore[name-defined]
+class Post(SealedColumns, db.Model):  # type: ignore[name-defined]
     """One post: Markdown source and its sanitised HTML, both sealed; `seq` counts from 1."""
 
+    __sealed_table__ = "post"
     __tablename__ = "thread_posts"
     __table_args__ = (UniqueConstraint("thread_id", "seq", name="uq_thread_posts_thread_seq"),)
 
@@ -120,9 +126,10 @@ class Post(db.Model):  # type: ignore[name-defined]
         return f"<Post {self.id} thread={self.thread_id} seq={self.seq}>"
 
 
-class PostRevision(db.Model):  # type: ignore[name-defined]
+class PostRevision(SealedColumns, db.Model):  # type: ignore[name-defined]
     """An earlier version of a post, kept (sealed) when the post is edited."""
 
+    __sealed_table__ = "post_revision"
     __tablename__ = "thread_post_revisions"
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
@@ -183,9 +190,10 @@ class Watch(db.Model):  # type: ignore[name-defined]
         return f"<Watch {self.id} {self.level}>"
 
 
-class Flag(db.Model):  # type: ignore[name-defined]
+class Flag(SealedColumns, db.Model):  # type: ignore[name-defined]
     """A member's report of a post to the coordinators; the reason is sealed."""
 
+    __sealed_table__ = "flag"
     __tablename__ = "thread_flags"
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
@@ -205,13 +213,14 @@ class Flag(db.Model):  # type: ignore[name-defined]
         return f"<Flag {self.id} post={self.post_id}>"
 
 
-class Attachment(db.Model):  # type: ignore[name-defined]
+class Attachment(SealedColumns, db.Model):  # type: ignore[name-defined]
     """A file on a post, stored sealed on disk under a server-made name; its name is sealed.
 
     Each has its own data key. One with no post yet is pending: uploaded with a form that came
     back with an error, kept for its uploader only until the form is sent again (or it expires).
     """
 
+    __sealed_table__ = "attachment"
     __tablename__ = "thread_attachments"
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)

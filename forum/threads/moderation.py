@@ -6,16 +6,19 @@ Every coordinator action is written to the audit log (ids and labels only, never
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from forum.db import new_id, utcnow
 from forum.extensions import db
-from forum.members.models import Member
 from forum.security import audit
-from forum.threads import content, policy
+from forum.threads import content, policy, services
 from forum.threads.models import Category, Flag, Post, SearchChange, Thread
 from forum.threads.services import NotFound, ThreadError
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 MAX_REASON = 1000
 
@@ -31,13 +34,23 @@ def flag_post(*, reporter: Member, post: Post, reason: str) -> Flag:
         raise ThreadError("Please say why you are flagging this post.")
     if len(reason) > MAX_REASON:
         raise ThreadError(f"A reason may be at most {MAX_REASON} characters long.")
-    flag = Flag(id=new_id(), post_id=post.id, thread_id=thread.id, reporter_id=reporter.id,
-                created_at=utcnow())  # fmt: skip
-    flag.reason_sealed = content.seal(thread.dek_id, "flag", flag.id, "reason", reason)
+    flag = Flag(
+        id=new_id(),
+        post_id=post.id,
+        thread_id=thread.id,
+        reporter_id=reporter.id,
+        created_at=utcnow(),
+    )
+    flag.seal("reason", reason, key_id=thread.dek_id)
     db.session.add(flag)
     db.session.flush()
-    audit.record("threads.post_flagged", actor=reporter, target_type="post", target_id=post.id,
-                 thread_id=thread.id)  # fmt: skip
+    audit.record(
+        "threads.post_flagged",
+        actor=reporter,
+        target_type="post",
+        target_id=post.id,
+        thread_id=thread.id,
+    )
     return flag
 
 
@@ -53,8 +66,7 @@ class OpenFlag:
 
 def open_flags(coordinator: Member) -> list[OpenFlag]:
     """Unresolved flags on threads the coordinator may see; RED contents only for participants."""
-    if not coordinator.is_coordinator:
-        raise NotFound("There is nothing here, or it is not yours to see.")
+    policy.require_coordinator(coordinator)
     flags = db.session.scalars(
         select(Flag).where(Flag.resolved_at.is_(None)).order_by(Flag.created_at)
     )
@@ -76,6 +88,32 @@ def open_flags(coordinator: Member) -> list[OpenFlag]:
     return result
 
 
+def resolve_flag_by_id(*, coordinator: Member, flag_id: str, action: str) -> None:
+    """Hide the flagged post ("hide") or dismiss the flag ("dismiss"), for a coordinator."""
+    policy.require_coordinator(coordinator)
+    found = db.session.get(Flag, flag_id)
+    if found is None or action not in ("hide", "dismiss"):
+        raise NotFound("There is nothing here, or it is not yours to see.")
+    resolve_flag(coordinator=coordinator, flag=found, hide=action == "hide")
+
+
+def moderate(*, coordinator: Member, thread: Thread, action: str, category_id: str = "") -> None:
+    """Lock, unlock, pin, unpin or move (to `category_id`) a thread."""
+    if not policy.can_moderate(coordinator, thread):
+        raise NotFound("There is nothing here, or it is not yours to see.")
+    if action in ("lock", "unlock"):
+        set_locked(coordinator=coordinator, thread=thread, locked=action == "lock")
+    elif action in ("pin", "unpin"):
+        set_pinned(coordinator=coordinator, thread=thread, pinned=action == "pin")
+    elif action == "move":
+        target = db.session.get(Category, category_id) if category_id else None
+        if target is None:
+            raise NotFound("There is no such category.")
+        move(coordinator=coordinator, thread=thread, category=target)
+    else:
+        raise NotFound("There is nothing here, or it is not yours to see.")
+
+
 def resolve_flag(*, coordinator: Member, flag: Flag, hide: bool) -> None:
     """Close a flag, hiding its post or dismissing it."""
     thread = db.session.get(Thread, flag.thread_id)
@@ -89,8 +127,14 @@ def resolve_flag(*, coordinator: Member, flag: Flag, hide: bool) -> None:
     flag.resolved_by_id = coordinator.id
     flag.resolution = "hidden" if hide else "dismissed"
     db.session.flush()
-    audit.record("threads.flag_resolved", actor=coordinator, target_type="flag",
-                 target_id=flag.id, result=flag.resolution, post_id=flag.post_id)  # fmt: skip
+    audit.record(
+        "threads.flag_resolved",
+        actor=coordinator,
+        target_type="flag",
+        target_id=flag.id,
+        result=flag.resolution,
+        post_id=flag.post_id,
+    )
 
 
 def set_hidden(*, coordinator: Member, post: Post, hidden: bool) -> None:
@@ -103,9 +147,23 @@ def set_hidden(*, coordinator: Member, post: Post, hidden: bool) -> None:
     post.is_hidden = hidden
     db.session.add(SearchChange(thread_id=post.thread_id, post_id=post.id, created_at=utcnow()))
     db.session.flush()
-    audit.record("threads.post_hidden" if hidden else "threads.post_unhidden",
-                 actor=coordinator, target_type="post", target_id=post.id,
-                 thread_id=post.thread_id)  # fmt: skip
+    audit.record(
+        "threads.post_hidden" if hidden else "threads.post_unhidden",
+        actor=coordinator,
+        target_type="post",
+        target_id=post.id,
+        thread_id=post.thread_id,
+    )
+
+
+def post_action(*, actor: Member, post: Post, action: str) -> None:
+    """Delete (its author or a coordinator), hide or unhide (coordinators) a post."""
+    if action == "delete":
+        services.delete_post(actor=actor, post=post)
+    elif action in ("hide", "unhide"):
+        set_hidden(coordinator=actor, post=post, hidden=action == "hide")
+    else:
+        raise NotFound("There is nothing here, or it is not yours to see.")
 
 
 def set_locked(*, coordinator: Member, thread: Thread, locked: bool) -> None:
@@ -115,8 +173,13 @@ def set_locked(*, coordinator: Member, thread: Thread, locked: bool) -> None:
     if thread.is_locked != locked:
         thread.is_locked = locked
         db.session.flush()
-        audit.record("threads.locked" if locked else "threads.unlocked", actor=coordinator,
-                     target_type="thread", target_id=thread.id, label=thread.label)  # fmt: skip
+        audit.record(
+            "threads.locked" if locked else "threads.unlocked",
+            actor=coordinator,
+            target_type="thread",
+            target_id=thread.id,
+            label=thread.label,
+        )
 
 
 def set_pinned(*, coordinator: Member, thread: Thread, pinned: bool) -> None:
@@ -126,8 +189,13 @@ def set_pinned(*, coordinator: Member, thread: Thread, pinned: bool) -> None:
     if thread.is_pinned != pinned:
         thread.is_pinned = pinned
         db.session.flush()
-        audit.record("threads.pinned" if pinned else "threads.unpinned", actor=coordinator,
-                     target_type="thread", target_id=thread.id, label=thread.label)  # fmt: skip
+        audit.record(
+            "threads.pinned" if pinned else "threads.unpinned",
+            actor=coordinator,
+            target_type="thread",
+            target_id=thread.id,
+            label=thread.label,
+        )
 
 
 def move(*, coordinator: Member, thread: Thread, category: Category) -> None:
@@ -140,5 +208,11 @@ def move(*, coordinator: Member, thread: Thread, category: Category) -> None:
     thread.category_id = category.id
     db.session.add(SearchChange(thread_id=thread.id, created_at=utcnow()))
     db.session.flush()
-    audit.record("threads.moved", actor=coordinator, target_type="thread", target_id=thread.id,
-                 category_id=category.id, kind=f"from:{previous}")  # fmt: skip
+    audit.record(
+        "threads.moved",
+        actor=coordinator,
+        target_type="thread",
+        target_id=thread.id,
+        category_id=category.id,
+        kind=f"from:{previous}",
+    )

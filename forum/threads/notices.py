@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import false, or_, select
 
 from forum.extensions import db
 from forum.markup import tlp
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.notify.outbox import notify
 from forum.threads import content, policy
 from forum.threads.models import Post, Thread, ThreadParticipant, Watch
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 RED_TEXT = "New activity in a TLP:RED thread you take part in"
 EMAIL_SUBJECT = "There is something new in a thread you follow"
@@ -67,7 +71,7 @@ def followers(thread: Thread) -> list[Member]:
     wanted -= muted
     if not wanted:
         return []
-    members = db.session.scalars(select(Member).where(Member.id.in_(wanted)))
+    members = members_services.members_by_id(wanted).values()
     return [m for m in members if policy.can_read(m, thread)]
 
 
@@ -88,7 +92,7 @@ def mentioned(thread: Thread, text: str, candidates: Iterable[Member]) -> list[M
 
 
 def _active_members() -> list[Member]:
-    return list(db.session.scalars(select(Member).where(Member.status == "active")))
+    return members_services.active_members()
 
 
 def _send(thread: Thread, post: Post, actor: Member, what: str, kind: str) -> None:
@@ -103,19 +107,28 @@ def _send(thread: Thread, post: Post, actor: Member, what: str, kind: str) -> No
     ]
     if mentions:
         notify(
-            mentions, event_key=f"thread-mention:{post.id}", kind="thread_mention",
-            text=_text(thread, f"{actor.display_name} mentioned you in"), key=thread.dek_id,
-            link=link, email_subject=MENTION_SUBJECT,
+            mentions,
+            event_key=f"thread-mention:{post.id}",
+            kind="thread_mention",
+            text=_text(thread, f"{actor.display_name} mentioned you in"),
+            key=thread.dek_id,
+            link=link,
+            email_subject=MENTION_SUBJECT,
             email_body=_email_body(MENTION_SUBJECT, link),
-        )  # fmt: skip
+        )
     skip = {actor.id, *(m.id for m in mentions)}
     recipients = [m for m in followers(thread) if m.id not in skip]
     if recipients:
         notify(
-            recipients, event_key=f"thread-{kind}:{post.id}", kind=f"thread_{kind}",
-            text=_text(thread, what), key=thread.dek_id, link=link,
-            email_subject=EMAIL_SUBJECT, email_body=_email_body(EMAIL_SUBJECT, link),
-        )  # fmt: skip
+            recipients,
+            event_key=f"thread-{kind}:{post.id}",
+            kind=f"thread_{kind}",
+            text=_text(thread, what),
+            key=thread.dek_id,
+            link=link,
+            email_subject=EMAIL_SUBJECT,
+            email_body=_email_body(EMAIL_SUBJECT, link),
+        )
 
 
 def new_thread(thread: Thread, post: Post, actor: Member) -> None:
@@ -132,8 +145,12 @@ def added_to_thread(thread: Thread, member: Member, actor: Member) -> None:
     """Tell a member they were added to a RED thread (without naming it)."""
     link = _link(thread)
     notify(
-        [member], event_key=f"thread-added:{thread.id}:{member.id}:{thread.last_seq}",
-        kind="thread_added", text=RED_TEXT if thread.label == tlp.RED else _text(thread, "Added to"),
-        key=thread.dek_id, link=link, email_subject=ADDED_SUBJECT,
+        [member],
+        event_key=f"thread-added:{thread.id}:{member.id}:{thread.last_seq}",
+        kind="thread_added",
+        text=RED_TEXT if thread.label == tlp.RED else _text(thread, "Added to"),
+        key=thread.dek_id,
+        link=link,
+        email_subject=ADDED_SUBJECT,
         email_body=_email_body(ADDED_SUBJECT, link),
-    )  # fmt: skip
+    )

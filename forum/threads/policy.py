@@ -6,14 +6,17 @@ feature asks these functions. A member who may not read a thread is told it does
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
+from forum.errors import NotAllowed
 from forum.extensions import db
 from forum.markup import tlp
-from forum.members.models import Member
 from forum.threads.models import Post, Thread, ThreadParticipant
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 
 def _active(member: Any) -> bool:
@@ -137,3 +140,33 @@ def readable_thread_ids(member: Member, thread_ids: set[str] | None = None) -> s
             return set()
         query = query.where(and_(Thread.id.in_(thread_ids)))
     return set(db.session.scalars(query))
+
+
+def require_coordinator(member: Any) -> None:
+    """Refuse (403) anyone but a coordinator: the one check for the coordinators' pages."""
+    if not member.is_coordinator:
+        raise NotAllowed("Only coordinators may do this.")
+
+
+def thread_rights(member: Any, thread: Thread) -> dict[str, bool]:
+    """What the member may do on the thread, for its pages (hiding a link is not access control)."""
+    return {
+        "post": can_post(member, thread),
+        "moderate": can_moderate(member, thread),
+        "change_label": can_change_label(member, thread),
+        "manage": can_change_label(member, thread) or can_moderate(member, thread),
+        "manage_participants": can_manage_participants(member, thread),
+        "delete_thread": can_delete_thread(member, thread),
+    }
+
+
+def post_rights(member: Any, thread: Thread, posts: list[Post]) -> dict[str, dict[str, bool]]:
+    """What the member may do on each post of a page, by post id."""
+    return {
+        post.id: {
+            "see": not post.is_hidden or can_see_post(member, thread, post),
+            "edit": can_edit_post(member, thread, post),
+            "delete": can_delete_post(member, thread, post),
+        }
+        for post in posts
+    }

@@ -11,20 +11,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import selectinload
 
+from forum import db as uow
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.markup import tlp
-from forum.members.models import Member
+from forum.members import services as members_services
 from forum.security.audit import AuditEvent
 from forum.threads import content, policy
 from forum.threads.models import Category, Post, ReadState, Thread, ThreadParticipant, Watch
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 PAGE_SIZE = 20
 LIST_SIZE = 30
@@ -64,9 +68,12 @@ def _parse_cursor(cursor: str) -> tuple[bool, datetime, str] | None:
 
 
 def list_threads(
-    member: Member, *, category: Category | None = None, cursor: str | None = None,
+    member: Member,
+    *,
+    category: Category | None = None,
+    cursor: str | None = None,
     limit: int = LIST_SIZE,
-) -> Listing:  # fmt: skip
+) -> Listing:
     """Threads the member may know exist, pinned first, newest activity first."""
     query = select(Thread).where(policy.visible_clause(member))
     if category is not None:
@@ -150,17 +157,25 @@ def posts_page(member: Member, thread: Thread, page: int) -> list[Post]:
 
 
 def record_read(member: Member, thread: Thread, seq: int, seen: int | None) -> None:
-    """Move the member's read marker forward to `seq`: one short upsert, only if it moves.
+    """Move the member's read marker forward to `seq` once this request's work is committed.
 
-    It runs on its own connection and commits at once, so a GET never holds a write lock while
-    it renders, and readers of the thread never wait on it (WAL on SQLite, row lock on PostgreSQL).
-    For a TLP:RED thread the same transaction appends who read how many new posts to the audit
-    log (ids and a count only).
+    The marker is one short upsert, only if it moves, written after the commit on its own
+    connection and transaction, so a GET never holds a write lock while it renders, and readers
+    of the thread never wait on it (WAL on SQLite, row lock on PostgreSQL). For a TLP:RED thread
+    the same transaction appends who read how many new posts to the audit log (ids and a count).
     """
     if seen is not None and seen >= seq:
         return
+    member_id, thread_id, label = member.id, thread.id, thread.label
+    uow.after_commit(
+        lambda: _write_read(member_id, thread_id, label, seq, seen),
+        once=f"threads.read:{thread_id}",
+    )
+
+
+def _write_read(member_id: str, thread_id: str, label: str, seq: int, seen: int | None) -> None:
     now = utcnow()
-    values = {"member_id": member.id, "thread_id": thread.id, "last_seq": seq, "updated_at": now}
+    values = {"member_id": member_id, "thread_id": thread_id, "last_seq": seq, "updated_at": now}
     engine = db.engine
     insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     statement = insert(ReadState).values(**values)
@@ -172,20 +187,33 @@ def record_read(member: Member, thread: Thread, seq: int, seen: int | None) -> N
     with engine.connect().execution_options(sqlite_immediate=True) as connection:
         with connection.begin():
             connection.execute(statement)
-            if thread.label == tlp.RED:
+            if label == tlp.RED:
+                details = json.dumps({"count": seq - (seen or 0), "label": tlp.RED}, sort_keys=True)
                 connection.execute(
                     AuditEvent.__table__.insert().values(
-                        id=new_id(), at=now, actor_id=member.id, action="threads.red_read",
-                        target_type="thread", target_id=thread.id,
-                        details=json.dumps({"count": seq - (seen or 0), "label": tlp.RED},
-                                           sort_keys=True),
+                        id=new_id(),
+                        at=now,
+                        actor_id=member_id,
+                        action="threads.red_read",
+                        target_type="thread",
+                        target_id=thread_id,
+                        details=details,
                     )
-                )  # fmt: skip
+                )
 
 
 def mark_all_read(member: Member, thread: Thread) -> None:
     """Mark every post of the thread as read."""
     record_read(member, thread, thread.last_seq, last_read(member, thread))
+
+
+def participant_ids(thread: Thread) -> list[str]:
+    """The ids of the members named on a thread (its starter is not among them)."""
+    return list(
+        db.session.scalars(
+            select(ThreadParticipant.member_id).where(ThreadParticipant.thread_id == thread.id)
+        )
+    )
 
 
 @dataclass
@@ -202,27 +230,22 @@ def participants_shown(member: Member, thread: Thread) -> list[Participant]:
     only; empty for any other label (every member may read those)."""
     if thread.label != tlp.RED or not policy.can_read(member, thread):
         return []
-    named = db.session.scalars(
-        select(Member)
-        .options(selectinload(Member.organisation))
-        .outerjoin(
-            ThreadParticipant,
-            and_(
-                ThreadParticipant.member_id == Member.id, ThreadParticipant.thread_id == thread.id
-            ),
-        )  # fmt: skip
-        .where(or_(ThreadParticipant.thread_id.is_not(None), Member.id == thread.author_id))
-    ).all()
-    people = [Participant(m.display_name, m.organisation.name if m.organisation else "",
-                          m.id == thread.author_id) for m in named]  # fmt: skip
+    named = members_services.members_by_id({thread.author_id, *participant_ids(thread)})
+    people = [
+        Participant(
+            m.display_name, m.organisation.name if m.organisation else "", m.id == thread.author_id
+        )
+        for m in named.values()
+    ]
     return sorted(people, key=lambda p: (not p.is_starter, p.name.casefold()))
 
 
 # --- follow and mute ----------------------------------------------------------------------
 
 
-def watch_level(member: Member, *, thread: Thread | None = None,
-                category: Category | None = None) -> str:  # fmt: skip
+def watch_level(
+    member: Member, *, thread: Thread | None = None, category: Category | None = None
+) -> str:
     """The member's level for a thread or category: "follow", "mute" or "" (default)."""
     target = f"t:{thread.id}" if thread is not None else f"c:{category.id}" if category else ""
     level = db.session.scalar(
@@ -231,8 +254,9 @@ def watch_level(member: Member, *, thread: Thread | None = None,
     return level or ""
 
 
-def set_watch(member: Member, level: str, *, thread: Thread | None = None,
-              category: Category | None = None) -> None:  # fmt: skip
+def set_watch(
+    member: Member, level: str, *, thread: Thread | None = None, category: Category | None = None
+) -> None:
     """Follow, mute, or go back to the default for a thread (readable) or a category."""
     if level not in ("follow", "mute", ""):
         raise ValueError(level)
@@ -259,6 +283,6 @@ def set_watch(member: Member, level: str, *, thread: Thread | None = None,
                 category_id=category.id if category and not thread else None,
                 level=level,
                 created_at=utcnow(),
-            )  # fmt: skip
+            )
         )
     db.session.flush()

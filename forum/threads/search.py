@@ -63,13 +63,13 @@ import time
 from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import func, or_, select
 
 from forum.crypto import envelope
 from forum.extensions import db
-from forum.members.models import Member
 from forum.threads import content, policy
 from forum.threads import search_walk as walk
 from forum.threads.models import Post, SearchChange, Thread
@@ -80,6 +80,9 @@ from forum.threads.search_text import (
     normalise,
     tokens,
 )
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 __all__ = ["Query", "Result", "Results", "SearchIndex", "excerpt", "normalise", "search", "tokens"]
 
@@ -168,8 +171,12 @@ class SearchIndex:
             for number in old.docs:
                 if self.docs[number].post_id is None:
                     self.docs[number].alive = False
-        meta = _ThreadMeta(thread.label, thread.category_id, content.tags(thread),
-                           [n for n in (old.docs if old else []) if self.docs[n].alive])  # fmt: skip
+        meta = _ThreadMeta(
+            thread.label,
+            thread.category_id,
+            content.tags(thread),
+            [n for n in (old.docs if old else []) if self.docs[n].alive],
+        )
         self.threads[thread.id] = meta
         title_doc = _Doc(thread.id, None, thread.author_id, thread.created_at)
         self._add(title_doc, content.title(thread) + " " + " ".join(meta.tags))
@@ -247,8 +254,10 @@ class SearchIndex:
                 expected = max(expected, row.seq + 1)
             self.last_change = max(self.last_change, rows[-1].seq)
             self.threads = dict(self.threads)  # copy-on-write: snapshots keep the old map
-            self._apply({r.thread_id for r in rows if r.post_id is None},
-                        {r.post_id for r in rows if r.post_id is not None})  # fmt: skip
+            self._apply(
+                {r.thread_id for r in rows if r.post_id is None},
+                {r.post_id for r in rows if r.post_id is not None},
+            )
             self._publish_vocabulary()
 
     def _apply(self, thread_ids: set[str], post_ids: set[str]) -> None:
@@ -261,10 +270,13 @@ class SearchIndex:
             indexed = {self.docs[n].post_id for n in self.threads[thread_id].docs}
             present = set(
                 db.session.scalars(
-                    select(Post.id).where(Post.thread_id == thread_id,
-                                          Post.is_deleted.is_(False), Post.is_hidden.is_(False))
+                    select(Post.id).where(
+                        Post.thread_id == thread_id,
+                        Post.is_deleted.is_(False),
+                        Post.is_hidden.is_(False),
+                    )
                 )
-            )  # fmt: skip
+            )
             for gone in indexed - present - {None}:
                 self._kill_post(gone)  # type: ignore[arg-type]
             post_ids |= present - indexed
@@ -279,8 +291,9 @@ class SearchIndex:
     def snapshot(self) -> _Snapshot:
         """What a search reads, copied under the lock in a moment."""
         with self.lock:
-            return _Snapshot(self.docs, len(self.docs), self.postings, self.threads,
-                             self.vocabulary)  # fmt: skip
+            return _Snapshot(
+                self.docs, len(self.docs), self.postings, self.threads, self.vocabulary
+            )
 
     def search(self, member: Member, query: Query, *, offset: int = 0, limit: int = 20) -> Results:
         """Threads among those the member may read, by most recent match, one result each."""
@@ -317,13 +330,19 @@ class SearchIndex:
         wanted = offset + limit + 1 if long_phrases else COUNT_LIMIT
         budget = walk.Budget(self.work_limit)
         if terms:
-            found = walk.collect(terms, snap.docs, snap.size, accept, want_threads=wanted,
-                                 budget=budget)  # fmt: skip
+            found = walk.collect(
+                terms, snap.docs, snap.size, accept, want_threads=wanted, budget=budget
+            )
         else:
-            titles = [n for t in allowed for n in snap.threads[t].docs
-                      if n < snap.size and snap.docs[n].post_id is None]  # fmt: skip
-            found = walk.collect_titles(titles, snap.docs, accept, want_threads=wanted,
-                                        budget=budget)  # fmt: skip
+            titles = [
+                n
+                for t in allowed
+                for n in snap.threads[t].docs
+                if n < snap.size and snap.docs[n].post_id is None
+            ]
+            found = walk.collect_titles(
+                titles, snap.docs, accept, want_threads=wanted, budget=budget
+            )
         hits = found.threads
         capped = not found.complete
         if long_phrases:

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from markupsafe import Markup
 from sqlalchemy import select
 
 from forum.crypto import envelope
 from forum.extensions import db
-from forum.members.models import Member
 from forum.threads import content, policy
 from forum.threads.models import Post, Thread
 from forum.threads.search_text import excerpt, excerpt_text, holds_phrase, matcher, score
 from forum.threads.search_walk import MIN_PREFIX
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
 
 VERIFY_LIMIT = 200
 
@@ -52,22 +54,28 @@ class Results:
     dropped_terms: int = 0
 
 
-def verify(snap: Snapshot, hits: dict[str, list[int]],
-           phrases: list[list[str]]) -> tuple[dict[str, list[int]], bool]:  # fmt: skip
+def verify(
+    snap: Snapshot, hits: dict[str, list[int]], phrases: list[list[str]]
+) -> tuple[dict[str, list[int]], bool]:
     """Keep the docs that hold every long phrase word for word (at most VERIFY_LIMIT opened)."""
     numbers = [n for docs in hits.values() for n in docs][:VERIFY_LIMIT]
     texts, _seqs = _texts(snap, numbers)  # as indexed: the Markdown source
     kept: dict[str, list[int]] = {}
     for thread_id, docs in hits.items():
-        good = [n for n in docs if n in texts
-                and all(holds_phrase(texts[n], p) for p in phrases)]  # fmt: skip
+        good = [n for n in docs if n in texts and all(holds_phrase(texts[n], p) for p in phrases)]
         if good:
             kept[thread_id] = good
     return kept, len(numbers) == sum(len(d) for d in hits.values())
 
 
-def page(member: Member, snap: Snapshot, hits: dict[str, list[int]], offset: int,
-         limit: int, words: list[str]) -> Results:  # fmt: skip
+def page(
+    member: Member,
+    snap: Snapshot,
+    hits: dict[str, list[int]],
+    offset: int,
+    limit: int,
+    words: list[str],
+) -> Results:
     """The results shown for one page of the threads found, each checked with can_read."""
     thread_ids = list(hits)
     shown = thread_ids[offset : offset + limit]
@@ -81,15 +89,25 @@ def page(member: Member, snap: Snapshot, hits: dict[str, list[int]], offset: int
         if not policy.can_read(member, thread):
             continue  # defence in depth: the index may lag a participant's removal
         assert thread is not None
-        best = max(hits[thread_id], key=lambda n: (snap.docs[n].post_id is not None,
-                                                   score(sources.get(n, ""), words), n))  # fmt: skip
+        best = max(
+            hits[thread_id],
+            key=lambda n: (snap.docs[n].post_id is not None, score(sources.get(n, ""), words), n),
+        )
         doc = snap.docs[best]
         text = sources.get(best, "")
         if doc.post_id is not None:
             text = excerpt_text(text, words)
-        items.append(Result(thread=thread, title=content.title(thread), post_id=doc.post_id,
-                            seq=seqs.get(best), author_id=doc.author_id, created_at=doc.created_at,
-                            excerpt=excerpt(text, matches)))  # fmt: skip
+        items.append(
+            Result(
+                thread=thread,
+                title=content.title(thread),
+                post_id=doc.post_id,
+                seq=seqs.get(best),
+                author_id=doc.author_id,
+                created_at=doc.created_at,
+                excerpt=excerpt(text, matches),
+            )
+        )
     return Results(items, len(thread_ids), False, len(thread_ids) > offset + limit)
 
 

@@ -57,8 +57,15 @@ class Query:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.words or self.author_id or self.category_id or self.tag or self.label
-                    or self.date_from or self.date_to)  # fmt: skip
+        return not (
+            self.words
+            or self.author_id
+            or self.category_id
+            or self.tag
+            or self.label
+            or self.date_from
+            or self.date_to
+        )
 
 
 def has_phrase(words: list[str], phrase: list[str]) -> bool:

@@ -64,8 +64,9 @@ class Term:
         return sum(len(p) for p in self.lists)
 
 
-def expand(word: str, postings: dict[str, array[int]], vocabulary: Sequence[str],
-           *, prefix: bool) -> Term:  # fmt: skip
+def expand(
+    word: str, postings: dict[str, array[int]], vocabulary: Sequence[str], *, prefix: bool
+) -> Term:
     """The term for a word: the word itself, and with `prefix` the words that begin with it."""
     if not prefix or len(word) < MIN_PREFIX or " " in word:
         found = postings.get(word)
@@ -109,8 +110,15 @@ class Walk:
     work: int
 
 
-def collect(terms: list[Term], docs: Sequence[Any], size: int, accept: Callable[[Any], bool],
-            *, want_threads: int, budget: Budget) -> Walk:  # fmt: skip
+def collect(
+    terms: list[Term],
+    docs: Sequence[Any],
+    size: int,
+    accept: Callable[[Any], bool],
+    *,
+    want_threads: int,
+    budget: Budget,
+) -> Walk:
     """The docs holding every term, newest first, grouped by thread, within the budget.
 
     Windows of the cheapest term's newest docs, each intersected with the other terms' docs in
@@ -149,8 +157,14 @@ def collect(terms: list[Term], docs: Sequence[Any], size: int, accept: Callable[
     return Walk(found, True, budget.used)
 
 
-def collect_titles(title_docs: list[int], docs: Sequence[Any], accept: Callable[[Any], bool],
-                   *, want_threads: int, budget: Budget) -> Walk:  # fmt: skip
+def collect_titles(
+    title_docs: list[int],
+    docs: Sequence[Any],
+    accept: Callable[[Any], bool],
+    *,
+    want_threads: int,
+    budget: Budget,
+) -> Walk:
     """No words: the threads whose title docs pass the filters, newest first, within the budget."""
     found: dict[str, list[int]] = {}
     complete = True

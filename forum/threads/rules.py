@@ -1,0 +1,86 @@
+"""The shared rules of writing in threads: limits, tags, a body's checks, follow and search marks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from forum.db import new_id, utcnow
+from forum.extensions import db
+from forum.threads import pii
+from forum.threads.errors import PersonalDataWarning, ThreadError
+from forum.threads.models import (
+    SearchChange,
+    Thread,
+    Watch,
+)
+
+if TYPE_CHECKING:
+    from forum.members.models import Member
+
+
+MAX_TITLE = 200
+MAX_BODY = 60_000
+MAX_TAGS = 8
+TITLE_TOO_LONG = f"A title may be at most {MAX_TITLE} characters long. Please shorten it."
+BODY_TOO_LONG = f"A post may be at most {MAX_BODY:,} characters long. Please shorten it."
+
+TAG_PATTERN = re.compile(r"^[\w][\w.+-]{0,39}$", re.UNICODE)
+
+
+def normalise_tags(tags: Iterable[str]) -> list[str]:
+    """Tags as stored: trimmed, lower-case, unique, at most eight; refuses odd characters."""
+    result: list[str] = []
+    for raw in tags:
+        tag = raw.strip().lstrip("#").casefold()
+        if not tag:
+            continue
+        if not TAG_PATTERN.match(tag):
+            raise ThreadError(
+                f"The tag “{tag[:40]}” may use only letters, digits, '-', '+' and '.', "
+                "up to 40 characters.",
+                field="tags",
+            )
+        if tag not in result:
+            result.append(tag)
+    if len(result) > MAX_TAGS:
+        raise ThreadError(f"A thread may carry at most {MAX_TAGS} tags.", field="tags")
+    return result
+
+
+def check_body(body: str, pii_confirmed: bool) -> str:
+    body = body.strip()
+    if not body:
+        raise ThreadError("Please write something.")
+    if len(body) > MAX_BODY:
+        raise ThreadError(BODY_TOO_LONG)
+    if not pii_confirmed:
+        findings = pii.scan(body)
+        if findings:
+            raise PersonalDataWarning(findings)
+    return body
+
+
+def record_change(thread_id: str, post_id: str | None = None) -> None:
+    db.session.add(SearchChange(thread_id=thread_id, post_id=post_id, created_at=utcnow()))
+
+
+def follow(member: Member, thread: Thread, level: str = "follow") -> None:
+    target = f"t:{thread.id}"
+    existing = db.session.scalar(
+        select(Watch).where(Watch.member_id == member.id, Watch.target == target)
+    )
+    if existing is None:
+        db.session.add(
+            Watch(
+                id=new_id(),
+                member_id=member.id,
+                target=target,
+                thread_id=thread.id,
+                level=level,
+                created_at=utcnow(),
+            )
+        )
