@@ -17,9 +17,10 @@ from sqlalchemy.engine import CursorResult
 from forum.crypto import blind_index, envelope
 from forum.crypto.models import DataKey
 from forum.db import new_id, utcnow
+from forum.errors import Invalid
 from forum.extensions import db
 from forum.members.models import ROLES, Invite, Member
-from forum.members.services import MemberError, find_member_by_email, get_or_create_organisation
+from forum.members.services import find_member_by_email, get_or_create_organisation
 from forum.notify.outbox import enqueue_external
 from forum.security import audit
 
@@ -27,7 +28,7 @@ INVITE_INDEX = "invite.email"
 TOKEN_BYTES = 32
 
 
-class InviteStillOpen(MemberError):
+class InviteStillOpen(Invalid):
     """An open invitation to the address exists; sending another would withdraw its link."""
 
 
@@ -53,11 +54,11 @@ def invite_email_index(address: str) -> bytes:
 
 
 def normalise_email(address: str) -> str:
-    """A syntactically valid address (domain lower-cased), or MemberError in plain words."""
+    """A syntactically valid address (domain lower-cased), or Invalid in plain words."""
     try:
         result = validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError:
-        raise MemberError("Please give a valid e-mail address, such as name@example.org.") from None
+        raise Invalid("Please give a valid e-mail address, such as name@example.org.") from None
     return str(result.normalized)
 
 
@@ -84,9 +85,9 @@ def create_invite(
     """
     address = normalise_email(email)
     if role not in ROLES:
-        raise MemberError("An invitation is for the role coordinator or member.")
+        raise Invalid("An invitation is for the role coordinator or member.")
     if find_member_by_email(address) is not None:
-        raise MemberError("Someone with this e-mail address is already a member.")
+        raise Invalid("Someone with this e-mail address is already a member.")
     organisation = None
     if organisation_name and organisation_name.strip():
         organisation = get_or_create_organisation(organisation_name)
@@ -176,7 +177,7 @@ def invite_problem(invite: Invite | None) -> str | None:
 def revoke_invite(invite: Invite, *, actor: Member) -> None:
     """Withdraw an open invite; a used one cannot be revoked."""
     if invite.used_at is not None:
-        raise MemberError("This invitation has already been used; it cannot be withdrawn.")
+        raise Invalid("This invitation has already been used; it cannot be withdrawn.")
     if invite.revoked_at is None:
         _withdraw(invite, actor=actor)
     db.session.flush()
