@@ -19,6 +19,7 @@ from forum.crypto.models import DataKey
 from forum.db import new_id, utcnow
 from forum.errors import Invalid
 from forum.extensions import db
+from forum.members.mail import email_text
 from forum.members.models import ROLES, Invite, Member
 from forum.members.services import find_member_by_email, get_or_create_organisation
 from forum.notify.outbox import enqueue_external
@@ -120,18 +121,13 @@ def create_invite(
     for old in earlier:
         _withdraw(old, actor=inviter, reason="replaced", invite_id=invite.id)
     db.session.flush()
-    app_name = current_app.config["EXCHANGE"]["app"]["name"]
+    subject, body = email_text("invite", ttl=ttl)
     enqueue_external(
         idempotency_key=f"invite:{invite.id}:email",
         channel="email",
         kind="invite",
-        subject=f"Your invitation to the {app_name}",
-        body=(
-            f"You have been invited to join the {app_name}, the closed network of experts who "
-            "support victims of terrorism and mass violence.\n\n"
-            f"The link below works once and expires in {ttl} hours. If you did not expect this "
-            "invitation, you can ignore this message."
-        ),
+        subject=subject,
+        body=body,
         link="/join",
         recipient=address,
         recipient_key=key,

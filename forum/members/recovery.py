@@ -19,6 +19,7 @@ from forum.errors import Invalid
 from forum.extensions import db
 from forum.members import notices, totp
 from forum.members.account import set_password_hash
+from forum.members.mail import email_text
 from forum.members.models import Member, RecoveryCode, RecoveryLink
 from forum.members.passwords import hash_password, password_problem
 from forum.members.services import find_member_by_email
@@ -61,23 +62,16 @@ def _issue(member: Member, kind: str, ttl: timedelta, **who: str | None) -> Reco
     )
     db.session.add(link)
     db.session.flush()
-    app_name = current_app.config["EXCHANGE"]["app"]["name"]
     minutes = int(ttl.total_seconds() // 60)
     when = f"{minutes} minutes" if minutes < 120 else f"{minutes // 60} hours"
+    kind_of_mail = "password_reset" if kind == "reset" else "account_setup"
+    subject, body = email_text(kind_of_mail, when=when)
     enqueue_external(
         idempotency_key=f"recovery:{link.id}:email",
         channel="email",
-        kind="password_reset" if kind == "reset" else "account_setup",
-        subject=f"{app_name}: "
-        + ("set a new password" if kind == "reset" else "set up your account again"),
-        body=(
-            "Someone asked to set a new password for your account."
-            if kind == "reset"
-            else "A coordinator restored your account. Set a new password with the link below; "
-            "at your next sign-in you will set up a new authenticator app."
-        )
-        + f"\n\nThe link below works once and expires in {when}. If you did not ask for "
-        "this, ignore this message: your password stays as it is.",
+        kind=kind_of_mail,
+        subject=subject,
+        body=body,
         link="/sign-in/reset",
         member_id=member.id,
         recipient_key=member.dek_id,
