@@ -134,12 +134,12 @@ def active_members(
     return list(db.session.scalars(query))
 
 
-def active_member_ids() -> Select[tuple[str]]:
+def active_member_ids() -> Select[str]:
     """A query of every active member's id, to embed in another feature's query (`in_`)."""
     return select(Member.id).where(Member.status == ACTIVE)
 
 
-def coordinator_ids() -> Select[tuple[str]]:
+def coordinator_ids() -> Select[str]:
     """A query of every active coordinator's id, to embed in another feature's query."""
     return select(Member.id).where(Member.status == ACTIVE, Member.role == "coordinator")
 

@@ -80,6 +80,10 @@ def _begin_second_step(member: Member, next_url: str | None) -> Response:
     return redirect(url_for("members.sign_in_code"))
 
 
+def _next_asked() -> str | None:
+    return (request.form if request.method == "POST" else request.args).get("next")
+
+
 def _pending_member() -> Member | None:
     member_id = session.get(PENDING_MEMBER)
     since = session.get(PENDING_SINCE, 0)
@@ -107,10 +111,7 @@ def sign_in() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = SignInForm()
-    page = {
-        "form": form,
-        "next": (request.form if request.method == "POST" else request.args).get("next"),
-    }
+    page = {"form": form, "next": _next_asked()}
     if not form.validate_on_submit():
         return form_page("members/sign_in.html", **page)
     # The limits above were decided before this point; the hash runs without the write lock.
@@ -164,8 +165,8 @@ def sign_in_enrol() -> Response | str | tuple[str, int]:
         return redirect(url_for("members.sign_in"))
     form = CodeForm()
     if not form.validate_on_submit():
-        context = authenticator_context(secret, member.email)
-        return form_page("members/sign_in_enrol.html", form=form, **context)
+        page = authenticator_context(secret, member.email)
+        return form_page("members/sign_in_enrol.html", form=form, **page)
     codes = auth.enrol_at_sign_in(member, form.code.data)
     _complete_sign_in(member)
     return render_template("members/recovery_codes.html", codes=codes, first_time=False)
@@ -191,12 +192,12 @@ def reauth() -> Response | str | tuple[str, int]:
     form = ReauthForm()
     member = current_user._get_current_object()
     next_url = safe_next(request.values.get("next"), url_for("members.profile"))
-    page = {"form": form, "next": next_url, "ask_code": auth.needs_code_to_confirm(member)}
+    ask_code = auth.needs_code_to_confirm(member)
+    page = {"form": form, "next": next_url, "ask_code": ask_code}
     if not form.validate_on_submit():
         return form_page("members/reauth.html", **page)
     if not auth.reauthenticate(member, form.password.data, form.code.data):
         uow.keep_on_refusal()  # the failure is audited
-        error = REAUTH_FAILURE[page["ask_code"]]
-        return render_template("members/reauth.html", error=error, **page), 422
+        return render_template("members/reauth.html", error=REAUTH_FAILURE[ask_code], **page), 422
     mark_reauthenticated()
     return redirect(next_url)

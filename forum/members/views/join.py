@@ -58,6 +58,11 @@ def join() -> Response | str | tuple[str, int]:
     return redirect(url_for("members.join_two_factor"))
 
 
+def _enrolment_page(form: CodeForm, invite: Invite) -> dict[str, object]:
+    enrolment = registration.enrolment(invite)
+    return {"form": form, "enrolment": enrolment, "grouped": totp.grouped_secret(enrolment.secret)}
+
+
 @bp.route("/join/two-factor", methods=["GET", "POST"])
 @counted_once(limiter.limit(SECOND_FACTOR_LIMITS, key_func=invite_key, methods=["POST"]))
 def join_two_factor() -> Response | str | tuple[str, int]:
@@ -69,11 +74,7 @@ def join_two_factor() -> Response | str | tuple[str, int]:
         return redirect(url_for("members.join"))
     form = CodeForm()
     if not form.validate_on_submit():
-        enrolment = registration.enrolment(invite)
-        grouped = totp.grouped_secret(enrolment.secret)
-        return form_page(
-            "members/join_two_factor.html", form=form, enrolment=enrolment, grouped=grouped
-        )
+        return form_page("members/join_two_factor.html", **_enrolment_page(form, invite))
     member, codes = registration.complete_registration(invite, form.code.data)
     open_browser_session(member)
     # Shown once, in this response only: nothing keeps them but their hashes.
