@@ -19,13 +19,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import contextlib  # noqa: E402
+
 from figures import figure  # noqa: E402
 
 from forum import create_app  # noqa: E402
 from forum.crypto.envelope import ensure_keyring_matches  # noqa: E402
 from forum.crypto.keyring import create_keyring  # noqa: E402
 from forum.extensions import db  # noqa: E402
-from forum.members import routes_account, services  # noqa: E402
+from forum.members import account, services  # noqa: E402
 from forum.members.passwords import hash_password  # noqa: E402
 from forum.members.sessions import SESSION_KEY, start_session  # noqa: E402
 
@@ -122,13 +124,12 @@ def main() -> None:
         quiet = _bystander(clients[0])
         fixed = _attacked(app, clients)
         # The old behaviour, emulated: keep the write lock across the hash.
-        saved = routes_account.release_write_lock, routes_account.begin_write
-        routes_account.release_write_lock = lambda: None
-        routes_account.begin_write = lambda: None
+        saved = account.write_lock_released
+        account.write_lock_released = contextlib.nullcontext  # type: ignore[assignment]
         try:
             old = _attacked(app, clients)
         finally:
-            routes_account.release_write_lock, routes_account.begin_write = saved
+            account.write_lock_released = saved
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

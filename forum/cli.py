@@ -24,10 +24,10 @@ from forum import create_app
 from forum.config import ConfigError, load_settings
 from forum.crypto import envelope
 from forum.crypto.keyring import KeyringError
+from forum.errors import Invalid
 from forum.extensions import db
 from forum.members.invites import create_invite, invite_link
 from forum.members.models import ROLES
-from forum.members.services import MemberError
 from forum.ops import keys as key_ops
 from forum.ops.backup import BackupError, restore_backup, write_backup
 from forum.ops.instance import (
@@ -213,7 +213,7 @@ def invite(info: ExchangeInfo, email: str, role: str, organisation_name: str | N
     with app.app_context():
         try:
             _invite, token = create_invite(email, role=role, organisation_name=organisation_name)
-        except MemberError as error:
+        except Invalid as error:
             db.session.rollback()
             raise click.ClickException(str(error)) from None
         db.session.commit()

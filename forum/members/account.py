@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from flask import current_app
 
 from forum.countries import is_country, is_time_zone
-from forum.db import utcnow
+from forum.db import utcnow, write_lock_released
+from forum.errors import Invalid
 from forum.extensions import db
 from forum.members import notices, totp
 from forum.members.models import Member, MemberSession
 from forum.members.passwords import hash_password, password_problem, verify_password
-from forum.members.services import MemberError, set_sealed
+from forum.members.services import set_sealed
 from forum.members.sessions import end_all_sessions
 from forum.security import audit
 
@@ -39,22 +40,22 @@ def update_profile(member: Member, change: ProfileChange) -> None:
     """Validate and save a member's own profile."""
     name = " ".join(change.name.split())
     if not name:
-        raise MemberError("Please give your name.")
+        raise Invalid("Please give your name.")
     if len(name) > MAX_NAME:
-        raise MemberError(f"Please keep your name under {MAX_NAME} characters.")
+        raise Invalid(f"Please keep your name under {MAX_NAME} characters.")
     country = change.country.strip().upper()
     if country and not is_country(country):
-        raise MemberError("Choose your country from the list.")
+        raise Invalid("Choose your country from the list.")
     if not is_time_zone(change.timezone):
-        raise MemberError("Choose a time zone from the list, such as Europe/Brussels.")
+        raise Invalid("Choose a time zone from the list, such as Europe/Brussels.")
     points = sorted({c.strip().upper() for c in change.contact_point_countries if c.strip()})
     unknown = [c for c in points if not is_country(c)]
     if unknown:
-        raise MemberError("Contact point countries must be chosen from the list.")
+        raise Invalid("Contact point countries must be chosen from the list.")
     if len(change.expertise) > MAX_EXPERTISE:
-        raise MemberError(f"Please keep your expertise under {MAX_EXPERTISE} characters.")
+        raise Invalid(f"Please keep your expertise under {MAX_EXPERTISE} characters.")
     if len(change.languages) > MAX_LANGUAGES:
-        raise MemberError(f"Please keep your languages under {MAX_LANGUAGES} characters.")
+        raise Invalid(f"Please keep your languages under {MAX_LANGUAGES} characters.")
     if name != member.display_name:
         set_sealed(member, "name", name)
     member.country = country
@@ -95,12 +96,12 @@ def prepare_password_change(member: Member, *, current: str, new: str) -> Passwo
 def apply_password_change(
     member: Member, change: PasswordChange, *, keep: MemberSession | None
 ) -> int:
-    """Write a prepared password change; ends every other session. MemberError when refused."""
+    """Write a prepared password change; ends every other session. Invalid when refused."""
     if not change.current_ok:
         audit.record("reauth.failed", actor=member, target_type="member", target_id=member.id)
-        raise MemberError("Your current password is not right.")
+        raise Invalid("Your current password is not right.", field="current")
     if change.problem or change.new_hash is None:
-        raise MemberError(change.problem or "Choose a new password.")
+        raise Invalid(change.problem or "Choose a new password.", field="new")
     return set_password_hash(member, change.new_hash, reason="password_changed", keep=keep)
 
 
@@ -125,8 +126,11 @@ def set_password_hash(
 
 
 def change_password(member: Member, *, current: str, new: str, keep: MemberSession | None) -> int:
-    """Change the password (the current one is required); ends every other session."""
-    change = prepare_password_change(member, current=current, new=new)
+    """Change the password (the current one is required); ends every other session.
+
+    The Argon2id checks and the new hash run holding no write lock."""
+    with write_lock_released():
+        change = prepare_password_change(member, current=current, new=new)
     return apply_password_change(member, change, keep=keep)
 
 
@@ -154,10 +158,10 @@ def confirm_factor_reset(member: Member, code: str, *, keep: MemberSession | Non
     """Switch to the new authenticator once its code is right; new recovery codes, other sessions end."""
     secret = totp.open_secret(member, "totp_pending")
     if secret is None:
-        raise MemberError("Start again: there is no new authenticator waiting to be confirmed.")
+        raise Invalid("Start again: there is no new authenticator waiting to be confirmed.")
     step = totp.matching_step(secret, code)
     if step is None:
-        raise MemberError("That code is not right. Type the six digits your app shows now.")
+        raise Invalid("That code is not right. Type the six digits your app shows now.")
     totp.seal_secret(member, secret)
     member.totp_pending_sealed = None
     # A fresh secret has its own steps; codes of the old one are useless from now on.
@@ -183,3 +187,12 @@ def session_timeouts() -> tuple[int, int]:
     """Idle minutes and absolute hours of a session, for the sessions page."""
     settings = current_app.config["EXCHANGE"]["security"]
     return settings["session_idle_minutes"], settings["session_absolute_hours"]
+
+
+def end_other_sessions(member: Member, *, keep: MemberSession | None) -> int:
+    """Sign out every other browser of the member, audited; how many sessions ended."""
+    ended = end_all_sessions(member, "signed_out_elsewhere", keep=keep)
+    audit.record(
+        "sessions.ended", actor=member, target_type="member", target_id=member.id, count=ended
+    )
+    return ended

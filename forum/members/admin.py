@@ -9,10 +9,11 @@ from forum.countries import is_country
 from forum.crypto import envelope
 from forum.crypto.models import DataKey
 from forum.db import utcnow
+from forum.errors import Invalid, NotAllowed
 from forum.extensions import db
 from forum.members import notices, policy, reconfirm
 from forum.members.models import ROLES, SECTORS, Member, Organisation, RecoveryCode
-from forum.members.services import MemberError, email_index, set_sealed
+from forum.members.services import email_index, set_sealed
 from forum.members.sessions import end_all_sessions
 from forum.security import audit
 
@@ -32,9 +33,9 @@ def _active_coordinator_count() -> int:
 
 def _guard_self_and_last(actor: Member, member: Member, doing: str) -> None:
     if member.id == actor.id:
-        raise MemberError(f"You cannot {doing} your own account; ask another coordinator.")
+        raise Invalid(f"You cannot {doing} your own account; ask another coordinator.")
     if member.is_coordinator and _active_coordinator_count() <= 1:
-        raise MemberError(f"You cannot {doing} the last active coordinator.")
+        raise Invalid(f"You cannot {doing} the last active coordinator.")
 
 
 def list_members(status: str | None = None) -> list[Member]:
@@ -53,11 +54,12 @@ def get_member(member_id: str) -> Member | None:
 
 def change_role(actor: Member, member: Member, role: str) -> None:
     """Make a member a coordinator or a member."""
-    policy.require(policy.can_manage_members(actor))
+    if not policy.can_manage_members(actor):
+        raise NotAllowed()
     if role not in ROLES:
-        raise MemberError("Choose coordinator or member.")
+        raise Invalid("Choose coordinator or member.")
     if member.status == "removed":
-        raise MemberError("This member has been removed.")
+        raise Invalid("This member has been removed.")
     if role == member.role:
         return
     if member.role == "coordinator":
@@ -79,9 +81,10 @@ def change_role(actor: Member, member: Member, role: str) -> None:
 
 def suspend(actor: Member, member: Member) -> int:
     """Suspend a member: their sessions end at once and they cannot sign in."""
-    policy.require(policy.can_manage_members(actor))
+    if not policy.can_manage_members(actor):
+        raise NotAllowed()
     if member.status != "active":
-        raise MemberError("Only an active member can be suspended.")
+        raise Invalid("Only an active member can be suspended.")
     _guard_self_and_last(actor, member, "suspend")
     member.status = "suspended"
     member.status_changed_at = utcnow()
@@ -96,11 +99,12 @@ def suspend(actor: Member, member: Member) -> int:
 def reset_second_factor(actor: Member, member: Member) -> int:
     """For a member who lost both phone and recovery codes: their authenticator and recovery
     codes are cleared and their sessions end; they enrol a new app at their next sign-in."""
-    policy.require(policy.can_manage_members(actor))
+    if not policy.can_manage_members(actor):
+        raise NotAllowed()
     if member.id == actor.id:
-        raise MemberError("Use your own Two-factor page to set up a new authenticator app.")
+        raise Invalid("Use your own Two-factor page to set up a new authenticator app.")
     if member.status == "removed":
-        raise MemberError("This member has been removed.")
+        raise Invalid("This member has been removed.")
     member.totp_secret_sealed = None
     member.totp_pending_sealed = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
@@ -120,9 +124,10 @@ def reset_second_factor(actor: Member, member: Member) -> int:
 
 def reinstate(actor: Member, member: Member) -> None:
     """Let a suspended member sign in again."""
-    policy.require(policy.can_manage_members(actor))
+    if not policy.can_manage_members(actor):
+        raise NotAllowed()
     if member.status != "suspended":
-        raise MemberError("Only a suspended member can be reinstated.")
+        raise Invalid("Only a suspended member can be reinstated.")
     member.status = "active"
     member.status_changed_at = utcnow()
     reconfirm.restart(member)  # the coordinator vetted them again: a new yearly round
@@ -135,9 +140,10 @@ def remove(actor: Member, member: Member) -> None:
 
     The row stays (posts and audit events point at it), holding only a placeholder name.
     """
-    policy.require(policy.can_manage_members(actor))
+    if not policy.can_manage_members(actor):
+        raise NotAllowed()
     if member.status == "removed":
-        raise MemberError("This member has already been removed.")
+        raise Invalid("This member has already been removed.")
     _guard_self_and_last(actor, member, "remove")
     end_all_sessions(member, "removed")
     old_key = db.session.get(DataKey, member.dek_id)
@@ -175,18 +181,19 @@ def list_organisations() -> list[Organisation]:
 
 def create_organisation(actor: Member, *, name: str, country: str, sector: str) -> Organisation:
     """Add an organisation (names are unique)."""
-    policy.require(policy.can_manage_members(actor))
+    if not policy.can_manage_members(actor):
+        raise NotAllowed()
     name = " ".join(name.split())
     if not name:
-        raise MemberError("An organisation needs a name.")
+        raise Invalid("An organisation needs a name.")
     if len(name) > 200:
-        raise MemberError("Please keep the name under 200 characters.")
+        raise Invalid("Please keep the name under 200 characters.")
     if country and not is_country(country):
-        raise MemberError("Choose the organisation's country from the list.")
+        raise Invalid("Choose the organisation's country from the list.")
     if sector not in SECTORS:
-        raise MemberError("Choose one of the listed sectors.")
+        raise Invalid("Choose one of the listed sectors.")
     if db.session.scalar(select(Organisation).where(Organisation.name == name)) is not None:
-        raise MemberError("An organisation with this name exists already.")
+        raise Invalid("An organisation with this name exists already.")
     organisation = Organisation(name=name, country=country.upper(), sector=sector)
     db.session.add(organisation)
     db.session.flush()

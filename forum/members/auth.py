@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forum.db import utcnow
+from forum.db import utcnow, write_lock_released
 from forum.extensions import db
-from forum.members import totp
+from forum.members import account, notices, totp
 from forum.members.models import Member
 from forum.members.passwords import hash_password, needs_rehash, verify_password
 from forum.members.services import find_member_by_email
+from forum.members.sessions import end_current_session
 from forum.security import audit
 
 GENERIC_FAILURE = "That e-mail address and password do not match an account."
@@ -136,8 +137,40 @@ def code_confirms(member: Member, code: str | None) -> bool:
     return bool(code) and totp.verify_totp(member, (code or "").replace(" ", ""))
 
 
-def confirm_password(member: Member, password: str) -> bool:
-    """Re-entered password check, audited either way."""
-    ok = password_matches(member, password)
+def password_step(email: str, password: str, *, ip_prefix: str = "") -> Member | None:
+    """Sign-in step one: the active member with this address and password, or None; audited
+    either way. The Argon2id hash runs holding no write lock. A member whose authenticator a
+    coordinator reset gets a new secret to enrol at the next step."""
+    with write_lock_released():
+        check = verify_credentials(email, password)
+    member = record_password_step(check, ip_prefix=ip_prefix)
+    if member is not None and account.needs_enrolment(member):
+        account.begin_factor_reset(member)  # the secret to enrol, sealed, shown on the next page
+    return member
+
+
+def reauthenticate(member: Member, password: str, code: str | None) -> bool:
+    """Whether the re-entered password (and code, when one is set up) are right; audited."""
+    with write_lock_released():
+        ok = password_matches(member, password)
+    ok = ok and code_confirms(member, code)
     record_reauth(member, ok)
     return ok
+
+
+def enrol_at_sign_in(member: Member, code: str) -> list[str]:
+    """Sign-in for a member whose authenticator was reset: confirm the new one, count the
+    sign-in; the new recovery codes are returned to be shown once."""
+    codes = account.confirm_factor_reset(member, code, keep=None)
+    member.last_sign_in_at = utcnow()
+    audit.record(
+        "sign_in", actor=member, target_type="member", target_id=member.id, method="enrolment"
+    )
+    notices.send(member, "factor_reset")
+    return codes
+
+
+def sign_out(member: Member) -> None:
+    """End this browser's server session, audited."""
+    end_current_session("logout")
+    audit.record("sign_out", actor=member, target_type="member", target_id=member.id)

@@ -17,9 +17,11 @@ from sqlalchemy.engine import CursorResult
 from forum.crypto import blind_index, envelope
 from forum.crypto.models import DataKey
 from forum.db import new_id, utcnow
+from forum.errors import Invalid
 from forum.extensions import db
+from forum.members.mail import email_text
 from forum.members.models import ROLES, Invite, Member
-from forum.members.services import MemberError, find_member_by_email, get_or_create_organisation
+from forum.members.services import find_member_by_email, get_or_create_organisation
 from forum.notify.outbox import enqueue_external
 from forum.security import audit
 
@@ -27,7 +29,7 @@ INVITE_INDEX = "invite.email"
 TOKEN_BYTES = 32
 
 
-class InviteStillOpen(MemberError):
+class InviteStillOpen(Invalid):
     """An open invitation to the address exists; sending another would withdraw its link."""
 
 
@@ -53,11 +55,11 @@ def invite_email_index(address: str) -> bytes:
 
 
 def normalise_email(address: str) -> str:
-    """A syntactically valid address (domain lower-cased), or MemberError in plain words."""
+    """A syntactically valid address (domain lower-cased), or Invalid in plain words."""
     try:
         result = validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError:
-        raise MemberError("Please give a valid e-mail address, such as name@example.org.") from None
+        raise Invalid("Please give a valid e-mail address, such as name@example.org.") from None
     return str(result.normalized)
 
 
@@ -84,9 +86,9 @@ def create_invite(
     """
     address = normalise_email(email)
     if role not in ROLES:
-        raise MemberError("An invitation is for the role coordinator or member.")
+        raise Invalid("An invitation is for the role coordinator or member.")
     if find_member_by_email(address) is not None:
-        raise MemberError("Someone with this e-mail address is already a member.")
+        raise Invalid("Someone with this e-mail address is already a member.")
     organisation = None
     if organisation_name and organisation_name.strip():
         organisation = get_or_create_organisation(organisation_name)
@@ -119,18 +121,13 @@ def create_invite(
     for old in earlier:
         _withdraw(old, actor=inviter, reason="replaced", invite_id=invite.id)
     db.session.flush()
-    app_name = current_app.config["EXCHANGE"]["app"]["name"]
+    subject, body = email_text("invite", ttl=ttl)
     enqueue_external(
         idempotency_key=f"invite:{invite.id}:email",
         channel="email",
         kind="invite",
-        subject=f"Your invitation to the {app_name}",
-        body=(
-            f"You have been invited to join the {app_name}, the closed network of experts who "
-            "support victims of terrorism and mass violence.\n\n"
-            f"The link below works once and expires in {ttl} hours. If you did not expect this "
-            "invitation, you can ignore this message."
-        ),
+        subject=subject,
+        body=body,
         link="/join",
         recipient=address,
         recipient_key=key,
@@ -176,7 +173,7 @@ def invite_problem(invite: Invite | None) -> str | None:
 def revoke_invite(invite: Invite, *, actor: Member) -> None:
     """Withdraw an open invite; a used one cannot be revoked."""
     if invite.used_at is not None:
-        raise MemberError("This invitation has already been used; it cannot be withdrawn.")
+        raise Invalid("This invitation has already been used; it cannot be withdrawn.")
     if invite.revoked_at is None:
         _withdraw(invite, actor=actor)
     db.session.flush()

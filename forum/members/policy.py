@@ -5,10 +5,6 @@ from __future__ import annotations
 from forum.members.models import Member
 
 
-class NotAllowed(Exception):
-    """The actor may not do this; views answer 403."""
-
-
 def can_see_directory(actor: Member | None) -> bool:
     """Only active members see the directory and profiles."""
     return actor is not None and actor.is_active_member
@@ -30,9 +26,3 @@ def can_manage_members(actor: Member | None) -> bool:
 def can_nominate(actor: Member | None) -> bool:
     """Any active member may nominate someone for vetting."""
     return actor is not None and actor.is_active_member
-
-
-def require(allowed: bool) -> None:
-    """Raise NotAllowed unless allowed."""
-    if not allowed:
-        raise NotAllowed()

@@ -14,12 +14,15 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from forum.db import utcnow
+from forum.db import utcnow, write_lock_released
+from forum.errors import Invalid
 from forum.extensions import db
 from forum.members import notices, totp
 from forum.members.account import set_password_hash
+from forum.members.mail import email_text
 from forum.members.models import Member, RecoveryCode, RecoveryLink
-from forum.members.services import MemberError, find_member_by_email
+from forum.members.passwords import hash_password, password_problem
+from forum.members.services import find_member_by_email
 from forum.members.sessions import end_all_sessions
 from forum.notify.outbox import enqueue_external
 from forum.security import audit
@@ -59,23 +62,16 @@ def _issue(member: Member, kind: str, ttl: timedelta, **who: str | None) -> Reco
     )
     db.session.add(link)
     db.session.flush()
-    app_name = current_app.config["EXCHANGE"]["app"]["name"]
     minutes = int(ttl.total_seconds() // 60)
     when = f"{minutes} minutes" if minutes < 120 else f"{minutes // 60} hours"
+    kind_of_mail = "password_reset" if kind == "reset" else "account_setup"
+    subject, body = email_text(kind_of_mail, when=when)
     enqueue_external(
         idempotency_key=f"recovery:{link.id}:email",
         channel="email",
-        kind="password_reset" if kind == "reset" else "account_setup",
-        subject=f"{app_name}: "
-        + ("set a new password" if kind == "reset" else "set up your account again"),
-        body=(
-            "Someone asked to set a new password for your account."
-            if kind == "reset"
-            else "A coordinator restored your account. Set a new password with the link below; "
-            "at your next sign-in you will set up a new authenticator app."
-        )
-        + f"\n\nThe link below works once and expires in {when}. If you did not ask for "
-        "this, ignore this message: your password stays as it is.",
+        kind=kind_of_mail,
+        subject=subject,
+        body=body,
         link="/sign-in/reset",
         member_id=member.id,
         recipient_key=member.dek_id,
@@ -91,7 +87,7 @@ def request_reset(address: str) -> None:
     """
     try:
         member = find_member_by_email(address) if address.strip() else None
-    except MemberError:
+    except Invalid:
         member = None
     if member is None or member.status != "active":
         audit.record("password.reset_requested", reason="unknown_address")
@@ -154,7 +150,7 @@ def complete_reset(link: RecoveryLink, check: CodeCheck, code: str, new_hash: st
     """Spend the link and the code, set the new password (hashed beforehand), end every session."""
     member = link.member
     if not link.is_open(utcnow()):
-        raise MemberError(LINK_PROBLEM)
+        raise Invalid(LINK_PROBLEM)
     spent = check.method == "none"
     if check.method == "totp" and check.step is not None:
         spent = totp.claim_step(member, check.step)
@@ -162,7 +158,7 @@ def complete_reset(link: RecoveryLink, check: CodeCheck, code: str, new_hash: st
         spent = totp.use_recovery_code(member, code)
     if not spent:
         audit.record("password.reset_failed", target_type="member", target_id=member.id)
-        raise MemberError("That code is not right, or it was used already.")
+        raise Invalid("That code is not right, or it was used already.")
     claimed = db.session.execute(
         update(RecoveryLink)
         .where(RecoveryLink.id == link.id, RecoveryLink.used_at.is_(None))
@@ -170,7 +166,7 @@ def complete_reset(link: RecoveryLink, check: CodeCheck, code: str, new_hash: st
         .execution_options(synchronize_session=False)
     )
     if getattr(claimed, "rowcount", 0) != 1:
-        raise MemberError(LINK_PROBLEM)
+        raise Invalid(LINK_PROBLEM)
     set_password_hash(member, new_hash, reason="password_reset")
     if check.method == "recovery":
         audit.record("recovery_code.used", actor=member, target_type="member", target_id=member.id)
@@ -186,12 +182,13 @@ def coordinator_recovery(actor: Member, member: Member, voucher: Member) -> Reco
     """Re-vetted recovery of a member who lost password and authenticator: clear both, end every
     session, record who vouched, and e-mail a single-use setup link."""
     if not actor.is_coordinator or actor.status != "active":
-        raise MemberError("Only a coordinator can recover an account.")
+        raise Invalid("Only a coordinator can recover an account.", field="voucher")
     if member.status != "active":
-        raise MemberError("Only an active member's account can be recovered.")
+        raise Invalid("Only an active member's account can be recovered.", field="voucher")
     if voucher.id in (actor.id, member.id) or voucher.status != "active":
-        raise MemberError(
-            "Choose another active member who vouched for this person (not yourself, not them)."
+        raise Invalid(
+            "Choose another active member who vouched for this person (not yourself, not them).",
+            field="voucher",
         )
     member.password_hash = ""  # no password opens the account until the setup link is used
     member.password_changed_at = utcnow()
@@ -212,3 +209,37 @@ def coordinator_recovery(actor: Member, member: Member, voucher: Member) -> Reco
     notices.send(member, "factor_reset")
     db.session.flush()
     return link
+
+
+def reset_problems(link: RecoveryLink, code: str, new: str) -> tuple[CodeCheck, dict[str, str]]:
+    """Check a reset's code and new password: the code's check, and every problem by field."""
+    member = link.member
+    problems: dict[str, str] = {}
+    check = check_code(link, code)
+    if check.method is None:
+        problems["code"] = "That code is not right, or it was used already."
+    problem = password_problem(new, user_inputs=(member.display_name, member.email))
+    if problem:
+        problems["new"] = problem
+    return check, problems
+
+
+def reset_password(link_id: str, check: CodeCheck, code: str, new: str) -> Member:
+    """Set the new password with the link (hashed holding no write lock), end every session."""
+    with write_lock_released():
+        new_hash = hash_password(new)
+    link = db.session.get(RecoveryLink, link_id)
+    if link is None:
+        raise Invalid(LINK_PROBLEM)
+    return complete_reset(link, check, code, new_hash)
+
+
+def recover_member(actor: Member, member: Member, voucher_email: str) -> RecoveryLink:
+    """A coordinator's re-vetted recovery, the voucher named by their e-mail address."""
+    voucher = find_member_by_email(voucher_email)
+    if voucher is None:
+        raise Invalid(
+            "No member has that address; give the address of the member who vouched.",
+            field="voucher",
+        )
+    return coordinator_recovery(actor, member, voucher)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from flask import current_app
 
 from forum.crypto import envelope
-from forum.db import utcnow
+from forum.db import utcnow, write_lock_released
+from forum.errors import Invalid
 from forum.extensions import db
 from forum.members import totp
 from forum.members.invites import (
@@ -23,7 +24,7 @@ from forum.members.invites import (
 )
 from forum.members.models import Invite, Member
 from forum.members.passwords import hash_password, password_problem
-from forum.members.services import MemberError, create_member, find_member_by_email
+from forum.members.services import create_member, find_member_by_email
 from forum.security import audit
 
 MAX_NAME = 120
@@ -41,7 +42,7 @@ class Enrolment:
 def _require_open(invite: Invite) -> None:
     problem = invite_problem(invite)
     if problem:
-        raise MemberError(problem)
+        raise Invalid(problem)
 
 
 def registration_problems(
@@ -55,7 +56,7 @@ def registration_problems(
     address = ""
     try:
         address = normalise_email(email)
-    except MemberError:
+    except Invalid:
         problems["email"] = "Please give the e-mail address this invitation was sent to."
     if address and invite_email_index(address) != invite.email_index:
         problems["email"] = (
@@ -94,7 +95,7 @@ def start_registration(
     if password is None:
         problems.pop("password", None)
     if problems:
-        raise MemberError(next(iter(problems.values())))
+        raise Invalid(next(iter(problems.values())))
     if password_hash is None:
         password_hash = hash_password(password or "")
     name = " ".join(name.split())
@@ -116,7 +117,7 @@ def has_pending_details(invite: Invite) -> bool:
 def enrolment(invite: Invite) -> Enrolment:
     """The secret being enrolled, its otpauth URI and its QR code."""
     if invite.pending_totp_sealed is None:
-        raise MemberError("Please fill in your details first.")
+        raise Invalid("Please fill in your details first.")
     secret = envelope.open_text(invite.pending_totp_sealed, invite.context("pending_totp"))
     issuer = current_app.config["EXCHANGE"]["app"]["name"]
     uri = totp.provisioning_uri(secret, invite.email, issuer)
@@ -127,11 +128,11 @@ def complete_registration(invite: Invite, code: str) -> tuple[Member, list[str]]
     """Create the member once the first TOTP code is right; returns the ten recovery codes."""
     _require_open(invite)
     if not has_pending_details(invite) or invite.pending_totp_sealed is None:
-        raise MemberError("Please fill in your details first.")
+        raise Invalid("Please fill in your details first.")
     secret = envelope.open_text(invite.pending_totp_sealed, invite.context("pending_totp"))
     step = totp.matching_step(secret, code)
     if step is None:
-        raise MemberError(
+        raise Invalid(
             "That code is not right. Check that your phone's clock is correct and type the "
             "six digits your app shows now."
         )
@@ -154,10 +155,10 @@ def complete_registration(invite: Invite, code: str) -> tuple[Member, list[str]]
     member.last_sign_in_at = utcnow()
     from_invite = invite.id
     # An atomic claim: of two browsers finishing the same invite at once, one wins; the caller
-    # rolls back the other (its member row included) on the MemberError.
+    # rolls back the other (its member row included) on the Invalid.
     if not claim_invite(invite, member):
         db.session.refresh(invite)
-        raise MemberError(invite_problem(invite) or "This invitation has already been used.")
+        raise Invalid(invite_problem(invite) or "This invitation has already been used.")
     db.session.refresh(invite)
     codes = totp.new_recovery_codes(member)
     audit.record(
@@ -169,3 +170,15 @@ def complete_registration(invite: Invite, code: str) -> tuple[Member, list[str]]
         role=member.role,
     )
     return member, codes
+
+
+def register_details(invite_id: str, *, email: str, name: str, password: str) -> Invite | None:
+    """Registration step one for checked details: hash the password holding no write lock,
+    then keep the details on the invite; None when the invite went away meanwhile."""
+    with write_lock_released():
+        password_hash = hash_password(password)
+    invite = db.session.get(Invite, invite_id)
+    if invite is None:
+        return None
+    start_registration(invite, email=email, name=name, password_hash=password_hash)
+    return invite

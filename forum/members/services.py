@@ -8,14 +8,10 @@ from sqlalchemy import Select, select
 
 from forum.crypto import blind_index, envelope
 from forum.db import new_id, utcnow
+from forum.errors import Invalid
 from forum.extensions import db
 from forum.members.models import ROLES, SECTORS, Member, Organisation
 from forum.members.passwords import hash_password, password_problem
-
-
-class MemberError(Exception):
-    """A rule about members was broken; the message is a plain sentence for the user."""
-
 
 EMAIL_INDEX = "member.email"
 
@@ -34,9 +30,9 @@ def get_or_create_organisation(name: str, country: str = "", sector: str = "othe
     """The organisation with this name, created if it does not exist yet."""
     name = name.strip()
     if not name:
-        raise MemberError("An organisation needs a name.")
+        raise Invalid("An organisation needs a name.")
     if sector not in SECTORS:
-        raise MemberError("Choose one of the listed sectors.")
+        raise Invalid("Choose one of the listed sectors.")
     organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
     if organisation is None:
         organisation = Organisation(
@@ -68,16 +64,16 @@ def create_member(
     created at once, e.g. by fixtures and benchmarks: each hash costs about 0.1 s.
     """
     if role not in ROLES:
-        raise MemberError("A member's role is coordinator or member.")
+        raise Invalid("A member's role is coordinator or member.")
     if not name.strip():
-        raise MemberError("Please give your name.")
+        raise Invalid("Please give your name.")
     if password_hash is None:
         problem = password_problem(password or "")
         if problem:
-            raise MemberError(problem)
+            raise Invalid(problem)
         password_hash = hash_password(password or "")
     if find_member_by_email(email) is not None:
-        raise MemberError("A member with this e-mail address already exists.")
+        raise Invalid("A member with this e-mail address already exists.")
     key = envelope.new_data_key("member")
     member_id = new_id()
     member = Member(
@@ -138,12 +134,12 @@ def active_members(
     return list(db.session.scalars(query))
 
 
-def active_member_ids() -> Select[tuple[str]]:
+def active_member_ids() -> Select[str]:
     """A query of every active member's id, to embed in another feature's query (`in_`)."""
     return select(Member.id).where(Member.status == ACTIVE)
 
 
-def coordinator_ids() -> Select[tuple[str]]:
+def coordinator_ids() -> Select[str]:
     """A query of every active coordinator's id, to embed in another feature's query."""
     return select(Member.id).where(Member.status == ACTIVE, Member.role == "coordinator")
 

@@ -16,10 +16,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from forum.db import utcnow
+from forum.errors import Invalid, NotAllowed
 from forum.extensions import db
 from forum.members import policy
 from forum.members.models import Member, Nomination
-from forum.members.services import MemberError, email_index
+from forum.members.services import email_index
 from forum.members.vetting_models import NominationSponsor
 from forum.notify.outbox import notify
 from forum.security import audit
@@ -99,10 +100,11 @@ def vouch_problem(member: Member, nomination: Nomination) -> str | None:
 
 def vouch(member: Member, nomination: Nomination) -> NominationSponsor:
     """Vouch for a nominee as a sponsor (once, never for oneself, one per organisation)."""
-    policy.require(policy.can_nominate(member))
+    if not policy.can_nominate(member):
+        raise NotAllowed()
     problem = vouch_problem(member, nomination)
     if problem:
-        raise MemberError(problem)
+        raise Invalid(problem)
     sponsor = record_sponsor(nomination, member)
     if is_ready(nomination):
         coordinators = db.session.scalars(

@@ -6,11 +6,12 @@ from sqlalchemy import select
 
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
+from forum.errors import Invalid, NotAllowed
 from forum.extensions import db
 from forum.members import policy
 from forum.members.invites import create_invite, invite_email_index, normalise_email
 from forum.members.models import Invite, Member, Nomination
-from forum.members.services import MemberError, email_index, find_member_by_email
+from forum.members.services import email_index, find_member_by_email
 from forum.members.sponsors import (
     record_sponsor,
     sponsor_organisations,
@@ -31,24 +32,25 @@ def nominate(
     the answer and the work are the same either way, so the form reveals nothing about who is
     a member. Coordinators see such duplicates in the vetting queue (duplicates()).
     """
-    policy.require(policy.can_nominate(nominator))
+    if not policy.can_nominate(nominator):
+        raise NotAllowed()
     address = normalise_email(email)
     name = " ".join(name.split())
     reason = reason.strip()
     if not name:
-        raise MemberError("Please give the name of the person you nominate.")
+        raise Invalid("Please give the name of the person you nominate.")
     if not reason:
-        raise MemberError("Please say briefly why this person should join the network.")
+        raise Invalid("Please say briefly why this person should join the network.")
     if len(reason) > MAX_REASON:
-        raise MemberError(f"Please keep the reason under {MAX_REASON} characters.")
+        raise Invalid(f"Please keep the reason under {MAX_REASON} characters.")
     if email_index(address) == nominator.email_index:
-        raise MemberError("You cannot nominate yourself.")
+        raise Invalid("You cannot nominate yourself.")
     limits.check(
         "nominations_per_day",
         nominator,
         author=Nomination.nominator_id,
         created=Nomination.created_at,
-        error=MemberError,
+        error=Invalid,
     )
     key = envelope.new_data_key("nomination")
     nomination_id = new_id()
@@ -120,9 +122,10 @@ def get_nomination(nomination_id: str) -> Nomination | None:
 
 
 def _decide(coordinator: Member, nomination: Nomination, status: str) -> None:
-    policy.require(policy.can_manage_members(coordinator))
+    if not policy.can_manage_members(coordinator):
+        raise NotAllowed()
     if nomination.status != "pending":
-        raise MemberError("This nomination has already been decided.")
+        raise Invalid("This nomination has already been decided.")
     nomination.status = status
     nomination.decided_at = utcnow()
     nomination.decided_by_id = coordinator.id
@@ -131,10 +134,11 @@ def _decide(coordinator: Member, nomination: Nomination, status: str) -> None:
 def approve(coordinator: Member, nomination: Nomination) -> tuple[Invite, str]:
     """Approve a nomination that sponsors of enough organisations vouched for: invite the nominee
     (the nominator is recorded on the invite as their sponsor; every sponsor stays recorded)."""
-    policy.require(policy.can_manage_members(coordinator))
+    if not policy.can_manage_members(coordinator):
+        raise NotAllowed()
     have, need = len(sponsor_organisations(nomination)), sponsors_required()
     if nomination.status == "pending" and have < need:
-        raise MemberError(
+        raise Invalid(
             f"This nomination needs sponsors from {need} different organisations and has "
             f"{have}; members vouch for nominees on the Nominations page."
         )
@@ -180,4 +184,16 @@ def _tell_nominator(nomination: Nomination, outcome: str) -> None:
         key=nomination.dek_id,
         link="/nominate",
         channels=("inapp",),
+    )
+
+
+def my_nominations(member: Member, limit: int = 20) -> list[Nomination]:
+    """The member's own latest nominations, newest first."""
+    return list(
+        db.session.scalars(
+            select(Nomination)
+            .where(Nomination.nominator_id == member.id)
+            .order_by(Nomination.created_at.desc())
+            .limit(limit)
+        )
     )

@@ -21,11 +21,12 @@ from forum.config import DEFAULTS, load_settings
 from forum.crypto.envelope import ensure_keyring_matches
 from forum.crypto.keyring import create_keyring
 from forum.extensions import db
-from forum.members import services as member_services
-from forum.members.invites import create_invite, invite_link
-from forum.threads.categories import ensure_default_categories
 
 CONFIG_NAME = "exchange.toml"
+# Features' first-start steps (default categories, the first coordinator's setup link), each
+# registered by its blueprint on the app under this key: called with coordinator_email=, each
+# returns facts for `Prepared` (has_coordinator, setup_link). The platform imports no feature.
+FIRST_START_KEY = "exchange.first_start"
 # Written by `exchange serve`: the address it serves, for links made by other commands.
 SERVED_URL_NAME = "served-url"
 GENERATED_CONFIG = """\
@@ -167,19 +168,14 @@ def prepare_instance(
             create_keyring(keyring_path)
             created_keyring = True
     app = create_app(overrides, config_path=config_path, check_keyring=False)
-    setup_link = None
     with app.app_context():
         flask_migrate.upgrade()
         ensure_keyring_matches()
         db.session.commit()
-        ensure_default_categories()  # once: a network with no category gets the defaults
-        db.session.commit()
+        facts: dict[str, Any] = {"has_coordinator": False, "setup_link": None}
+        for step in app.extensions.get(FIRST_START_KEY, []):
+            facts.update(step(coordinator_email=coordinator_email))
         _secure_sqlite_files(app.config["SQLALCHEMY_DATABASE_URI"])
-        has_coordinator = bool(member_services.coordinators())
-        if not has_coordinator and coordinator_email:
-            _invite, token = create_invite(coordinator_email, role="coordinator")
-            db.session.commit()
-            setup_link = invite_link(token)
         db.session.remove()
     return Prepared(
         app=app,
@@ -189,7 +185,7 @@ def prepare_instance(
         keyring_path=keyring_path,
         created_keyring=created_keyring,
         database=describe_database(app.config["SQLALCHEMY_DATABASE_URI"]),
-        has_coordinator=has_coordinator,
-        setup_link=setup_link,
+        has_coordinator=bool(facts["has_coordinator"]),
+        setup_link=facts["setup_link"],
         served_url=link_base if serve_at is not None else None,
     )

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from forum.crypto import envelope
 from forum.db import utcnow
+from forum.errors import Invalid
 from forum.extensions import db
 from forum.members import invites, registration
 from forum.members.models import Invite
-from forum.members.services import MemberError
 from forum.notify.models import OutboxMessage
 from tests.support.members import TEST_PASSWORD
 
@@ -55,12 +55,12 @@ def test_invite_mail_is_queued_with_sealed_address_and_sealed_link(app, coordina
 
 def test_inviting_an_existing_member_is_refused(app, members):
     member = members.make(email="already@example.org")
-    with pytest.raises(MemberError, match="already a member"):
+    with pytest.raises(Invalid, match="already a member"):
         invites.create_invite(member.email)
 
 
 def test_an_invalid_address_is_refused_in_plain_words(app):
-    with pytest.raises(MemberError, match="valid e-mail address"):
+    with pytest.raises(Invalid, match="valid e-mail address"):
         invites.create_invite("not an address")
 
 
@@ -78,7 +78,7 @@ def test_expired_invite_cannot_be_used(app):
     invite.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert "expired" in invites.invite_problem(invites.find_invite(token))
-    with pytest.raises(MemberError, match="expired"):
+    with pytest.raises(Invalid, match="expired"):
         registration.start_registration(
             invite, email="late@example.org", name="Late", password=TEST_PASSWORD
         )
@@ -98,7 +98,7 @@ def test_an_unknown_token_says_the_link_is_not_valid(app):
 
 def test_registration_refuses_a_different_address_than_the_invited_one(app):
     invite, _ = invites.create_invite("invited@example.org")
-    with pytest.raises(MemberError, match="different e-mail address"):
+    with pytest.raises(Invalid, match="different e-mail address"):
         registration.start_registration(
             invite, email="forwarded@example.org", name="Someone", password=TEST_PASSWORD
         )
@@ -116,9 +116,9 @@ def test_used_invite_cannot_be_used_again_and_revoking_it_is_refused(app, coordi
     assert len(codes) == 10 and member.email == "once@example.org"
     assert member.sponsor_id == coordinator.id
     assert "already been used" in invites.invite_problem(invites.find_invite(token))
-    with pytest.raises(MemberError, match="already been used"):
+    with pytest.raises(Invalid, match="already been used"):
         registration.complete_registration(invite, pyotp.TOTP(secret).now())
-    with pytest.raises(MemberError, match="already been used"):
+    with pytest.raises(Invalid, match="already been used"):
         invites.revoke_invite(invite, actor=coordinator)
 
 

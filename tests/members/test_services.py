@@ -8,12 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from forum.db import utcnow
+from forum.errors import Invalid, NotAllowed
 from forum.extensions import db
 from forum.members import account, admin, auth, totp
 from forum.members.jobs import purge_sessions
 from forum.members.models import MemberSession, RecoveryCode
-from forum.members.policy import NotAllowed
-from forum.members.services import MemberError
 from forum.members.sessions import start_session
 from tests.support.accounts import code_for_step, current_step, give_totp
 from tests.support.members import TEST_PASSWORD
@@ -62,11 +61,11 @@ def test_password_check_costs_a_hash_for_unknown_addresses_and_says_nothing(app,
 
 def test_a_coordinator_cannot_demote_suspend_or_remove_themselves(app, members):
     first, second = members.coordinator(), members.coordinator()
-    with pytest.raises(MemberError, match="your own account"):
+    with pytest.raises(Invalid, match="your own account"):
         admin.change_role(first, first, "member")
-    with pytest.raises(MemberError, match="your own account"):
+    with pytest.raises(Invalid, match="your own account"):
         admin.suspend(first, first)
-    with pytest.raises(MemberError, match="your own account"):
+    with pytest.raises(Invalid, match="your own account"):
         admin.remove(first, first)
     admin.change_role(first, second, "member")  # another coordinator may
     db.session.commit()
@@ -101,11 +100,11 @@ def test_profile_rejects_unknown_countries_and_time_zones(app, members):
         contact_point_countries=[],
         is_email_notifications=True,
     )
-    with pytest.raises(MemberError, match="time zone"):
+    with pytest.raises(Invalid, match="time zone"):
         account.update_profile(member, account.ProfileChange(**{**base, "timezone": "Nowhere/X"}))
-    with pytest.raises(MemberError, match="country"):
+    with pytest.raises(Invalid, match="country"):
         account.update_profile(member, account.ProfileChange(**{**base, "country": "XX"}))
-    with pytest.raises(MemberError, match="Contact point"):
+    with pytest.raises(Invalid, match="Contact point"):
         account.update_profile(
             member, account.ProfileChange(**{**base, "contact_point_countries": ["ZZ"]})
         )

@@ -33,8 +33,11 @@ def _emergency_call(members):
         joining_details=EMERGENCY_DIAL_IN,
     )
     db.session.commit()
-    return alert, occurrence, {"coordinator": coordinator, "raiser": raiser, "fr": french,
-                               "be": belgian}  # fmt: skip
+    return (
+        alert,
+        occurrence,
+        {"coordinator": coordinator, "raiser": raiser, "fr": french, "be": belgian},
+    )
 
 
 def test_the_emergency_call_is_announced_to_the_alerts_audience_only(members):

@@ -54,8 +54,9 @@ def _corpus(author: Member, threads_: Any, per_thread: int) -> None:
     body = f"{COMMON} " + "after the attack we kept the lines open all night " * 12
     for n in range(4):
         thread = threads_.start(author, title=f"Thread {n}", body="opening post")
-        services.bulk_add_posts(thread, [author], [body] * per_thread,
-                                start_at=start + timedelta(milliseconds=250 * n))  # fmt: skip
+        services.bulk_add_posts(
+            thread, [author], [body] * per_thread, start_at=start + timedelta(milliseconds=250 * n)
+        )
         db.session.commit()
 
 

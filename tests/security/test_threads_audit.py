@@ -23,15 +23,19 @@ def threads(app) -> Threads:  # type: ignore[no-untyped-def]
 
 def _attach(author, thread) -> Attachment:  # type: ignore[no-untyped-def]
     post = db.session.scalars(select(Post).where(Post.thread_id == thread.id)).one()
-    found = attachments.add(uploader=author, thread=thread, post=post, filename="plan.pdf",
-                            data=PDF)  # fmt: skip
+    found = attachments.add(
+        uploader=author, thread=thread, post=post, filename="plan.pdf", data=PDF
+    )
     db.session.commit()
     return found
 
 
 def _downloads() -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).where(
-        AuditEvent.action == "threads.red_attachment_downloaded")))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "threads.red_attachment_downloaded")
+        )
+    )
 
 
 def test_download_of_a_red_attachment_is_audited(members, threads, make_browser):

@@ -51,8 +51,9 @@ def test_the_service_refuses_a_quote_from_another_thread(members, threads):
     amber = threads.start(author, label="AMBER", title="Amber")
     red_post = _first_post(red.id)
     assert services.quote_for(author, amber, red_post.id) is None
-    reply = services.reply(author=author, thread=amber, body="ok", quote_of=red_post,
-                           pii_confirmed=True)  # fmt: skip
+    reply = services.reply(
+        author=author, thread=amber, body="ok", quote_of=red_post, pii_confirmed=True
+    )
     assert reply.quote_of_id is None
 
 

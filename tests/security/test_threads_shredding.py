@@ -52,14 +52,18 @@ def test_deleted_post_its_history_and_attachment_do_not_open_with_the_keyring(
     browser = make_browser(author)
     response = browser.post(
         f"/threads/{thread.id}/posts",
-        {"body": "The shelter address was on the form.", "confirm_pii": "y",
-         "attachment": (io.BytesIO(PDF), "intake.pdf")},
+        {
+            "body": "The shelter address was on the form.",
+            "confirm_pii": "y",
+            "attachment": (io.BytesIO(PDF), "intake.pdf"),
+        },
         content_type="multipart/form-data",
-    )  # fmt: skip
+    )
     assert response.status_code == 302
     post = db.session.scalars(select(Post).where(Post.thread_id == thread.id, Post.seq == 2)).one()
-    services.edit_post(editor=author, post=post, body="The shelter was on the form, twice.",
-                       pii_confirmed=True)  # fmt: skip
+    services.edit_post(
+        editor=author, post=post, body="The shelter was on the form, twice.", pii_confirmed=True
+    )
     db.session.commit()
     copies = _copies(post, instance)
     assert len(copies) == 5

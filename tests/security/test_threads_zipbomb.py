@@ -50,11 +50,13 @@ def bomb_docx(inflated: int = GIB) -> bytes:
     document = zlib.compressobj(9, zlib.DEFLATED, -15)
     doc_raw = document.compress(b"<w:document/>") + document.flush()
     local1, central1 = _entry(b"[Content_Types].xml", raw, crc, size, 0)
-    local2, central2 = _entry(b"word/document.xml", doc_raw, zlib.crc32(b"<w:document/>"), 13,
-                              len(local1))  # fmt: skip
+    local2, central2 = _entry(
+        b"word/document.xml", doc_raw, zlib.crc32(b"<w:document/>"), 13, len(local1)
+    )
     directory = central1 + central2
-    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 2, 2, len(directory),
-                      len(local1) + len(local2), 0)  # fmt: skip
+    end = struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, 2, 2, len(directory), len(local1) + len(local2), 0
+    )
     return local1 + local2 + directory + end
 
 
@@ -97,12 +99,19 @@ def test_zip_bomb_attached_to_a_reply_is_refused_at_the_field_and_the_text_kept(
     thread = threads.start(author)
     browser = make_browser(author)
     # Encoded in memory: the test client would spool a body this large to a file it never closes.
-    boundary, body = encode_multipart({
-        "csrf_token": browser.csrf_token(), "body": "Our intake form, as a document.",
-        "attachment": FileStorage(io.BytesIO(bomb_docx()), "intake.docx"),
-    })  # fmt: skip
-    response = browser._run(browser.client.post, f"/threads/{thread.id}/posts", data=body,
-                            content_type=f"multipart/form-data; boundary={boundary}")  # fmt: skip
+    boundary, body = encode_multipart(
+        {
+            "csrf_token": browser.csrf_token(),
+            "body": "Our intake form, as a document.",
+            "attachment": FileStorage(io.BytesIO(bomb_docx()), "intake.docx"),
+        }
+    )
+    response = browser._run(
+        browser.client.post,
+        f"/threads/{thread.id}/posts",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "zip bomb" in page and "Our intake form, as a document." in page

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from forum.alerts.models import Alert
 from forum.calls.models import CallSeries
 from forum.config import ConfigError, load_settings
+from forum.errors import Invalid
 from forum.extensions import db
 from forum.members import vetting
 from forum.members.models import Nomination
-from forum.members.services import MemberError
 from forum.threads import services as thread_services
 from forum.threads.errors import ThreadError
 from forum.threads.models import Thread
@@ -84,9 +84,13 @@ def test_threads_per_hour_counts_member_threads_only(app, members, make_browser)
     assert 'value="Third thread"' in page and "What we learned." in page
     # A thread that an alert or a call opens is part of that flow, not a thread of the member.
     thread_services.start_thread(
-        author=author, category=category, title="Coordination", body="x", label="AMBER",
+        author=author,
+        category=category,
+        title="Coordination",
+        body="x",
+        label="AMBER",
         origin="alert:test",
-    )  # fmt: skip
+    )
     with pytest.raises(ThreadError):
         thread_services.start_thread(
             author=author, category=category, title="Again", body="x", label="AMBER"
@@ -114,7 +118,7 @@ def test_nominations_per_day_are_limited(app, members, make_browser):
             nominator, email=f"n{n}@example.org", name=f"N {n}", organisation_name="", reason="r"
         )
     db.session.commit()
-    with pytest.raises(MemberError, match="You have nominated 2 people in the last 24 hours"):
+    with pytest.raises(Invalid, match="You have nominated 2 people in the last 24 hours"):
         vetting.nominate(
             nominator, email="n9@example.org", name="N 9", organisation_name="", reason="r"
         )

@@ -22,9 +22,12 @@ REASON = "Ran the family assistance centre after the 2024 attack."
 
 def _nomination(members: Any, nominator: Any, email: str = "nominee@example.org") -> Nomination:
     nomination = vetting.nominate(
-        nominator, email=email, name="Nia Nominee", organisation_name="Victim Support Malta",
+        nominator,
+        email=email,
+        name="Nia Nominee",
+        organisation_name="Victim Support Malta",
         reason=REASON,
-    )  # fmt: skip
+    )
     db.session.commit()
     return nomination
 

@@ -7,13 +7,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from forum.extensions import db
+from forum.forms import EmptyForm
 from forum.members import reconfirm, sponsors, vetting
-from forum.members.blueprint import bp
-from forum.members.forms import EmptyForm
-from forum.members.policy import NotAllowed
-from forum.members.services import MemberError
-from forum.members.web import coordinator_required
+from forum.members.views import bp
+from forum.members.views.client import refused
+from forum.members.views.guards import coordinator_required
 
 
 @bp.get("/nominations")
@@ -38,21 +36,13 @@ def nominations() -> str:
 @login_required
 def vouch(nomination_id: str) -> Response:
     """Vouch for a nominee: you are recorded as a sponsor, with your organisation."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return refused(form, "members.nominations")
     nomination = vetting.get_nomination(nomination_id)
     if nomination is None or nomination.status != "pending":
         abort(404)
-    try:
-        sponsors.vouch(current_user, nomination)
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except MemberError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("members.nominations"))
-    db.session.commit()
+    sponsors.vouch(current_user, nomination)
     flash(f"Thank you: you vouch for {nomination.name}. The coordinators see your name.")
     return redirect(url_for("members.nominations"))
 
@@ -66,7 +56,6 @@ def confirm_membership() -> Response | str:
         if not form.validate_on_submit():
             abort(400)
         reconfirm.confirm(current_user)
-        db.session.commit()
         flash("Thank you: your membership is confirmed for another year.")
         return redirect(url_for("members.confirm_membership"))
     return render_template(

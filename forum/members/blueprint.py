@@ -1,7 +1,0 @@
-"""The members feature's blueprint, shared by its route modules."""
-
-from __future__ import annotations
-
-from flask import Blueprint
-
-bp = Blueprint("members", __name__)
