@@ -14,7 +14,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError
 
 from forum import db as unit_of_work
-from forum import drafts, errors, health, models, templating  # noqa: F401 - models completes the metadata
+from forum import drafts, errors, health, models, notify, templating  # noqa: F401 - models completes the metadata
 from forum.alerts.jobs import jobs as alert_jobs
 from forum.alerts.views import bp as alerts_bp
 from forum.calls.jobs import jobs as call_jobs
@@ -26,10 +26,13 @@ from forum.extensions import csrf, limiter, login_manager, migrate
 from forum.extensions import db as sql  # `forum.db` is the database kit module; keep its name free
 from forum.home import bp as home_bp
 from forum.members import expired, sessions  # noqa: F401 - expired: the sign-in redirect
+from forum.members import services as members_services
 from forum.members.jobs import jobs as member_jobs
 from forum.members.views import bp as members_bp
+from forum.members.views.guards import reauth_required_on_post
 from forum.notify.jobs import jobs as notify_jobs
 from forum.notify.views import bp as notify_bp
+from forum.notify.views.live import bp as live_bp
 from forum.scheduling.registry import JobSpec
 from forum.security import cookies, headers
 from forum.threads.jobs import jobs as thread_jobs
@@ -93,6 +96,13 @@ def create_app(
     templating.init_app(app)
     _register_blueprints(app)
     _register_jobs(app)
+    # The platform reads no feature: what notify needs of members is handed to it here.
+    notify.init_app(
+        app,
+        addresses=members_services.recipient_addresses,
+        organisations=members_services.organisation_choices,
+        reauth_required_on_post=reauth_required_on_post,
+    )
     _bind_write_transactions(app)
     _release_sessions_safely(app)
 
@@ -213,7 +223,16 @@ def _bind_write_transactions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (health.bp, home_bp, members_bp, threads_bp, calls_bp, alerts_bp, notify_bp):
+    for blueprint in (
+        health.bp,
+        home_bp,
+        members_bp,
+        threads_bp,
+        calls_bp,
+        alerts_bp,
+        notify_bp,
+        live_bp,
+    ):
         app.register_blueprint(blueprint)
     drafts.init_app(app)
 

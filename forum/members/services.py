@@ -175,6 +175,14 @@ def recipient_addresses(ids: Iterable[str]) -> dict[str, str]:
     return {m.id: m.email for m in active_members(ids)}
 
 
+def organisation_choices() -> list[tuple[str, str]]:
+    """Every organisation as (id, name), sorted by name (handed to notify for webhooks)."""
+    rows = db.session.execute(
+        select(Organisation.id, Organisation.name).order_by(Organisation.name)
+    )
+    return [(row.id, row.name) for row in rows]
+
+
 def coordinators() -> list[Member]:
     """Every active coordinator."""
     return list(

@@ -38,17 +38,6 @@ from forum.notify.live.events import NOTIFICATIONS, LiveEvent, prune, publish
 from forum.notify.live.streams import stream_events
 from forum.notify.live.topics import describe, register_watch
 
-
-def __getattr__(name: str) -> object:
-    # `live.bp` until the alerts feature stops registering it: create_app registers
-    # forum.notify.views.live.bp (imported lazily: the views import this package).
-    if name == "bp":
-        from forum.notify.views.live import bp
-
-        return bp
-    raise AttributeError(name)
-
-
 __all__ = [
     "ASYNC_SUBSCRIBER",
     "ASYNC_WAKE",
