@@ -58,7 +58,7 @@ def make_members(count: int, *, coordinator: bool = False) -> Sequence[Member]:
             country="BE",
             timezone="Europe/Brussels",
             role="coordinator" if coordinator and n == 0 else "member",
-        )  # fmt: skip
+        )
         for n in range(count)
     ]
 
@@ -82,17 +82,24 @@ def build_corpus(app: Flask, total: int, *, seed: int = 11) -> dict[str, object]
         for index, count in enumerate(plan):
             label = tlp.RED if index % 10 == 9 else rng.choice([tlp.AMBER, tlp.GREEN, tlp.CLEAR])
             thread = services.start_thread(
-                author=people[index % len(people)], category=categories[index % len(categories)],
+                author=people[index % len(people)],
+                category=categories[index % len(categories)],
                 title=f"{rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} {rng.choice(RARE)}",
-                body=body(rng), label=label, participants=people[1:3],
+                body=body(rng),
+                label=label,
+                participants=people[1:3],
                 tags=[rng.choice(WORDS), rng.choice(WORDS)],
-            )  # fmt: skip
+            )
             done = 1
             while done < count:
                 batch = [rng.choice(pool) for _ in range(min(2000, count - done))]
-                services.bulk_add_posts(thread, people, batch,
-                                        start_at=start + timedelta(minutes=index * 600 + done),
-                                        render_cache=rendered)  # fmt: skip
+                services.bulk_add_posts(
+                    thread,
+                    people,
+                    batch,
+                    start_at=start + timedelta(minutes=index * 600 + done),
+                    render_cache=rendered,
+                )
                 done += len(batch)
                 db.session.commit()
             db.session.commit()

@@ -41,19 +41,26 @@ def build(instance_app: object) -> str:
         password_hash = hash_password("a long bench password 2026")
         organisation = member_services.get_or_create_organisation("Bench NGO", "BE", "ngo")
         coordinator = member_services.create_member(
-            email="coordinator@example.org", name="Bench Coordinator", role="coordinator",
-            password_hash=password_hash, organisation=organisation,
-        )  # fmt: skip
+            email="coordinator@example.org",
+            name="Bench Coordinator",
+            role="coordinator",
+            password_hash=password_hash,
+            organisation=organisation,
+        )
         zones = ("Europe/Brussels", "America/New_York", "Australia/Sydney", "Asia/Kolkata")
         for n, zone in enumerate(zones):
             services.create_series(
                 actor=coordinator,
                 fields=services.SeriesFields(
-                    title=f"Bench weekly call {n}", timezone=zone, time_of_day="10:00",
-                    pattern="weekly", weekday=n, starts_at=utcnow(),
+                    title=f"Bench weekly call {n}",
+                    timezone=zone,
+                    time_of_day="10:00",
+                    pattern="weekly",
+                    weekday=n,
+                    starts_at=utcnow(),
                     joining_details="https://meet.example.org/bench",
                 ),
-            )  # fmt: skip
+            )
         db.session.commit()
         token = ical.issue_feed_token(coordinator)
         db.session.commit()

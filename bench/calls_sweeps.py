@@ -94,17 +94,31 @@ def bench_horizon(counter: StatementCounter, actor: object) -> None:
     )
     # Baseline: the same number of rows written by a bare executemany INSERT.
     occurrence_rows = [
-        {"id": new_id(), "series_id": ids[i % SERIES], "slot_at": (NOW + timedelta(days=400 + i)),
-         "position": i, "starts_at": NOW, "ends_at": NOW,
-         "status": "scheduled", "is_modified": False, "sequence": 0,
-         "created_at": NOW, "updated_at": NOW}
+        {
+            "id": new_id(),
+            "series_id": ids[i % SERIES],
+            "slot_at": (NOW + timedelta(days=400 + i)),
+            "position": i,
+            "starts_at": NOW,
+            "ends_at": NOW,
+            "status": "scheduled",
+            "is_modified": False,
+            "sequence": 0,
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
         for i in range(int(created))  # type: ignore[call-overload]
-    ]  # fmt: skip
+    ]
     reminder_rows = [
-        {"id": new_id(), "occurrence_id": occurrence_rows[i // 2]["id"], "offset_minutes": 60 + i % 2,
-         "due_at": NOW, "status": "pending"}
+        {
+            "id": new_id(),
+            "occurrence_id": occurrence_rows[i // 2]["id"],
+            "offset_minutes": 60 + i % 2,
+            "due_at": NOW,
+            "status": "pending",
+        }
         for i in range(rows or 0)
-    ]  # fmt: skip
+    ]
     connection = db.session.connection()
     started = time.perf_counter()
     connection.execute(Occurrence.__table__.insert(), occurrence_rows)
@@ -204,16 +218,19 @@ def main() -> None:
             password_hash = hash_password("a long bench password 2026")
             organisation = member_services.get_or_create_organisation("Bench NGO", "BE", "ngo")
             actor = member_services.create_member(
-                email="coordinator@example.org", name="Bench Coordinator", role="coordinator",
-                password_hash=password_hash, organisation=organisation,
-            )  # fmt: skip
+                email="coordinator@example.org",
+                name="Bench Coordinator",
+                role="coordinator",
+                password_hash=password_hash,
+                organisation=organisation,
+            )
             members = [
                 member_services.create_member(
                     email=f"bench{n}@example.org",
                     name=f"Bench Member {n}",
                     password_hash=password_hash,
                     organisation=organisation,
-                )  # fmt: skip
+                )
                 for n in range(MEMBERS)
             ]
             db.session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, url_for
@@ -12,7 +13,7 @@ from werkzeug.routing import BuildError
 from forum.markup import tlp
 
 
-def url_if(endpoint: str, **values: object) -> str | None:
+def url_if(endpoint: str, **values: Any) -> str | None:
     """The URL of an endpoint, or None while that feature has no such route."""
     try:
         return url_for(endpoint, **values)

@@ -13,4 +13,3 @@ from tests.support.alerts import raise_alert
 def raise_() -> Any:
     """raise_(raiser, **fields) -> Alert, committed."""
     return raise_alert
-

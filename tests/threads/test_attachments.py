@@ -28,9 +28,13 @@ def _zip(entries: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-DOCX = _zip({"[Content_Types].xml": '<Types><Override ContentType="application/vnd.'
-             'openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
-             "word/document.xml": "<w:document/>"})  # fmt: skip
+DOCX = _zip(
+    {
+        "[Content_Types].xml": '<Types><Override ContentType="application/vnd.'
+        'openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        "word/document.xml": "<w:document/>",
+    }
+)
 ODT = _zip({"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": "<x/>"})
 
 
@@ -123,8 +127,9 @@ def test_full_disk_leaves_nothing_half_written_and_says_so(
 
     monkeypatch.setattr(os, "fsync", full)
     with pytest.raises(AttachmentError, match="no room"):
-        attachments.add(uploader=author, thread=thread, post=post, filename="a.txt",
-                        data=b"some text")  # fmt: skip
+        attachments.add(
+            uploader=author, thread=thread, post=post, filename="a.txt", data=b"some text"
+        )
     monkeypatch.undo()
     assert list((instance / "attachments").iterdir()) == []
 

@@ -82,9 +82,15 @@ def test_fresh_install_starts_a_thread_in_a_default_category(fresh: Path, backen
         assert lessons is not None
         form = browser.get("/threads/new").get_data(as_text=True)
         assert f'value="{lessons.id}"' in form
-        response = browser.post("/threads/new", {
-            "title": "First lessons", "category": lessons.id, "label": "AMBER",
-            "body": "What we learned in the first week."})  # fmt: skip
+        response = browser.post(
+            "/threads/new",
+            {
+                "title": "First lessons",
+                "category": lessons.id,
+                "label": "AMBER",
+                "body": "What we learned in the first week.",
+            },
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
         page = browser.get("/threads/c/lessons-learned").get_data(as_text=True)
         assert "First lessons" in page
@@ -150,8 +156,10 @@ def test_coordinator_renames_and_removes_a_default_and_it_stays_removed(
         assert "already exists" in duplicate.get_data(as_text=True)
 
         # A category with threads is refused in words; its threads stay where they are.
-        used = browser.post("/threads/new", {
-            "title": "Minutes", "category": business_id, "label": "AMBER", "body": "Notes."})  # fmt: skip
+        used = browser.post(
+            "/threads/new",
+            {"title": "Minutes", "category": business_id, "label": "AMBER", "body": "Notes."},
+        )
         assert used.status_code == 302
         refused = browser.post(f"/threads/categories/{business_id}/remove")
         assert refused.status_code == 409

@@ -21,8 +21,11 @@ CANARY = "Kestrelwing reply about the reunification centre"
 
 
 def _time_out(member) -> None:  # type: ignore[no-untyped-def]
-    db.session.execute(update(MemberSession).where(MemberSession.member_id == member.id)
-                       .values(last_seen_at=utcnow() - timedelta(days=1)))  # fmt: skip
+    db.session.execute(
+        update(MemberSession)
+        .where(MemberSession.member_id == member.id)
+        .values(last_seen_at=utcnow() - timedelta(days=1))
+    )
     db.session.commit()
 
 
@@ -69,8 +72,9 @@ def test_a_new_thread_posted_after_the_timeout_comes_back_to_the_new_thread_page
     category = threads.category()
     browser = make_browser(author)
     _time_out(author)
-    response = browser.post("/threads/new", {"title": "T", "category": category.id,
-                                             "label": "AMBER", "body": CANARY})  # fmt: skip
+    response = browser.post(
+        "/threads/new", {"title": "T", "category": category.id, "label": "AMBER", "body": CANARY}
+    )
     assert parse_qs(urlsplit(response.headers["Location"]).query)["next"] == ["/threads/new"]
     browser.sign_in_as(author)
     assert browser.get("/drafts/text?key=new-thread").get_json() == {"text": CANARY}
@@ -98,8 +102,11 @@ def test_a_post_after_signing_out_keeps_no_draft(members, threads, make_browser)
     author = members.make()
     thread = threads.start(author, title="Shared", body="Opening post.")
     browser = make_browser(author)
-    db.session.execute(update(MemberSession).where(MemberSession.member_id == author.id)
-                       .values(ended_at=utcnow(), end_reason="suspended"))  # fmt: skip
+    db.session.execute(
+        update(MemberSession)
+        .where(MemberSession.member_id == author.id)
+        .values(ended_at=utcnow(), end_reason="suspended")
+    )
     db.session.commit()
     response = browser.post(f"/threads/{thread.id}/posts", {"body": CANARY})
     assert response.status_code == 302 and _drafts(author) == []
@@ -108,8 +115,12 @@ def test_a_post_after_signing_out_keeps_no_draft(members, threads, make_browser)
 def test_autosave_needs_csrf_and_a_known_form_key(members, make_browser):
     author = members.make()
     browser = make_browser(author)
-    assert browser.post("/drafts/text", {"key": "new-thread", "text": "x",
-                                         "csrf_token": "forged"}).status_code == 400  # fmt: skip
+    assert (
+        browser.post(
+            "/drafts/text", {"key": "new-thread", "text": "x", "csrf_token": "forged"}
+        ).status_code
+        == 400
+    )
     assert browser.post("/drafts/text", {"key": "../etc", "text": "x"}).status_code == 400
     assert browser.post("/drafts/text", {"key": "new-thread", "text": "kept"}).status_code == 200
     assert browser.post("/drafts/text", {"key": "new-thread", "text": "  "}).status_code == 200

@@ -32,8 +32,12 @@ def at_field(page: str, name: str) -> str:
 def _post(browser, url: str, fields: dict) -> object:  # type: ignore[no-untyped-def, type-arg]
     # Encoded in memory: the test client would spool a large body to a file it never closes.
     boundary, body = encode_multipart({"csrf_token": browser.csrf_token(), **fields})
-    return browser._run(browser.client.post, url, data=body,
-                        content_type=f"multipart/form-data; boundary={boundary}")  # fmt: skip
+    return browser._run(
+        browser.client.post,
+        url,
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
 
 
 def test_an_eleven_mb_file_comes_back_at_its_field_with_the_reply_kept(
@@ -42,8 +46,11 @@ def test_an_eleven_mb_file_comes_back_at_its_field_with_the_reply_kept(
     author = members.make()
     thread = threads.start(author)
     big = FileStorage(io.BytesIO(b"a" * (11 * 1024 * 1024)), "notes.txt")
-    response = _post(make_browser(author), f"/threads/{thread.id}/posts",
-                     {"body": "Notes from the debrief.", "attachment": big})  # fmt: skip
+    response = _post(
+        make_browser(author),
+        f"/threads/{thread.id}/posts",
+        {"body": "Notes from the debrief.", "attachment": big},
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Notes from the debrief." in at_field(page, "body")
@@ -58,8 +65,9 @@ def test_a_file_sent_with_a_reply_that_came_back_is_kept_and_posted_with_it(
     thread = threads.start(author)
     browser = make_browser(author)
     url = f"/threads/{thread.id}/posts"
-    response = _post(browser, url, {"body": PHONE,
-                                    "attachment": FileStorage(io.BytesIO(PDF), "plan.pdf")})  # fmt: skip
+    response = _post(
+        browser, url, {"body": PHONE, "attachment": FileStorage(io.BytesIO(PDF), "plan.pdf")}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "a phone number" in page
     field = at_field(page, "attachment")
@@ -67,8 +75,9 @@ def test_a_file_sent_with_a_reply_that_came_back_is_kept_and_posted_with_it(
     pending = db.session.scalars(select(Attachment)).one()
     assert pending.post_id is None and pending.uploader_id == author.id
     assert f'value="{pending.id}"' in page
-    response = _post(browser, url, {"body": PHONE, "confirm_pii": "y",
-                                    "pending_attachment": pending.id})  # fmt: skip
+    response = _post(
+        browser, url, {"body": PHONE, "confirm_pii": "y", "pending_attachment": pending.id}
+    )
     assert response.status_code == 302
     post = db.session.scalars(select(Post).where(Post.seq == 2)).one()
     db.session.refresh(pending)
@@ -80,12 +89,16 @@ def test_a_new_thread_that_came_back_keeps_its_file_too(members, threads, make_b
     category = threads.category()
     browser = make_browser(members.make())
     fields = {"title": "Intake", "category": category.id, "label": "AMBER", "body": PHONE}
-    response = _post(browser, "/threads/new",
-                     {**fields, "attachment": FileStorage(io.BytesIO(PDF), "intake.pdf")})  # fmt: skip
+    response = _post(
+        browser,
+        "/threads/new",
+        {**fields, "attachment": FileStorage(io.BytesIO(PDF), "intake.pdf")},
+    )
     assert response.status_code == 422
     pending = db.session.scalars(select(Attachment)).one()
-    response = _post(browser, "/threads/new",
-                     {**fields, "confirm_pii": "y", "pending_attachment": pending.id})  # fmt: skip
+    response = _post(
+        browser, "/threads/new", {**fields, "confirm_pii": "y", "pending_attachment": pending.id}
+    )
     assert response.status_code == 302
     thread = db.session.scalars(select(Thread)).one()
     db.session.refresh(pending)
@@ -95,11 +108,17 @@ def test_a_new_thread_that_came_back_keeps_its_file_too(members, threads, make_b
 def test_another_members_pending_file_cannot_be_claimed(members, threads, make_browser):
     owner, other = members.make(), members.make()
     thread = threads.start(owner)
-    _post(make_browser(owner), f"/threads/{thread.id}/posts",
-          {"body": PHONE, "attachment": FileStorage(io.BytesIO(PDF), "plan.pdf")})  # fmt: skip
+    _post(
+        make_browser(owner),
+        f"/threads/{thread.id}/posts",
+        {"body": PHONE, "attachment": FileStorage(io.BytesIO(PDF), "plan.pdf")},
+    )
     pending = db.session.scalars(select(Attachment)).one()
-    response = _post(make_browser(other), f"/threads/{thread.id}/posts",
-                     {"body": "mine now", "pending_attachment": pending.id})  # fmt: skip
+    response = _post(
+        make_browser(other),
+        f"/threads/{thread.id}/posts",
+        {"body": "mine now", "pending_attachment": pending.id},
+    )
     assert response.status_code == 302
     db.session.refresh(pending)
     assert pending.post_id is None
@@ -112,8 +131,9 @@ def test_a_long_title_is_not_cut_it_is_said_at_the_field_and_kept(members, threa
     form = browser.get("/threads/new").get_data(as_text=True)
     assert "maxlength" not in at_field(form, "title") and 'data-limit="200"' in form
     assert "maxlength" not in at_field(form, "body")  # a pasted post is never cut either
-    response = browser.post("/threads/new", {"title": title, "category": category.id,
-                                             "label": "AMBER", "body": "ok"})  # fmt: skip
+    response = browser.post(
+        "/threads/new", {"title": title, "category": category.id, "label": "AMBER", "body": "ok"}
+    )
     assert response.status_code == 422
     field = at_field(response.get_data(as_text=True), "title")
     assert "at most 200 characters" in field and title.strip() in field
@@ -132,8 +152,15 @@ def test_a_long_post_is_said_at_the_body_and_kept(members, threads, make_browser
 def test_a_bad_tag_is_reported_at_the_tags_field(members, threads, make_browser):
     category = threads.category()
     response = make_browser(members.make()).post(
-        "/threads/new", {"title": "Tags", "category": category.id, "label": "AMBER",
-                         "tags": "good, bad tag!", "body": "Body kept"})  # fmt: skip
+        "/threads/new",
+        {
+            "title": "Tags",
+            "category": category.id,
+            "label": "AMBER",
+            "tags": "good, bad tag!",
+            "body": "Body kept",
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "may use only letters" in at_field(page, "tags")
@@ -146,8 +173,11 @@ def test_a_pending_file_left_behind_is_removed_after_a_day(
 ):
     author = members.make()
     thread = threads.start(author)
-    _post(make_browser(author), f"/threads/{thread.id}/posts",
-          {"body": PHONE, "attachment": FileStorage(io.BytesIO(PDF), "plan.pdf")})  # fmt: skip
+    _post(
+        make_browser(author),
+        f"/threads/{thread.id}/posts",
+        {"body": PHONE, "attachment": FileStorage(io.BytesIO(PDF), "plan.pdf")},
+    )
     pending = db.session.scalars(select(Attachment)).one()
     stored = instance / "attachments" / pending.storage_name
     assert attachments.prune_pending() == 0
@@ -163,12 +193,21 @@ def test_a_kept_file_can_be_left_out(members, threads, make_browser, instance):
     thread = threads.start(author)
     browser = make_browser(author)
     url = f"/threads/{thread.id}/posts"
-    page = _post(browser, url, {"body": PHONE,
-                                "attachment": FileStorage(io.BytesIO(PDF), "plan.pdf")})  # fmt: skip
+    page = _post(
+        browser, url, {"body": PHONE, "attachment": FileStorage(io.BytesIO(PDF), "plan.pdf")}
+    )
     assert "Do not attach it" in at_field(page.get_data(as_text=True), "drop_attachment")
     pending = db.session.scalars(select(Attachment)).one()
     stored = instance / "attachments" / pending.storage_name
-    response = _post(browser, url, {"body": PHONE, "confirm_pii": "y",
-                                    "pending_attachment": pending.id, "drop_attachment": "y"})  # fmt: skip
+    response = _post(
+        browser,
+        url,
+        {
+            "body": PHONE,
+            "confirm_pii": "y",
+            "pending_attachment": pending.id,
+            "drop_attachment": "y",
+        },
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(Attachment.id)) is None and not stored.exists()

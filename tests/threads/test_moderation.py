@@ -20,8 +20,9 @@ def test_member_flags_a_post_and_coordinator_hides_it_audited(members, threads, 
     author, reporter, coordinator = members.make(), members.make(), members.coordinator()
     thread = threads.start(author, body="A doubtful post")
     post = db.session.scalar(select(Post).where(Post.thread_id == thread.id))
-    response = make_browser(reporter).post(f"/threads/posts/{post.id}/flag",
-                                           {"reason": "Names a victim"})  # fmt: skip
+    response = make_browser(reporter).post(
+        f"/threads/posts/{post.id}/flag", {"reason": "Names a victim"}
+    )
     assert response.status_code == 302
     flag = db.session.scalar(select(Flag))
     assert b"Names a victim" not in flag.reason_sealed
@@ -56,8 +57,10 @@ def test_coordinator_locks_pins_and_moves_a_thread_each_audited(members, threads
     browser = make_browser(coordinator)
     assert browser.post(f"/threads/{thread.id}/moderate/lock").status_code == 302
     assert browser.post(f"/threads/{thread.id}/moderate/pin").status_code == 302
-    assert browser.post(f"/threads/{thread.id}/moderate/move",
-                        {"category": target.id}).status_code == 302  # fmt: skip
+    assert (
+        browser.post(f"/threads/{thread.id}/moderate/move", {"category": target.id}).status_code
+        == 302
+    )
     db.session.expire_all()
     moved = db.session.get(Thread, thread.id)
     assert moved.is_locked and moved.is_pinned and moved.category_id == target.id
@@ -85,8 +88,9 @@ def test_lowering_a_label_needs_confirmation_and_is_audited(members, threads, ma
     assert response.status_code == 422 and "Tick the box" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Thread, thread.id).label == tlp.AMBER
-    response = browser.post(f"/threads/{thread.id}/label",
-                            {"label": "CLEAR", "confirm_lowering": "y"})  # fmt: skip
+    response = browser.post(
+        f"/threads/{thread.id}/label", {"label": "CLEAR", "confirm_lowering": "y"}
+    )
     assert response.status_code == 302
     event = _audit("threads.label_lowered")[0]
     assert json.loads(event.details) == {"from_label": "AMBER", "to_label": "CLEAR"}

@@ -28,9 +28,12 @@ def test_guard_spots_personal_data(text, kind):
 
 @pytest.mark.parametrize(
     "text",
-    ["In 2015-2016 we supported 300 families.", "See https://example.org/2024/guide, section 4.2.1",
-     "We met 12 times between 09:00 and 17:00."],
-)  # fmt: skip
+    [
+        "In 2015-2016 we supported 300 families.",
+        "See https://example.org/2024/guide, section 4.2.1",
+        "We met 12 times between 09:00 and 17:00.",
+    ],
+)
 def test_guard_leaves_ordinary_practice_text_alone(text):
     assert pii.scan(text) == []
 
@@ -54,8 +57,15 @@ def test_reply_with_personal_data_is_kept_and_needs_confirmation(members, thread
 def test_new_thread_with_personal_data_in_the_title_asks_too(members, threads, make_browser):
     category = threads.category()
     browser = make_browser(members.make())
-    response = browser.post("/threads/new", {"title": "Contact jan@example.be", "body": "ok",
-                                             "category": category.id, "label": "AMBER"})  # fmt: skip
+    response = browser.post(
+        "/threads/new",
+        {
+            "title": "Contact jan@example.be",
+            "body": "ok",
+            "category": category.id,
+            "label": "AMBER",
+        },
+    )
     assert response.status_code == 422
     assert "an e-mail address" in response.get_data(as_text=True)
     assert 'value="Contact jan@example.be"' in response.get_data(as_text=True)
@@ -65,6 +75,7 @@ def test_editing_into_personal_data_asks_too(members, threads, make_browser):
     author = members.make()
     thread = threads.start(author)
     post = db.session.scalar(select(Post).where(Post.thread_id == thread.id))
-    response = make_browser(author).post(f"/threads/posts/{post.id}/edit",
-                                         {"body": "Passport AB1234567"})  # fmt: skip
+    response = make_browser(author).post(
+        f"/threads/posts/{post.id}/edit", {"body": "Passport AB1234567"}
+    )
     assert response.status_code == 422 and "Passport AB1234567" in response.get_data(as_text=True)

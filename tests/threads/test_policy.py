@@ -67,8 +67,14 @@ def test_locked_thread_takes_no_replies_from_members(members, threads):
 def red_setup(members, threads, make_browser):
     author, named = members.make(), members.make()
     outsider, coordinator = members.make(), members.coordinator()
-    thread = threads.start(author, label=tlp.RED, participants=[named], title=SECRET_TITLE,
-                           body=SECRET_BODY, tags=["redtag"])  # fmt: skip
+    thread = threads.start(
+        author,
+        label=tlp.RED,
+        participants=[named],
+        title=SECRET_TITLE,
+        body=SECRET_BODY,
+        tags=["redtag"],
+    )
     post = db.session.scalar(select(Post).where(Post.thread_id == thread.id))
     response = make_browser(author).post(
         f"/threads/{thread.id}/posts",
@@ -77,8 +83,15 @@ def red_setup(members, threads, make_browser):
     )
     assert response.status_code == 302
     attachment = db.session.scalar(select(Attachment).where(Attachment.thread_id == thread.id))
-    return {"author": author, "named": named, "outsider": outsider, "coordinator": coordinator,
-            "thread": thread, "post": post, "attachment": attachment}  # fmt: skip
+    return {
+        "author": author,
+        "named": named,
+        "outsider": outsider,
+        "coordinator": coordinator,
+        "thread": thread,
+        "post": post,
+        "attachment": attachment,
+    }
 
 
 def _page(response) -> str:  # type: ignore[no-untyped-def]
@@ -109,8 +122,13 @@ def test_member_not_on_red_thread_gets_the_same_404_as_for_nothing(red_setup, ma
     browser = make_browser(red_setup["outsider"])
     real = _urls(red_setup["thread"].id, red_setup["post"].id, red_setup["attachment"].id)
     fake = _urls(MISSING, MISSING, MISSING)
-    payload = {"body": "x", "reason": "x", "label": "CLEAR", "level": "follow",
-               "confirm_lowering": "y"}  # fmt: skip
+    payload = {
+        "body": "x",
+        "reason": "x",
+        "label": "CLEAR",
+        "level": "follow",
+        "confirm_lowering": "y",
+    }
     for (method, url), (_, missing_url) in zip(real, fake, strict=True):
         got = getattr(browser, method)(url, **({"data": payload} if method == "post" else {}))
         missing = getattr(browser, method)(
@@ -163,12 +181,15 @@ def test_named_participant_reads_red_thread_and_its_attachment(red_setup, make_b
 def test_removed_participant_loses_access_at_once(red_setup, make_browser):
     author_browser = make_browser(red_setup["author"])
     thread_id, named = red_setup["thread"].id, red_setup["named"]
-    response = author_browser.post(f"/threads/{thread_id}/participants",
-                                   {"member_id": named.id, "action": "remove"})  # fmt: skip
+    response = author_browser.post(
+        f"/threads/{thread_id}/participants", {"member_id": named.id, "action": "remove"}
+    )
     assert response.status_code == 302
     assert make_browser(named).get(f"/threads/{thread_id}").status_code == 404
-    response = author_browser.post(f"/threads/{thread_id}/participants",
-                                   {"member_id": red_setup["outsider"].id, "action": "add"})  # fmt: skip
+    response = author_browser.post(
+        f"/threads/{thread_id}/participants",
+        {"member_id": red_setup["outsider"].id, "action": "add"},
+    )
     assert response.status_code == 302
     assert make_browser(red_setup["outsider"]).get(f"/threads/{thread_id}").status_code == 200
 
@@ -196,8 +217,14 @@ def test_reading_new_posts_of_a_red_thread_is_audited_once_per_new_post_batch(
 
     def reads() -> list[AuditEvent]:
         db.session.expire_all()
-        return list(db.session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "threads.red_read", AuditEvent.actor_id == red_setup["named"].id)))  # fmt: skip
+        return list(
+            db.session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.action == "threads.red_read",
+                    AuditEvent.actor_id == red_setup["named"].id,
+                )
+            )
+        )
 
     browser = make_browser(red_setup["named"])
     thread_id = red_setup["thread"].id

@@ -60,12 +60,17 @@ def _at_rest(app, instance: Path, backend: str) -> bytes:  # type: ignore[no-unt
 def test_title_and_tags_are_sealed_with_the_thread_key_posts_with_their_own_bound_to_their_row(
     members, threads
 ):
-    thread = threads.start(members.make(), title="Sealed title words", tags=["sealedtag"],
-                           body="Sealed body words")  # fmt: skip
+    thread = threads.start(
+        members.make(), title="Sealed title words", tags=["sealedtag"], body="Sealed body words"
+    )
     post = db.session.scalar(select(Post).where(Post.thread_id == thread.id))
     assert post.dek_id != thread.dek_id
-    for blob, key_id in ((thread.title_sealed, thread.dek_id), (thread.tags_sealed, thread.dek_id),
-                         (post.body_sealed, post.dek_id), (post.html_sealed, post.dek_id)):  # fmt: skip
+    for blob, key_id in (
+        (thread.title_sealed, thread.dek_id),
+        (thread.tags_sealed, thread.dek_id),
+        (post.body_sealed, post.dek_id),
+        (post.html_sealed, post.dek_id),
+    ):
         assert envelope.key_id_of(blob) == key_id
         assert b"Sealed" not in blob
     with pytest.raises(SealError):  # a title copied onto another row does not open
@@ -89,14 +94,19 @@ def test_deleting_a_thread_shreds_its_key_and_its_text_is_unrecoverable(
     members, threads, make_browser, instance, backend
 ):
     author = members.make()
-    thread = threads.start(author, label=tlp.AMBER, title="Shred-me title kq7",
-                           body="Shred-me body kq7")  # fmt: skip
+    thread = threads.start(
+        author, label=tlp.AMBER, title="Shred-me title kq7", body="Shred-me body kq7"
+    )
     browser = make_browser(author)
-    browser.post(f"/threads/{thread.id}/posts",
-                 {"body": "reply kq7", "attachment": (io.BytesIO(b"file kq7"), "f.txt")},
-                 content_type="multipart/form-data")  # fmt: skip
-    sealed = [thread.title_sealed, *db.session.scalars(select(Post.body_sealed).where(
-        Post.thread_id == thread.id))]  # fmt: skip
+    browser.post(
+        f"/threads/{thread.id}/posts",
+        {"body": "reply kq7", "attachment": (io.BytesIO(b"file kq7"), "f.txt")},
+        content_type="multipart/form-data",
+    )
+    sealed = [
+        thread.title_sealed,
+        *db.session.scalars(select(Post.body_sealed).where(Post.thread_id == thread.id)),
+    ]
     attachment = db.session.scalar(select(Attachment).where(Attachment.thread_id == thread.id))
     stored = instance / "attachments" / attachment.storage_name
     assert stored.exists()
@@ -134,11 +144,16 @@ def test_canary_words_posted_through_the_web_appear_nowhere_at_rest(
     browser = make_browser(author)
     response = browser.post(
         "/threads/new",
-        {"title": f"Title {canary}", "category": category.id, "label": "GREEN",
-         "tags": "canarytagzyx", "body": f"Body {canary} @Fiona Follower",
-         "attachment": (io.BytesIO(f"Attachment {canary}".encode()), f"{canary}.txt")},
+        {
+            "title": f"Title {canary}",
+            "category": category.id,
+            "label": "GREEN",
+            "tags": "canarytagzyx",
+            "body": f"Body {canary} @Fiona Follower",
+            "attachment": (io.BytesIO(f"Attachment {canary}".encode()), f"{canary}.txt"),
+        },
         content_type="multipart/form-data",
-    )  # fmt: skip
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     thread = db.session.scalar(select(Thread).order_by(Thread.created_at.desc()))
     post = db.session.scalar(select(Post).where(Post.thread_id == thread.id))

@@ -20,8 +20,12 @@ def _titles(member, **query) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_words_phrases_and_highlighted_excerpts(members, threads):
     reader = members.make()
-    threads.start(members.make(), title="Reunification centre", body="The reunification centre "
-                  "opened within two hours of the blast; families waited in the sports hall.")  # fmt: skip
+    threads.start(
+        members.make(),
+        title="Reunification centre",
+        body="The reunification centre "
+        "opened within two hours of the blast; families waited in the sports hall.",
+    )
     threads.start(members.make(), title="Hall logistics", body="The hall was booked for sports.")
     results = search(reader, Query(text="sports hall"))
     assert {r.title for r in results.items} == {"Reunification centre", "Hall logistics"}
@@ -35,8 +39,14 @@ def test_words_phrases_and_highlighted_excerpts(members, threads):
 def test_search_never_returns_threads_the_member_cannot_read(members, threads):
     author, named, outsider = members.make(), members.make(), members.make()
     coordinator = members.coordinator()
-    threads.start(author, label=tlp.RED, participants=[named], title="Redroom plans",
-                  body="redroom detail", tags=["redroom"])  # fmt: skip
+    threads.start(
+        author,
+        label=tlp.RED,
+        participants=[named],
+        title="Redroom plans",
+        body="redroom detail",
+        tags=["redroom"],
+    )
     assert _titles(named, text="redroom") == ["Redroom plans"]  # one result per thread
     for member in (outsider, coordinator):
         assert _titles(member, text="redroom") == []
@@ -49,10 +59,17 @@ def test_filters_author_category_tag_label_and_dates(members, threads):
     reader = members.make()
     category = threads.category()
     other = db.session.scalar(select(Category).where(Category.slug == "symposium"))
-    threads.start(ana, title="Alpha", body="common word", tags=["psychology"], label=tlp.GREEN,
-                  category=category)  # fmt: skip
-    threads.start(ben, title="Beta", body="common word", tags=["logistics"], label=tlp.CLEAR,
-                  category=other)  # fmt: skip
+    threads.start(
+        ana,
+        title="Alpha",
+        body="common word",
+        tags=["psychology"],
+        label=tlp.GREEN,
+        category=category,
+    )
+    threads.start(
+        ben, title="Beta", body="common word", tags=["logistics"], label=tlp.CLEAR, category=other
+    )
     assert set(_titles(reader, text="common", author_id=ana.id)) == {"Alpha"}
     assert set(_titles(reader, text="common", category_id=other.id)) == {"Beta"}
     assert set(_titles(reader, tag="psychology")) == {"Alpha"}

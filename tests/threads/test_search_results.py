@@ -24,9 +24,14 @@ def test_one_result_per_thread_with_its_best_excerpt(members, threads):
 
 def test_excerpts_are_plain_text_without_markdown_marks_and_escaped(members, threads):
     author, reader = members.make(), members.make()
-    threads.start(author, title="Formatting", body=(
-        "## Debrief\n\n**Trauma** support _first_, see [the guide](https://example.org/g) "
-        "and `<script>alert(1)</script>` never runs.\n\n> quoted trauma line"))  # fmt: skip
+    threads.start(
+        author,
+        title="Formatting",
+        body=(
+            "## Debrief\n\n**Trauma** support _first_, see [the guide](https://example.org/g) "
+            "and `<script>alert(1)</script>` never runs.\n\n> quoted trauma line"
+        ),
+    )
     result = search(reader, Query(text="trauma")).items[0]
     shown = str(result.excerpt)
     for mark in ("**", "##", "_first_", "](", "`", "> quoted"):

@@ -23,9 +23,14 @@ def test_member_starts_a_thread_and_sees_its_label_and_sharing_rule(members, mak
     browser = make_browser(author)
     response = browser.post(
         "/threads/new",
-        {"title": "Hotline staffing after the attack", "category": category.id,
-         "label": "AMBER+STRICT", "tags": "hotline, staffing", "body": "We **doubled** shifts."},
-    )  # fmt: skip
+        {
+            "title": "Hotline staffing after the attack",
+            "category": category.id,
+            "label": "AMBER+STRICT",
+            "tags": "hotline, staffing",
+            "body": "We **doubled** shifts.",
+        },
+    )
     assert response.status_code == 302
     page = browser.get(response.headers["Location"]).get_data(as_text=True)
     assert "Hotline staffing after the attack" in page
@@ -40,8 +45,10 @@ def test_member_starts_a_thread_and_sees_its_label_and_sharing_rule(members, mak
 def test_form_with_missing_title_rerenders_with_text_kept(members, make_browser, threads):
     browser = make_browser(members.make())
     category = threads.category()
-    response = browser.post("/threads/new", {"title": "", "category": category.id,
-                                             "label": "GREEN", "body": "kept body text"})  # fmt: skip
+    response = browser.post(
+        "/threads/new",
+        {"title": "", "category": category.id, "label": "GREEN", "body": "kept body text"},
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "kept body text" in page and "Please give the thread a title." in page
@@ -54,8 +61,10 @@ def test_reply_quote_edit_and_history(members, make_browser, threads):
     first = db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.seq == 1))
     quoted = browser.get(f"/threads/{thread.id}?quote={first.id}").get_data(as_text=True)
     assert "&gt; **Ana Author** wrote:" in quoted
-    response = browser.post(f"/threads/{thread.id}/posts",
-                            {"body": "> Original first post.\n\nAgreed.", "quote_of": first.id})  # fmt: skip
+    response = browser.post(
+        f"/threads/{thread.id}/posts",
+        {"body": "> Original first post.\n\nAgreed.", "quote_of": first.id},
+    )
     assert response.status_code == 302
     reply = db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.seq == 2))
     assert reply.quote_of_id == first.id
@@ -109,8 +118,12 @@ def test_pagination_by_post_sequence(members, make_browser, threads, app):
 
     from forum.threads import services
 
-    services.bulk_add_posts(thread, [author], [f"post number {i}" for i in range(2, 46)],
-                            start_at=datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
+    services.bulk_add_posts(
+        thread,
+        [author],
+        [f"post number {i}" for i in range(2, 46)],
+        start_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
     db.session.commit()
     assert reading.page_count(db.session.get(Thread, thread.id)) == 3
     browser = make_browser(members.make())
