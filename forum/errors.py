@@ -115,6 +115,7 @@ def init_app(app: Flask) -> None:
     def _http(error: HTTPException) -> ResponseReturnValue:
         if error.code is None or error.code < 400:
             return error
+        db_end_refused()  # rolled back, unless kept on purpose (a lockout's audit)
         page, status = render_error(error.code)
         response = make_response(page, status)
         if status == error.code:

@@ -13,8 +13,8 @@ from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 
 from forum.crypto import blind_index
+from forum.db import keep_on_refusal
 from forum.errors import refusal
-from forum.extensions import db
 from forum.members import auth, devices
 from forum.members.views.client import ip_prefix
 
@@ -102,9 +102,8 @@ def locked_out(scope: str) -> Callable[[RequestLimit], None]:
             return
         member_id = session.get(PENDING_MEMBER) if scope == "second_factor" else None
         auth.record_rate_limited(scope, member_id=member_id, ip_prefix=ip_prefix())
-        # The 429 is raised by the limiter, outside the view's answer: forum.db's request
-        # commit (and keep_on_refusal) never sees it, so the lockout's audit commits here.
-        db.session.commit()
+        # The 429 that follows is a refusal whose audit must stand (forum.errors commits it).
+        keep_on_refusal()
 
     return on_breach
 
