@@ -157,7 +157,8 @@ def posts_page(member: Member, thread: Thread, page: int) -> list[Post]:
 
 
 def record_read(member: Member, thread: Thread, seq: int, seen: int | None) -> None:
-    """Move the member's read marker forward to `seq` once this request's work is committed.
+    """Move the member's read marker forward to `seq` once this request's work is committed
+    (for a TLP:RED thread: at once, with its audit row, before the page is shown).
 
     The marker is one short upsert, only if it moves, written after the commit on its own
     connection and transaction, so a GET never holds a write lock while it renders, and readers
@@ -167,6 +168,11 @@ def record_read(member: Member, thread: Thread, seq: int, seen: int | None) -> N
     if seen is not None and seen >= seq:
         return
     member_id, thread_id, label = member.id, thread.id, thread.label
+    if label == tlp.RED:
+        # A RED read is audited before its page is shown, or not shown at all: written now on
+        # its own short transaction, a failure ends the request (an error page, not the text).
+        _write_read(member_id, thread_id, label, seq, seen)
+        return
     uow.after_commit(
         lambda: _write_read(member_id, thread_id, label, seq, seen),
         once=f"threads.read:{thread_id}",
