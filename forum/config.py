@@ -69,6 +69,29 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # may be private or loopback addresses, or plain http. Empty: public https receivers only.
         "webhook_allow_hosts": "",
     },
+    "push": {
+        # Web Push (RFC 8030/8291/8292) to members' devices; the VAPID key is in the keyring.
+        "enabled": True,
+        # The VAPID "sub" claim a push service may use to reach the operator; empty: mailto: the
+        # mail.from_address.
+        "contact": "",
+        # How long a push service keeps an undelivered message: urgent alerts briefly (a stale
+        # "urgent" is noise), everything else for a day.
+        "urgent_ttl_seconds": 600,
+        "normal_ttl_seconds": 86400,
+        "timeout_seconds": 10,
+        # Push services devices may subscribe with (host names or parent domains, comma-separated):
+        # the browsers' own services. A subscription to any other endpoint is refused.
+        "service_hosts": (
+            "fcm.googleapis.com, updates.push.services.mozilla.com, push.services.mozilla.com, "
+            "web.push.apple.com, notify.windows.com"
+        ),
+        # Internal or test push services (host names, IPs, CIDR networks): may be private or
+        # loopback addresses, or plain http, as for delivery.webhook_allow_hosts.
+        "allow_hosts": "",
+        # Answers from a notification, per device: at most this many an hour.
+        "answers_per_hour": 30,
+    },
     "scheduler": {
         "enabled": True,
         "sweep_seconds": 30,
@@ -239,6 +262,10 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
         ("delivery", "batch_size"),
         ("delivery", "urgent_sweep_seconds"),
         ("delivery", "webhook_timeout_seconds"),
+        ("push", "urgent_ttl_seconds"),
+        ("push", "normal_ttl_seconds"),
+        ("push", "timeout_seconds"),
+        ("push", "answers_per_hour"),
         ("scheduler", "lock_retry_seconds"),
         ("scheduler", "sweep_seconds"),
         ("server", "threads"),
@@ -263,6 +290,13 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
     except ValueError as error:
         raise ConfigError(
             f"Setting delivery.webhook_allow_hosts has an entry that is neither a host name nor "
+            f"an IP address or network: {error}."
+        ) from None
+    try:
+        AllowList.parse(settings["push"]["allow_hosts"])
+    except ValueError as error:
+        raise ConfigError(
+            f"Setting push.allow_hosts has an entry that is neither a host name nor "
             f"an IP address or network: {error}."
         ) from None
     if not 0 < settings["server"]["port"] < 65536:

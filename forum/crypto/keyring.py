@@ -1,4 +1,5 @@
-"""The keyring: key-encryption keys (KEKs) with ids, and the blind-index key, outside the database.
+"""The keyring: key-encryption keys (KEKs) with ids, the blind-index key and the Web Push (VAPID)
+signing key, outside the database.
 
 Stored as JSON in a file with mode 0600 (or given whole in EXCHANGE_KEYRING). Losing the
 database alone reveals nothing; losing the keyring makes every sealed field unreadable, by design.
@@ -14,6 +15,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEYRING_FORMAT = 1
@@ -31,6 +34,15 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
+def new_vapid_key() -> bytes:
+    """A fresh VAPID signing key: P-256 (ES256, RFC 8292), PKCS#8 DER."""
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
 def new_kek_id() -> str:
     """A short, unique, non-secret KEK id."""
     return "kek-" + secrets.token_hex(6)
@@ -44,6 +56,9 @@ class Keyring:
     current: str
     index_key: bytes
     source: Path | None = None
+    # The VAPID (RFC 8292) P-256 private key, PKCS#8 DER; None in a keyring made before Web Push
+    # (prepare_instance adds one to a keyring file; see ensure_vapid).
+    vapid_key: bytes | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _aead: dict[str, AESGCM] = field(default_factory=dict, repr=False, compare=False)
 
@@ -55,6 +70,7 @@ class Keyring:
             keks={kek_id: AESGCM.generate_key(bit_length=256)},
             current=kek_id,
             index_key=secrets.token_bytes(32),
+            vapid_key=new_vapid_key(),
         )
 
     @classmethod
@@ -68,6 +84,9 @@ class Keyring:
             keks = {kid: _unb64(value) for kid, value in data["keks"].items()}
             current = data["current"]
             index_key = _unb64(data["index_key"])
+            vapid_key = _unb64(data["vapid"]) if data.get("vapid") else None
+            if vapid_key is not None:
+                serialization.load_der_private_key(vapid_key, password=None)
         except KeyringError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -76,7 +95,9 @@ class Keyring:
             raise KeyringError(f"The keyring in {where} names a current key it does not hold.")
         if any(len(key) != 32 for key in keks.values()) or len(index_key) != 32:
             raise KeyringError(f"The keyring in {where} holds a key of the wrong length.")
-        return cls(keks=keks, current=current, index_key=index_key, source=source)
+        return cls(
+            keks=keks, current=current, index_key=index_key, source=source, vapid_key=vapid_key
+        )
 
     def to_json(self) -> str:
         """The JSON form written to the keyring file."""
@@ -86,6 +107,7 @@ class Keyring:
                 "current": self.current,
                 "keks": {kid: _b64(key) for kid, key in self.keks.items()},
                 "index_key": _b64(self.index_key),
+                **({"vapid": _b64(self.vapid_key)} if self.vapid_key else {}),
             },
             indent=2,
         )
@@ -133,6 +155,15 @@ class Keyring:
             raise KeyringError(f"The keyring file {self.source} changed its index key.")
         self.keks.update(fresh.keks)
         self.current = fresh.current
+        self.vapid_key = self.vapid_key or fresh.vapid_key
+
+    def ensure_vapid(self) -> bool:
+        """Give a keyring file made before Web Push its VAPID key; True when one was added."""
+        if self.vapid_key is not None:
+            return False
+        self.vapid_key = new_vapid_key()
+        self.save()
+        return True
 
     def add_kek(self) -> str:
         """Add a new KEK and make it current; returns its id."""

@@ -56,8 +56,9 @@ class OutboxMessage(SealedColumns, db.Model):  # type: ignore[name-defined]
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     idempotency_key: Mapped[str] = mapped_column(String(240), unique=True)
     member_id: Mapped[str | None] = mapped_column(ForeignKey("members.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(20))  # "email" | "webhook"
-    target: Mapped[str | None] = mapped_column(String(ID_LENGTH))  # webhook endpoint id
+    channel: Mapped[str] = mapped_column(String(20))  # "email" | "webhook" | "push"
+    # The webhook endpoint's id, or the push subscription's id.
+    target: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     # For a recipient who is not a member yet (an invite): the address, sealed under the data key
     # the sender chose, context ("outbox", id, "recipient"); see outbox.enqueue_external.
     recipient_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -111,3 +112,65 @@ class WebhookEndpoint(SealedColumns, db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<WebhookEndpoint {self.id} org={self.organisation_id}>"
+
+
+class PushSubscription(SealedColumns, db.Model):  # type: ignore[name-defined]
+    """One device of a member that receives Web Push (RFC 8030): its push service endpoint and
+    message-encryption keys (RFC 8291), sealed under the subscription's own data key, which is
+    shredded when the subscription ends. The device also holds an answer credential (only its
+    SHA-256 is stored) that lets it answer alerts from a notification, and nothing else."""
+
+    __sealed_table__ = "push_subscription"
+    __tablename__ = "push_subscriptions"
+    __table_args__ = (Index("ix_push_subscriptions_member_live", "member_id", "ended_at"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"))
+    dek_id: Mapped[str | None] = mapped_column(ForeignKey("data_keys.id"))
+    # The members feature's session row the device subscribed from (ended with it on sign-out).
+    session_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    # {"endpoint": …, "keys": {"p256dh": …, "auth": …}} as the browser gave it, sealed.
+    subscription_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A blind index of the endpoint, so the same device subscribing again replaces its row.
+    endpoint_index: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # Scheme and host of the push service, for lists and logs ("https://fcm.googleapis.com").
+    service: Mapped[str] = mapped_column(String(200))
+    # What the member sees in their list ("Chrome on Android"), from the browser's user agent.
+    device_label: Mapped[str] = mapped_column(String(80), default="")
+    credential_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None
+
+    def __repr__(self) -> str:
+        return f"<PushSubscription {self.id} member={self.member_id} {self.service}>"
+
+
+class DeliveryChoice(db.Model):  # type: ignore[name-defined]
+    """A member's choice of channels for one kind of event (preferences.CATEGORIES). No row:
+    the category's default."""
+
+    __tablename__ = "delivery_choices"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    push: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuietHours(db.Model):  # type: ignore[name-defined]
+    """A member's quiet hours, minutes after midnight in their own time zone; everything but
+    urgent alerts waits until they end. start == end: none."""
+
+    __tablename__ = "quiet_hours"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    start_minute: Mapped[int] = mapped_column(Integer, default=0)
+    end_minute: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

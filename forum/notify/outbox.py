@@ -22,6 +22,7 @@ from forum.crypto import envelope
 from forum.crypto.models import DataKey
 from forum.db import SCRATCH_KEY, after_commit, new_id, pending, utcnow
 from forum.extensions import db
+from forum.notify import preferences, subscriptions
 from forum.notify.models import Notification, OutboxMessage
 from forum.notify.recipients import Recipient
 
@@ -115,9 +116,10 @@ def notify(
     email_body: str | None = None,
     email_confidential_body: str | None = None,
     urgent: bool = False,
-    channels: Sequence[str] = ("inapp", "email"),
+    channels: Sequence[str] = ("inapp", "email", "push"),
+    push_text: str | None = None,
 ) -> Written:
-    """Notify members of an event: a sealed in-app row each, and content-free e-mail rows.
+    """Notify members of an event: a sealed in-app row each, and content-free e-mail and push rows.
 
     `text` may be confidential (it is sealed under `key`, the data key of the object it is about,
     so shredding the object shreds its notifications). `email_subject` and `email_body` must say
@@ -126,13 +128,29 @@ def notify(
     series whose organisers allow joining details by e-mail): it is sealed under `key` in the
     outbox and opened only to send; `email_body` stays the content-free stand-in at rest.
     Writing the same event_key twice for a member writes nothing the second time.
+
+    Which external channels each member gets follows their choices (notify.preferences): one
+    e-mail row, and one push row per live device (`target` is the subscription id) whose text is
+    `push_text` or the category's own, content-free either way. Quiet hours move a row's due_at
+    to their end, except for urgent events. An urgent event reaches every member outside the
+    Exchange: a member who chose push alone and has no device is e-mailed.
     """
     now = utcnow()
     key_id = key if isinstance(key, str) else key.id
     notifications: list[dict[str, object]] = []
     outbox: list[dict[str, object]] = []
     members = [m for m in recipients if m.status == "active"]
+    plans = preferences.plans(members, kind, urgent)
+    category = preferences.category_of(kind)
+    pushing = "push" in channels and category is not None
+    devices = (
+        subscriptions.live_ids_by_member(m.id for m in members if plans[m.id].push)
+        if pushing
+        else {}
+    )
     for member in members:
+        plan = plans[member.id]
+        due_at = plan.hold_until or now
         if "inapp" in channels:
             notification_id = new_id()
             notifications.append(
@@ -147,7 +165,8 @@ def notify(
                     "created_at": now,
                 }
             )
-        wants_email = urgent or member.is_email_notifications
+        member_devices = devices.get(member.id, []) if plan.push else []
+        wants_email = plan.email or (urgent and not member_devices)
         if "email" in channels and email_subject and wants_email:
             outbox_id = new_id()
             outbox.append(
@@ -168,7 +187,27 @@ def notify(
                     "is_urgent": urgent,
                     "status": "pending",
                     "attempts": 0,
-                    "due_at": now,
+                    "due_at": due_at,
+                    "created_at": now,
+                }
+            )
+        for subscription_id in member_devices:
+            assert category is not None
+            outbox.append(
+                {
+                    "id": new_id(),
+                    "idempotency_key": f"{event_key}:{member.id}:push:{subscription_id}",
+                    "member_id": member.id,
+                    "channel": "push",
+                    "target": subscription_id,
+                    "kind": kind,
+                    "subject": push_text or category.push_text,
+                    "body": "",
+                    "link": link,
+                    "is_urgent": urgent,
+                    "status": "pending",
+                    "attempts": 0,
+                    "due_at": due_at,
                     "created_at": now,
                 }
             )

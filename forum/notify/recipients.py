@@ -22,7 +22,8 @@ OrganisationLister = Callable[[], list[tuple[str, str]]]
 
 
 class Recipient(Protocol):
-    """Someone notify writes to: an id, whether they are active, and their e-mail choice."""
+    """Someone notify writes to: an id, whether they are active, their old e-mail choice (the
+    default of every category) and their time zone (for quiet hours)."""
 
     @property
     def id(self) -> str: ...
@@ -32,6 +33,9 @@ class Recipient(Protocol):
 
     @property
     def is_email_notifications(self) -> bool: ...
+
+    @property
+    def timezone(self) -> str: ...
 
 
 class Actor(Protocol):

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from forum import create_app
 from forum.config import DEFAULTS, load_settings
+from forum.crypto import envelope
 from forum.crypto.envelope import ensure_keyring_matches
 from forum.crypto.keyring import create_keyring
 from forum.extensions import db
@@ -171,6 +172,8 @@ def prepare_instance(
     with app.app_context():
         flask_migrate.upgrade()
         ensure_keyring_matches()
+        if envelope.keyring().source is not None:
+            envelope.keyring().ensure_vapid()  # a keyring made before Web Push gets its key
         db.session.commit()
         facts: dict[str, Any] = {"has_coordinator": False, "setup_link": None}
         for step in app.extensions.get(FIRST_START_KEY, []):

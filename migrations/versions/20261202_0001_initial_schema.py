@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 07:47:17.836330
+Create Date: 2026-12-02 18:58:29.912234
 """
 
 import sqlalchemy as sa
@@ -242,6 +242,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_call_series_kind"), ["kind"], unique=False)
 
     op.create_table(
+        "delivery_choices",
+        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("push", sa.Boolean(), nullable=False),
+        sa.Column("email", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_delivery_choices_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint("member_id", "category", name=op.f("pk_delivery_choices")),
+    )
+    op.create_table(
         "drafts",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("member_id", sa.String(length=32), nullable=False),
@@ -393,6 +405,50 @@ def upgrade() -> None:
         batch_op.create_index("ix_outbox_due", ["status", "due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_member_id"), ["member_id"], unique=False)
 
+    op.create_table(
+        "push_subscriptions",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("dek_id", sa.String(length=32), nullable=True),
+        sa.Column("session_ref", sa.String(length=64), nullable=True),
+        sa.Column("subscription_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("endpoint_index", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("service", sa.String(length=200), nullable=False),
+        sa.Column("device_label", sa.String(length=80), nullable=False),
+        sa.Column("credential_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("last_delivery_at", UTCDateTime(), nullable=True),
+        sa.Column("ended_at", UTCDateTime(), nullable=True),
+        sa.Column("end_reason", sa.String(length=40), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["dek_id"], ["data_keys.id"], name=op.f("fk_push_subscriptions_dek_id_data_keys")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_push_subscriptions_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_push_subscriptions")),
+        sa.UniqueConstraint("credential_hash", name=op.f("uq_push_subscriptions_credential_hash")),
+        sa.UniqueConstraint("endpoint_index", name=op.f("uq_push_subscriptions_endpoint_index")),
+    )
+    with op.batch_alter_table("push_subscriptions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_push_subscriptions_member_live", ["member_id", "ended_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_push_subscriptions_session_ref"), ["session_ref"], unique=False
+        )
+
+    op.create_table(
+        "quiet_hours",
+        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("start_minute", sa.Integer(), nullable=False),
+        sa.Column("end_minute", sa.Integer(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_quiet_hours_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint("member_id", name=op.f("pk_quiet_hours")),
+    )
     op.create_table(
         "recovery_codes",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -1183,6 +1239,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_recovery_codes_member_id"))
 
     op.drop_table("recovery_codes")
+    op.drop_table("quiet_hours")
+    with op.batch_alter_table("push_subscriptions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_push_subscriptions_session_ref"))
+        batch_op.drop_index("ix_push_subscriptions_member_live")
+
+    op.drop_table("push_subscriptions")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_member_id"))
         batch_op.drop_index("ix_outbox_due")
@@ -1207,6 +1269,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_drafts_member_id"))
 
     op.drop_table("drafts")
+    op.drop_table("delivery_choices")
     with op.batch_alter_table("call_series", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_call_series_kind"))
 
