@@ -109,9 +109,11 @@ def tell(
     subject: str,
     body: str,
     urgent: bool = False,
+    push_text: str | None = None,
 ) -> Written:
-    """Write the in-app and e-mail rows telling members about the alert (the body ends with its
-    link); the one way the alerts feature fans out through the outbox."""
+    """Write the in-app, e-mail and push rows telling members about the alert (the body ends
+    with its link); the one way the alerts feature fans out through the outbox. `push_text` is
+    content-free (a lock screen shows it); the category's own text when None."""
     return notify(
         members,
         event_key=f"alert:{alert.id}:{event}",
@@ -122,6 +124,7 @@ def tell(
         email_subject=subject,
         email_body=body + alert.link,
         urgent=urgent,
+        push_text=push_text,
     )
 
 

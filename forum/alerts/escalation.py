@@ -94,6 +94,7 @@ def escalate_alert(alert: Alert, now: datetime | None = None) -> list[str]:
                 body="An urgent alert is still waiting for your answer. Sign in to read "
                 "it and answer with one tap:\n",
                 urgent=True,
+                push_text="An urgent alert is waiting for your answer",
             )
             _record(alert, step_id, "renotify", len(members))
             taken.append("renotify")

@@ -188,6 +188,7 @@ def _send(
         email_subject=f"Reminder: {phrase} starts in {when}",
         email_body=body,
         email_confidential_body=confidential,
+        push_text=f"Your call starts in {when}",
     )
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import or_, select, update
 from forum.crypto import SealError
 from forum.db import utcnow, write_lock
 from forum.extensions import db
-from forum.notify import outbox, recipients
+from forum.notify import outbox, pushes, recipients
 from forum.notify.channels import Delivery, Outcome
 from forum.notify.channels import webhook as webhook_channel
 from forum.notify.channels.email import EmailChannel, link_lifetimes
@@ -100,13 +100,16 @@ def _dispatch_in_own_session(
         return result
     emails = [d for d in deliveries if d.channel == "email"]
     hooks = [d for d in deliveries if d.channel == "webhook"]
-    others = [d for d in deliveries if d.channel not in ("email", "webhook")]
+    pushed = [d for d in deliveries if d.channel == "push"]
+    others = [d for d in deliveries if d.channel not in ("email", "webhook", "push")]
     # Each result is recorded as soon as it is known: a failure later in the batch can never
     # send again what went out already, nor keep a row from being recorded.
     if emails:
         _record(emails, _isolated("email", _send_emails, emails), result)
     if hooks:
         _send_webhooks(hooks, lambda d, o: _record([d], [o], result))
+    if pushed:
+        _send_pushes(pushed, result)
     if others:
         _record(
             others,
@@ -273,8 +276,33 @@ def _send_webhooks(deliveries: list[Delivery], done: Callable[[Delivery, Outcome
         done(delivery, outcome)
 
 
-def _record(deliveries: list[Delivery], outcomes: list[Outcome], result: DispatchResult) -> None:
-    """Mark rows sent, due again later, failed, or cancelled; grouped statements, one commit."""
+def _send_pushes(deliveries: list[Delivery], result: DispatchResult) -> None:
+    """Push rows, recorded in groups as they go; if the channel itself breaks, retried later."""
+    recorded: set[str] = set()
+
+    def record(
+        group: list[Delivery], outcomes: list[Outcome], before_commit: Callable[[], None] | None
+    ) -> None:
+        _record(group, outcomes, result, before_commit)
+        recorded.update(d.id for d in group)
+
+    try:
+        pushes.send(deliveries, record)
+    except Exception as error:  # noqa: BLE001 - the batch must still be recorded
+        db.session.rollback()
+        log.error("push channel failed on %d deliveries: %s", len(deliveries), type(error).__name__)
+        rest = [d for d in deliveries if d.id not in recorded]
+        _record(rest, [Outcome(d.id, False, "channel failed; retrying") for d in rest], result)
+
+
+def _record(
+    deliveries: list[Delivery],
+    outcomes: list[Outcome],
+    result: DispatchResult,
+    before_commit: Callable[[], None] | None = None,
+) -> None:
+    """Mark rows sent, due again later, failed, or cancelled; grouped statements, one commit
+    (with `before_commit`'s writes, such as ending a device the push service called gone)."""
     settings = _settings()["delivery"]
     by_id = {d.id: d for d in deliveries}
     now = utcnow()
@@ -329,6 +357,8 @@ def _record(deliveries: list[Delivery], outcomes: list[Outcome], result: Dispatc
             .values(due_at=due_at, last_error=error, lease_until=None)
             .execution_options(synchronize_session=False)
         )
+    if before_commit is not None:
+        before_commit()
     db.session.commit()
 
 

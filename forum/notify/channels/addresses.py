@@ -18,10 +18,13 @@ send-time check is the one that counts.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import re
 import socket
+import ssl
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -181,3 +184,23 @@ def checked_address(host: str, port: int, allow: AllowList) -> IPAddress:
         if not is_public(candidate) and not allow.allows(host, candidate):
             raise AddressRefused("not public")
     return found[0]
+
+
+def pinned_connection(
+    scheme: str, host: str, port: int, address: IPAddress, timeout: float
+) -> http.client.HTTPConnection:
+    """A connection to the checked `address`, speaking to `host` (TLS name and Host header):
+    no second lookup, so no DNS-rebinding window between the check and the connection."""
+    connection: http.client.HTTPConnection
+    if scheme == "https":
+        connection = http.client.HTTPSConnection(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+
+    def pinned(_address: Any, timeout: Any = None, source: Any = None) -> socket.socket:
+        return socket.create_connection((str(address), port), timeout, source)
+
+    connection._create_connection = pinned  # type: ignore[attr-defined]
+    return connection

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import logging
-import socket
-import ssl
 import time
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -79,25 +76,6 @@ def payload(delivery: Delivery, *, organisation_id: str, base_url: str) -> bytes
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
 
-def _connection(
-    parts: SplitResult, host: str, port: int, address: addresses.IPAddress, timeout: float
-) -> http.client.HTTPConnection:
-    """A connection to the checked `address`, speaking to `host` (TLS name and Host header)."""
-    connection: http.client.HTTPConnection
-    if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(
-            host, port, timeout=timeout, context=ssl.create_default_context()
-        )
-    else:
-        connection = http.client.HTTPConnection(host, port, timeout=timeout)
-
-    def pinned(_address: Any, timeout: Any = None, source: Any = None) -> socket.socket:
-        return socket.create_connection((str(address), port), timeout, source)
-
-    connection._create_connection = pinned  # type: ignore[attr-defined]  # no second lookup
-    return connection
-
-
 def post(
     delivery: Delivery,
     *,
@@ -136,7 +114,7 @@ def _post(
     address = addresses.checked_address(host, port, allow)
     body = payload(delivery, organisation_id=organisation_id, base_url=base_url)
     timestamp = str(int(time.time()))
-    connection = _connection(parts, host, port, address, timeout)
+    connection = addresses.pinned_connection(parts.scheme, host, port, address, timeout)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request(

@@ -1,0 +1,74 @@
+"""Answers from the notification itself: the "Seen" / "I can help" actions of a push.
+
+The service worker has no session cookie to send (and must not need one: the member may be
+signed out on that phone's browser, or the tap may come from a lock screen). It sends the answer
+credential its device was given when it subscribed (`Authorization: Bearer …`). The credential
+is scoped to one member, to answering alerts that member is in the audience of, and to nothing
+else: this route is the only one that reads it, and it answers with no content. It ends with the
+subscription (sign-out on that device, removal, suspension, a push service's 410).
+
+No CSRF token: nothing here rides on ambient authority (no cookie is read), so a cross-site
+form cannot act for anyone; the bearer token is the proof.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app, jsonify, request
+from werkzeug.wrappers import Response
+
+from forum.alerts import services
+from forum.alerts.core import AlertError
+from forum.alerts.views import bp
+from forum.extensions import csrf, db, limiter
+from forum.members.models import Member
+from forum.notify import subscriptions
+
+# The notification's actions; the other answers need the alert page (they ask for more).
+DEVICE_ANSWERS = frozenset({"seen", "can_help"})
+
+
+def _bearer() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _credential_key() -> str:
+    """Rate-limit bucket: the credential (hashed: the limiter's storage must not hold it)."""
+    return "device-answer:" + hashlib.sha256(_bearer().encode()).hexdigest()[:32]
+
+
+def _per_credential() -> str:
+    return f"{current_app.config['EXCHANGE']['push']['answers_per_hour']} per hour"
+
+
+def _unauthorised() -> tuple[Response, int]:
+    response = jsonify(ok=False, error="This device can no longer answer; open the Exchange.")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="device-answer"'
+    return response, 401
+
+
+@bp.post("/<alert_id>/device-answer")
+@csrf.exempt
+@limiter.limit("600 per minute")  # per address: 256-bit credentials, so this guards CPU only
+@limiter.limit(_per_credential, key_func=_credential_key)
+def device_answer(alert_id: str) -> tuple[Response, int] | Response:
+    """Record the member's one-tap answer sent by their device's service worker."""
+    owner = subscriptions.credential_owner(_bearer())
+    if owner is None:
+        return _unauthorised()
+    member = db.session.get(Member, owner.member_id)
+    if member is None or not member.is_active_member:
+        return _unauthorised()
+    document = request.get_json(silent=True)
+    answer = document.get("answer") if isinstance(document, dict) else None
+    if answer not in DEVICE_ANSWERS:
+        return jsonify(ok=False, error="Please choose Seen or I can help."), 400
+    try:
+        services.answer_alert(member, alert_id, answer)
+    except AlertError as refused:  # closed, or the member raised it
+        return jsonify(ok=False, error=refused.message), 409
+    # AlertNotFound (not in the audience, or no such alert) is the byte-identical 404 page.
+    current_app.logger.info("alert %s answered from device %s", alert_id, owner.subscription_id)
+    return Response(status=204)

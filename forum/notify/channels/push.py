@@ -1,0 +1,198 @@
+"""Web Push: content-free messages to members' devices, over the standards a browser speaks.
+
+- RFC 8291 message encryption (aes128gcm) is pywebpush's (`WebPusher.encode`), RFC 8292 VAPID
+  signing is py_vapid's; neither is re-implemented here.
+- RFC 8030 delivery is a POST to the subscription's endpoint with `TTL`, `Urgency` (high for
+  urgent alerts) and `Topic` (the outbox id: a re-send after a crash replaces the message still
+  queued at the push service instead of adding a second one; the notification's tag does the
+  same on the device).
+- The POST goes to the address checked when sent, like a webhook (channels/addresses.py): an
+  endpoint is a URL a browser handed us, so it is treated as hostile. `push.allow_hosts` lets an
+  internal or test push service through, over http too.
+- Answers: 201/202 accepted; 404/410 the subscription is gone (it is ended, the row cancelled);
+  other 4xx cannot succeed later (failed at once); 429, 5xx and no answer are retried with the
+  outbox's backoff. A send never raises and never logs its endpoint or payload.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from py_vapid import Vapid02
+from pywebpush import WebPusher
+
+from forum.notify.channels import Delivery, Outcome, addresses
+
+log = logging.getLogger(__name__)
+
+# Kinds whose notification carries the "Seen" / "I can help" actions.
+ANSWERABLE_KINDS = frozenset({"alert.raised", "alert.reminder"})
+NOT_DELIVERED = "not delivered (no answer from the push service)"
+GONE = "device gone (the push service no longer knows it)"
+# A VAPID token is valid for at most 24 hours (RFC 8292 §2); ours for 12, re-signed after 1.
+VAPID_LIFETIME_SECONDS = 12 * 3600
+VAPID_REUSE_SECONDS = 3600
+
+
+def payload(delivery: Delivery, *, app_name: str) -> bytes:
+    """What the service worker receives: that something happened, and where to look."""
+    document: dict[str, Any] = {
+        "v": 1,
+        "title": app_name,
+        "body": delivery.subject,
+        "url": "/" + delivery.link.lstrip("/"),
+        "tag": delivery.id,
+        "kind": delivery.kind,
+        "urgent": delivery.is_urgent,
+        "answerable": delivery.kind in ANSWERABLE_KINDS,
+    }
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def topic(delivery_id: str) -> str:
+    """RFC 8030 Topic: at most 32 characters of the URL-safe base64 alphabet."""
+    text = "".join(ch for ch in delivery_id if ch.isalnum() or ch in "-_")
+    if 0 < len(text) <= 32:
+        return text
+    digest = base64.urlsafe_b64encode(delivery_id.encode()).rstrip(b"=").decode()
+    return digest[-32:]
+
+
+@dataclass
+class VapidSigner:
+    """Signs one VAPID token per push service origin and reuses it for an hour."""
+
+    private_key: ec.EllipticCurvePrivateKey
+    subject: str
+    _vapid: Vapid02 = field(init=False, repr=False)
+    _cache: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._vapid = Vapid02(private_key=self.private_key)
+
+    def headers(self, origin: str, now: float | None = None) -> dict[str, str]:
+        """The Authorization header for a POST to `origin` (scheme://host[:port])."""
+        now = time.time() if now is None else now
+        cached = self._cache.get(origin)
+        if cached is not None and now - cached[0] < VAPID_REUSE_SECONDS:
+            return cached[1]
+        claims = {"aud": origin, "exp": int(now) + VAPID_LIFETIME_SECONDS, "sub": self.subject}
+        signed = {str(k): str(v) for k, v in self._vapid.sign(claims).items()}
+        self._cache[origin] = (now, signed)
+        return signed
+
+
+def subject_of(contact: str, from_address: str) -> str:
+    """The VAPID `sub` claim: the operator's contact (push.contact: mailto: or https:, or an
+    e-mail address), else mailto: the Exchange's own sending address."""
+    contact = contact.strip()
+    if contact.startswith(("mailto:", "https:")):
+        return contact
+    address = parseaddr(contact if "@" in contact else from_address)[1]
+    return "mailto:" + (address or "operator@invictm-exchange.invalid")
+
+
+@dataclass
+class PushSender:
+    """Sends push messages; keeps one connection per push service for a batch (close() it)."""
+
+    signer: VapidSigner
+    app_name: str
+    urgent_ttl: int
+    normal_ttl: int
+    timeout: float
+    allow: addresses.AllowList
+    _connections: dict[tuple[str, str, int], http.client.HTTPConnection] = field(
+        default_factory=dict, repr=False
+    )
+
+    def send(self, delivery: Delivery, subscription: dict[str, Any]) -> Outcome:
+        """Encrypt and POST one message. Never raises; never logs the endpoint or payload."""
+        try:
+            return self._send(delivery, subscription)
+        except addresses.AddressRefused:
+            log.warning("push delivery %s refused: its service address is not allowed", delivery.id)
+            return Outcome(delivery.id, ok=False, error=NOT_DELIVERED, permanent=True)
+        except Exception as error:  # noqa: BLE001 - one device must never stop the others
+            log.warning("push delivery %s failed: %s", delivery.id, type(error).__name__)
+            return Outcome(delivery.id, ok=False, error=NOT_DELIVERED)
+
+    def _send(self, delivery: Delivery, subscription: dict[str, Any]) -> Outcome:
+        endpoint = str(subscription["endpoint"])
+        if addresses.problem(endpoint, self.allow):
+            raise addresses.AddressRefused("invalid")
+        parts, host, port = addresses.parse(endpoint)
+        encrypted = WebPusher(subscription).encode(
+            payload(delivery, app_name=self.app_name), "aes128gcm"
+        )
+        body = bytes(encrypted["body"])
+        origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Content-Encoding": "aes128gcm",
+            "Content-Length": str(len(body)),
+            "TTL": str(self.urgent_ttl if delivery.is_urgent else self.normal_ttl),
+            "Urgency": "high" if delivery.is_urgent else "normal",
+            "Topic": topic(delivery.id),
+            "User-Agent": "INVICTM-Exchange-Push/1",
+            **self.signer.headers(origin),
+        }
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        status = self._post(parts.scheme, host, port, target, body, headers)
+        if 200 <= status < 300:
+            return Outcome(delivery.id, ok=True)
+        if status in (404, 410):
+            return Outcome(delivery.id, ok=False, error=GONE, cancelled=True)
+        error = f"push service answered HTTP {status}"
+        permanent = 400 <= status < 500 and status != 429
+        return Outcome(delivery.id, ok=False, error=error, permanent=permanent)
+
+    def _post(
+        self, scheme: str, host: str, port: int, target: str, body: bytes, headers: dict[str, str]
+    ) -> int:
+        key = (scheme, host, port)
+        for attempt in (1, 2):
+            connection = self._connections.get(key)
+            reused = connection is not None
+            if connection is None:
+                # Every address the host resolves to is checked; the connection goes to it.
+                address = addresses.checked_address(host, port, self.allow)
+                connection = addresses.pinned_connection(scheme, host, port, address, self.timeout)
+                self._connections[key] = connection
+            try:
+                connection.request("POST", target, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read(65536)  # a redirect (3xx) is not followed: it counts as a failure
+                if response.will_close:
+                    self._drop(key)
+                return response.status
+            except (http.client.HTTPException, OSError):
+                self._drop(key)
+                if not reused or attempt == 2:  # a kept connection the service closed: once more
+                    raise
+        raise AssertionError("unreachable")
+
+    def _drop(self, key: tuple[str, str, int]) -> None:
+        connection = self._connections.pop(key, None)
+        if connection is not None:
+            connection.close()
+
+    def close(self) -> None:
+        """Close every kept connection."""
+        for key in list(self._connections):
+            self._drop(key)
+
+
+def origin_of(endpoint: str) -> str:
+    """Scheme and host of an endpoint, safe to show (the path is the device's secret)."""
+    parts = urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"

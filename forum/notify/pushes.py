@@ -1,0 +1,114 @@
+"""Sending the outbox's push rows: open each device's sealed subscription, send, record.
+
+The dispatcher hands a claimed batch here. Subscriptions are read and opened in one query, the
+transaction is ended before anything goes on the network, and outcomes are recorded every
+`RECORD_EVERY` sends (so a crash repeats at most that many, each with the same Topic and tag, which
+the push service and the device collapse into the one message). A device the push service calls
+gone (404/410) is ended in the same transaction that records its row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from forum.crypto import SealError
+from forum.extensions import db
+from forum.notify import subscriptions
+from forum.notify.channels import Delivery, Outcome
+from forum.notify.channels import push as push_channel
+from forum.notify.models import PushSubscription
+
+log = logging.getLogger(__name__)
+
+RECORD_EVERY = 50
+DEVICE_REMOVED = "device removed"
+NOT_AVAILABLE = "push is not available on this Exchange"
+
+# record(deliveries, outcomes, before_commit): the dispatcher's grouped write and commit.
+Recorder = Callable[[list[Delivery], list[Outcome], Callable[[], None] | None], None]
+
+
+def sender() -> push_channel.PushSender | None:
+    """A sender with this Exchange's VAPID key and settings (None: push is off or keyless)."""
+    key = subscriptions.vapid_private_key()
+    if key is None:
+        return None
+    settings = current_app.config["EXCHANGE"]
+    push = settings["push"]
+    return push_channel.PushSender(
+        signer=push_channel.VapidSigner(
+            key, push_channel.subject_of(push["contact"], settings["mail"]["from_address"])
+        ),
+        app_name=settings["app"]["name"],
+        urgent_ttl=push["urgent_ttl_seconds"],
+        normal_ttl=push["normal_ttl_seconds"],
+        timeout=push["timeout_seconds"],
+        allow=subscriptions.allow_list(),
+    )
+
+
+def _open(ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The live subscriptions among `ids`, opened (an ended one's key is shredded)."""
+    opened: dict[str, dict[str, Any]] = {}
+    if not ids:
+        return opened
+    rows = db.session.scalars(
+        select(PushSubscription).where(
+            PushSubscription.id.in_(ids), PushSubscription.ended_at.is_(None)
+        )
+    )
+    for row in rows:
+        try:
+            opened[row.id] = subscriptions.subscription_info(row)
+        except SealError:  # ended meanwhile: its key is gone
+            continue
+    return opened
+
+
+def send(deliveries: Sequence[Delivery], record: Recorder) -> None:
+    """Send a batch of push rows; `record` writes each group of outcomes."""
+    try:
+        channel = sender()
+        opened = _open({d.target for d in deliveries if d.target})
+    finally:
+        db.session.rollback()  # hold no transaction open while waiting on the network
+    if channel is None:
+        record(
+            list(deliveries),
+            [Outcome(d.id, False, NOT_AVAILABLE, cancelled=True) for d in deliveries],
+            None,
+        )
+        return
+    pending: list[tuple[Delivery, Outcome]] = []
+    try:
+        for delivery in deliveries:
+            info = opened.get(delivery.target or "")
+            if info is None:
+                outcome = Outcome(delivery.id, False, DEVICE_REMOVED, cancelled=True)
+            else:
+                outcome = channel.send(delivery, info)
+            pending.append((delivery, outcome))
+            if len(pending) >= RECORD_EVERY:
+                _flush(pending, record)
+                pending = []
+    finally:
+        channel.close()
+        if pending:
+            _flush(pending, record)
+
+
+def _flush(pending: list[tuple[Delivery, Outcome]], record: Recorder) -> None:
+    delivered = [d.target for d, o in pending if o.ok and d.target]
+    gone = [d.target for d, o in pending if o.error == push_channel.GONE and d.target]
+
+    def note_devices() -> None:
+        subscriptions.mark_delivered(delivered)
+        for subscription_id in gone:
+            subscriptions.end_gone(subscription_id)
+
+    record([d for d, _ in pending], [o for _, o in pending], note_devices)

@@ -1,0 +1,182 @@
+"""Web Push as a push service sees it: VAPID-signed, aes128gcm-encrypted, content-free messages,
+one per device, with the urgency the event deserves; gone devices end, outages are retried."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from forum.extensions import db
+from forum.notify import subscriptions
+from forum.notify.dispatcher import dispatch_due
+from forum.notify.models import OutboxMessage, PushSubscription
+from tests.support.alerts import CANARY, raise_alert
+
+PAYLOAD_KEYS = {"v", "title", "body", "url", "tag", "kind", "urgent", "answerable"}
+
+
+def _drain(limit_seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + limit_seconds
+    while time.monotonic() < deadline:
+        result = dispatch_due()
+        db.session.commit()
+        if result.claimed == 0:
+            return
+    raise AssertionError("the outbox did not drain in time")
+
+
+def _push_rows() -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "push")))
+
+
+def test_an_urgent_alert_reaches_every_device_once_saying_only_that_something_happened(
+    app, members, push_service, add_device
+):
+    raiser = members.make()
+    anna, ben = members.make(), members.make()
+    anna_phone, _ = add_device(anna)
+    anna_laptop, _ = add_device(anna)
+    ben_phone, _ = add_device(ben)
+
+    alert = raise_alert(raiser)
+    _drain()
+
+    for device in (anna_phone, anna_laptop, ben_phone):
+        [message] = push_service.messages_for(device)
+        assert set(message.payload) == PAYLOAD_KEYS
+        assert message.payload["body"] == "Urgent alert — open the Exchange"
+        assert message.payload["url"] == f"/alerts/{alert.id}"
+        assert message.payload["kind"] == "alert.raised"
+        assert message.payload["urgent"] is True and message.payload["answerable"] is True
+        assert message.headers["urgency"] == "high"
+        assert message.headers["ttl"] == str(app.config["EXCHANGE"]["push"]["urgent_ttl_seconds"])
+        assert message.headers["topic"] and len(message.headers["topic"]) <= 32
+        everything = message.plaintext.decode() + repr(message.headers) + message.path
+        assert CANARY not in everything and "Brussels" not in everything
+    assert push_service.refused == []
+    assert {row.status for row in _push_rows()} == {"sent"}
+    delivered = db.session.scalars(select(PushSubscription.last_delivery_at))
+    assert all(at is not None for at in delivered)
+
+
+def test_a_device_the_push_service_calls_gone_is_ended_and_its_member_mailed_next_time(
+    app, members, push_service, add_device, mailbox
+):
+    raiser = members.make()
+    carla = members.make()
+    phone, credential = add_device(carla)
+    push_service.answers[phone.path] = 410
+
+    raise_alert(raiser)
+    _drain()
+
+    [row] = _push_rows()
+    assert row.status == "cancelled"
+    subscription = db.session.scalar(select(PushSubscription))
+    assert subscription.ended_at is not None and subscription.end_reason == "gone"
+    assert subscriptions.credential_owner(credential) is None
+
+    mailbox.clear()
+    raise_alert(raiser, title="Second alert")
+    _drain()
+    assert len(_push_rows()) == 1  # no row for the ended device
+    assert carla.email in {str(m["To"]) for m in mailbox.messages}  # urgent: e-mail instead
+
+
+def test_a_push_service_outage_is_retried_with_backoff_and_each_device_gets_one_message(
+    app, members, push_service, add_device
+):
+    app.config["EXCHANGE"]["delivery"]["retry_base_seconds"] = 0.2
+    app.config["EXCHANGE"]["delivery"]["max_attempts"] = 20
+    raiser = members.make()
+    devices = [add_device(members.make())[0] for _ in range(5)]
+    push_service.status_for_all = 503
+
+    raise_alert(raiser)
+    result = dispatch_due()
+    db.session.commit()
+    assert result.retrying == 5  # the e-mails went; every push waits for its next try
+    assert push_service.received == []
+    assert {row.status for row in _push_rows()} == {"pending"}
+    push_service.status_for_all = None
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(r.status == "pending" for r in _push_rows()):
+        dispatch_due()
+        db.session.commit()
+        time.sleep(0.1)
+    assert {row.status for row in _push_rows()} == {"sent"}
+    assert all(len(push_service.messages_for(device)) == 1 for device in devices)
+    assert all(row.attempts >= 2 for row in _push_rows())
+
+
+def test_a_refusal_that_cannot_succeed_later_fails_at_once(app, members, push_service, add_device):
+    raiser = members.make()
+    phone, _ = add_device(members.make())
+    push_service.answers[phone.path] = 413  # payload too large: retrying cannot help
+
+    raise_alert(raiser)
+    result = dispatch_due()
+    db.session.commit()
+    assert result.failed == 1
+    [row] = _push_rows()
+    assert row.status == "failed" and row.last_error == "push service answered HTTP 413"
+
+
+def test_a_thread_or_call_message_goes_with_normal_urgency_and_a_long_ttl(
+    app, members, push_service, add_device
+):
+    from forum.crypto import envelope
+    from forum.notify.outbox import notify
+
+    member = members.make()
+    phone, _ = add_device(member)
+    notify(
+        [member],
+        event_key="mention:test",
+        kind="thread_mention",
+        text=f"{CANARY} mentioned you",
+        key=envelope.new_data_key("thread"),
+        link="/threads/abc",
+        email_subject="You were mentioned",
+    )
+    db.session.commit()
+    _drain()
+    [message] = push_service.messages_for(phone)
+    assert message.headers["urgency"] == "normal"
+    assert message.headers["ttl"] == str(app.config["EXCHANGE"]["push"]["normal_ttl_seconds"])
+    assert message.payload["body"] == "You were mentioned"
+    assert message.payload["answerable"] is False
+    assert CANARY not in message.plaintext.decode()
+
+
+def test_a_member_who_chose_email_only_gets_no_push_and_one_who_chose_push_only_no_email(
+    app, members, push_service, add_device, mailbox
+):
+    from forum.notify import preferences
+
+    raiser = members.make()
+    mail_only, push_only = members.make(), members.make()
+    mail_phone, _ = add_device(mail_only)
+    push_phone, _ = add_device(push_only)
+    preferences.save_choices(mail_only, {"urgent_alerts": "email"})
+    preferences.save_choices(push_only, {"urgent_alerts": "push"})
+    db.session.commit()
+
+    raise_alert(raiser)
+    _drain()
+    assert push_service.messages_for(mail_phone) == []
+    assert len(push_service.messages_for(push_phone)) == 1
+    mailed = {str(m["To"]) for m in mailbox.messages}
+    assert mail_only.email in mailed and push_only.email not in mailed
+
+
+def test_push_rows_are_written_in_the_alerts_transaction(app, members, push_service, add_device):
+    raiser = members.make()
+    add_device(members.make())
+    raise_alert(raiser, commit=False)
+    db.session.rollback()  # the alert was not raised after all
+    count = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert count == 0
