@@ -180,3 +180,46 @@ def test_push_rows_are_written_in_the_alerts_transaction(app, members, push_serv
     db.session.rollback()  # the alert was not raised after all
     count = db.session.scalar(select(func.count()).select_from(OutboxMessage))
     assert count == 0
+
+
+def test_escalation_pushes_again_to_who_has_not_answered_before_it_calls_coordinators(
+    app, members, push_service, add_device
+):
+    from datetime import timedelta
+
+    from forum.alerts import services
+    from forum.alerts.jobs import run_escalations
+
+    raiser = members.make()
+    answered, silent = members.make(), members.make()
+    coordinator = members.coordinator()
+    answered_phone, _ = add_device(answered)
+    silent_phone, _ = add_device(silent)
+    coordinator_phone, _ = add_device(coordinator)
+    alert = raise_alert(raiser)
+    _drain()
+    services.answer_alert(answered, alert.id, "can_help")
+    db.session.commit()
+
+    alert.created_at -= timedelta(minutes=16)  # past escalation_after_minutes, not yet 30
+    db.session.commit()
+    run_escalations()
+    _drain()
+    kinds = [m.payload["kind"] for m in push_service.messages_for(silent_phone)]
+    assert kinds == ["alert.raised", "alert.reminder"]
+    reminder = push_service.messages_for(silent_phone)[1].payload
+    assert reminder["body"] == "An urgent alert is waiting for your answer"
+    assert reminder["answerable"] is True and reminder["url"] == f"/alerts/{alert.id}"
+    assert [m.payload["kind"] for m in push_service.messages_for(answered_phone)] == [
+        "alert.raised"
+    ]
+    assert "alert.escalated" not in [
+        m.payload["kind"] for m in push_service.messages_for(coordinator_phone)
+    ]
+
+    alert.created_at -= timedelta(minutes=15)  # now past coordinator_escalation_after_minutes
+    db.session.commit()
+    run_escalations()
+    _drain()
+    assert push_service.messages_for(coordinator_phone)[-1].payload["kind"] == "alert.escalated"
+    assert push_service.messages_for(coordinator_phone)[-1].payload["answerable"] is False

@@ -1,0 +1,180 @@
+"""What a hostile browser or a changed DNS could do with a push subscription, and what a stolen
+database shows of one.
+
+An endpoint is a URL a browser handed us: when saved it must be on a known push service (or
+`push.allow_hosts`), and when sent every address its host resolves to must be public, and the
+connection goes to that checked address. No test here connects anywhere but loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from forum.errors import Invalid
+from forum.extensions import db
+from forum.notify import subscriptions
+from forum.notify.channels import addresses
+from forum.notify.channels.push import NOT_DELIVERED
+from forum.notify.dispatcher import dispatch_due
+from forum.notify.models import OutboxMessage, PushSubscription
+from tests.support.alerts import raise_alert
+from tests.support.push_service import b64url
+
+
+def _subscription(endpoint: str, device) -> dict:  # type: ignore[no-untyped-def]
+    data = device.subscription()
+    data["endpoint"] = endpoint
+    return data
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://127.0.0.1:8080/push/x",  # loopback, not allow-listed in this test
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.7/push",
+        "https://[::ffff:127.0.0.1]/push",
+        "https://evil.example.org/push/x",  # not a push service
+        "https://fcm.googleapis.com.evil.example/push",  # a look-alike
+        "https://user@fcm.googleapis.com/fcm/send/x",
+        "javascript:alert(1)",
+        "",
+    ],
+)
+def test_an_endpoint_that_is_not_a_push_service_is_refused_when_subscribing(
+    app, members, push_service, endpoint
+):
+    app.config["EXCHANGE"]["push"]["allow_hosts"] = ""
+    member = members.make()
+    with pytest.raises(Invalid):
+        subscriptions.subscribe(
+            member, _subscription(endpoint, push_service.device()), session_ref=None
+        )
+    db.session.rollback()
+    assert db.session.scalar(select(PushSubscription)) is None
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {},
+        {"p256dh": "not base64!", "auth": "AAAAAAAAAAAAAAAAAAAAAA"},
+        {"p256dh": b64url(b"\x04" + b"\x00" * 64), "auth": b64url(b"short")},
+        {"p256dh": b64url(b"\x02" * 33), "auth": b64url(b"0123456789abcdef")},
+    ],
+)
+def test_keys_that_are_not_a_p256_point_and_a_16_byte_secret_are_refused(
+    members, push_service, keys
+):
+    data = push_service.device().subscription()
+    data["keys"] = keys
+    with pytest.raises(Invalid):
+        subscriptions.subscribe(members.make(), data, session_ref=None)
+
+
+@pytest.mark.parametrize(
+    "answers", [["169.254.169.254"], ["10.0.0.7"], ["142.250.1.1", "127.0.0.1"]]
+)
+def test_a_push_service_name_resolving_inside_is_refused_when_sent(
+    app, members, monkeypatch, push_service, answers
+):
+    app.config["EXCHANGE"]["push"]["allow_hosts"] = ""
+    member = members.make()
+    device = push_service.device()
+    subscriptions.subscribe(
+        member, _subscription("https://fcm.googleapis.com/fcm/send/abc", device), session_ref=None
+    )
+    db.session.commit()
+    attempts: list[object] = []
+    real = socket.create_connection
+
+    def guarded(address, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if address[1] == 443:  # the e-mail to the same member goes to the local SMTP server
+            attempts.append(address)
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", guarded)
+    monkeypatch.setattr(
+        addresses, "resolve", lambda host, port: [ipaddress.ip_address(a) for a in answers]
+    )
+    raise_alert(members.make())
+    dispatch_due()
+    db.session.commit()
+    db.session.expire_all()
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.channel == "push"))
+    assert row.status == "failed" and row.last_error == NOT_DELIVERED
+    assert attempts == []
+
+
+def test_an_allow_list_that_shrank_stops_sends_to_an_internal_service(
+    app, members, push_service, add_device
+):
+    add_device(members.make())  # saved while 127.0.0.1 was allowed
+    app.config["EXCHANGE"]["push"]["allow_hosts"] = ""
+    raise_alert(members.make())
+    dispatch_due()
+    db.session.commit()
+    assert push_service.received == []
+    db.session.expire_all()
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.channel == "push"))
+    assert row.status == "failed"
+
+
+def test_a_redirect_from_the_push_service_is_not_followed(app, members, push_service, add_device):
+    phone, _ = add_device(members.make())
+    push_service.answers[phone.path] = 307
+    raise_alert(members.make())
+    dispatch_due()
+    db.session.commit()
+    db.session.expire_all()
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.channel == "push"))
+    assert row.status == "pending" and row.last_error == "push service answered HTTP 307"
+
+
+def _stored_bytes(instance: Path, backend: str) -> bytes:
+    db.session.commit()
+    if backend == "sqlite":
+        db.session.close()
+        raw = db.engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+        return b"".join(p.read_bytes() for p in instance.glob("exchange.db*"))
+    return "\n".join(
+        repr(tuple(row))
+        for table in db.metadata.sorted_tables
+        for row in db.session.execute(select(table))
+    ).encode()
+
+
+def test_endpoints_keys_and_credentials_are_not_in_the_database_in_the_clear(
+    app, members, push_service, add_device, instance, backend
+):
+    phone, credential = add_device(members.make())
+    raise_alert(members.make())
+    dispatch_due()
+    stored = _stored_bytes(instance, backend)
+    data = phone.subscription()
+    secret_path = phone.path.rsplit("/", 1)[1]
+    for clear in (secret_path, data["keys"]["p256dh"], data["keys"]["auth"], credential):
+        assert clear.encode() not in stored, clear
+    assert phone.auth not in stored
+
+
+def test_a_removed_device_s_subscription_cannot_be_opened_any_more(
+    app, members, push_service, add_device
+):
+    member = members.make()
+    add_device(member)
+    row = db.session.scalar(select(PushSubscription))
+    sealed = row.subscription_sealed
+    subscriptions.remove(member, row.id)
+    db.session.commit()
+    copy = PushSubscription(id=row.id, dek_id=row.dek_id, subscription_sealed=sealed)
+    with pytest.raises(Exception, match="(?i)key|shred|seal"):
+        copy.open("subscription")
