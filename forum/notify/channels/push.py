@@ -24,7 +24,6 @@ import time
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
@@ -191,8 +190,3 @@ class PushSender:
         for key in list(self._connections):
             self._drop(key)
 
-
-def origin_of(endpoint: str) -> str:
-    """Scheme and host of an endpoint, safe to show (the path is the device's secret)."""
-    parts = urlsplit(endpoint)
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
