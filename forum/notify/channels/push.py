@@ -189,4 +189,3 @@ class PushSender:
         """Close every kept connection."""
         for key in list(self._connections):
             self._drop(key)
-
