@@ -223,3 +223,39 @@ def test_escalation_pushes_again_to_who_has_not_answered_before_it_calls_coordin
     _drain()
     assert push_service.messages_for(coordinator_phone)[-1].payload["kind"] == "alert.escalated"
     assert push_service.messages_for(coordinator_phone)[-1].payload["answerable"] is False
+
+
+def test_quiet_hours_hold_a_mention_until_they_end_but_not_an_urgent_alert(
+    app, members, push_service, add_device
+):
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from forum.crypto import envelope
+    from forum.notify import preferences
+    from forum.notify.outbox import notify
+
+    member = members.make(timezone="Asia/Tokyo")
+    phone, _ = add_device(member)
+    local = datetime.now(UTC).astimezone(ZoneInfo("Asia/Tokyo"))
+    start = (local - timedelta(hours=1)).replace(second=0, microsecond=0)
+    end = (local + timedelta(hours=2)).replace(second=0, microsecond=0)
+    preferences.save_quiet_hours(member, start.hour * 60 + start.minute, end.hour * 60 + end.minute)
+    db.session.commit()
+
+    notify(
+        [member],
+        event_key="mention:quiet",
+        kind="thread_mention",
+        text="mentioned",
+        key=envelope.new_data_key("thread"),
+        link="/threads/abc",
+        email_subject="You were mentioned",
+    )
+    raise_alert(members.make())
+    _drain()
+    [message] = push_service.messages_for(phone)
+    assert message.payload["kind"] == "alert.raised"  # urgent: through the quiet hours
+    [held] = [row for row in _push_rows() if row.kind == "thread_mention"]
+    assert held.status == "pending"
+    assert abs(held.due_at - end.astimezone(UTC)) < timedelta(minutes=1)  # Tokyo's clock
