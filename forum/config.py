@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -299,6 +300,14 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
             f"Setting push.allow_hosts has an entry that is neither a host name nor "
             f"an IP address or network: {error}."
         ) from None
+    contact = settings["push"]["contact"].strip()
+    if contact and not re.fullmatch(
+        r"(mailto:)?[^@\s]+@[^@\s]+\.[^@\s]+|https://[^\s/]+\S*", contact
+    ):
+        raise ConfigError(
+            "Setting push.contact must be an e-mail address, a mailto: address or an https:// "
+            "address (or empty, for mailto: the mail.from_address)."
+        )
     if not 0 < settings["server"]["port"] < 65536:
         raise ConfigError("Setting server.port must be between 1 and 65535.")
     url = settings["database"]["url"]

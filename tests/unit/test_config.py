@@ -72,6 +72,10 @@ def test_a_weak_secret_stops_the_start(weak: str) -> None:
         ("[server]\nport = 70000\n", "server.port"),
         ("[delivery]\nbatch_size = 0\n", "delivery.batch_size"),
         ('[database]\nurl = "mysql://db/exchange"\n', "database.url"),
+        ('[push]\ncontact = "the operator"\n', "push.contact"),
+        ('[push]\ncontact = "http://insecure.example.org"\n', "push.contact"),
+        ('[push]\nallow_hosts = "push.internal, 10.0.0.0/33"\n', "push.allow_hosts"),
+        ("[push]\nurgent_ttl_seconds = 0\n", "push.urgent_ttl_seconds"),
     ],
 )
 def test_a_value_of_the_wrong_type_or_range_stops_the_start_naming_the_key(
