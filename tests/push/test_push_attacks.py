@@ -7,6 +7,7 @@ connection goes to that checked address. No test here connects anywhere but loop
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import socket
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from forum.crypto import envelope
 from forum.errors import Invalid
 from forum.extensions import db
 from forum.notify import subscriptions
@@ -164,6 +166,9 @@ def test_endpoints_keys_and_credentials_are_not_in_the_database_in_the_clear(
     for clear in (secret_path, data["keys"]["p256dh"], data["keys"]["auth"], credential):
         assert clear.encode() not in stored, clear
     assert phone.auth not in stored
+    vapid = envelope.keyring().vapid_key
+    assert vapid and vapid not in stored  # the signing key lives in the keyring file only
+    assert base64.b64encode(vapid) not in stored
 
 
 def test_a_removed_device_s_subscription_cannot_be_opened_any_more(
