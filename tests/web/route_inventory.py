@@ -9,6 +9,10 @@ MEMBER = "member"  # any active member; anonymous and suspended browsers are sen
 COORDINATOR = "coordinator"  # active coordinators only; a member gets 403 (or 404)
 # Reached with a secret token in the path (the calendar feed); a wrong token gets 404.
 SECRET_URL = "secret-url"
+# Reached only with a bearer credential in the Authorization header (a device's answer
+# credential): no cookie counts, so every browser visitor gets 401, and there is no CSRF token
+# to check (no ambient authority rides on it).
+BEARER = "bearer"
 
 ROUTES: dict[str, str] = {
     # platform
@@ -116,6 +120,7 @@ ROUTES: dict[str, str] = {
     "alerts.show": MEMBER,
     "alerts.timeline_fragment": MEMBER,
     "alerts.answer": MEMBER,
+    "alerts.device_answer": BEARER,
     "alerts.board": MEMBER,
     "alerts.board_fragment": MEMBER,
     "alerts.post_update": MEMBER,

@@ -21,7 +21,7 @@ from forum.security import audit
 from tests.support.clients import Browser
 from tests.support.members import Members
 from tests.support.web import World
-from tests.web.route_inventory import COORDINATOR, MEMBER, PUBLIC, ROUTES, SECRET_URL
+from tests.web.route_inventory import BEARER, COORDINATOR, MEMBER, PUBLIC, ROUTES, SECRET_URL
 from tests.web.sweep import (
     STATE_CHANGING,
     Target,
@@ -33,7 +33,7 @@ from tests.web.sweep import (
 )
 
 VISITORS = ("anonymous", "member", "suspended", "coordinator")
-CATEGORIES = {PUBLIC, MEMBER, COORDINATOR, SECRET_URL}
+CATEGORIES = {PUBLIC, MEMBER, COORDINATOR, SECRET_URL, BEARER}
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -107,6 +107,8 @@ def access_problem(
         return f"answered {status} to a member (expected 403 or 404)"
     if category == COORDINATOR and visitor == "coordinator" and status == 403:
         return "refused a coordinator with 403"
+    if category == BEARER and status != 401:
+        return f"answered {status} to a {visitor} browser without a credential (expected 401)"
     if category == SECRET_URL and visitor == "anonymous" and status != 404:
         return f"answered {status} to a wrong secret token (expected 404)"
     return None
@@ -116,7 +118,7 @@ def test_every_route_is_in_the_inventory(app: Flask) -> None:
     missing = missing_from_inventory(app)
     assert not missing, (
         "routes missing from tests/web/route_inventory.py (add each with PUBLIC, MEMBER, "
-        f"COORDINATOR or SECRET_URL): {missing}"
+        f"COORDINATOR, SECRET_URL or BEARER): {missing}"
     )
 
 

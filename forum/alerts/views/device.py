@@ -21,8 +21,8 @@ from werkzeug.wrappers import Response
 from forum.alerts import services
 from forum.alerts.core import AlertError
 from forum.alerts.views import bp
-from forum.extensions import csrf, db, limiter
-from forum.members.models import Member
+from forum.extensions import csrf, limiter
+from forum.members import services as members_services
 from forum.notify import subscriptions
 
 # The notification's actions; the other answers need the alert page (they ask for more).
@@ -58,7 +58,7 @@ def device_answer(alert_id: str) -> tuple[Response, int] | Response:
     owner = subscriptions.credential_owner(_bearer())
     if owner is None:
         return _unauthorised()
-    member = db.session.get(Member, owner.member_id)
+    member = members_services.get_member(owner.member_id)
     if member is None or not member.is_active_member:
         return _unauthorised()
     document = request.get_json(silent=True)
