@@ -1,0 +1,78 @@
+"""A member's devices and Web Push: the server key, subscribing this browser, removing a device.
+
+The subscribe answer is JSON for static/pwa.js: 201 with the device's answer credential (shown
+once; only its hash is kept), or 400 with a sentence the page shows as it is.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+from wtforms import HiddenField
+
+from forum import notify
+from forum.errors import Invalid
+from forum.extensions import limiter
+from forum.forms import EmptyForm
+from forum.notify import services, subscriptions
+from forum.notify.views import bp
+from forum.templating import url_if
+
+# A browser subscribes once per sign-in; a few more cover retries and a second browser.
+SUBSCRIBE_LIMITS = "10 per hour;30 per day"
+
+
+def _member_key() -> str:
+    if current_user.is_authenticated:
+        return f"push-subscribe:{current_user.id}"
+    return f"push-subscribe-ip:{get_remote_address()}"
+
+
+class RemoveDeviceForm(EmptyForm):
+    """One button, and where to go back to (a path on this site)."""
+
+    next = HiddenField()
+
+
+@bp.get("/push/key")
+@login_required
+def push_key() -> ResponseReturnValue:
+    """The applicationServerKey this browser subscribes with (404: push is off here)."""
+    key = subscriptions.vapid_public_key()
+    if key is None:
+        abort(404)
+    return jsonify(key=key)
+
+
+@bp.post("/push/subscribe")
+@login_required
+@limiter.limit(SUBSCRIBE_LIMITS, key_func=_member_key)
+def push_subscribe() -> ResponseReturnValue:
+    """Register this browser's push subscription for the member; 201 with its credential."""
+    try:
+        subscribed = subscriptions.subscribe(
+            current_user,
+            request.get_json(silent=True),
+            session_ref=notify.current_session_ref(),
+            user_agent=request.user_agent.string,
+        )
+    except Invalid as error:
+        # A JSON answer the page shows as it is (the 400 rolls the request back).
+        return jsonify(error=error.message), 400
+    return jsonify(id=subscribed.subscription.id, credential=subscribed.credential), 201
+
+
+@bp.post("/push/<subscription_id>/remove")
+@login_required
+def push_remove(subscription_id: str) -> ResponseReturnValue:
+    """Remove one of the member's devices; it gets no more notifications."""
+    form = RemoveDeviceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    subscriptions.remove(current_user, subscription_id)
+    flash("Device removed.")
+    fallback = url_if("members.sessions") or url_if("notify.index") or "/"
+    back = services.safe_link(form.next.data) if form.next.data else fallback
+    return redirect(back)
