@@ -38,6 +38,7 @@ ALLOWED_DETAILS = {
     "attempts",
     "result",
     "method",
+    "service",  # a push service origin (scheme://host), never a device's endpoint path
 }
 
 
