@@ -159,3 +159,23 @@ def test_the_sessions_page_offers_the_switch_for_this_device(
     assert "Turn on notifications on this device" in page
     assert 'data-subscribe="/notifications/push/subscribe"' in page
     assert 'data-key="/notifications/push/key"' in page
+
+
+def test_the_member_sees_their_devices_and_removes_one_from_the_list(
+    members: Members, make_browser: Any
+) -> None:
+    member, other = members.make(), members.make()
+    browser = make_browser(member)
+    mine = _post_json(browser, browser_subscription()).get_json()
+    theirs = _post_json(make_browser(other), browser_subscription()).get_json()
+    page = browser.get("/account/sessions").get_data(as_text=True)
+    assert f"/notifications/push/{mine['id']}/remove" in page
+    assert theirs["id"] not in page
+    assert "(this sign-in)" in page and "no notification yet" in page
+    assert "fcm.googleapis.com" not in page  # the endpoint is never shown
+    response = browser.post(
+        f"/notifications/push/{mine['id']}/remove", {"next": "/account/sessions"}
+    )
+    assert response.headers["Location"].endswith("/account/sessions")
+    page = browser.get("/account/sessions").get_data(as_text=True)
+    assert "Device removed." in page and mine["id"] not in page

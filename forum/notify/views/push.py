@@ -6,6 +6,10 @@ once; only its hash is kept), or 400 with a sentence the page shows as it is.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from flask import abort, flash, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
@@ -34,6 +38,39 @@ class RemoveDeviceForm(EmptyForm):
     """One button, and where to go back to (a path on this site)."""
 
     next = HiddenField()
+
+
+@dataclass(frozen=True)
+class Device:
+    """A live device as the member's list shows it (never its endpoint or keys)."""
+
+    id: str
+    label: str
+    added_at: datetime
+    last_delivery_at: datetime | None
+    is_this_sign_in: bool
+
+
+def _push_devices() -> list[Device]:
+    if not current_user.is_authenticated:
+        return []
+    here = notify.current_session_ref()
+    return [
+        Device(
+            id=row.id,
+            label=row.device_label or "Browser",
+            added_at=row.created_at,
+            last_delivery_at=row.last_delivery_at,
+            is_this_sign_in=here is not None and row.session_ref == here,
+        )
+        for row in subscriptions.live_subscriptions(current_user.id)
+    ]
+
+
+@bp.app_context_processor
+def _devices() -> dict[str, Any]:
+    """`push_devices()` for the device switch: the member's live devices, read only if shown."""
+    return {"push_devices": _push_devices}
 
 
 @bp.get("/push/key")
