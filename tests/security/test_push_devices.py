@@ -179,3 +179,19 @@ def test_the_member_sees_their_devices_and_removes_one_from_the_list(
     assert response.headers["Location"].endswith("/account/sessions")
     page = browser.get("/account/sessions").get_data(as_text=True)
     assert "Device removed." in page and mine["id"] not in page
+
+
+def test_with_push_off_there_is_no_key_no_switch_and_no_subscribing(
+    app: Flask, members: Members, make_browser: Any
+) -> None:
+    app.config["EXCHANGE"]["push"]["enabled"] = False
+    member = members.make()
+    browser = make_browser(member)
+    assert browser.get("/notifications/push/key").status_code == 404
+    assert "Turn on notifications" not in browser.get("/account/sessions").get_data(as_text=True)
+    response = _post_json(browser, browser_subscription())
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "Push notifications are not available on this Exchange."
+    }
+    assert _devices(member) == []

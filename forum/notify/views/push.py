@@ -69,8 +69,13 @@ def _push_devices() -> list[Device]:
 
 @bp.app_context_processor
 def _devices() -> dict[str, Any]:
-    """`push_devices()` for the device switch: the member's live devices, read only if shown."""
-    return {"push_devices": _push_devices}
+    """For the device switch: `push_available()` (push is on here) and `push_devices()` (the
+    member's live devices), each read only if a page shows the switch."""
+    return {"push_available": _push_available, "push_devices": _push_devices}
+
+
+def _push_available() -> bool:
+    return subscriptions.vapid_public_key() is not None
 
 
 @bp.get("/push/key")
