@@ -10,12 +10,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from forum.alerts.models import AlertAnswer
 from forum.extensions import db
 from forum.notify import subscriptions
 from tests.browser.test_threads_red import _sign_in
 from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
+from tests.support.alerts import raise_alert
 from tests.support.live import PAGE_TIMEOUT_MS, LiveServer
 from tests.support.members import Members
 from tests.support.pwa import b64url, browser_subscription
@@ -242,21 +246,27 @@ SUBSCRIBE_STAND_IN = """(() => {
 })();"""
 
 
-def test_the_switch_subscribes_this_device_and_keeps_its_credential_for_the_worker(
-    page: Any, live_server: LiveServer, live_members: Members
-) -> None:
-    # Headless Chromium has no push service: the browser's subscribe is stood in for, with
-    # real P-256 keys and a loopback endpoint the operator allowed.
+def _subscribe_with_the_switch(page: Any, live_server: LiveServer, member: Any) -> dict[str, Any]:
+    """Sign in, press the switch on the sessions page; the browser's subscribe is stood in for
+    (headless Chromium has no push service) with real P-256 keys and a loopback endpoint the
+    operator allowed."""
     live_server.app.config["EXCHANGE"]["push"]["allow_hosts"] = "127.0.0.1"
     subscription = browser_subscription("http://127.0.0.1:9/push/device-1")
     page.add_init_script(SUBSCRIBE_STAND_IN % json.dumps(subscription))
     page.context.grant_permissions(["notifications"], origin=live_server.url)
-    problems = _watch_console(page)
-    member = live_members.make(name="Sami Subscriber")
     _sign_in(page, live_server, member)
     page.goto(live_server.link("/account/sessions"))
     page.get_by_role("button", name="Turn on notifications on this device").click()
     expect(page.locator("[data-push-status]")).to_have_text("Notifications are on for this device.")
+    return subscription
+
+
+def test_the_switch_subscribes_this_device_and_keeps_its_credential_for_the_worker(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    problems = _watch_console(page)
+    member = live_members.make(name="Sami Subscriber")
+    subscription = _subscribe_with_the_switch(page, live_server, member)
 
     db.session.commit()  # a fresh transaction sees what the server committed
     [device] = subscriptions.live_subscriptions(member.id)
@@ -271,6 +281,33 @@ def test_the_switch_subscribes_this_device_and_keeps_its_credential_for_the_work
     assert key is not None
     assert b64url(bytes(page.evaluate("() => window.__subscribedWith"))) == key
     assert not _policy_problems(problems), problems
+
+
+# The worker's own click handler, run with a stand-in for the event a tap on the action gives.
+TAP_ACTION = """([url, action]) => new Promise(function (resolve) {
+  onNotificationClick({
+    action: action,
+    notification: { data: { url: url, answerable: true }, close: function () {} },
+    waitUntil: function (promise) { resolve(promise.then(function () { return "done"; })); }
+  });
+})"""
+
+
+def test_a_tap_on_i_can_help_answers_the_alert_with_the_devices_credential(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    if "alerts.device_answer" not in live_server.app.view_functions:
+        pytest.skip("the device-answer route is not in this tree")
+    raiser = live_members.make(name="Rita Raiser")
+    helper = live_members.make(name="Hugo Helper")
+    _subscribe_with_the_switch(page, live_server, helper)
+    page.context.clear_cookies()  # the answer needs no session: the worker sends none anyway
+    alert = raise_alert(raiser)
+    [worker] = page.context.service_workers
+    assert worker.evaluate(TAP_ACTION, [f"/alerts/{alert.id}", "can_help"]) == "done"
+    db.session.commit()
+    answers = db.session.scalars(select(AlertAnswer).where(AlertAnswer.alert_id == alert.id))
+    assert [(a.member_id, a.answer) for a in answers] == [(helper.id, "can_help")]
 
 
 def test_the_switch_says_plainly_when_notifications_are_blocked(
