@@ -14,7 +14,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError
 
 from forum import db as unit_of_work
-from forum import drafts, errors, health, models, notify, templating  # noqa: F401 - models completes the metadata
+from forum import drafts, errors, health, models, notify, pwa, templating  # noqa: F401 - models completes the metadata
 from forum.alerts.jobs import jobs as alert_jobs
 from forum.alerts.views import bp as alerts_bp
 from forum.calls.jobs import jobs as call_jobs
@@ -102,6 +102,7 @@ def create_app(
         addresses=members_services.recipient_addresses,
         organisations=members_services.organisation_choices,
         reauth_required_on_post=reauth_required_on_post,
+        current_session_ref=_current_session_ref,
     )
     _bind_write_transactions(app)
     _release_sessions_safely(app)
@@ -215,6 +216,12 @@ def _release_sessions_safely(app: Flask) -> None:
         sessions.write_deferred()
 
 
+def _current_session_ref() -> str | None:
+    """This request's MemberSession id (what a device's push subscription is tied to)."""
+    row = sessions.current_session()
+    return row.id if row is not None else None
+
+
 def _bind_write_transactions(app: Flask) -> None:
     @app.before_request
     def _immediate_for_writes() -> None:
@@ -232,6 +239,7 @@ def _register_blueprints(app: Flask) -> None:
         alerts_bp,
         notify_bp,
         live_bp,
+        pwa.bp,
     ):
         app.register_blueprint(blueprint)
     drafts.init_app(app)

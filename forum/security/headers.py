@@ -12,7 +12,7 @@ from flask import Flask, Response, request
 
 CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-    "form-action 'self'; img-src 'self' data:"
+    "form-action 'self'; img-src 'self' data:; worker-src 'self'; manifest-src 'self'"
 )
 
 

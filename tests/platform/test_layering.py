@@ -29,6 +29,7 @@ PLATFORM = {
     "extensions",
     "forms",
     "health",
+    "pwa",
     "templating",
 }
 # Where the application is assembled: these may name every feature.

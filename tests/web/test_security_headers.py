@@ -39,6 +39,11 @@ def _directives(policy: str) -> dict[str, str]:
     return {p.split()[0]: " ".join(p.split()[1:]) for p in parts}
 
 
+# Public files that are the same for everyone and revalidate on every use: the service worker
+# (served from the root so its scope is the site; a browser checks it for updates).
+SAME_FOR_EVERYONE = {"/sw.js"}
+
+
 def _visitor(app: Flask, members: Members, visitor: str) -> Browser:
     browser = Browser(app.test_client())
     if visitor == "member":
@@ -57,7 +62,7 @@ def _header_problems(response: Any, signed_in: bool, path: str) -> list[str]:
         problems.append("no X-Content-Type-Options: nosniff")
     if headers.get("Referrer-Policy") != "no-referrer":
         problems.append(f"Referrer-Policy is {headers.get('Referrer-Policy')!r}")
-    if signed_in and not path.startswith("/static/"):
+    if signed_in and not path.startswith("/static/") and path not in SAME_FOR_EVERYONE:
         if "no-store" not in headers.get("Cache-Control", ""):
             problems.append(f"a signed-in page with Cache-Control {headers.get('Cache-Control')!r}")
     return problems

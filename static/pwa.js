@@ -1,0 +1,169 @@
+// INVICTM Exchange: the service worker (installable app, offline page, Web Push) and the
+// "Turn on notifications on this device" switch. Progressive: every page works without it.
+"use strict";
+(function () {
+  var script = document.currentScript;
+  var workerUrl = script ? script.getAttribute("data-worker") : "";
+  var MESSAGES = {
+    unsupported: "This browser cannot receive notifications from the Exchange. On an iPhone " +
+      "or iPad, add the Exchange to your home screen first, then open it from there.",
+    denied: "Notifications are blocked for the Exchange in this browser. Allow them in the " +
+      "browser's site settings, then try again.",
+    dismissed: "Notifications were not turned on. Press the button again when you are ready.",
+    working: "Turning on notifications…",
+    on: "Notifications are on for this device.",
+    already: "This device already has notifications turned on. If they stopped arriving, " +
+      "turn them on again.",
+    failed: "Notifications could not be turned on just now. Please try again in a moment."
+  };
+
+  function registerWorker() {
+    if (!workerUrl || !("serviceWorker" in navigator)) { return Promise.resolve(null); }
+    return navigator.serviceWorker.register(workerUrl, { scope: "/" }).catch(function () {
+      return null; // the site works without it
+    });
+  }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function openDevice() {
+    return new Promise(function (resolve, reject) {
+      var opening = indexedDB.open("exchange", 1);
+      opening.onupgradeneeded = function () { opening.result.createObjectStore("device"); };
+      opening.onsuccess = function () { resolve(opening.result); };
+      opening.onerror = function () { reject(opening.error); };
+    });
+  }
+
+  function storeCredential(credential) {
+    return openDevice().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction("device", "readwrite");
+        tx.objectStore("device").put(credential, "credential");
+        tx.oncomplete = function () { db.close(); resolve(); };
+        tx.onerror = function () { db.close(); reject(tx.error); };
+      });
+    });
+  }
+
+  function base64UrlToBytes(text) {
+    var padded = (text + "===".slice((text.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    var raw = atob(padded);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i += 1) { bytes[i] = raw.charCodeAt(i); }
+    return bytes;
+  }
+
+  function pushSupported() {
+    return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window &&
+      window.isSecureContext !== false;
+  }
+
+  function Refusal(message) { this.message = message; }
+
+  function askPermission() {
+    return Promise.resolve(Notification.requestPermission()).then(function (answer) {
+      if (answer === "denied") { throw new Refusal(MESSAGES.denied); }
+      if (answer !== "granted") { throw new Refusal(MESSAGES.dismissed); }
+    });
+  }
+
+  function fetchKey(box) {
+    return fetch(box.getAttribute("data-key"), {
+      credentials: "same-origin", headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      if (!response.ok) { throw new Refusal(MESSAGES.failed); }
+      return response.json();
+    }).then(function (body) { return base64UrlToBytes(body.key); });
+  }
+
+  function subscribeBrowser(registration, key) {
+    return registration.pushManager.getSubscription().then(function (existing) {
+      return existing || registration.pushManager.subscribe({
+        userVisibleOnly: true, applicationServerKey: key
+      });
+    });
+  }
+
+  function sendSubscription(box, subscription) {
+    return fetch(box.getAttribute("data-subscribe"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "X-CSRFToken": csrfToken()
+      },
+      body: JSON.stringify(subscription.toJSON())
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (response.status !== 201 || !body.credential) {
+          throw new Refusal(body.error || MESSAGES.failed);
+        }
+        return body;
+      });
+    });
+  }
+
+  function turnOn(box, button, status, ready) {
+    button.disabled = true;
+    status.textContent = MESSAGES.working;
+    askPermission()
+      .then(function () { return Promise.all([ready, fetchKey(box)]); })
+      .then(function (both) {
+        if (!both[0]) { throw new Refusal(MESSAGES.unsupported); }
+        return subscribeBrowser(both[0], both[1]);
+      })
+      .then(function (subscription) { return sendSubscription(box, subscription); })
+      .then(function (body) { return storeCredential(body.credential); })
+      .then(function () {
+        status.textContent = MESSAGES.on;
+        box.setAttribute("data-push-state", "on");
+      })
+      .catch(function (error) {
+        status.textContent = error instanceof Refusal ? error.message : MESSAGES.failed;
+        box.setAttribute("data-push-state", "off");
+      })
+      .then(function () { button.disabled = false; });
+  }
+
+  function showState(box, button, status, ready) {
+    if (Notification.permission === "denied") {
+      status.textContent = MESSAGES.denied;
+    } else if (Notification.permission === "granted") {
+      ready.then(function (registration) {
+        return registration ? registration.pushManager.getSubscription() : null;
+      }).then(function (existing) {
+        if (existing) { status.textContent = MESSAGES.already; }
+      }).catch(function () { return null; });
+    }
+    button.hidden = false;
+    button.addEventListener("click", function () { turnOn(box, button, status, ready); });
+  }
+
+  function setUpSwitches(registered) {
+    var ready = registered.then(function (registration) {
+      return registration ? navigator.serviceWorker.ready : null;
+    });
+    document.querySelectorAll("[data-device-push]").forEach(function (box) {
+      var button = box.querySelector("[data-push-enable]");
+      var status = box.querySelector("[data-push-status]");
+      if (!button || !status) { return; }
+      if (!pushSupported()) {
+        status.textContent = MESSAGES.unsupported;
+        return;
+      }
+      showState(box, button, status, ready);
+    });
+  }
+
+  var registered = registerWorker();
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { setUpSwitches(registered); });
+  } else {
+    setUpSwitches(registered);
+  }
+})();

@@ -1,0 +1,189 @@
+// INVICTM Exchange service worker: served from /sw.js (scope /) by forum/pwa.py, which fills in
+// the version (a digest of the static files) and the app's name.
+//
+// What it keeps: static files and the offline page, nothing else. A page with member content is
+// never stored: navigations go to the network, and only when the network is away is the
+// offline page (the same for everyone) shown instead.
+"use strict";
+
+var VERSION = "__STATIC_VERSION__";
+var APP_NAME = "__APP_NAME__";
+var CACHE = "exchange-static-" + VERSION;
+var OFFLINE_URL = "/offline";
+var PRECACHE = [
+  "/static/exchange.css",
+  "/static/exchange.js",
+  "/static/pwa.js",
+  "/static/favicon.svg",
+  "/static/icons/icon-192.png",
+  "/static/icons/icon-512.png",
+  "/static/icons/icon-maskable-512.png",
+  "/static/icons/apple-touch-icon.png"
+];
+var ANSWERS = { seen: true, can_help: true };
+
+function precache() {
+  return caches.open(CACHE).then(function (cache) {
+    // No cookies: what is stored must not depend on who is signed in.
+    var requests = PRECACHE.concat([OFFLINE_URL]).map(function (url) {
+      return new Request(url, { credentials: "omit", cache: "reload" });
+    });
+    return cache.addAll(requests);
+  });
+}
+
+function onInstall(event) {
+  event.waitUntil(precache().then(function () { return self.skipWaiting(); }));
+}
+
+function dropOldCaches() {
+  return caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) { return name !== CACHE; })
+      .map(function (name) { return caches.delete(name); }));
+  });
+}
+
+function onActivate(event) {
+  event.waitUntil(dropOldCaches().then(function () { return self.clients.claim(); }));
+}
+
+function offlinePage() {
+  return caches.open(CACHE).then(function (cache) { return cache.match(OFFLINE_URL); })
+    .then(function (response) {
+      return response || new Response("You are offline.", {
+        status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" }
+      });
+    });
+}
+
+function networkFirstPage(request) {
+  // The page itself is never put in a cache, whatever it is.
+  return fetch(request).catch(offlinePage);
+}
+
+function cacheFirstStatic(request) {
+  return caches.open(CACHE).then(function (cache) {
+    return cache.match(request).then(function (hit) {
+      if (hit) { return hit; }
+      return fetch(request).then(function (response) {
+        if (response.ok && response.type === "basic") { cache.put(request, response.clone()); }
+        return response;
+      });
+    });
+  });
+}
+
+function onFetch(event) {
+  var request = event.request;
+  if (request.method !== "GET") { return; }
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) { return; }
+  if (request.mode === "navigate") {
+    event.respondWith(networkFirstPage(request));
+  } else if (url.pathname.indexOf("/static/") === 0) {
+    event.respondWith(cacheFirstStatic(request));
+  }
+  // Anything else (fragments, JSON, streams) goes to the network untouched and is never stored.
+}
+
+function payloadOf(event) {
+  try {
+    var data = event.data ? event.data.json() : null;
+    return data && typeof data === "object" ? data : {};
+  } catch (error) {
+    return {};
+  }
+}
+
+function inAppUrl(url) {
+  // Only a link on this site: a payload cannot send the member elsewhere.
+  try {
+    var target = new URL(typeof url === "string" && url ? url : "/", self.location.origin);
+    return target.origin === self.location.origin ? target.pathname + target.search : "/";
+  } catch (error) {
+    return "/";
+  }
+}
+
+function onPush(event) {
+  var data = payloadOf(event);
+  var answerable = data.answerable === true;
+  var options = {
+    body: typeof data.body === "string" ? data.body : "Something happened — open the Exchange.",
+    tag: typeof data.tag === "string" && data.tag ? data.tag : undefined,
+    icon: "/static/icons/icon-192.png",
+    badge: "/static/icons/icon-192.png",
+    data: { url: inAppUrl(data.url), answerable: answerable },
+    actions: answerable
+      ? [{ action: "seen", title: "Seen" }, { action: "can_help", title: "I can help" }]
+      : [],
+    requireInteraction: data.urgent === true,
+    renotify: true
+  };
+  if (!options.tag) { options.renotify = false; } // renotify needs a tag
+  var title = typeof data.title === "string" && data.title ? data.title : APP_NAME;
+  event.waitUntil(self.registration.showNotification(title, options));
+}
+
+function openDevice() {
+  return new Promise(function (resolve, reject) {
+    var opening = indexedDB.open("exchange", 1);
+    opening.onupgradeneeded = function () { opening.result.createObjectStore("device"); };
+    opening.onsuccess = function () { resolve(opening.result); };
+    opening.onerror = function () { reject(opening.error); };
+  });
+}
+
+function readCredential() {
+  return openDevice().then(function (db) {
+    return new Promise(function (resolve) {
+      var reading = db.transaction("device", "readonly").objectStore("device").get("credential");
+      reading.onsuccess = function () { db.close(); resolve(reading.result || null); };
+      reading.onerror = function () { db.close(); resolve(null); };
+    });
+  }).catch(function () { return null; });
+}
+
+function focusOrOpen(url) {
+  var target = new URL(url, self.location.origin).href;
+  return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (list) {
+    for (var i = 0; i < list.length; i += 1) {
+      if (list[i].url === target && "focus" in list[i]) { return list[i].focus(); }
+    }
+    return self.clients.openWindow(target);
+  });
+}
+
+function sendAnswer(url, answer) {
+  return readCredential().then(function (credential) {
+    if (!credential) { return false; }
+    return fetch(url.replace(/\/$/, "") + "/device-answer", {
+      method: "POST",
+      credentials: "omit",
+      cache: "no-store",
+      headers: { "Authorization": "Bearer " + credential, "Content-Type": "application/json" },
+      body: JSON.stringify({ answer: answer })
+    }).then(function (response) { return response.ok; }, function () { return false; });
+  });
+}
+
+function onNotificationClick(event) {
+  var notification = event.notification;
+  var data = notification.data || {};
+  var url = inAppUrl(data.url);
+  notification.close();
+  if (data.answerable && ANSWERS[event.action] === true) {
+    // Answered from the notification; if that could not be done, open the alert to answer there.
+    event.waitUntil(sendAnswer(url, event.action).then(function (answered) {
+      return answered ? undefined : focusOrOpen(url);
+    }));
+    return;
+  }
+  event.waitUntil(focusOrOpen(url));
+}
+
+self.addEventListener("install", onInstall);
+self.addEventListener("activate", onActivate);
+self.addEventListener("fetch", onFetch);
+self.addEventListener("push", onPush);
+self.addEventListener("notificationclick", onNotificationClick);

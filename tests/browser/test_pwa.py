@@ -1,0 +1,335 @@
+"""The installable Exchange in Debian's Chromium: the service worker registers under the strict
+CSP, Chromium finds the app installable, the offline page shows when the server is away, only
+static files are ever cached, a push delivered through DevTools shows a content-free
+notification with its two answers, and the page's switch subscribes this device."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from forum.alerts.models import AlertAnswer
+from forum.extensions import db
+from forum.notify import subscriptions
+from tests.browser.test_threads_red import _sign_in
+from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
+from tests.support.alerts import raise_alert
+from tests.support.live import PAGE_TIMEOUT_MS, LiveServer
+from tests.support.members import Members
+from tests.support.pwa import b64url, browser_subscription
+
+WAIT_S = 10.0  # a bound for the test, not a timing assertion
+
+WORKER_ACTIVE = """() => navigator.serviceWorker.ready.then(function (registration) {
+  return registration.active ? registration.active.scriptURL : null;
+})"""
+
+CACHED_URLS = """() => caches.keys().then(function (names) {
+  return Promise.all(names.map(function (name) {
+    return caches.open(name).then(function (cache) { return cache.keys(); });
+  }));
+}).then(function (lists) {
+  return [].concat.apply([], lists).map(function (request) { return request.url; });
+})"""
+
+NOTIFICATIONS = """() => navigator.serviceWorker.ready.then(function (registration) {
+  return registration.getNotifications();
+}).then(function (list) {
+  return list.map(function (n) {
+    return { title: n.title, body: n.body, tag: n.tag, data: n.data,
+             requireInteraction: n.requireInteraction,
+             actions: n.actions.map(function (a) { return [a.action, a.title]; }) };
+  });
+})"""
+
+STORED_CREDENTIAL = """() => new Promise(function (resolve, reject) {
+  var opening = indexedDB.open("exchange", 1);
+  opening.onsuccess = function () {
+    var reading = opening.result.transaction("device").objectStore("device").get("credential");
+    reading.onsuccess = function () { resolve(reading.result || null); };
+    reading.onerror = function () { reject(reading.error); };
+  };
+  opening.onerror = function () { reject(opening.error); };
+})"""
+
+
+def _watch_console(page: Any) -> list[str]:
+    problems: list[str] = []
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+    )
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
+
+
+def _policy_problems(problems: list[str]) -> list[str]:
+    return [p for p in problems if "Content Security Policy" in p or "Refused to" in p]
+
+
+def _installed(page: Any, live_server: LiveServer) -> None:
+    """Open a page and wait until the worker is active and controls the page."""
+    page.goto(live_server.link("/sign-in"))
+    assert page.evaluate(WORKER_ACTIVE) == live_server.link("/sw.js")
+    page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+
+def test_the_worker_registers_under_the_policy_and_chromium_finds_the_app_installable(
+    chromium: Any, live_server: LiveServer, tmp_path: Path
+) -> None:
+    # A profile on disk: Chromium never offers to install from an off-the-record context,
+    # which is what a new Playwright context is ("in-incognito").
+    context = chromium.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS
+    )
+    try:
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
+        page = context.pages[0] if context.pages else context.new_page()
+        problems = _watch_console(page)
+        _installed(page, live_server)
+        scope = page.evaluate("() => navigator.serviceWorker.ready.then(r => r.scope)")
+        assert scope == live_server.link("/")
+        cdp = context.new_cdp_session(page)
+        errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        assert errors == [], errors
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["url"] == live_server.link("/manifest.webmanifest")
+        assert not manifest.get("errors"), manifest["errors"]
+        assert not _policy_problems(problems), problems
+    finally:
+        context.close()
+
+
+def test_the_offline_page_shows_when_the_server_cannot_be_reached(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    member = live_members.make(name="Petra Offline")
+    _sign_in(page, live_server, member)
+    _installed(page, live_server)
+    page.goto(live_server.link("/"))
+    assert "Petra Offline" in page.content()
+    page.context.set_offline(True)
+    try:
+        page.goto(live_server.link("/threads"))
+        expect(page.locator("h1")).to_have_text("You are offline")
+        assert "Petra" not in page.content()
+        # Styled from the worker's cache: the static file came without the network.
+        assert (
+            page.evaluate("() => getComputedStyle(document.querySelector('.topbar')).display")
+            == "flex"
+        )
+    finally:
+        page.context.set_offline(False)
+    page.goto(live_server.link("/"))
+    assert "Petra Offline" in page.content()  # back online: the live page, not a stored one
+
+
+def test_only_static_files_and_the_offline_page_are_ever_cached(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    member = live_members.make(name="Carla Cache")
+    _sign_in(page, live_server, member)
+    _installed(page, live_server)
+    for path in ("/", "/threads", "/alerts", "/notifications", "/account/sessions", "/members"):
+        page.goto(live_server.link(path))
+    page.evaluate("() => fetch('/notifications/count').then(r => r.text())")
+    urls = page.evaluate(CACHED_URLS)
+    assert live_server.link("/offline") in urls
+    assert live_server.link("/static/exchange.css") in urls
+    kept = [url[len(live_server.url) :] for url in urls]
+    assert [path for path in kept if not (path.startswith("/static/") or path == "/offline")] == []
+
+
+def _registration_id(cdp: Any, live_server: LiveServer) -> str:
+    found: list[str] = []
+
+    def on_update(event: dict[str, Any]) -> None:
+        for registration in event["registrations"]:
+            if registration["scopeURL"] == live_server.link("/") and not registration["isDeleted"]:
+                found.append(registration["registrationId"])
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", on_update)
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + WAIT_S
+    while not found and time.monotonic() < deadline:
+        cdp.send("Runtime.evaluate", {"expression": "1"})  # let events arrive
+    assert found, "the worker's registration is reported"
+    return found[-1]
+
+
+def _notifications(page: Any) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + WAIT_S
+    shown: list[dict[str, Any]] = page.evaluate(NOTIFICATIONS)
+    while not shown and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        shown = page.evaluate(NOTIFICATIONS)
+    return shown
+
+
+def test_a_pushed_alert_shows_a_content_free_notification_with_its_two_answers(
+    page: Any, live_server: LiveServer
+) -> None:
+    page.context.grant_permissions(["notifications"], origin=live_server.url)
+    _installed(page, live_server)
+    cdp = page.context.new_cdp_session(page)
+    registration = _registration_id(cdp, live_server)
+    payload = {
+        "v": 1,
+        "title": "INVICTM Exchange",
+        "body": "Urgent alert — open the Exchange",
+        "url": "/alerts/abc123",
+        "tag": "outbox-1",
+        "kind": "alert.raised",
+        "urgent": True,
+        "answerable": True,
+    }
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": live_server.url, "registrationId": registration, "data": json.dumps(payload)},
+    )
+    [shown] = _notifications(page)
+    assert shown["title"] == "INVICTM Exchange"
+    assert shown["body"] == "Urgent alert — open the Exchange"
+    assert shown["tag"] == "outbox-1"
+    assert shown["requireInteraction"] is True
+    assert shown["data"] == {"url": "/alerts/abc123", "answerable": True}
+    assert shown["actions"] == [["seen", "Seen"], ["can_help", "I can help"]]
+
+    reminder = {**payload, "body": "Your call starts in 1 hour", "tag": "outbox-2"}
+    reminder.update(kind="call.reminder", urgent=False, answerable=False, url="/calls/1")
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": live_server.url, "registrationId": registration, "data": json.dumps(reminder)},
+    )
+    deadline = time.monotonic() + WAIT_S
+    while len(shown_all := _notifications(page)) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    call = next(n for n in shown_all if n["tag"] == "outbox-2")
+    assert call["actions"] == [] and call["requireInteraction"] is False
+
+
+def test_a_push_to_another_site_address_opens_only_this_site(
+    page: Any, live_server: LiveServer
+) -> None:
+    page.context.grant_permissions(["notifications"], origin=live_server.url)
+    _installed(page, live_server)
+    cdp = page.context.new_cdp_session(page)
+    registration = _registration_id(cdp, live_server)
+    payload = {"title": "x", "body": "y", "url": "https://attacker.example/", "tag": "t"}
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": live_server.url, "registrationId": registration, "data": json.dumps(payload)},
+    )
+    [shown] = _notifications(page)
+    assert shown["data"]["url"] == "/"
+
+
+SUBSCRIBE_STAND_IN = """(() => {
+  var subscription = %s;
+  PushManager.prototype.getSubscription = function () { return Promise.resolve(null); };
+  PushManager.prototype.subscribe = function (options) {
+    if (!options || options.userVisibleOnly !== true || !options.applicationServerKey) {
+      return Promise.reject(new Error("subscribe called without the server key"));
+    }
+    window.__subscribedWith = Array.from(new Uint8Array(options.applicationServerKey));
+    return Promise.resolve({
+      endpoint: subscription.endpoint,
+      toJSON: function () { return subscription; }
+    });
+  };
+})();"""
+
+
+def _subscribe_with_the_switch(page: Any, live_server: LiveServer, member: Any) -> dict[str, Any]:
+    """Sign in, press the switch on the sessions page; the browser's subscribe is stood in for
+    (headless Chromium has no push service) with real P-256 keys and a loopback endpoint the
+    operator allowed."""
+    live_server.app.config["EXCHANGE"]["push"]["allow_hosts"] = "127.0.0.1"
+    subscription = browser_subscription("http://127.0.0.1:9/push/device-1")
+    page.add_init_script(SUBSCRIBE_STAND_IN % json.dumps(subscription))
+    page.context.grant_permissions(["notifications"], origin=live_server.url)
+    _sign_in(page, live_server, member)
+    page.goto(live_server.link("/account/sessions"))
+    page.get_by_role("button", name="Turn on notifications on this device").click()
+    expect(page.locator("[data-push-status]")).to_have_text("Notifications are on for this device.")
+    return subscription
+
+
+def test_the_switch_subscribes_this_device_and_keeps_its_credential_for_the_worker(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    problems = _watch_console(page)
+    member = live_members.make(name="Sami Subscriber")
+    subscription = _subscribe_with_the_switch(page, live_server, member)
+
+    db.session.commit()  # a fresh transaction sees what the server committed
+    [device] = subscriptions.live_subscriptions(member.id)
+    assert subscriptions.subscription_info(device) == {
+        "endpoint": subscription["endpoint"],
+        "keys": subscription["keys"],
+    }
+    credential = page.evaluate(STORED_CREDENTIAL)
+    owner = subscriptions.credential_owner(credential)
+    assert owner is not None and owner.subscription_id == device.id
+    key = subscriptions.vapid_public_key()
+    assert key is not None
+    assert b64url(bytes(page.evaluate("() => window.__subscribedWith"))) == key
+    assert not _policy_problems(problems), problems
+
+
+# The worker's own click handler, run with a stand-in for the event a tap on the action gives.
+TAP_ACTION = """([url, action]) => new Promise(function (resolve) {
+  onNotificationClick({
+    action: action,
+    notification: { data: { url: url, answerable: true }, close: function () {} },
+    waitUntil: function (promise) { resolve(promise.then(function () { return "done"; })); }
+  });
+})"""
+
+
+def test_a_tap_on_i_can_help_answers_the_alert_with_the_devices_credential(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    if "alerts.device_answer" not in live_server.app.view_functions:
+        pytest.skip("the device-answer route is not in this tree")
+    raiser = live_members.make(name="Rita Raiser")
+    helper = live_members.make(name="Hugo Helper")
+    _subscribe_with_the_switch(page, live_server, helper)
+    page.context.clear_cookies()  # the answer needs no session: the worker sends none anyway
+    alert = raise_alert(raiser)
+    [worker] = page.context.service_workers
+    assert worker.evaluate(TAP_ACTION, [f"/alerts/{alert.id}", "can_help"]) == "done"
+    db.session.commit()
+    answers = db.session.scalars(select(AlertAnswer).where(AlertAnswer.alert_id == alert.id))
+    assert [(a.member_id, a.answer) for a in answers] == [(helper.id, "can_help")]
+
+
+def test_the_switch_says_plainly_when_notifications_are_blocked(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    member = live_members.make()
+    _sign_in(page, live_server, member)
+    page.goto(live_server.link("/account/sessions"))
+    page.evaluate("() => { Notification.requestPermission = () => Promise.resolve('denied'); }")
+    page.get_by_role("button", name="Turn on notifications on this device").click()
+    expect(page.locator("[data-push-status]")).to_contain_text("Notifications are blocked")
+    db.session.commit()
+    assert subscriptions.live_subscriptions(member.id) == []
+
+
+def test_a_browser_without_push_is_told_so_in_plain_words(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    page.add_init_script("delete window.PushManager;")
+    _sign_in(page, live_server, live_members.make())
+    page.goto(live_server.link("/account/sessions"))
+    expect(page.locator("[data-push-status]")).to_contain_text(
+        "This browser cannot receive notifications"
+    )
+    assert not page.get_by_role("button", name="Turn on notifications on this device").is_visible()
