@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -22,7 +21,15 @@ from tests.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
 from tests.support.alerts import raise_alert
 from tests.support.live import PAGE_TIMEOUT_MS, LiveServer
 from tests.support.members import Members
-from tests.support.pwa import b64url, browser_subscription
+from tests.support.pwa import (
+    STORED_CREDENTIAL,
+    SUBSCRIBE_STAND_IN,
+    TAP_ACTION,
+    b64url,
+    browser_subscription,
+    notifications,
+    registration_id,
+)
 
 WAIT_S = 10.0  # a bound for the test, not a timing assertion
 
@@ -36,26 +43,6 @@ CACHED_URLS = """() => caches.keys().then(function (names) {
   }));
 }).then(function (lists) {
   return [].concat.apply([], lists).map(function (request) { return request.url; });
-})"""
-
-NOTIFICATIONS = """() => navigator.serviceWorker.ready.then(function (registration) {
-  return registration.getNotifications();
-}).then(function (list) {
-  return list.map(function (n) {
-    return { title: n.title, body: n.body, tag: n.tag, data: n.data,
-             requireInteraction: n.requireInteraction,
-             actions: n.actions.map(function (a) { return [a.action, a.title]; }) };
-  });
-})"""
-
-STORED_CREDENTIAL = """() => new Promise(function (resolve, reject) {
-  var opening = indexedDB.open("exchange", 1);
-  opening.onsuccess = function () {
-    var reading = opening.result.transaction("device").objectStore("device").get("credential");
-    reading.onsuccess = function () { resolve(reading.result || null); };
-    reading.onerror = function () { reject(reading.error); };
-  };
-  opening.onerror = function () { reject(opening.error); };
 })"""
 
 
@@ -146,39 +133,13 @@ def test_only_static_files_and_the_offline_page_are_ever_cached(
     assert [path for path in kept if not (path.startswith("/static/") or path == "/offline")] == []
 
 
-def _registration_id(cdp: Any, live_server: LiveServer) -> str:
-    found: list[str] = []
-
-    def on_update(event: dict[str, Any]) -> None:
-        for registration in event["registrations"]:
-            if registration["scopeURL"] == live_server.link("/") and not registration["isDeleted"]:
-                found.append(registration["registrationId"])
-
-    cdp.on("ServiceWorker.workerRegistrationUpdated", on_update)
-    cdp.send("ServiceWorker.enable")
-    deadline = time.monotonic() + WAIT_S
-    while not found and time.monotonic() < deadline:
-        cdp.send("Runtime.evaluate", {"expression": "1"})  # let events arrive
-    assert found, "the worker's registration is reported"
-    return found[-1]
-
-
-def _notifications(page: Any) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + WAIT_S
-    shown: list[dict[str, Any]] = page.evaluate(NOTIFICATIONS)
-    while not shown and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-        shown = page.evaluate(NOTIFICATIONS)
-    return shown
-
-
 def test_a_pushed_alert_shows_a_content_free_notification_with_its_two_answers(
     page: Any, live_server: LiveServer
 ) -> None:
     page.context.grant_permissions(["notifications"], origin=live_server.url)
     _installed(page, live_server)
     cdp = page.context.new_cdp_session(page)
-    registration = _registration_id(cdp, live_server)
+    registration = registration_id(cdp, live_server.url)
     payload = {
         "v": 1,
         "title": "INVICTM Exchange",
@@ -193,7 +154,7 @@ def test_a_pushed_alert_shows_a_content_free_notification_with_its_two_answers(
         "ServiceWorker.deliverPushMessage",
         {"origin": live_server.url, "registrationId": registration, "data": json.dumps(payload)},
     )
-    [shown] = _notifications(page)
+    [shown] = notifications(page)
     assert shown["title"] == "INVICTM Exchange"
     assert shown["body"] == "Urgent alert — open the Exchange"
     assert shown["tag"] == "outbox-1"
@@ -208,7 +169,7 @@ def test_a_pushed_alert_shows_a_content_free_notification_with_its_two_answers(
         {"origin": live_server.url, "registrationId": registration, "data": json.dumps(reminder)},
     )
     deadline = time.monotonic() + WAIT_S
-    while len(shown_all := _notifications(page)) < 2 and time.monotonic() < deadline:
+    while len(shown_all := notifications(page)) < 2 and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     call = next(n for n in shown_all if n["tag"] == "outbox-2")
     assert call["actions"] == [] and call["requireInteraction"] is False
@@ -220,30 +181,14 @@ def test_a_push_to_another_site_address_opens_only_this_site(
     page.context.grant_permissions(["notifications"], origin=live_server.url)
     _installed(page, live_server)
     cdp = page.context.new_cdp_session(page)
-    registration = _registration_id(cdp, live_server)
+    registration = registration_id(cdp, live_server.url)
     payload = {"title": "x", "body": "y", "url": "https://attacker.example/", "tag": "t"}
     cdp.send(
         "ServiceWorker.deliverPushMessage",
         {"origin": live_server.url, "registrationId": registration, "data": json.dumps(payload)},
     )
-    [shown] = _notifications(page)
+    [shown] = notifications(page)
     assert shown["data"]["url"] == "/"
-
-
-SUBSCRIBE_STAND_IN = """(() => {
-  var subscription = %s;
-  PushManager.prototype.getSubscription = function () { return Promise.resolve(null); };
-  PushManager.prototype.subscribe = function (options) {
-    if (!options || options.userVisibleOnly !== true || !options.applicationServerKey) {
-      return Promise.reject(new Error("subscribe called without the server key"));
-    }
-    window.__subscribedWith = Array.from(new Uint8Array(options.applicationServerKey));
-    return Promise.resolve({
-      endpoint: subscription.endpoint,
-      toJSON: function () { return subscription; }
-    });
-  };
-})();"""
 
 
 def _subscribe_with_the_switch(page: Any, live_server: LiveServer, member: Any) -> dict[str, Any]:
@@ -283,21 +228,9 @@ def test_the_switch_subscribes_this_device_and_keeps_its_credential_for_the_work
     assert not _policy_problems(problems), problems
 
 
-# The worker's own click handler, run with a stand-in for the event a tap on the action gives.
-TAP_ACTION = """([url, action]) => new Promise(function (resolve) {
-  onNotificationClick({
-    action: action,
-    notification: { data: { url: url, answerable: true }, close: function () {} },
-    waitUntil: function (promise) { resolve(promise.then(function () { return "done"; })); }
-  });
-})"""
-
-
 def test_a_tap_on_i_can_help_answers_the_alert_with_the_devices_credential(
     page: Any, live_server: LiveServer, live_members: Members
 ) -> None:
-    if "alerts.device_answer" not in live_server.app.view_functions:
-        pytest.skip("the device-answer route is not in this tree")
     raiser = live_members.make(name="Rita Raiser")
     helper = live_members.make(name="Hugo Helper")
     _subscribe_with_the_switch(page, live_server, helper)

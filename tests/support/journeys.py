@@ -118,9 +118,14 @@ def empty_database(backend: str) -> Iterator[str | None]:
 
 
 def serve(
-    tmp_path: Path, database_url: str | None, smtp_port: int, mailbox: Mailbox
+    tmp_path: Path,
+    database_url: str | None,
+    smtp_port: int,
+    mailbox: Mailbox,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[ServedExchange]:
-    """Start `exchange serve` on an empty folder as the README says; stop it by its pid."""
+    """Start `exchange serve` on an empty folder as the README says; stop it by its pid.
+    `settings`: more EXCHANGE_<SECTION>_<KEY> variables, as a deployment would set them."""
     folder = tmp_path / "exchange"
     folder.mkdir()
     port = free_port()
@@ -138,6 +143,7 @@ def serve(
     )
     if database_url:
         env["EXCHANGE_DATABASE_URL"] = database_url
+    env.update(settings or {})
     console = folder.parent / "serve.log"
     with console.open("w") as out:
         process = subprocess.Popen(  # the README's command, with a port of the run's own
