@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from forum.db import utcnow
 from forum.extensions import db, login_manager
 from forum.members.models import Member, MemberSession
+from forum.notify import subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -138,19 +139,32 @@ def end_current_session(reason: str = "logout") -> None:
     if row is not None:
         row.ended_at = utcnow()
         row.end_reason = reason
+        # This device signed out: its push subscription and answer credential end with it.
+        subscriptions.end_for_sessions([row.id], "signed out")
     session.clear()
     g.pop("member_session", None)
 
 
 def end_all_sessions(member: Member, reason: str, keep: MemberSession | None = None) -> int:
-    """End every live session of a member (suspension, password or factor change)."""
-    query = update(MemberSession).where(
+    """End every live session of a member (suspension, password or factor change), and the
+    push subscriptions of the devices signed out by it: all of them when none is kept."""
+    query = select(MemberSession.id).where(
         MemberSession.member_id == member.id, MemberSession.ended_at.is_(None)
     )
     if keep is not None:
         query = query.where(MemberSession.id != keep.id)
-    result = db.session.execute(query.values(ended_at=utcnow(), end_reason=reason))
-    return int(getattr(result, "rowcount", 0) or 0)  # an UPDATE's result is a CursorResult
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(
+            update(MemberSession)
+            .where(MemberSession.id.in_(ids))
+            .values(ended_at=utcnow(), end_reason=reason)
+        )
+    if keep is None:
+        subscriptions.end_for_member(member.id, reason)
+    else:
+        subscriptions.end_for_sessions(ids, reason)
+    return len(ids)
 
 
 def mark_reauthenticated() -> None:
