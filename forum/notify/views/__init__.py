@@ -35,4 +35,4 @@ def _bell() -> dict[str, Any]:
 
 
 # The route modules register on `bp` (the one accepted place for imports at the end).
-from forum.notify.views import bell, failed, live, push, webhooks  # noqa: E402, F401
+from forum.notify.views import bell, failed, live, preferences, push, webhooks  # noqa: E402, F401
