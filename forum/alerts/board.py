@@ -12,9 +12,14 @@ from forum.alerts.core import NOT_YOURS, AlertNotFound, get_alert, recipient_ids
 from forum.alerts.models import ANSWERS, Alert, AlertAnswer
 from forum.extensions import db
 from forum.members import services as members_services
+from forum.notify.reach import Reach, reach
 
 if TYPE_CHECKING:
     from forum.members.models import Member
+
+
+# The notices that ask a member to answer: how they reached her is what the board shows.
+REACHING_KINDS = ("alert.raised", "alert.reminder")
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,8 @@ class BoardRow:
 
     member: Member
     answer: AlertAnswer | None
+    # How the alert reached them: seen in the app, pushed, e-mailed (coordinators' view).
+    reached: Reach = Reach()
 
 
 @dataclass(frozen=True)
@@ -49,9 +56,10 @@ def board(viewer: Member, alert_id: str) -> Board:
     }
     # The raiser is shown as the raiser, never as someone who has not answered.
     others = [(m, answers.get(m.id)) for m in members.values() if m.id != alert.raiser_id]
-    answered = [BoardRow(m, a) for m, a in others if a is not None]
+    reached = reach(alert.link, REACHING_KINDS, [m.id for m, _ in others])
+    answered = [BoardRow(m, a, reached[m.id]) for m, a in others if a is not None]
     answered.sort(key=lambda row: (row.member.country, row.answer.updated_at if row.answer else 0))
-    waiting = [BoardRow(m, None) for m, a in others if a is None]
+    waiting = [BoardRow(m, None, reached[m.id]) for m, a in others if a is None]
     waiting.sort(key=lambda row: row.member.country)
     counts = {key: 0 for key in ANSWERS}
     by_country: dict[str, dict[str, int]] = {}

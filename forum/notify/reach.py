@@ -1,0 +1,83 @@
+"""How an event reached each member: seen in the app, pushed to a device, e-mailed.
+
+What the response board shows coordinators per member ("Seen in app · Phone: delivered ·
+E-mail: accepted"). Read from the member's own in-app notification and the outbox rows that
+share the event's link — a few grouped queries, whatever the audience. "Accepted" means the mail
+server took the message; the Exchange does not read bounce reports, so a message that bounces
+later shows as accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from forum.extensions import db
+from forum.notify.models import Notification, OutboxMessage
+
+# Best first: a channel's state is the best of its rows (one per device for push).
+_ORDER = {"sent": 0, "pending": 1, "failed": 2, "cancelled": 3}
+_PUSH = {"sent": "delivered", "pending": "sending", "failed": "not delivered"}
+_PUSH["cancelled"] = _PUSH["failed"]  # the device was gone
+_EMAIL = {"sent": "accepted", "pending": "waiting", "failed": "not accepted"}
+_EMAIL["cancelled"] = "not sent"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One member's reach: seen in the app, and the push and e-mail state (None: not sent)."""
+
+    seen_in_app: bool = False
+    push: str | None = None
+    email: str | None = None
+
+
+def _chunks(ids: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def reach(link: str, kinds: Iterable[str], member_ids: Iterable[str]) -> dict[str, Reach]:
+    """Per member, how the events of these kinds with this link reached them."""
+    ids = list(dict.fromkeys(member_ids))
+    kinds = list(kinds)
+    seen: set[str] = set()
+    best: dict[tuple[str, str], str] = {}
+    for chunk in _chunks(ids):
+        seen.update(
+            db.session.scalars(
+                select(Notification.member_id).where(
+                    Notification.member_id.in_(chunk),
+                    Notification.link == link,
+                    Notification.kind.in_(kinds),
+                    Notification.read_at.is_not(None),
+                )
+            )
+        )
+        rows = db.session.execute(
+            select(OutboxMessage.member_id, OutboxMessage.channel, OutboxMessage.status).where(
+                OutboxMessage.member_id.in_(chunk),
+                OutboxMessage.link == link,
+                OutboxMessage.kind.in_(kinds),
+                OutboxMessage.channel.in_(("push", "email")),
+            )
+        )
+        for member_id, channel, status in rows:
+            key = (str(member_id), channel)
+            if key not in best or _ORDER.get(status, 9) < _ORDER.get(best[key], 9):
+                best[key] = status
+
+    def state(member_id: str, channel: str, words: dict[str, str]) -> str | None:
+        status = best.get((member_id, channel))
+        return None if status is None else words.get(status, status)
+
+    return {
+        member_id: Reach(
+            seen_in_app=member_id in seen,
+            push=state(member_id, "push", _PUSH),
+            email=state(member_id, "email", _EMAIL),
+        )
+        for member_id in ids
+    }
