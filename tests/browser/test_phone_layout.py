@@ -73,6 +73,13 @@ def _world(live_server: LiveServer, live_members: Any) -> dict[str, Any]:
             "profile": url_for("members.profile"),
             "sessions": url_for("members.sessions"),
             "notifications": url_for("notify.index"),
+            "raise form": url_for("alerts.new"),
+            "new thread": url_for("threads.new"),
+            "search": url_for("threads.search", q=LONG_WORD),
+            "ad-hoc call form": url_for("calls.new_adhoc"),
+            "coordinate: members": url_for("members.admin"),
+            "coordinate: invitations": url_for("members.admin_invites"),
+            "coordinate: audit log": url_for("members.admin_audit"),
         }
     return {"member": coordinator, "pages": pages}
 
@@ -107,6 +114,8 @@ def test_every_main_page_fits_a_phone_without_sideways_scrolling(
             widths = page.evaluate(WIDTHS)
             if widths["scroll"] > widths["inner"]:
                 overflowing[name] = (widths, page.evaluate(WIDEST))
+            header = page.locator("header.topbar").bounding_box()
+            assert header is not None and header["height"] < 70, f"{name}: the header is one line"
         assert overflowing == {}
     finally:
         context.close()
