@@ -76,7 +76,9 @@ def test_start_page_shows_open_alerts_with_own_answer_the_next_call_unread_threa
     assert f"/alerts/{answered.id}" in _links(html, "alerts")
     assert "/alerts" in _links(html, "alerts")  # the full register
     assert alerts.index("Fire at the stadium") < alerts.index("Explosion at the harbour")
-    assert waiting.id in html
+    forms = re.findall(r'<form method="post" action="([^"]+)"', html.split('id="home-alerts"')[1])
+    assert f"/alerts/{waiting.id}/answer" in forms  # one tap from the start page
+    assert f"/alerts/{answered.id}/answer" not in forms
 
     next_call = _section(html, "call")
     assert "Coordination call on the harbour" in next_call and "Your answer: Maybe" in next_call
@@ -89,6 +91,19 @@ def test_start_page_shows_open_alerts_with_own_answer_the_next_call_unread_threa
     actions = _section(html, "actions")
     assert "Send the list of interpreters" in actions
     assert "Book the room" not in actions  # somebody else's
+
+
+def test_one_tap_on_the_start_page_records_the_answer_it_then_shows(
+    app: Any, members: Any, make_browser: Any
+) -> None:
+    member = members.make(country="BE")
+    alert = raise_alert(members.make(country="BE"), title="Flood alert", countries=["BE"])
+    browser = make_browser(member)
+
+    answered = browser.post(f"/alerts/{alert.id}/answer", {"answer": "seen"})
+    assert answered.status_code == 303
+    alerts = _section(browser.get("/").get_data(as_text=True), "alerts")
+    assert "Flood alert" in alerts and "Your answer: Seen" in alerts
 
 
 def test_start_page_says_plainly_when_there_is_nothing_and_links_to_every_full_list(
