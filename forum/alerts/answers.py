@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
 from forum.alerts import policy
 from forum.alerts.core import AlertError, get_alert, topic
-from forum.alerts.models import ANSWERS, Alert, AlertAnswer
+from forum.alerts.models import ANSWERS, CLOSED, Alert, AlertAnswer
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.notify import live
@@ -59,3 +60,41 @@ def my_answer(member: Member, alert: Alert) -> AlertAnswer | None:
             AlertAnswer.alert_id == alert.id, AlertAnswer.member_id == member.id
         )
     )
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    """An open alert the member may read, with the member's own answer (None: not yet)."""
+
+    alert: Alert
+    answer: AlertAnswer | None
+    is_raiser: bool
+
+
+def open_alerts_for(member: Member, *, limit: int = 20) -> list[OpenAlert]:
+    """The open alerts the member may read, newest first, each with the member's own answer."""
+    if not member.is_active_member:
+        return []
+    alerts = list(
+        db.session.scalars(
+            select(Alert)
+            .where(policy.readable_filter(member), Alert.status.not_in(CLOSED))
+            .order_by(Alert.created_at.desc())
+            .limit(limit)
+        )
+    )
+    if not alerts:
+        return []
+    answers = {
+        row.alert_id: row
+        for row in db.session.scalars(
+            select(AlertAnswer).where(
+                AlertAnswer.member_id == member.id,
+                AlertAnswer.alert_id.in_([a.id for a in alerts]),
+            )
+        )
+    }
+    return [
+        OpenAlert(alert=a, answer=answers.get(a.id), is_raiser=a.raiser_id == member.id)
+        for a in alerts
+    ]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert
 
 from forum.alerts import banners, policy
-from forum.alerts.answers import answer_alert, my_answer
+from forum.alerts.answers import OpenAlert, answer_alert, my_answer, open_alerts_for
 from forum.alerts.audience import REGIONS, resolve_audience
 from forum.alerts.board import Board, BoardRow, board
 from forum.alerts.core import (
@@ -59,6 +59,7 @@ __all__ = [
     "AlertNotFound",
     "Board",
     "BoardRow",
+    "OpenAlert",
     "Posted",
     "add_recipients",
     "answer_alert",
@@ -67,6 +68,7 @@ __all__ = [
     "fan_out",
     "get_alert",
     "my_answer",
+    "open_alerts_for",
     "post_update",
     "raise_alert",
     "timeline",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from forum.calls import horizon, policy
+from forum.calls.glance import NextCall, OpenAction, next_call_for, open_actions_for
 from forum.calls.horizon import fill_all_horizons, fill_horizon, rule_of
 from forum.calls.models import KINDS, PATTERNS, CallOrganiser, CallSeries, Occurrence
 from forum.calls.recurrence import (
@@ -355,6 +356,8 @@ def series_list(actor: Member) -> list[CallSeries]:
 __all__ = [
     "KINDS",
     "CallError",
+    "NextCall",
+    "OpenAction",
     "SeriesFields",
     "preview_series",
     "create_adhoc_call",
@@ -362,6 +365,8 @@ __all__ = [
     "create_series",
     "fill_all_horizons",
     "fill_horizon",
+    "next_call_for",
+    "open_actions_for",
     "rule_of",
     "update_series",
 ]

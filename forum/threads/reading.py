@@ -292,3 +292,9 @@ def set_watch(
             )
         )
     db.session.flush()
+
+
+def unread_threads(member: Member, *, limit: int = 5) -> list[ThreadRow]:
+    """The member's readable threads with posts she has not read, latest activity first."""
+    rows = list_threads(member).rows
+    return [row for row in rows if row.title is not None and (row.unread or row.is_new)][:limit]

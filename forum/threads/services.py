@@ -58,6 +58,7 @@ from forum.threads.posts import (
     quote_for,
     reply,
 )
+from forum.threads.reading import ThreadRow, unread_threads
 from forum.threads.rules import (
     BODY_TOO_LONG,
     MAX_BODY,
@@ -84,6 +85,7 @@ __all__ = [
     "NotFound",
     "PersonalDataWarning",
     "ThreadError",
+    "ThreadRow",
     "add_participant",
     "bulk_add_posts",
     "category_by_slug",
@@ -105,6 +107,7 @@ __all__ = [
     "remove_participant",
     "reply",
     "start_thread",
+    "unread_threads",
 ]
 
 # --- threads -----------------------------------------------------------------------------

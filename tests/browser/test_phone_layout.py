@@ -1,0 +1,177 @@
+"""Every page made for a phone (issue 12): at 390×844 and 360×740 in Chromium no page scrolls
+sideways, the header folds into "Menu", and the controls in the menu are touch-sized.
+
+The pages hold what makes a phone layout break: three open alerts with long titles, a thread
+with a long URL and a code block, wide tables (the register, the response board)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import url_for
+
+from forum.calls import minutes as call_minutes
+from forum.calls import services as call_services
+from forum.db import utcnow
+from forum.extensions import db
+from forum.threads import services as thread_services
+from tests.browser.test_alerts_live import _sign_in
+from tests.support.alerts import raise_alert
+from tests.support.live import PAGE_TIMEOUT_MS, LiveServer
+
+PHONES = [(390, 844), (360, 740)]
+LONG_WORD = "Unterstützungskoordinationszentrumsbereitschaftsdienstleistungen"
+LONG_URL = "https://incident.example.org/" + "very-long-path-segment-" * 8 + "?q=" + "x" * 60
+CODE = "```\n" + "tail -f /var/log/exchange/" + "a" * 120 + ".log | grep alert\n```"
+
+
+def _world(live_server: LiveServer, live_members: Any) -> dict[str, Any]:
+    """A coordinator in the audience of three open alerts, a thread and a call with minutes."""
+    coordinator = live_members.coordinator(name="Carla Coordinator-" + LONG_WORD, country="BE")
+    raiser = live_members.make(name="Rolf Raiser", country="BE")
+    for n in range(3):
+        alert = raise_alert(
+            raiser,
+            title=f"Alert {n}: explosion near {LONG_WORD} station, many injured, families waiting",
+            countries=["BE"],
+        )
+    thread = thread_services.start_thread(
+        author=raiser,
+        category=thread_services.ensure_default_categories()[0],
+        title=f"Lessons on {LONG_WORD}",
+        body=f"See {LONG_URL} for the report.\n\n{CODE}\n\nAnd {LONG_WORD} again.",
+        label="AMBER",
+    )
+    occurrence = call_services.create_adhoc_call(
+        organiser=coordinator,
+        title=f"Coordination call on {LONG_WORD}",
+        starts_at=utcnow() + timedelta(hours=2),
+        duration_minutes=60,
+        joining_details=LONG_URL,
+    )
+    call_minutes.write_minutes(
+        occurrence,
+        actor=coordinator,
+        body="Short minutes.",
+        label="AMBER",
+        action_items=[call_minutes.ActionInput(text=f"Write to {LONG_URL}", owner=coordinator)],
+    )
+    db.session.commit()
+    with live_server.app.test_request_context():
+        pages = {
+            "start page": url_for("home.index"),
+            "alert register": url_for("alerts.index"),
+            "alert page": url_for("alerts.show", alert_id=alert.id),
+            "response board": url_for("alerts.board", alert_id=alert.id),
+            "thread list": url_for("threads.index"),
+            "thread": url_for("threads.show", thread_id=thread.id),
+            "calls": url_for("calls.index"),
+            "call page": url_for("calls.occurrence", occurrence_id=occurrence.id),
+            "members": url_for("members.directory"),
+            "profile": url_for("members.profile"),
+            "sessions": url_for("members.sessions"),
+            "notifications": url_for("notify.index"),
+            "raise form": url_for("alerts.new"),
+            "new thread": url_for("threads.new"),
+            "search": url_for("threads.search", q=LONG_WORD),
+            "ad-hoc call form": url_for("calls.new_adhoc"),
+            "coordinate: members": url_for("members.admin"),
+            "coordinate: invitations": url_for("members.admin_invites"),
+            "coordinate: audit log": url_for("members.admin_audit"),
+        }
+    return {"member": coordinator, "pages": pages}
+
+
+def _phone(chromium: Any, live_server: LiveServer, member: Any, size: tuple[int, int]) -> Any:
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": size[0], "height": size[1]}
+    )
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    _sign_in(context, live_server, member)
+    return context
+
+
+WIDTHS = "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
+@pytest.mark.parametrize("size", PHONES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_main_page_fits_a_phone_without_sideways_scrolling(
+    chromium: Any, live_server: LiveServer, live_members: Any, size: tuple[int, int]
+) -> None:
+    world = _world(live_server, live_members)
+    context = _phone(chromium, live_server, world["member"], size)
+    try:
+        page = context.new_page()
+        overflowing = {}
+        for name, path in world["pages"].items():
+            response = page.goto(path)
+            assert response is not None and response.status == 200, name
+            widths = page.evaluate(WIDTHS)
+            if widths["scroll"] > widths["inner"]:
+                overflowing[name] = (widths, page.evaluate(WIDEST))
+            header = page.locator("header.topbar").bounding_box()
+            assert header is not None and header["height"] < 70, f"{name}: the header is one line"
+        assert overflowing == {}
+    finally:
+        context.close()
+
+
+def test_at_390_the_header_is_a_menu_with_touch_sized_links_and_three_alerts_leave_the_page(
+    chromium: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    world = _world(live_server, live_members)
+    context = _phone(chromium, live_server, world["member"], (390, 844))
+    try:
+        page = context.new_page()
+        page.goto(world["pages"]["thread list"])
+        header = page.locator("header.topbar")
+        summary = header.locator("summary", has_text="Menu")
+        nav = header.get_by_role("navigation", name="Main")
+        assert summary.is_visible()
+        assert not nav.is_visible()
+        header_box = header.bounding_box()
+        assert header_box is not None and header_box["height"] < 70  # one line, not four
+
+        summary.click()
+        assert nav.is_visible()
+        targets = header.locator("a:visible, button:visible, summary:visible")
+        assert targets.count() >= 9  # brand, bell, menu, raise, 4 features, profile, sign out
+        for i in range(targets.count()):
+            box = targets.nth(i).bounding_box()
+            assert box is not None and box["height"] >= 44, targets.nth(i).inner_text()
+        nav.get_by_role("link", name="Calls").click()
+        page.wait_for_url("**/calls")
+
+        banner = page.get_by_role("region", name="Urgent alerts")
+        summary_text = banner.evaluate("e => getComputedStyle(e, '::after').content")
+        assert "open alerts" in summary_text  # "3 open alerts": a CSS counter of the banners
+        assert banner.get_by_role("region").count() == 3
+        box = banner.bounding_box()
+        assert box is not None and box["height"] < 844 / 2  # the page stays in sight
+        page.get_by_role("heading", name="Calls").wait_for()
+        heading = page.get_by_role("heading", name="Calls").bounding_box()
+        assert heading is not None and heading["y"] + heading["height"] < 844
+    finally:
+        context.close()
+
+
+def test_on_a_wide_screen_the_nav_shows_without_the_menu(
+    page: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    member = live_members.make()
+    _sign_in(page.context, live_server, member)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto("/threads")
+    header = page.locator("header.topbar")
+    assert not header.locator("summary").is_visible()
+    assert (
+        header.get_by_role("navigation", name="Main")
+        .get_by_role("link", name="Alerts")
+        .is_visible()
+    )
+    assert header.get_by_role("button", name="Sign out").is_visible()
