@@ -4,6 +4,12 @@
 (function () {
   var script = document.currentScript;
   var workerUrl = script ? script.getAttribute("data-worker") : "";
+  // This sign-in (a digest, empty when signed out) and where a device subscribes: a device
+  // that already has notifications is bound again to each new sign-in, so signing out here
+  // ends it (the server ends a device with the sign-in it was made in).
+  var signIn = script ? script.getAttribute("data-sign-in") || "" : "";
+  var subscribeUrl = script ? script.getAttribute("data-subscribe") || "" : "";
+  var BOUND_KEY = "exchange.push.sign-in";
   var MESSAGES = {
     unsupported: "This browser cannot receive notifications from the Exchange. On an iPhone " +
       "or iPad, add the Exchange to your home screen first, then open it from there.",
@@ -88,8 +94,8 @@
     });
   }
 
-  function sendSubscription(box, subscription) {
-    return fetch(box.getAttribute("data-subscribe"), {
+  function sendSubscription(url, subscription) {
+    return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: {
@@ -117,9 +123,10 @@
         if (!both[0]) { throw new Refusal(MESSAGES.unsupported); }
         return subscribeBrowser(both[0], both[1]);
       })
-      .then(function (subscription) { return sendSubscription(box, subscription); })
+      .then(function (subscription) { return sendSubscription(box.getAttribute("data-subscribe"), subscription); })
       .then(function (body) { return storeCredential(body.credential); })
       .then(function () {
+        rememberBound();
         status.textContent = MESSAGES.on;
         box.setAttribute("data-push-state", "on");
       })
@@ -160,7 +167,32 @@
     });
   }
 
+  function rememberBound() {
+    try { window.localStorage.setItem(BOUND_KEY, signIn); } catch (error) { /* private mode */ }
+  }
+
+  function boundTo() {
+    try { return window.localStorage.getItem(BOUND_KEY); } catch (error) { return signIn; }
+  }
+
+  function bindToThisSignIn(registered) {
+    // Only a device that already has notifications, in a new sign-in: nothing is asked.
+    if (!signIn || !subscribeUrl || !pushSupported() || Notification.permission !== "granted" ||
+        boundTo() === signIn) { return; }
+    registered.then(function (registration) {
+      return registration ? navigator.serviceWorker.ready : null;
+    }).then(function (registration) {
+      return registration ? registration.pushManager.getSubscription() : null;
+    }).then(function (existing) {
+      if (!existing) { return null; }
+      return sendSubscription(subscribeUrl, existing).then(function (body) {
+        return storeCredential(body.credential);
+      }).then(rememberBound);
+    }).catch(function () { return null; }); // tried again on the next page
+  }
+
   var registered = registerWorker();
+  bindToThisSignIn(registered);
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { setUpSwitches(registered); });
   } else {

@@ -266,3 +266,51 @@ def test_a_browser_without_push_is_told_so_in_plain_words(
         "This browser cannot receive notifications"
     )
     assert not page.get_by_role("button", name="Turn on notifications on this device").is_visible()
+
+
+# A browser that already holds a push subscription (as after an earlier sign-in).
+SUBSCRIBED_STAND_IN = """(() => {
+  var subscription = %s;
+  var held = { endpoint: subscription.endpoint, toJSON: function () { return subscription; } };
+  PushManager.prototype.getSubscription = function () { return Promise.resolve(held); };
+  PushManager.prototype.subscribe = function () { return Promise.resolve(held); };
+})();"""
+
+
+def test_a_device_with_notifications_is_bound_to_each_new_sign_in_so_signing_out_ends_it(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    live_server.app.config["EXCHANGE"]["push"]["allow_hosts"] = "127.0.0.1"
+    member = live_members.make(name="Rana Rebind")
+    subscription = browser_subscription("http://127.0.0.1:9/push/device-rebind")
+    page.add_init_script(SUBSCRIBED_STAND_IN % json.dumps(subscription))
+    page.context.grant_permissions(["notifications"], origin=live_server.url)
+    _sign_in(page, live_server, member)
+    page.goto(live_server.link("/account/sessions"))
+    page.get_by_role("button", name="Turn on notifications on this device").click()
+    expect(page.locator("[data-push-status]")).to_have_text("Notifications are on for this device.")
+    first = page.evaluate(STORED_CREDENTIAL)
+
+    # Her sign-in expires; she signs in again on the same phone and opens any page.
+    page.goto("about:blank")
+    page.context.clear_cookies()
+    _sign_in(page, live_server, member)
+    page.goto(live_server.link("/"))
+    deadline = time.monotonic() + WAIT_S
+    while page.evaluate(STORED_CREDENTIAL) == first and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    second = page.evaluate(STORED_CREDENTIAL)
+    assert second != first
+    db.session.commit()
+    assert subscriptions.credential_owner(first) is None
+    owner = subscriptions.credential_owner(second)
+    assert owner is not None and owner.member_id == member.id
+
+    page.goto(live_server.link("/"))  # bound already: nothing is sent again
+    page.wait_for_timeout(300)
+    assert page.evaluate(STORED_CREDENTIAL) == second
+
+    page.get_by_role("button", name="Sign out").first.click()
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    db.session.commit()
+    assert subscriptions.credential_owner(second) is None  # ended with this sign-in

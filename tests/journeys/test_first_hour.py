@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from tests.calendar_readers.readers import read_with_icaljs
 from tests.journeys.people import choose_country, choose_option, join, sign_in, start_thread
-from tests.support.journeys import PHONE, ServedExchange
+from tests.support.journeys import PHONE, ServedExchange, overflow
 
 PASSWORD_COORDINATOR = "amber lantern across 41 rivers"
 PASSWORD_MEMBER = "violet quay beneath 17 bridges"
@@ -156,6 +156,7 @@ def test_first_hour_of_a_new_network(served: ServedExchange, person: Any) -> Non
         "Explosion at the central station"
     )
     alert_url = phone.url
+    assert overflow(phone) <= 0  # the alert page fits the phone
 
     banner = member.get_by_role("region", name=re.compile("urgent alert", re.I)).or_(
         member.locator(".live-banner")
@@ -165,6 +166,8 @@ def test_first_hour_of_a_new_network(served: ServedExchange, person: Any) -> Non
     expect(member.get_by_text(re.compile("your answer: I can help", re.I))).to_be_visible()
 
     # Resolved from the phone: the banner leaves her page, and does not come back on the next.
+    phone.goto(alert_url + "/board")
+    assert overflow(phone) <= 0  # and so does the board
     phone.goto(alert_url)
     phone.get_by_role("button", name="Resolve alert").click()
     expect(phone.get_by_text(re.compile("resolved", re.I)).first).to_be_visible()

@@ -27,7 +27,7 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from tests.journeys.people import choose_country, join
-from tests.support.journeys import PHONE, ServedExchange, empty_database, serve
+from tests.support.journeys import PHONE, ServedExchange, empty_database, overflow, serve
 from tests.support.mail import Mailbox
 from tests.support.push_service import PushService
 from tests.support.pwa import SUBSCRIBE_STAND_IN, TAP_ACTION, notifications, registration_id
@@ -80,7 +80,11 @@ def test_an_alert_reaches_her_phone_and_she_answers_from_the_notification(
         name="Nadia Member",
         password=PASSWORD_MEMBER,
     )
+    for path in ("/", "/alerts", "/threads", "/calls", "/notifications", "/notifications/settings"):
+        phone.goto(path)
+        assert overflow(phone) <= 0, path  # every page fits her phone's screen
     phone.goto("/account/sessions")
+    assert overflow(phone) <= 0
     phone.get_by_role("button", name="Turn on notifications on this device").click()
     expect(phone.get_by_text("Notifications are on for this device.")).to_be_visible()
     published = phone.evaluate(
@@ -113,8 +117,12 @@ def test_an_alert_reaches_her_phone_and_she_answers_from_the_notification(
     )
 
     # The message the push service holds reaches the phone's worker, as her push service would.
-    phone.context.clear_cookies()  # her browser is signed out now: the tap still answers
+    phone.goto(alert_path)
+    assert overflow(phone) <= 0
+    phone.goto("about:blank")  # no page of hers is open, polling, when her session is gone
+    phone.context.clear_cookies()  # her sign-in has expired on the phone: the tap still answers
     phone.goto("/sign-in")
+    assert overflow(phone) <= 0
     cdp = phone.context.new_cdp_session(phone)
     cdp.send(
         "ServiceWorker.deliverPushMessage",

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
@@ -176,3 +177,8 @@ def serve(
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
+
+
+def overflow(page: Any) -> int:
+    """How many CSS pixels the page is wider than the phone's screen (0: no sideways scroll)."""
+    return int(page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))

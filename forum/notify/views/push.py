@@ -6,6 +6,7 @@ once; only its hash is kept), or 400 with a sentence the page shows as it is.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,7 +72,20 @@ def _push_devices() -> list[Device]:
 def _devices() -> dict[str, Any]:
     """For the device switch: `push_available()` (push is on here) and `push_devices()` (the
     member's live devices), each read only if a page shows the switch."""
-    return {"push_available": _push_available, "push_devices": _push_devices}
+    return {
+        "push_available": _push_available,
+        "push_devices": _push_devices,
+        "push_sign_in": _push_sign_in,
+    }
+
+
+def _push_sign_in() -> str:
+    """A digest naming this sign-in for static/pwa.js (empty: signed out or push off), so a
+    device with notifications already on is bound again to a new sign-in."""
+    here = notify.current_session_ref() if current_user.is_authenticated else None
+    if here is None or not _push_available():
+        return ""
+    return hashlib.sha256(b"push-sign-in:" + here.encode()).hexdigest()[:16]
 
 
 def _push_available() -> bool:
