@@ -188,6 +188,7 @@ def _lease(rows: list[OutboxMessage], until: Any) -> list[Delivery]:
             created_at=row.created_at,
             recipient_sealed=row.recipient_sealed,
             link_sealed=row.link_sealed,
+            idempotency_key=row.idempotency_key,
         )
         for row in rows
     ]
@@ -287,12 +288,17 @@ def _send_pushes(deliveries: list[Delivery], result: DispatchResult) -> None:
         recorded.update(d.id for d in group)
 
     try:
-        pushes.send(deliveries, record)
+        released = pushes.send(deliveries, record)
     except Exception as error:  # noqa: BLE001 - the batch must still be recorded
         db.session.rollback()
         log.error("push channel failed on %d deliveries: %s", len(deliveries), type(error).__name__)
         rest = [d for d in deliveries if d.id not in recorded]
         _record(rest, [Outcome(d.id, False, "channel failed; retrying") for d in rest], result)
+        return
+    if released:  # urgent e-mails no device took the push for: sent now, not at the next sweep
+        more = _dispatch_in_own_session(released, len(released), False)
+        for name in ("claimed", "sent", "retrying", "failed", "cancelled"):
+            setattr(result, name, getattr(result, name) + getattr(more, name))
 
 
 def _record(

@@ -42,6 +42,11 @@ class Pending:
     urgent_outbox_ids: list[str] = field(default_factory=list)
 
 
+# An urgent e-mail held back while the member's devices are tried first (see notify()).
+STANDBY = "standby"
+NOT_NEEDED = "not needed: a device took the push"  # a standby e-mail's end
+
+
 def _pending() -> Pending:
     """This transaction's Pending, announced once after it commits (forgotten on rollback)."""
     written = pending(PENDING_KEY, Pending)
@@ -167,7 +172,10 @@ def notify(
             )
         member_devices = devices.get(member.id, []) if plan.push else []
         wants_email = plan.email or (urgent and not member_devices)
-        if "email" in channels and email_subject and wants_email:
+        # Urgent and push only: the e-mail waits on standby, sent if no device takes the push
+        # (pushes.py releases it on a failure, cancels it once a device has it).
+        standby = urgent and not wants_email and bool(member_devices)
+        if "email" in channels and email_subject and (wants_email or standby):
             outbox_id = new_id()
             outbox.append(
                 {
@@ -185,7 +193,7 @@ def notify(
                     ),
                     "link": link,
                     "is_urgent": urgent,
-                    "status": "pending",
+                    "status": STANDBY if standby else "pending",
                     "attempts": 0,
                     "due_at": due_at,
                     "created_at": now,

@@ -14,14 +14,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from forum.crypto import SealError
+from forum.db import utcnow
 from forum.extensions import db
 from forum.notify import subscriptions
 from forum.notify.channels import Delivery, Outcome
 from forum.notify.channels import push as push_channel
-from forum.notify.models import PushSubscription
+from forum.notify.models import OutboxMessage, PushSubscription
+from forum.notify.outbox import NOT_NEEDED, STANDBY
 
 log = logging.getLogger(__name__)
 
@@ -70,20 +72,22 @@ def _open(ids: set[str]) -> dict[str, dict[str, Any]]:
     return opened
 
 
-def send(deliveries: Sequence[Delivery], record: Recorder) -> None:
-    """Send a batch of push rows; `record` writes each group of outcomes."""
+def send(deliveries: Sequence[Delivery], record: Recorder) -> list[str]:
+    """Send a batch of push rows; `record` writes each group of outcomes. Returns the ids of
+    standby e-mails released because no device took an urgent push (to be sent at once)."""
+    released: list[str] = []
     try:
         channel = sender()
         opened = _open({d.target for d in deliveries if d.target})
     finally:
         db.session.rollback()  # hold no transaction open while waiting on the network
     if channel is None:
-        record(
-            list(deliveries),
-            [Outcome(d.id, False, NOT_AVAILABLE, cancelled=True) for d in deliveries],
-            None,
+        _flush(
+            [(d, Outcome(d.id, False, NOT_AVAILABLE, cancelled=True)) for d in deliveries],
+            record,
+            released,
         )
-        return
+        return released
     pending: list[tuple[Delivery, Outcome]] = []
     try:
         for delivery in deliveries:
@@ -94,21 +98,63 @@ def send(deliveries: Sequence[Delivery], record: Recorder) -> None:
                 outcome = channel.send(delivery, info)
             pending.append((delivery, outcome))
             if len(pending) >= RECORD_EVERY:
-                _flush(pending, record)
+                _flush(pending, record, released)
                 pending = []
     finally:
         channel.close()
         if pending:
-            _flush(pending, record)
+            _flush(pending, record, released)
+    return released
 
 
-def _flush(pending: list[tuple[Delivery, Outcome]], record: Recorder) -> None:
+def _standby_key(delivery: Delivery) -> str | None:
+    """The idempotency key of the e-mail an urgent push row may stand in for."""
+    head, found, _subscription = delivery.idempotency_key.rpartition(":push:")
+    return f"{head}:email" if found and delivery.is_urgent else None
+
+
+def _settle_standby(reached: set[str], missed: set[str], released: list[str]) -> None:
+    """A device took the push: the standby e-mail is not needed. None did (yet): send it now."""
+    if reached:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.idempotency_key.in_(reached), OutboxMessage.status == STANDBY)
+            .values(status="cancelled", last_error=NOT_NEEDED)
+            .execution_options(synchronize_session=False)
+        )
+    missed -= reached
+    if missed:
+        ids = list(
+            db.session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.idempotency_key.in_(missed), OutboxMessage.status == STANDBY
+                )
+            )
+        )
+        if ids:
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(status="pending", due_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            released.extend(ids)
+
+
+def _flush(pending: list[tuple[Delivery, Outcome]], record: Recorder, released: list[str]) -> None:
     delivered = [d.target for d, o in pending if o.ok and d.target]
-    gone = [d.target for d, o in pending if o.error == push_channel.GONE and d.target]
+    ended = [
+        d.target
+        for d, o in pending
+        if d.target and o.error in (push_channel.GONE, push_channel.REFUSED_KEY)
+    ]
+    reached = {k for d, o in pending if o.ok and (k := _standby_key(d))}
+    missed = {k for d, o in pending if not o.ok and (k := _standby_key(d))}
 
     def note_devices() -> None:
         subscriptions.mark_delivered(delivered)
-        for subscription_id in gone:
+        for subscription_id in ended:
             subscriptions.end_gone(subscription_id)
+        _settle_standby(reached, missed, released)
 
     record([d for d, _ in pending], [o for _, o in pending], note_devices)

@@ -16,13 +16,16 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.notify.models import Notification, OutboxMessage
+from forum.notify.outbox import NOT_NEEDED
 
 # Best first: a channel's state is the best of its rows (one per device for push).
-_ORDER = {"sent": 0, "pending": 1, "failed": 2, "cancelled": 3}
-_PUSH = {"sent": "delivered", "pending": "sending", "failed": "not delivered"}
+_ORDER = {"sent": 0, "pending": 1, "standby": 2, "failed": 3, "cancelled": 4}
+# A push service's 201 says it took the message for the device, not that the phone showed it.
+_PUSH = {"sent": "accepted", "pending": "sending", "failed": "not delivered"}
 _PUSH["cancelled"] = _PUSH["failed"]  # the device was gone
 _EMAIL = {"sent": "accepted", "pending": "waiting", "failed": "not accepted"}
 _EMAIL["cancelled"] = "not sent"
+_EMAIL["standby"] = "held while the phone is tried"
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,21 @@ def reach(link: str, kinds: Iterable[str], member_ids: Iterable[str]) -> dict[st
             )
         )
         rows = db.session.execute(
-            select(OutboxMessage.member_id, OutboxMessage.channel, OutboxMessage.status).where(
+            select(
+                OutboxMessage.member_id,
+                OutboxMessage.channel,
+                OutboxMessage.status,
+                OutboxMessage.last_error,
+            ).where(
                 OutboxMessage.member_id.in_(chunk),
                 OutboxMessage.link == link,
                 OutboxMessage.kind.in_(kinds),
                 OutboxMessage.channel.in_(("push", "email")),
             )
         )
-        for member_id, channel, status in rows:
+        for member_id, channel, status, error in rows:
+            if error == NOT_NEEDED:  # a standby e-mail the phone made unnecessary
+                continue
             key = (str(member_id), channel)
             if key not in best or _ORDER.get(status, 9) < _ORDER.get(best[key], 9):
                 best[key] = status

@@ -34,12 +34,12 @@ def test_the_board_shows_per_member_how_the_alert_reached_them(
 
     board = services.board(coordinator, alert.id)
     reached = {row.member.id: row.reached for row in board.answered + board.waiting}
-    assert reached[phone_user.id].push == "delivered"
+    assert reached[phone_user.id].push == "accepted"
     assert reached[phone_user.id].email is None and not reached[phone_user.id].seen_in_app
     assert reached[mail_user.id].email == "accepted" and reached[mail_user.id].push is None
     assert reached[mail_user.id].seen_in_app
     assert reached[gone_user.id].push == "not delivered"
 
     page = make_browser(coordinator).get(f"/alerts/{alert.id}/board").get_data(as_text=True)
-    assert "Phone: delivered" in page and "E-mail: accepted" in page and "Seen in app" in page
+    assert "Phone: accepted" in page and "E-mail: accepted" in page and "Seen in app" in page
     assert make_browser(phone_user).get(f"/alerts/{alert.id}/board").status_code == 404

@@ -259,3 +259,56 @@ def test_quiet_hours_hold_a_mention_until_they_end_but_not_an_urgent_alert(
     [held] = [row for row in _push_rows() if row.kind == "thread_mention"]
     assert held.status == "pending"
     assert abs(held.due_at - end.astimezone(UTC)) < timedelta(minutes=1)  # Tokyo's clock
+
+
+def test_an_urgent_alert_no_device_takes_is_e_mailed_at_once_to_a_push_only_member(
+    app, members, push_service, add_device, mailbox
+):
+    from forum.notify import preferences
+
+    raiser = members.make()
+    refused, gone, reached = members.make(), members.make(), members.make()
+    refused_phone, _ = add_device(refused)
+    gone_phone, _ = add_device(gone)
+    add_device(reached)
+    for member in (refused, gone, reached):
+        preferences.save_choices(member, {"urgent_alerts": "push"})
+    db.session.commit()
+    push_service.answers[refused_phone.path] = 403  # made with another VAPID key
+    push_service.answers[gone_phone.path] = 410
+
+    raise_alert(raiser)
+    dispatch_due()  # one run: the e-mails no device took the push for go in the same run
+    db.session.commit()
+    mailed = {str(m["To"]) for m in mailbox.messages}
+    assert refused.email in mailed and gone.email in mailed
+    assert reached.email not in mailed  # her phone took it: the standby e-mail is cancelled
+    db.session.expire_all()
+    ended = {
+        row.member_id: row.end_reason
+        for row in db.session.scalars(
+            select(PushSubscription).where(PushSubscription.ended_at.is_not(None))
+        )
+    }
+    assert ended == {refused.id: "gone", gone.id: "gone"}
+    emails = {
+        row.member_id: row.status
+        for row in db.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email"))
+    }
+    assert emails == {refused.id: "sent", gone.id: "sent", reached.id: "cancelled"}
+
+
+def test_a_push_service_outage_releases_the_urgent_e_mail_of_a_push_only_member(
+    app, members, push_service, add_device, mailbox
+):
+    from forum.notify import preferences
+
+    member = members.make()
+    add_device(member)
+    preferences.save_choices(member, {"urgent_alerts": "push"})
+    db.session.commit()
+    push_service.status_for_all = 503
+    raise_alert(members.make())
+    dispatch_due()
+    db.session.commit()
+    assert member.email in {str(m["To"]) for m in mailbox.messages}

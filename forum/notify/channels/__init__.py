@@ -24,6 +24,7 @@ class Delivery:
     # An address (invites: not a member yet) and a link that is itself a secret, both sealed.
     recipient_sealed: bytes | None = None
     link_sealed: bytes | None = None
+    idempotency_key: str = ""
 
     @property
     def message_id(self) -> str:

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 ANSWERABLE_KINDS = frozenset({"alert.raised", "alert.reminder"})
 NOT_DELIVERED = "not delivered (no answer from the push service)"
 GONE = "device gone (the push service no longer knows it)"
+# 403: the subscription was made with another VAPID key (a keyring restored from elsewhere):
+# it can never work again, so the device is ended like a gone one.
+REFUSED_KEY = "device refused (made with another key)"
 # A VAPID token is valid for at most 24 hours (RFC 8292 §2); ours for 12, re-signed after 1.
 VAPID_LIFETIME_SECONDS = 12 * 3600
 VAPID_REUSE_SECONDS = 3600
@@ -151,6 +154,8 @@ class PushSender:
             return Outcome(delivery.id, ok=True)
         if status in (404, 410):
             return Outcome(delivery.id, ok=False, error=GONE, cancelled=True)
+        if status == 403:
+            return Outcome(delivery.id, ok=False, error=REFUSED_KEY, permanent=True)
         error = f"push service answered HTTP {status}"
         permanent = 400 <= status < 500 and status != 429
         return Outcome(delivery.id, ok=False, error=error, permanent=permanent)
