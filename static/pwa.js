@@ -140,7 +140,8 @@
   function showState(box, button, status, ready) {
     if (Notification.permission === "denied") {
       status.textContent = MESSAGES.denied;
-    } else if (Notification.permission === "granted") {
+    } else if (Notification.permission === "granted" &&
+               box.getAttribute("data-this-device") === "on") {
       ready.then(function (registration) {
         return registration ? registration.pushManager.getSubscription() : null;
       }).then(function (existing) {
@@ -151,9 +152,26 @@
     button.addEventListener("click", function () { turnOn(box, button, status, ready); });
   }
 
+  function forgetThisDevice(form, ready) {
+    // Removing this browser's own device also unsubscribes the browser, so no later sign-in
+    // turns it on again by itself; then the form is sent as it is.
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      try { window.localStorage.removeItem(BOUND_KEY); } catch (error) { /* private mode */ }
+      ready.then(function (registration) {
+        return registration ? registration.pushManager.getSubscription() : null;
+      }).then(function (existing) {
+        return existing ? existing.unsubscribe() : null;
+      }).catch(function () { return null; }).then(function () { form.submit(); });
+    });
+  }
+
   function setUpSwitches(registered) {
     var ready = registered.then(function (registration) {
       return registration ? navigator.serviceWorker.ready : null;
+    });
+    document.querySelectorAll("form[data-push-remove-this]").forEach(function (form) {
+      forgetThisDevice(form, ready);
     });
     document.querySelectorAll("[data-device-push]").forEach(function (box) {
       var button = box.querySelector("[data-push-enable]");
@@ -175,10 +193,17 @@
     try { return window.localStorage.getItem(BOUND_KEY); } catch (error) { return signIn; }
   }
 
+  function sameMember(bound) {
+    // "<member>.<sign-in>": another member signing in on this browser is never subscribed
+    // without pressing the switch herself.
+    return typeof bound === "string" && bound.split(".")[0] === signIn.split(".")[0];
+  }
+
   function bindToThisSignIn(registered) {
-    // Only a device that already has notifications, in a new sign-in: nothing is asked.
+    // Only a device its member turned on, in her new sign-in: nothing is asked.
+    var bound = boundTo();
     if (!signIn || !subscribeUrl || !pushSupported() || Notification.permission !== "granted" ||
-        boundTo() === signIn) { return; }
+        bound === signIn || !sameMember(bound)) { return; }
     registered.then(function (registration) {
       return registration ? navigator.serviceWorker.ready : null;
     }).then(function (registration) {

@@ -147,7 +147,8 @@ def end_current_session(reason: str = "logout") -> None:
 
 def end_all_sessions(member: Member, reason: str, keep: MemberSession | None = None) -> int:
     """End every live session of a member (suspension, password or factor change), and the
-    push subscriptions of the devices signed out by it: all of them when none is kept."""
+    push subscriptions of every device but the kept sign-in's (a device whose sign-in timed
+    out earlier included)."""
     query = select(MemberSession.id).where(
         MemberSession.member_id == member.id, MemberSession.ended_at.is_(None)
     )
@@ -160,10 +161,7 @@ def end_all_sessions(member: Member, reason: str, keep: MemberSession | None = N
             .where(MemberSession.id.in_(ids))
             .values(ended_at=utcnow(), end_reason=reason)
         )
-    if keep is None:
-        subscriptions.end_for_member(member.id, reason)
-    else:
-        subscriptions.end_for_sessions(ids, reason)
+    subscriptions.end_for_member(member.id, reason, keep_session=keep.id if keep else None)
     return len(ids)
 
 

@@ -293,9 +293,14 @@ def end_for_sessions(session_refs: Iterable[str], reason: str) -> int:
     return _end(rows, reason)
 
 
-def end_for_member(member_id: str, reason: str) -> int:
-    """End every subscription of a member (suspended, erased)."""
-    return _end(live_subscriptions(member_id), reason)
+def end_for_member(member_id: str, reason: str, keep_session: str | None = None) -> int:
+    """End every subscription of a member (suspended, erased), or every one but those made in
+    the sign-in `keep_session` (signed out everywhere else: a device whose sign-in had already
+    timed out ends too)."""
+    rows = live_subscriptions(member_id)
+    if keep_session is not None:
+        rows = [row for row in rows if row.session_ref != keep_session]
+    return _end(rows, reason)
 
 
 def end_gone(subscription_id: str) -> None:

@@ -271,9 +271,21 @@ def test_a_browser_without_push_is_told_so_in_plain_words(
 # A browser that already holds a push subscription (as after an earlier sign-in).
 SUBSCRIBED_STAND_IN = """(() => {
   var subscription = %s;
-  var held = { endpoint: subscription.endpoint, toJSON: function () { return subscription; } };
-  PushManager.prototype.getSubscription = function () { return Promise.resolve(held); };
-  PushManager.prototype.subscribe = function () { return Promise.resolve(held); };
+  var held = {
+    endpoint: subscription.endpoint,
+    toJSON: function () { return subscription; },
+    unsubscribe: function () {
+      localStorage.setItem("stand-in.unsubscribed", "1");
+      return Promise.resolve(true);
+    }
+  };
+  PushManager.prototype.getSubscription = function () {
+    return Promise.resolve(localStorage.getItem("stand-in.unsubscribed") ? null : held);
+  };
+  PushManager.prototype.subscribe = function () {
+    localStorage.removeItem("stand-in.unsubscribed");
+    return Promise.resolve(held);
+  };
 })();"""
 
 
@@ -314,3 +326,40 @@ def test_a_device_with_notifications_is_bound_to_each_new_sign_in_so_signing_out
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     db.session.commit()
     assert subscriptions.credential_owner(second) is None  # ended with this sign-in
+
+    # Someone else signs in on this browser: it is not turned on for her by itself.
+    other = live_members.make(name="Olga Other")
+    _sign_in(page, live_server, other)
+    page.goto(live_server.link("/"))
+    page.wait_for_timeout(500)
+    db.session.commit()
+    assert subscriptions.live_subscriptions(other.id) == []
+    assert page.evaluate(STORED_CREDENTIAL) == second
+
+
+def test_removing_this_device_unsubscribes_the_browser_so_no_sign_in_turns_it_on_again(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    live_server.app.config["EXCHANGE"]["push"]["allow_hosts"] = "127.0.0.1"
+    member = live_members.make(name="Remy Remove")
+    subscription = browser_subscription("http://127.0.0.1:9/push/device-remove")
+    page.add_init_script(SUBSCRIBED_STAND_IN % json.dumps(subscription))
+    page.context.grant_permissions(["notifications"], origin=live_server.url)
+    _sign_in(page, live_server, member)
+    page.goto(live_server.link("/account/sessions"))
+    page.get_by_role("button", name="Turn on notifications on this device").click()
+    expect(page.locator("[data-push-status]")).to_have_text("Notifications are on for this device.")
+    page.reload()
+    expect(page.locator("[data-push-status]")).to_contain_text("already has notifications")
+    page.get_by_role("button", name="Remove").click()
+    expect(page.get_by_text("Device removed.")).to_be_visible()
+    assert page.evaluate("() => localStorage.getItem('stand-in.unsubscribed')") == "1"
+    expect(page.locator("[data-push-status]")).not_to_contain_text("already")
+
+    page.goto("about:blank")
+    page.context.clear_cookies()
+    _sign_in(page, live_server, member)
+    page.goto(live_server.link("/"))
+    page.wait_for_timeout(500)
+    db.session.commit()
+    assert subscriptions.live_subscriptions(member.id) == []

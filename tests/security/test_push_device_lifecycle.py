@@ -101,3 +101,25 @@ def test_suspension_and_removal_end_every_device(app, members, make_browser):
     assert _live(suspended) == [] and _live(removed) == []
     reasons = set(db.session.scalars(select(PushSubscription.end_reason)))
     assert reasons == {"suspended", "removed"}
+
+
+def test_a_device_whose_sign_in_timed_out_ends_when_she_signs_out_everywhere_else(
+    app, members, make_browser
+):
+    from forum.db import utcnow
+    from forum.members.models import MemberSession
+
+    member = members.make()
+    lost, here = make_browser(member), make_browser(member)
+    lost_credential = _subscribe(app, lost)
+    kept = _subscribe(app, here)
+    owner = subscriptions.credential_owner(lost_credential)
+    assert owner is not None
+    device = db.session.get(PushSubscription, owner.subscription_id)
+    timed_out = db.session.get(MemberSession, device.session_ref)
+    timed_out.ended_at, timed_out.end_reason = utcnow(), "timeout"  # the idle sweep's doing
+    db.session.commit()
+
+    here.post("/account/sessions/end-others")
+    assert subscriptions.credential_owner(lost_credential) is None
+    assert subscriptions.credential_owner(kept) is not None

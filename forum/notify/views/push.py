@@ -85,7 +85,12 @@ def _push_sign_in() -> str:
     here = notify.current_session_ref() if current_user.is_authenticated else None
     if here is None or not _push_available():
         return ""
-    return hashlib.sha256(b"push-sign-in:" + here.encode()).hexdigest()[:16]
+
+    def digest(kind: str, value: str) -> str:
+        return hashlib.sha256(f"push-{kind}:{value}".encode()).hexdigest()[:16]
+
+    # "<member>.<sign-in>": the page re-binds a device only for the member who turned it on.
+    return f"{digest('member', current_user.id)}.{digest('sign-in', here)}"
 
 
 def _push_available() -> bool:
