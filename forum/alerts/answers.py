@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from forum.alerts import policy
-from forum.alerts.core import AlertError, get_alert, topic
+from forum.alerts.core import NOT_YOURS, AlertError, AlertNotFound, get_alert, recipient_ids, topic
 from forum.alerts.models import ANSWERS, CLOSED, Alert, AlertAnswer
 from forum.db import new_id, utcnow
 from forum.extensions import db
@@ -51,6 +51,29 @@ def answer_alert(member: Member, alert_id: str, answer: str, note: str = "") -> 
     db.session.flush()
     live.publish(topic(alert.id))
     return row
+
+
+# What a notification's action may say, and what it may replace: a tap on an old notification
+# never overwrites a fuller answer given on the page (nor erases its note).
+DEVICE_ANSWERS = ("seen", "can_help")
+
+
+def answer_from_device(member: Member, alert_id: str, answer: str) -> AlertAnswer | None:
+    """A tap on the notification's "Seen" or "I can help" (the device's answer credential).
+
+    Only for alerts whose audience the member is in (a coordinator's wider reading does not
+    reach a phone; anything else is the same 'not found'), and only an upgrade: it records a
+    first answer, or "I can help" over "Seen". Returns the answer now standing (None: none)."""
+    alert = get_alert(member, alert_id)
+    if answer not in DEVICE_ANSWERS:
+        raise AlertError("Please choose Seen or I can help.", field="answer")
+    if member.id not in recipient_ids(alert):
+        raise AlertNotFound(NOT_YOURS)
+    standing = my_answer(member, alert)
+    if standing is not None and not (standing.answer == "seen" and answer == "can_help"):
+        return standing
+    note = standing.open("note") if standing is not None else ""
+    return answer_alert(member, alert_id, answer, note=note or "")
 
 
 def my_answer(member: Member, alert: Alert) -> AlertAnswer | None:

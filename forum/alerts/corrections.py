@@ -121,6 +121,7 @@ def correct_alert(
         text=f"Alert corrected: {alert.title}",
         subject=CORRECTED_SUBJECT,
         body="An alert you answered was corrected. Sign in to read it:\n",
+        push_text="An alert you answered was corrected — open the Exchange",
     )
     live.publish(topic(alert.id))
     audit.record(
@@ -172,6 +173,7 @@ def cancel_alert(actor: Member, alert_id: str, reason: str = "") -> Alert:
         body="An urgent alert you were sent from the INVICTM Exchange has been cancelled "
         "as a false alarm. No action is needed. Sign in to see it:\n",
         urgent=True,
+        push_text="False alarm: an urgent alert was cancelled",
     )
     db.session.flush()
     db.session.execute(

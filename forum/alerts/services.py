@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert
 
 from forum.alerts import banners, policy
-from forum.alerts.answers import OpenAlert, answer_alert, my_answer, open_alerts_for
+from forum.alerts.answers import (
+    DEVICE_ANSWERS,
+    OpenAlert,
+    answer_alert,
+    answer_from_device,
+    my_answer,
+    open_alerts_for,
+)
 from forum.alerts.audience import REGIONS, resolve_audience
 from forum.alerts.board import Board, BoardRow, board
 from forum.alerts.core import (
@@ -62,7 +69,9 @@ __all__ = [
     "OpenAlert",
     "Posted",
     "add_recipients",
+    "DEVICE_ANSWERS",
     "answer_alert",
+    "answer_from_device",
     "board",
     "coordinated",
     "fan_out",
@@ -276,6 +285,7 @@ def post_update(
         text=summary,
         subject=UPDATE_SUBJECT,
         body="An alert you answered has an update. Sign in to read it:\n",
+        push_text="An alert you answered has an update — open the Exchange",
     )
     live.publish(topic(alert.id))
     audit.record(

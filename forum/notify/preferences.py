@@ -137,7 +137,8 @@ def plans(members: Sequence[Recipient], kind: str, urgent: bool) -> dict[str, Pl
     if category is None:  # account and security notices: e-mail as before, no push
         return {m.id: Plan(push=False, email=urgent or m.is_email_notifications) for m in members}
     chosen = _choices_of(ids, category.name)
-    quiet = {} if urgent else _quiet_of(ids)
+    # Quiet hours never hold the urgent-alerts category (its updates and corrections included).
+    quiet = {} if urgent or not category.may_be_off else _quiet_of(ids)
     now = utcnow()
     result: dict[str, Plan] = {}
     for member in members:

@@ -312,3 +312,25 @@ def test_a_push_service_outage_releases_the_urgent_e_mail_of_a_push_only_member(
     dispatch_due()
     db.session.commit()
     assert member.email in {str(m["To"]) for m in mailbox.messages}
+
+
+def test_an_alert_update_is_pushed_as_an_update_and_not_held_by_quiet_hours(
+    app, members, push_service, add_device
+):
+    from forum.alerts import services
+    from forum.notify import preferences
+
+    raiser, member = members.make(), members.make()
+    phone, _ = add_device(member)
+    preferences.save_quiet_hours(member, 0, 23 * 60 + 59)  # quiet all day long
+    db.session.commit()
+    alert = raise_alert(raiser)
+    services.answer_alert(member, alert.id, "can_help")
+    services.post_update(raiser, alert.id, text=f"Update with {CANARY}")
+    db.session.commit()
+    _drain()
+    kinds = [(m.payload["kind"], m.payload["body"]) for m in push_service.messages_for(phone)]
+    assert kinds == [
+        ("alert.raised", "Urgent alert — open the Exchange"),
+        ("alert.update", "An alert you answered has an update — open the Exchange"),
+    ]

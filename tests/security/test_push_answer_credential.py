@@ -68,8 +68,51 @@ def test_a_device_answers_with_its_credential_and_the_board_shows_it(app, member
     assert [(row.member.id, row.answer.answer) for row in board.answered] == [
         (member.id, "can_help")
     ]
-    assert _answer(app, alert.id, credential, "seen").status_code == 204  # changed, as by a tap
-    assert _answer_of(member, alert) == "seen"
+    assert _answer(app, alert.id, credential, "seen").status_code == 204  # an old notification
+    assert _answer_of(member, alert) == "can_help"  # ... never takes an answer back
+
+
+def test_a_tap_never_overwrites_a_fuller_answer_given_on_the_page(app, members, device):
+    member, credential, _ = device
+    alert = raise_alert(members.make())
+    services.answer_alert(member, alert.id, "nationals_affected", note="Three of ours in hospital")
+    db.session.commit()
+    for tap in ("seen", "can_help"):
+        assert _answer(app, alert.id, credential, tap).status_code == 204
+    db.session.expire_all()
+    row = db.session.scalar(select(AlertAnswer).where(AlertAnswer.member_id == member.id))
+    assert row.answer == "nationals_affected" and row.note == "Three of ours in hospital"
+
+
+def test_seen_then_i_can_help_from_the_phone_keeps_the_note(app, members, device):
+    member, credential, _ = device
+    alert = raise_alert(members.make())
+    services.answer_alert(member, alert.id, "seen", note="On my way to the office")
+    db.session.commit()
+    assert _answer(app, alert.id, credential, "can_help").status_code == 204
+    db.session.expire_all()
+    row = db.session.scalar(select(AlertAnswer).where(AlertAnswer.member_id == member.id))
+    assert row.answer == "can_help" and row.note == "On my way to the office"
+
+
+def test_a_coordinators_device_answers_only_alerts_of_her_own_audience(app, members):
+    app.config["EXCHANGE"]["push"]["allow_hosts"] = "127.0.0.1"
+    coordinator = members.coordinator(country="DE")
+    made = subscriptions.subscribe(coordinator, _device(), session_ref=None)
+    db.session.commit()
+    alert = raise_alert(members.make(country="FR"), countries=["FR"])
+    missing = _answer(app, "0123456789abcdef0123456789abcdef", made.credential)
+    outside = _answer(app, alert.id, made.credential)
+    assert outside.status_code == missing.status_code == 404
+    assert outside.get_data() == missing.get_data()
+
+
+def test_junk_credentials_from_one_address_never_hold_back_a_real_device(app, members, device):
+    member, credential, _ = device
+    alert = raise_alert(members.make())
+    junk = [_answer(app, alert.id, f"{n:043d}").status_code for n in range(601)]
+    assert junk[:600] == [401] * 600 and junk[600] == 429  # the address's junk is limited
+    assert _answer(app, alert.id, credential).status_code == 204  # a real one still answers
 
 
 def test_no_credential_a_wrong_one_or_a_session_cookie_alone_is_refused(

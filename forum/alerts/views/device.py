@@ -26,7 +26,8 @@ from forum.members import services as members_services
 from forum.notify import subscriptions
 
 # The notification's actions; the other answers need the alert page (they ask for more).
-DEVICE_ANSWERS = frozenset({"seen", "can_help"})
+DEVICE_ANSWERS = frozenset(services.DEVICE_ANSWERS)
+_OWNER_KEY = "exchange.device_owner"
 
 
 def _bearer() -> str:
@@ -49,13 +50,28 @@ def _unauthorised() -> tuple[Response, int]:
     return response, 401
 
 
+def _owner() -> subscriptions.Credential | None:
+    """The live device this request's credential belongs to (looked up once per request)."""
+    # Kept on the request itself (not `g`, which an app context may carry across requests).
+    if _OWNER_KEY not in request.environ:
+        request.environ[_OWNER_KEY] = subscriptions.credential_owner(_bearer())
+    owner: subscriptions.Credential | None = request.environ[_OWNER_KEY]
+    return owner
+
+
 @bp.post("/<alert_id>/device-answer")
 @csrf.exempt
-@limiter.limit("600 per minute")  # per address: 256-bit credentials, so this guards CPU only
+# Per address, only requests with no live credential count, and a live one is never held back:
+# behind a TLS proxy every phone shares one address, and junk must not block real answers.
+@limiter.limit(
+    "600 per minute",
+    exempt_when=lambda: _owner() is not None,
+    deduct_when=lambda response: response.status_code == 401,
+)
 @limiter.limit(_per_credential, key_func=_credential_key)
 def device_answer(alert_id: str) -> tuple[Response, int] | Response:
     """Record the member's one-tap answer sent by their device's service worker."""
-    owner = subscriptions.credential_owner(_bearer())
+    owner = _owner()
     if owner is None:
         return _unauthorised()
     member = members_services.get_member(owner.member_id)
@@ -66,7 +82,7 @@ def device_answer(alert_id: str) -> tuple[Response, int] | Response:
     if answer not in DEVICE_ANSWERS:
         return jsonify(ok=False, error="Please choose Seen or I can help."), 400
     try:
-        services.answer_alert(member, alert_id, answer)
+        services.answer_from_device(member, alert_id, answer)
     except AlertError as refused:  # closed, or the member raised it
         return jsonify(ok=False, error=refused.message), 409
     # AlertNotFound (not in the audience, or no such alert) is the byte-identical 404 page.
