@@ -42,6 +42,7 @@ class Board:
     waiting: list[BoardRow]
     counts: dict[str, int]
     by_country: dict[str, dict[str, int]]
+    show_reach: bool = False
 
 
 def board(viewer: Member, alert_id: str) -> Board:
@@ -56,7 +57,12 @@ def board(viewer: Member, alert_id: str) -> Board:
     }
     # The raiser is shown as the raiser, never as someone who has not answered.
     others = [(m, answers.get(m.id)) for m in members.values() if m.id != alert.raiser_id]
-    reached = reach(alert.link, REACHING_KINDS, [m.id for m, _ in others])
+    show_reach = policy.can_see_reach(viewer, alert)
+    reached = (
+        reach(alert.link, REACHING_KINDS, [m.id for m, _ in others])
+        if show_reach
+        else {m.id: Reach() for m, _ in others}
+    )
     answered = [BoardRow(m, a, reached[m.id]) for m, a in others if a is not None]
     answered.sort(key=lambda row: (row.member.country, row.answer.updated_at if row.answer else 0))
     waiting = [BoardRow(m, None, reached[m.id]) for m, a in others if a is None]
@@ -68,4 +74,12 @@ def board(viewer: Member, alert_id: str) -> Board:
         counts[row.answer.answer] = counts.get(row.answer.answer, 0) + 1
         country = by_country.setdefault(row.member.country or "—", {k: 0 for k in ANSWERS})
         country[row.answer.answer] += 1
-    return Board(alert, alert.raiser, answered, waiting, counts, dict(sorted(by_country.items())))
+    return Board(
+        alert,
+        alert.raiser,
+        answered,
+        waiting,
+        counts,
+        dict(sorted(by_country.items())),
+        show_reach,
+    )

@@ -45,6 +45,12 @@ def can_see_board(member: Member, alert: Alert) -> bool:
     return member.is_active_member and (member.is_coordinator or member.id == alert.raiser_id)
 
 
+def can_see_reach(member: Member, alert: Alert) -> bool:
+    """How the alert reached each member (their channels, whether they have a phone on it) is
+    for coordinators only, not for a raiser who is a member like the others."""
+    return can_see_board(member, alert) and member.is_coordinator
+
+
 def can_coordinate(member: Member, alert: Alert) -> bool:
     """The raiser and coordinators post updates, change status, open the thread and the call."""
     return can_see_board(member, alert)

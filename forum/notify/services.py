@@ -143,7 +143,10 @@ def bell_page(member: Actor, number: int = 1) -> BellPage:
 
 def safe_link(link: str) -> str:
     """A notification's link if it stays on this site, else the bell (no open redirect)."""
-    if link.startswith("/") and not link.startswith("//") and "\\" not in link:
+    # No backslash, whitespace or control character anywhere: browsers drop or fold them, so
+    # "/\t/evil.example" would become "//evil.example" (another site).
+    clean = all(ch.isprintable() and not ch.isspace() for ch in link) and "\\" not in link
+    if clean and link.startswith("/") and not link.startswith("//"):
         return link
     return "/notifications"
 

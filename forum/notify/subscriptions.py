@@ -188,6 +188,13 @@ def subscribe(
         select(PushSubscription).where(PushSubscription.endpoint_index == index)
     )
     if existing is not None:  # the same device again (or another member on it): start afresh
+        if existing.member_id != member.id:  # the browser now belongs to this member's sign-in
+            audit.record(
+                "push.taken_over",
+                actor=member,
+                target_type="push_subscription",
+                target_id=existing.id,
+            )
         _end([existing], "renewed")
         db.session.delete(existing)
         db.session.flush()

@@ -43,3 +43,5 @@ def test_the_board_shows_per_member_how_the_alert_reached_them(
     page = make_browser(coordinator).get(f"/alerts/{alert.id}/board").get_data(as_text=True)
     assert "Phone: accepted" in page and "E-mail: accepted" in page and "Seen in app" in page
     assert make_browser(phone_user).get(f"/alerts/{alert.id}/board").status_code == 404
+    raisers_view = make_browser(raiser).get(f"/alerts/{alert.id}/board").get_data(as_text=True)
+    assert "Reached by" not in raisers_view and "Phone:" not in raisers_view  # members' choices

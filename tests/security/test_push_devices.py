@@ -195,3 +195,30 @@ def test_with_push_off_there_is_no_key_no_switch_and_no_subscribing(
         "error": "Push notifications are not available on this Exchange."
     }
     assert _devices(member) == []
+
+
+def test_the_remove_forms_next_cannot_leave_the_site_by_any_spelling(
+    members: Members, make_browser: Any, app: Flask
+) -> None:
+    from forum.notify.services import safe_link
+
+    for sneaky in (
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "/ /evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "/\x00/evil",
+    ):
+        assert safe_link(sneaky) == "/notifications", repr(sneaky)
+    assert safe_link("/account/sessions") == "/account/sessions"
+    member = members.make()
+    browser = make_browser(member)
+    app.config["EXCHANGE"]["push"]["allow_hosts"] = "127.0.0.1"
+    response = _post_json(browser, browser_subscription("http://127.0.0.1:9/push/next"))
+    device_id = response.get_json()["id"]
+    removed = browser.post(f"/notifications/push/{device_id}/remove", {"next": "/\t/evil.example"})
+    assert removed.status_code in (302, 303)
+    assert removed.headers["Location"].endswith("/notifications")
