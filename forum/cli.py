@@ -30,6 +30,7 @@ from forum.members.invites import create_invite, invite_link
 from forum.members.models import ROLES
 from forum.ops import keys as key_ops
 from forum.ops.backup import BackupError, restore_backup, write_backup
+from forum.ops.heap import settle_heap
 from forum.ops.instance import (
     links_base_url,
     prepare_instance,
@@ -188,6 +189,7 @@ def _say_now(text: str) -> None:
 def worker(info: ExchangeInfo) -> None:
     """Run the scheduler and deliveries (scaled out: one per deployment; extras stand by)."""
     app = info.build()
+    settle_heap()  # the worker sends the fan-outs: no full collection over start-up's objects
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: Any) -> None:

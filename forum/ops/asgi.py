@@ -33,6 +33,7 @@ from flask import Flask
 
 from forum import create_app
 from forum.notify import live
+from forum.ops.heap import settle_heap
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +263,9 @@ async def _plain(send: Send, status: int, text: str) -> None:
 
 def create_asgi(flask_app: Flask | None = None) -> ExchangeASGI:
     """The ASGI application gunicorn serves: `gunicorn 'forum.ops.asgi:create_asgi()'`."""
-    return ExchangeASGI(flask_app if flask_app is not None else create_app())
+    served = ExchangeASGI(flask_app if flask_app is not None else create_app())
+    settle_heap()
+    return served
 
 
 def flask_app_of(worker: Any) -> Flask:
