@@ -27,6 +27,7 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from tests.journeys.people import choose_country, join
+from tests.support.axe import violations
 from tests.support.journeys import PHONE, ServedExchange, empty_database, overflow, serve
 from tests.support.mail import Mailbox
 from tests.support.push_service import PushService
@@ -83,6 +84,7 @@ def test_an_alert_reaches_her_phone_and_she_answers_from_the_notification(
     for path in ("/", "/alerts", "/threads", "/calls", "/notifications", "/notifications/settings"):
         phone.goto(path)
         assert overflow(phone) <= 0, path  # every page fits her phone's screen
+        assert violations(phone) == [], path  # and passes axe-core's WCAG 2.2 AA checks
     phone.goto("/account/sessions")
     assert overflow(phone) <= 0
     phone.get_by_role("button", name="Turn on notifications on this device").click()
