@@ -77,3 +77,21 @@ def test_the_signed_out_pages_have_no_wcag_violation(
         assert problems == {}
     finally:
         context.close()
+
+
+def test_the_first_tab_offers_a_skip_link_that_moves_focus_to_the_content(
+    chromium: Any, live_server: LiveServer
+) -> None:
+    context = chromium.new_context(base_url=live_server.url)
+    try:
+        page = context.new_page()
+        page.goto("/forgot-password")
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("Tab")  # from the top of the page, as a keyboard user arrives
+        focused = page.evaluate("() => document.activeElement.textContent.trim()")
+        assert focused == "Skip to the content"
+        assert page.evaluate("() => getComputedStyle(document.activeElement).top") != "-48px"
+        page.keyboard.press("Enter")
+        assert page.evaluate("() => document.activeElement.id") == "main"
+    finally:
+        context.close()
