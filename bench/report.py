@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["foundation", "members", "threads", "calls", "alerts", "ops"]
+ORDER = ["foundation", "members", "threads", "calls", "alerts", "push", "ops"]
 LIMIT_SECONDS = 600
 
 
