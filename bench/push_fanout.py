@@ -33,7 +33,7 @@ from bench.figures import figure  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.members.passwords import hash_password  # noqa: E402
 from forum.notify import preferences, subscriptions  # noqa: E402
-from forum.notify.dispatcher import UrgentDispatch  # noqa: E402
+from forum.notify.urgent import UrgentDispatch  # noqa: E402
 from tests.alerts.bulk import bulk_members  # noqa: E402
 from tests.support.push_service import PushService  # noqa: E402
 

@@ -13,7 +13,7 @@ the same server `exchange serve` runs, with more workers and no scheduler.
 import multiprocessing
 
 from forum.config import ConfigError, load_settings
-from forum.notify.dispatcher import UrgentDispatch
+from forum.notify.urgent import UrgentDispatch
 from forum.ops.asgi import flask_app_of, raise_open_file_limit
 from forum.security.ratelimit import refuse_unshared_counters
 

@@ -17,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from forum.extensions import db
-from forum.notify.dispatcher import UrgentDispatch
+from forum.notify.urgent import UrgentDispatch
 from forum.scheduling.registry import JobSpec
 
 log = logging.getLogger(__name__)

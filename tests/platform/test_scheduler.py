@@ -9,7 +9,7 @@ import time
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from forum.extensions import db
-from forum.notify.dispatcher import UrgentDispatch
+from forum.notify.urgent import UrgentDispatch
 from forum.scheduling.registry import JobSpec
 from forum.scheduling.runtime import DeliveryRuntime, build_scheduler, run_job
 from forum.security.audit import AuditEvent, record

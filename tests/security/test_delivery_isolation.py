@@ -13,7 +13,8 @@ import pytest
 
 from forum.extensions import db
 from forum.notify import webhooks
-from forum.notify.dispatcher import UrgentDispatch, dispatch_due
+from forum.notify.dispatcher import dispatch_due
+from forum.notify.urgent import UrgentDispatch
 from forum.notify.webhooks import WebhookError, enqueue_webhooks, register_endpoint
 from tests.platform.helpers import make_due_now, notify_by_email, rows
 
