@@ -71,6 +71,8 @@ def answer_from_device(member: Member, alert_id: str, answer: str) -> AlertAnswe
         raise AlertNotFound(NOT_YOURS)
     standing = my_answer(member, alert)
     if standing is not None and not (standing.answer == "seen" and answer == "can_help"):
+        if alert.is_closed:  # said as for any answer to a closed alert
+            raise AlertError(f"This alert is {alert.status_label.lower()}; answers are closed.")
         return standing
     note = standing.open("note") if standing is not None else ""
     return answer_alert(member, alert_id, answer, note=note or "")

@@ -77,7 +77,13 @@ def dispatch_ids(ids: Sequence[str]) -> DispatchResult:
 
 
 def dispatch_urgent() -> DispatchResult:
-    """Claim and send due urgent rows only (a frequent, cheap sweep)."""
+    """Claim and send due urgent rows only (a frequent, cheap sweep); a standby e-mail whose
+    pushes were never settled is released first."""
+    with current_app.app_context():
+        try:
+            pushes.release_stale_standby()
+        finally:
+            db.session.remove()
     return _dispatch(None, _settings()["delivery"]["batch_size"], urgent_only=True)
 
 
@@ -293,6 +299,11 @@ def _send_pushes(deliveries: list[Delivery], result: DispatchResult) -> None:
         log.error("push channel failed on %d deliveries: %s", len(deliveries), type(error).__name__)
         rest = [d for d in deliveries if d.id not in recorded]
         _record(rest, [Outcome(d.id, False, "channel failed; retrying") for d in rest], result)
+        try:  # their urgent e-mails must not wait on a broken channel (the sweep sends them)
+            pushes.release_standby_of(rest)
+        except Exception as again:  # noqa: BLE001 - the sweep's safety net releases them later
+            db.session.rollback()
+            log.error("standby e-mails not released: %s", type(again).__name__)
         return
     if released:  # urgent e-mails no device took the push for: sent now, not at the next sweep
         more = _dispatch_in_own_session(released, len(released), False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -28,6 +29,8 @@ from forum.notify.outbox import NOT_NEEDED, STANDBY
 log = logging.getLogger(__name__)
 
 RECORD_EVERY = 50
+# How long an urgent e-mail waits on standby at most if its pushes were never settled.
+STANDBY_SECONDS = 120
 DEVICE_REMOVED = "device removed"
 NOT_AVAILABLE = "push is not available on this Exchange"
 
@@ -134,20 +137,16 @@ def _settle_standby(reached: set[str], missed: set[str], released: list[str]) ->
         if ids:
             db.session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids))
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == STANDBY)
                 .values(status="pending", due_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
-            released.extend(ids)
+            released.extend(ids)  # a row another share released first is claimed once (lease)
 
 
 def _flush(pending: list[tuple[Delivery, Outcome]], record: Recorder, released: list[str]) -> None:
     delivered = [d.target for d, o in pending if o.ok and d.target]
-    ended = [
-        d.target
-        for d, o in pending
-        if d.target and o.error in (push_channel.GONE, push_channel.REFUSED_KEY)
-    ]
+    ended = [d.target for d, o in pending if d.target and o.error == push_channel.GONE]
     reached = {k for d, o in pending if o.ok and (k := _standby_key(d))}
     missed = {k for d, o in pending if not o.ok and (k := _standby_key(d))}
 
@@ -158,3 +157,25 @@ def _flush(pending: list[tuple[Delivery, Outcome]], record: Recorder, released: 
         _settle_standby(reached, missed, released)
 
     record([d for d, _ in pending], [o for _, o in pending], note_devices)
+
+
+def release_standby_of(deliveries: Sequence[Delivery]) -> None:
+    """The push channel broke on this batch: its urgent rows' standby e-mails go now."""
+    keys = {k for d in deliveries if (k := _standby_key(d))}
+    released: list[str] = []
+    _settle_standby(set(), keys, released)
+    db.session.commit()
+
+
+def release_stale_standby(older_than_seconds: int = STANDBY_SECONDS) -> int:
+    """A safety net run by the urgent sweep: a standby e-mail whose pushes were never settled
+    (a push row that never reached the channel) goes after a short while all the same."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == STANDBY, OutboxMessage.due_at < cutoff)
+        .values(status="pending", due_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

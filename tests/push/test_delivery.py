@@ -274,7 +274,7 @@ def test_an_urgent_alert_no_device_takes_is_e_mailed_at_once_to_a_push_only_memb
     for member in (refused, gone, reached):
         preferences.save_choices(member, {"urgent_alerts": "push"})
     db.session.commit()
-    push_service.answers[refused_phone.path] = 403  # made with another VAPID key
+    push_service.answers[refused_phone.path] = 403  # Apple: BadJwtToken
     push_service.answers[gone_phone.path] = 410
 
     raise_alert(raiser)
@@ -290,7 +290,13 @@ def test_an_urgent_alert_no_device_takes_is_e_mailed_at_once_to_a_push_only_memb
             select(PushSubscription).where(PushSubscription.ended_at.is_not(None))
         )
     }
-    assert ended == {refused.id: "gone", gone.id: "gone"}
+    assert ended == {gone.id: "gone"}  # a 403 is a fault of our signature: the device stays
+    refused_row = db.session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.channel == "push", OutboxMessage.member_id == refused.id
+        )
+    )
+    assert refused_row.status == "failed" and "403" in refused_row.last_error
     emails = {
         row.member_id: row.status
         for row in db.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email"))
@@ -334,3 +340,47 @@ def test_an_alert_update_is_pushed_as_an_update_and_not_held_by_quiet_hours(
         ("alert.raised", "Urgent alert — open the Exchange"),
         ("alert.update", "An alert you answered has an update — open the Exchange"),
     ]
+
+
+def test_a_standby_e__mail_whose_pushes_never_settle_goes_with_the_urgent_sweep(
+    app, members, push_service, add_device, mailbox, monkeypatch
+):
+    from datetime import timedelta
+
+    from forum.db import utcnow
+    from forum.notify import preferences, pushes
+    from forum.notify.dispatcher import dispatch_urgent
+
+    member = members.make()
+    add_device(member)
+    preferences.save_choices(member, {"urgent_alerts": "push"})
+    db.session.commit()
+
+    def broken(*_args, **_kwargs):  # the push channel breaks before sending anything
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(pushes, "sender", broken)
+    raise_alert(members.make())
+    dispatch_due()  # the channel fails: the standby e-mail is released for the sweep
+    db.session.commit()
+    dispatch_urgent()
+    db.session.commit()
+    assert member.email in {str(m["To"]) for m in mailbox.messages}
+
+    # And a standby row nobody settled (a push row that never reached the channel) goes too.
+    mailbox.clear()
+    other = members.make()
+    add_device(other)
+    preferences.save_choices(other, {"urgent_alerts": "push"})
+    db.session.commit()
+    raise_alert(members.make(), title="Second")
+    db.session.execute(OutboxMessage.__table__.delete().where(OutboxMessage.channel == "push"))
+    db.session.execute(
+        OutboxMessage.__table__.update()
+        .where(OutboxMessage.status == "standby")
+        .values(due_at=utcnow() - timedelta(minutes=5))
+    )
+    db.session.commit()
+    dispatch_urgent()
+    db.session.commit()
+    assert other.email in {str(m["To"]) for m in mailbox.messages}

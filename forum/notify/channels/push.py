@@ -37,9 +37,10 @@ log = logging.getLogger(__name__)
 ANSWERABLE_KINDS = frozenset({"alert.raised", "alert.reminder"})
 NOT_DELIVERED = "not delivered (no answer from the push service)"
 GONE = "device gone (the push service no longer knows it)"
-# 403: the subscription was made with another VAPID key (a keyring restored from elsewhere):
-# it can never work again, so the device is ended like a gone one.
-REFUSED_KEY = "device refused (made with another key)"
+# 403: the push service refused our VAPID token — made with another key (a keyring restored
+# from elsewhere) or a `sub` it does not accept (Apple refuses mailto:…@localhost). The row fails
+# at once; the device is kept, since a configuration fix makes it work again.
+REFUSED_KEY = "push service refused the Exchange's signature (HTTP 403)"
 # A VAPID token is valid for at most 24 hours (RFC 8292 §2); ours for 12, re-signed after 1.
 VAPID_LIFETIME_SECONDS = 12 * 3600
 VAPID_REUSE_SECONDS = 3600
