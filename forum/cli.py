@@ -24,6 +24,7 @@ from forum import create_app
 from forum.config import ConfigError, load_settings
 from forum.crypto import envelope
 from forum.crypto.keyring import KeyringError
+from forum.db import write_lock
 from forum.errors import Invalid
 from forum.extensions import db
 from forum.members.invites import create_invite, invite_link
@@ -213,6 +214,9 @@ def invite(info: ExchangeInfo, email: str, role: str, organisation_name: str | N
     Without app.base_url, the link points where `exchange serve` last served this instance."""
     app = info.build(**_link_overrides(info))
     with app.app_context():
+        # Beside a running `exchange serve` on SQLite: take the write lock first (waiting on the
+        # busy timeout), or a read that turns into a write fails at once if the server committed.
+        write_lock()
         try:
             _invite, token = create_invite(email, role=role, organisation_name=organisation_name)
         except Invalid as error:

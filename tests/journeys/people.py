@@ -10,6 +10,8 @@ from typing import Any
 import pyotp
 from playwright.sync_api import expect
 
+from tests.support.axe import assert_accessible
+
 KEY = re.compile(r"\b([A-Z2-7]{4}(?: [A-Z2-7]{4}){3,}|[A-Z2-7]{16,})\b")
 
 
@@ -25,6 +27,7 @@ def join(page: Any, link: str, *, email: str, name: str, password: str) -> pyotp
     """Open an invitation link and register: details, authenticator, recovery codes."""
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Join")
+    assert_accessible(page, "join")
     page.get_by_label(re.compile("e-mail address", re.I)).fill(email)
     page.get_by_label(re.compile("your name", re.I)).fill(name)
     page.get_by_label(re.compile("choose a password", re.I)).fill(password)
@@ -32,6 +35,7 @@ def join(page: Any, link: str, *, email: str, name: str, password: str) -> pyotp
     page.get_by_role("button", name=re.compile("continue", re.I)).click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("authenticator")
+    assert_accessible(page, "join: authenticator")
     totp = pyotp.TOTP(authenticator_key(page))
     page.get_by_role("textbox", name=re.compile("code", re.I)).fill(totp.now())
     page.get_by_role("button", name=re.compile("confirm", re.I)).click()
@@ -39,6 +43,7 @@ def join(page: Any, link: str, *, email: str, name: str, password: str) -> pyotp
     expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
     codes = page.get_by_role("list").filter(has=page.locator("code")).locator("code")
     assert codes.count() == 10, "ten recovery codes are shown once"
+    assert_accessible(page, "join: recovery codes")
     page.get_by_role("link", name=re.compile("I have saved them", re.I)).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Welcome, {name}")
     return totp
@@ -47,9 +52,11 @@ def join(page: Any, link: str, *, email: str, name: str, password: str) -> pyotp
 def sign_in(page: Any, *, email: str, password: str, totp: pyotp.TOTP) -> None:
     """Sign in with the password and the next authenticator code (a code is accepted once)."""
     page.goto("/sign-in")
+    assert_accessible(page, "sign-in")
     page.get_by_label(re.compile("e-mail", re.I)).fill(email)
     page.get_by_label(re.compile("password", re.I)).fill(password)
     page.get_by_role("button", name=re.compile("sign in|continue", re.I)).click()
+    assert_accessible(page, "sign-in: code")
     page.get_by_role("textbox", name=re.compile("code", re.I)).fill(totp.at(time.time() + 30))
     page.get_by_role("button", name=re.compile("sign in|confirm|continue", re.I)).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
@@ -69,6 +76,7 @@ def start_thread(
     page.goto("/")
     page.get_by_role("navigation").get_by_role("link", name="Threads").click()
     page.get_by_role("link", name=re.compile("start a thread", re.I)).first.click()
+    assert_accessible(page, "new thread")
     page.get_by_label("Title").fill(title)
     page.get_by_label("Category").select_option(label=category)
     choose_option(page.get_by_label(re.compile("TLP label", re.I)), label)
@@ -79,6 +87,7 @@ def start_thread(
         page.get_by_label(re.compile("attach a file", re.I)).set_input_files(attachment)
     page.get_by_role("button", name=re.compile("start thread", re.I)).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(title)
+    assert_accessible(page, "thread")
     return str(page.url)
 
 

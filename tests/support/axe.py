@@ -35,3 +35,9 @@ def violations(page: Any) -> list[dict[str, Any]]:
         page.evaluate(axe_source())  # a DevTools evaluation: the page's CSP stays on
     found: list[dict[str, Any]] = page.evaluate(RUN, TAGS)
     return found
+
+
+def assert_accessible(page: Any, where: str) -> None:
+    """No WCAG 2.2 A/AA violation on the page as it is now (`where` names the page state)."""
+    found = violations(page)
+    assert found == [], f"{where}: {found}"
