@@ -191,13 +191,20 @@ def test_a_push_to_another_site_address_opens_only_this_site(
     assert shown["data"]["url"] == "/"
 
 
-def _subscribe_with_the_switch(page: Any, live_server: LiveServer, member: Any) -> dict[str, Any]:
+def _subscribe_with_the_switch(
+    page: Any,
+    live_server: LiveServer,
+    member: Any,
+    *,
+    stand_in: str = SUBSCRIBE_STAND_IN,
+    device: str = "device-1",
+) -> dict[str, Any]:
     """Sign in, press the switch on the sessions page; the browser's subscribe is stood in for
     (headless Chromium has no push service) with real P-256 keys and a loopback endpoint the
     operator allowed."""
     live_server.app.config["EXCHANGE"]["push"]["allow_hosts"] = "127.0.0.1"
-    subscription = browser_subscription("http://127.0.0.1:9/push/device-1")
-    page.add_init_script(SUBSCRIBE_STAND_IN % json.dumps(subscription))
+    subscription = browser_subscription(f"http://127.0.0.1:9/push/{device}")
+    page.add_init_script(stand_in % json.dumps(subscription))
     page.context.grant_permissions(["notifications"], origin=live_server.url)
     _sign_in(page, live_server, member)
     page.goto(live_server.link("/account/sessions"))
@@ -292,15 +299,10 @@ SUBSCRIBED_STAND_IN = """(() => {
 def test_a_device_with_notifications_is_bound_to_each_new_sign_in_so_signing_out_ends_it(
     page: Any, live_server: LiveServer, live_members: Members
 ) -> None:
-    live_server.app.config["EXCHANGE"]["push"]["allow_hosts"] = "127.0.0.1"
     member = live_members.make(name="Rana Rebind")
-    subscription = browser_subscription("http://127.0.0.1:9/push/device-rebind")
-    page.add_init_script(SUBSCRIBED_STAND_IN % json.dumps(subscription))
-    page.context.grant_permissions(["notifications"], origin=live_server.url)
-    _sign_in(page, live_server, member)
-    page.goto(live_server.link("/account/sessions"))
-    page.get_by_role("button", name="Turn on notifications on this device").click()
-    expect(page.locator("[data-push-status]")).to_have_text("Notifications are on for this device.")
+    _subscribe_with_the_switch(
+        page, live_server, member, stand_in=SUBSCRIBED_STAND_IN, device="device-rebind"
+    )
     first = page.evaluate(STORED_CREDENTIAL)
 
     # Her sign-in expires; she signs in again on the same phone and opens any page.
@@ -340,15 +342,10 @@ def test_a_device_with_notifications_is_bound_to_each_new_sign_in_so_signing_out
 def test_removing_this_device_unsubscribes_the_browser_so_no_sign_in_turns_it_on_again(
     page: Any, live_server: LiveServer, live_members: Members
 ) -> None:
-    live_server.app.config["EXCHANGE"]["push"]["allow_hosts"] = "127.0.0.1"
     member = live_members.make(name="Remy Remove")
-    subscription = browser_subscription("http://127.0.0.1:9/push/device-remove")
-    page.add_init_script(SUBSCRIBED_STAND_IN % json.dumps(subscription))
-    page.context.grant_permissions(["notifications"], origin=live_server.url)
-    _sign_in(page, live_server, member)
-    page.goto(live_server.link("/account/sessions"))
-    page.get_by_role("button", name="Turn on notifications on this device").click()
-    expect(page.locator("[data-push-status]")).to_have_text("Notifications are on for this device.")
+    _subscribe_with_the_switch(
+        page, live_server, member, stand_in=SUBSCRIBED_STAND_IN, device="device-remove"
+    )
     page.reload()
     expect(page.locator("[data-push-status]")).to_contain_text("already has notifications")
     page.get_by_role("button", name="Remove").click()
