@@ -13,6 +13,9 @@ from forum.members.models import Member
 from forum.members.sessions import SESSION_KEY, start_session
 
 
+_CSRF_VALUE = re.compile(rb'((?:name="csrf-token" content|name="csrf_token" value)=")[^"]*')
+
+
 class Browser:
     """A test client with the habits of a browser: it carries the CSRF token in every POST, and
     each of its requests runs in its own app context, as on a real server.
@@ -41,6 +44,13 @@ class Browser:
         match = re.search(r'name="csrf-token" content="([^"]+)"', page)
         assert match, "the base layout carries a csrf-token meta tag"
         return match.group(1)
+
+    @staticmethod
+    def page_bytes(response: Any) -> bytes:
+        """The response body with its CSRF tokens blanked: a token carries the second it was
+        signed, so two pages served a second apart differ there and nowhere else. Comparing
+        the rest is how a test shows that a hidden object's page is the missing id's page."""
+        return _CSRF_VALUE.sub(rb"\1", response.get_data())
 
     def get(self, url: str, **kwargs: Any) -> Any:
         return self._run(self.client.get, url, **kwargs)
