@@ -14,7 +14,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.exc import DBAPIError
 
 from forum import db as unit_of_work
-from forum import drafts, errors, health, models, notify, pwa, templating  # noqa: F401 - models completes the metadata
+from forum import drafts, errors, health, i18n, models, notify, pwa, templating  # noqa: F401 - models completes the metadata
 from forum.alerts.jobs import jobs as alert_jobs
 from forum.alerts.views import bp as alerts_bp
 from forum.calls.jobs import jobs as call_jobs
@@ -94,6 +94,7 @@ def create_app(
     cookies.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    i18n.init_app(app)
     _register_blueprints(app)
     _register_jobs(app)
     # The platform reads no feature: what notify needs of members is handed to it here.

@@ -59,6 +59,8 @@ class Member(db.Model):  # type: ignore[name-defined]
     expertise: Mapped[str] = mapped_column(Text, default="")
     languages: Mapped[str] = mapped_column(String(200), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The interface language the member chose (forum.i18n.LANGUAGES); "" follows the browser.
+    locale: Mapped[str] = mapped_column(String(8), default="")
     # Comma-separated ISO country codes this member is the network's contact point for.
     contact_point_countries: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20), default="member", index=True)

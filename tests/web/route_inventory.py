@@ -26,6 +26,7 @@ ROUTES: dict[str, str] = {
     "pwa.manifest": PUBLIC,
     "pwa.service_worker": PUBLIC,
     "pwa.offline": PUBLIC,
+    "i18n.choose": PUBLIC,  # the language switcher: a cookie, and the profile when signed in
     # members
     "members.sign_in": PUBLIC,
     "members.sign_in_code": PUBLIC,
