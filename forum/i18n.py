@@ -131,7 +131,5 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(
-        interface_languages=LANGUAGES, current_language=current_language
-    )
+    app.jinja_env.globals.update(interface_languages=LANGUAGES, current_language=current_language)
     app.register_blueprint(bp)

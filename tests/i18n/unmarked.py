@@ -122,9 +122,7 @@ def _is_literal_text(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return bool(_words_left(node.value))
     if isinstance(node, ast.JoinedStr):
-        return any(
-            isinstance(v, ast.Constant) and _words_left(str(v.value)) for v in node.values
-        )
+        return any(isinstance(v, ast.Constant) and _words_left(str(v.value)) for v in node.values)
     if isinstance(node, ast.BinOp):  # "a" + "b", "…%s" % x
         return _is_literal_text(node.left) or _is_literal_text(node.right)
     return False
@@ -146,7 +144,7 @@ def python_text(path: Path) -> list[tuple[int, str]]:
             if k.arg == "render_kw" and isinstance(k.value, ast.Dict):
                 candidates += [
                     v
-                    for key, v in zip(k.value.keys, k.value.values)
+                    for key, v in zip(k.value.keys, k.value.values, strict=True)
                     if isinstance(key, ast.Constant) and key.value in SPOKEN_ATTRIBUTES
                 ]
         for candidate in candidates:
