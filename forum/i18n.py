@@ -17,11 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeAlias
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, redirect, request
+from flask import Blueprint, Flask, current_app, redirect, request
 from flask_babel import Babel, force_locale, get_locale
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from forum.extensions import db
 from forum.security import cookies
@@ -85,6 +88,18 @@ def speaking(code: str | None) -> Iterator[None]:
     """Translate in `code` (one of the seven, else English) for the block, in any app context."""
     with force_locale(known(code) or DEFAULT):
         yield
+
+
+# A text that is translated when it is read: `lazy_gettext(...)`, or a plain string.
+Text: TypeAlias = str | LazyString
+
+
+def in_language(value: Text, code: str) -> str:
+    """A text as said in one language: a lazy text translated there, a plain string as it is."""
+    if isinstance(value, LazyString):
+        with speaking(code):
+            return str(value)
+    return value
 
 
 def current_language() -> str:

@@ -22,6 +22,7 @@ from forum.crypto import envelope
 from forum.crypto.models import DataKey
 from forum.db import SCRATCH_KEY, after_commit, new_id, pending, utcnow
 from forum.extensions import db
+from forum.i18n import Text, in_language, member_locale
 from forum.notify import preferences, subscriptions
 from forum.notify.models import Notification, OutboxMessage
 from forum.notify.recipients import Recipient
@@ -114,15 +115,15 @@ def notify(
     *,
     event_key: str,
     kind: str,
-    text: str,
+    text: Text,
     key: DataKey | str,
     link: str,
-    email_subject: str | None = None,
-    email_body: str | None = None,
-    email_confidential_body: str | None = None,
+    email_subject: Text | None = None,
+    email_body: Text | None = None,
+    email_confidential_body: Text | None = None,
     urgent: bool = False,
     channels: Sequence[str] = ("inapp", "email", "push"),
-    push_text: str | None = None,
+    push_text: Text | None = None,
 ) -> Written:
     """Notify members of an event: a sealed in-app row each, and content-free e-mail and push rows.
 
@@ -133,6 +134,10 @@ def notify(
     series whose organisers allow joining details by e-mail): it is sealed under `key` in the
     outbox and opened only to send; `email_body` stays the content-free stand-in at rest.
     Writing the same event_key twice for a member writes nothing the second time.
+
+    Every text is written in the recipient's language (`forum.i18n.member_locale`): pass
+    `lazy_gettext(...)` (`_l`), which is translated once per language the event is sent in; a
+    plain `str` is written as it is to everyone.
 
     Which external channels each member gets follows their choices (notify.preferences): one
     e-mail row, and one push row per live device (`target` is the subscription id) whose text is
@@ -153,9 +158,18 @@ def notify(
         if pushing
         else {}
     )
+    words: dict[tuple[int, str], str] = {}
+
+    def said(value: Text, language: str) -> str:
+        key = (id(value), language)
+        if key not in words:
+            words[key] = in_language(value, language)
+        return words[key]
+
     for member in members:
         plan = plans[member.id]
         due_at = plan.hold_until or now
+        language = member_locale(member)
         if "inapp" in channels:
             notification_id = new_id()
             notifications.append(
@@ -164,7 +178,9 @@ def notify(
                     "member_id": member.id,
                     "event_key": event_key,
                     "kind": kind,
-                    "text_sealed": _sealed(Notification, notification_id, "text", text, key_id),
+                    "text_sealed": _sealed(
+                        Notification, notification_id, "text", said(text, language), key_id
+                    ),
                     "link": link,
                     "is_urgent": urgent,
                     "created_at": now,
@@ -184,10 +200,16 @@ def notify(
                     "member_id": member.id,
                     "channel": "email",
                     "kind": kind,
-                    "subject": email_subject,
-                    "body": email_body or email_subject,
+                    "subject": said(email_subject, language),
+                    "body": said(email_body or email_subject, language),
                     "body_sealed": (
-                        _sealed(OutboxMessage, outbox_id, "body", email_confidential_body, key_id)
+                        _sealed(
+                            OutboxMessage,
+                            outbox_id,
+                            "body",
+                            said(email_confidential_body, language),
+                            key_id,
+                        )
                         if email_confidential_body
                         else None
                     ),
@@ -209,7 +231,7 @@ def notify(
                     "channel": "push",
                     "target": subscription_id,
                     "kind": kind,
-                    "subject": push_text or category.push_text,
+                    "subject": said(push_text or category.push_text, language),
                     "body": "",
                     "link": link,
                     "is_urgent": urgent,
