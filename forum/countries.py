@@ -18,6 +18,10 @@ from typing import Any
 from zoneinfo import available_timezones
 
 import pycountry
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
@@ -89,18 +93,38 @@ def search_terms(code: str) -> tuple[str, ...]:
     return _terms().get(code.upper(), ())
 
 
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
+
+
+@cache
+def names_in(language: str) -> dict[str, str]:
+    """Country code -> name in a language (CLDR's, through Babel: "Niemcy", "Allemagne"),
+    sorted by that name; English keeps the common names above. A code CLDR does not name
+    keeps its English name."""
+    english = countries()
+    if language == "en":
+        return english
+    territories = Locale.parse(language).territories
+    pairs = [(code, territories.get(code) or name) for code, name in english.items()]
+    return dict(sorted(pairs, key=lambda pair: fold(pair[1])))
+
+
 def select_choices(blank: str | None = None) -> list[SelectChoice]:
-    """Options for a country <select>, each with the other names it is found by (the picker)."""
+    """Options for a country <select> in the reader's language, each with the other names it
+    is found by (the picker): the English names too, so "Germany" finds Niemcy."""
     options = [SelectChoice("", blank)] if blank is not None else []
-    for code, name in countries().items():
+    for code, name in names_in(_language()).items():
         others = [t for t in search_terms(code) if t not in (name, code)]
         options.append(SelectChoice(code, name, render_kw={"data-terms": "|".join(others)}))
     return options
 
 
 def country_name(code: str) -> str:
-    """The name of a country code ("" for none, the code itself when unknown)."""
-    return countries().get(code.upper(), code.upper()) if code else ""
+    """The name of a country code in the reader's language ("" for none, the code itself when
+    unknown)."""
+    return names_in(_language()).get(code.upper(), code.upper()) if code else ""
 
 
 def is_country(code: str) -> bool:
@@ -128,7 +152,7 @@ def is_time_zone(name: str) -> bool:
 
 # --- form fields: a country chosen by name, checked on the server ---------------------------
 
-NOT_A_COUNTRY = "Choose the country from the list"
+NOT_A_COUNTRY = _l("Choose the country from the list")
 
 
 def _split(text: str) -> list[str]:
@@ -148,7 +172,9 @@ class CountryField(SelectField):
     def pre_validate(self, form: Any) -> None:
         code = self.data or ""
         if code and not is_country(code):
-            raise ValidationError(f"{NOT_A_COUNTRY} (not a country: {code[:20]}).")
+            raise ValidationError(
+                _("Choose the country from the list (not a country: %(code)s).", code=code[:20])
+            )
 
 
 class CountriesField(SelectMultipleField):
@@ -167,4 +193,9 @@ class CountriesField(SelectMultipleField):
     def pre_validate(self, form: Any) -> None:
         bad = [c for c in self.data or [] if not is_country(c)]
         if bad:
-            raise ValidationError(f"{NOT_A_COUNTRY} (not a country: {', '.join(bad[:3])[:40]}).")
+            raise ValidationError(
+                _(
+                    "Choose the country from the list (not a country: %(code)s).",
+                    code=", ".join(bad[:3])[:40],
+                )
+            )

@@ -105,6 +105,8 @@ MESSAGE_CALLS = {
     "RecurrenceError",
     "AddressRefused",
     "WebhookError",
+    "DataRequired",
+    "InputRequired",
 }
 MESSAGE_KEYWORDS = {"message", "label", "description", "placeholder"}
 MARKERS = {"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext", "pgettext"}
