@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from tests.calendar_readers.readers import read_with_icaljs
 from tests.journeys.people import choose_country, choose_option, join, sign_in, start_thread
+from tests.support.axe import assert_accessible
 from tests.support.journeys import PHONE, ServedExchange, overflow
 
 PASSWORD_COORDINATOR = "amber lantern across 41 rivers"
@@ -78,6 +79,7 @@ def test_first_hour_of_a_new_network(served: ServedExchange, person: Any) -> Non
     coordinator.get_by_label(re.compile("organisation", re.I)).fill("Opferhilfe Berlin")
     coordinator.get_by_role("button", name=re.compile("invite|send", re.I)).click()
     expect(coordinator.get_by_text("marta.member@example.org").first).to_be_visible()
+    assert_accessible(coordinator, "invitations, one sent")
     mailed_link = served.mail_link("marta.member@example.org", r"http://\S+/invite/[A-Za-z0-9_\-]+")
     assert urlsplit(mailed_link).netloc == urlsplit(served.url).netloc
 
@@ -105,12 +107,14 @@ def test_first_hour_of_a_new_network(served: ServedExchange, person: Any) -> Non
     assert missing is not None and missing.status == 404
     member.goto("/threads")
     expect(member.get_by_text("Names of the injured")).to_have_count(0)
+    assert_accessible(member, "thread list")
     member.console_errors.clear()  # the two 404s above were asked for
 
     # A monthly call: the second Thursday at 14:00, Brussels time.
     coordinator.goto("/")
     coordinator.get_by_role("navigation").get_by_role("link", name="Calls").click()
     coordinator.get_by_role("link", name="New call series").click()
+    assert_accessible(coordinator, "new call series")
     coordinator.get_by_label("Title").fill("INVICTM monthly call")
     choose_option(coordinator.get_by_label(re.compile("time zone", re.I)), "Europe/Brussels")
     choose_option(coordinator.get_by_label("How often"), "weekday of the month")
@@ -120,6 +124,7 @@ def test_first_hour_of_a_new_network(served: ServedExchange, person: Any) -> Non
     coordinator.get_by_label("First possible date").fill(date.today().isoformat())
     coordinator.get_by_role("button", name="Save").click()
     expect(coordinator.get_by_role("heading", level=1)).to_contain_text("INVICTM monthly call")
+    assert_accessible(coordinator, "call series")
 
     # She subscribes to her feed; an independent calendar reader puts every call right.
     member.goto("/")
@@ -127,6 +132,7 @@ def test_first_hour_of_a_new_network(served: ServedExchange, person: Any) -> Non
     member.get_by_role("link", name=re.compile("subscribe in your calendar", re.I)).click()
     member.get_by_role("button", name=re.compile("make my feed address", re.I)).click()
     feed_url = member.locator("code").filter(has_text=".ics").first.inner_text().strip()
+    assert_accessible(member, "calendar feed")
     assert urlsplit(feed_url).netloc == urlsplit(served.url).netloc
     with urllib.request.urlopen(feed_url, timeout=10) as answer:  # noqa: S310 - loopback
         feed = answer.read().decode()
@@ -157,6 +163,7 @@ def test_first_hour_of_a_new_network(served: ServedExchange, person: Any) -> Non
     )
     alert_url = phone.url
     assert overflow(phone) <= 0  # the alert page fits the phone
+    assert_accessible(phone, "raised alert, phone")
 
     banner = member.get_by_role("region", name=re.compile("urgent alert", re.I)).or_(
         member.locator(".live-banner")
@@ -164,13 +171,16 @@ def test_first_hour_of_a_new_network(served: ServedExchange, person: Any) -> Non
     expect(banner.get_by_text("Explosion at the central station")).to_be_visible()
     banner.get_by_role("button", name="I can help").click()
     expect(member.get_by_text(re.compile("your answer: I can help", re.I))).to_be_visible()
+    assert_accessible(member, "banner answered")
 
     # Resolved from the phone: the banner leaves her page, and does not come back on the next.
     phone.goto(alert_url + "/board")
     assert overflow(phone) <= 0  # and so does the board
+    assert_accessible(phone, "response board, phone")
     phone.goto(alert_url)
     phone.get_by_role("button", name="Resolve alert").click()
     expect(phone.get_by_text(re.compile("resolved", re.I)).first).to_be_visible()
+    assert_accessible(phone, "resolved alert, phone")
     expect(member.get_by_text("Explosion at the central station")).to_have_count(0)
     member.goto("/")
     expect(member.get_by_text("Explosion at the central station")).to_have_count(0)
