@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import wtforms
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,6 +22,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -34,24 +36,24 @@ from forum.security.pii import PersonalDataGuard
 
 # Choices are {value: label} dicts (WTForms 3.3 deprecates tuples).
 PATTERN_CHOICES = {
-    "nth_weekday": "On a weekday of the month (e.g. the second Thursday)",
-    "last_weekday": "On the last weekday of the month (e.g. the last Tuesday)",
-    "day_of_month": "On a day of the month (e.g. the 15th)",
-    "weekly": "Every week",
-    "biweekly": "Every other week",
+    "nth_weekday": _l("On a weekday of the month (e.g. the second Thursday)"),
+    "last_weekday": _l("On the last weekday of the month (e.g. the last Tuesday)"),
+    "day_of_month": _l("On a day of the month (e.g. the 15th)"),
+    "weekly": _l("Every week"),
+    "biweekly": _l("Every other week"),
 }
-ORDINAL_CHOICES = {"1": "first", "2": "second", "3": "third", "4": "fourth"}
+ORDINAL_CHOICES = {"1": _l("first"), "2": _l("second"), "3": _l("third"), "4": _l("fourth")}
 WEEKDAY_CHOICES = {str(i): name for i, name in enumerate(WEEKDAY_NAMES)}
 REMINDER_CHOICES = {
-    "20160": "14 days before",
-    "10080": "7 days before",
-    "4320": "3 days before",
-    "1440": "1 day before",
-    "180": "3 hours before",
-    "60": "1 hour before",
-    "15": "15 minutes before",
+    "20160": _l("14 days before"),
+    "10080": _l("7 days before"),
+    "4320": _l("3 days before"),
+    "1440": _l("1 day before"),
+    "180": _l("3 hours before"),
+    "60": _l("1 hour before"),
+    "15": _l("15 minutes before"),
 }
-TIME_MESSAGE = "Give a time of day like 14:00."
+TIME_MESSAGE = _l("Give a time of day like 14:00.")
 
 
 class CallsForm(Form):
@@ -74,6 +76,11 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _options(labels: dict[str, Any]) -> list[SelectChoice]:
+    """{value: label} as WTForms options; the labels may be lazy (translated when shown)."""
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
 def _zone_choices() -> dict[str, str]:
     return {name: name.replace("_", " ") for name in zone_names()}
 
@@ -82,44 +89,48 @@ class SeriesForm(CallsForm):
     """A recurring call series, with a Preview button that shows the next six dates."""
 
     title = StringField(
-        "Title", validators=[DataRequired("Please give the call a title."), Length(max=200)]
+        _l("Title"), validators=[DataRequired(_l("Please give the call a title.")), Length(max=200)]
     )
-    description = TextAreaField("Description", validators=[Length(max=5000)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     joining_details = TextAreaField(
-        "Joining details (dial-in numbers, video link, access codes)",
+        _l("Joining details (dial-in numbers, video link, access codes)"),
         validators=[Length(max=2000)],
-        description="Shown to members on the call's page only; sealed at rest.",
+        description=_l("Shown to members on the call's page only; sealed at rest."),
     )
-    timezone = SelectField("Organiser's time zone", validators=[DataRequired()])
-    pattern = SelectField("How often", choices=PATTERN_CHOICES)
-    ordinal = SelectField("Which one", choices=ORDINAL_CHOICES, default="2")
-    weekday = SelectField("Weekday", choices=WEEKDAY_CHOICES, default="3")
+    timezone = SelectField(_l("Organiser's time zone"), validators=[DataRequired()])
+    pattern = SelectField(_l("How often"), choices=_options(PATTERN_CHOICES))
+    ordinal = SelectField(_l("Which one"), choices=_options(ORDINAL_CHOICES), default="2")
+    weekday = SelectField(_l("Weekday"), choices=_options(WEEKDAY_CHOICES), default="3")
     day_of_month = IntegerField(
-        "Day of the month",
-        validators=[Optional(), NumberRange(1, 31, "A day of the month is 1 to 31.")],
+        _l("Day of the month"),
+        validators=[Optional(), NumberRange(1, 31, _l("A day of the month is 1 to 31."))],
     )
-    time_of_day = TimeField("Time", validators=[InputRequired(TIME_MESSAGE)], format="%H:%M")
+    time_of_day = TimeField(_l("Time"), validators=[InputRequired(TIME_MESSAGE)], format="%H:%M")
     rotation_time = TimeField(
-        "Alternate with this time (optional, fair rotation)",
+        _l("Alternate with this time (optional, fair rotation)"),
         validators=[Optional()],
         format="%H:%M",
     )
     duration_minutes = IntegerField(
-        "Duration in minutes",
+        _l("Duration in minutes"),
         default=60,
         validators=[
-            InputRequired("Give the duration."),
-            NumberRange(5, 10080, "Between 5 minutes and 7 days."),
+            InputRequired(_l("Give the duration.")),
+            NumberRange(5, 10080, _l("Between 5 minutes and 7 days.")),
         ],
     )
-    starts_on = DateField("First possible date", validators=[InputRequired("Give a start date.")])
-    reminders = MultiCheckboxField("Reminders", choices=REMINDER_CHOICES, default=["10080", "60"])
-    is_email_joining_allowed = BooleanField(
-        "Allow the joining details in reminder e-mails (e-mail is not confidential)"
+    starts_on = DateField(
+        _l("First possible date"), validators=[InputRequired(_l("Give a start date."))]
     )
-    organisers = MultiCheckboxField("Organisers (coordinators organise every call)", choices={})
-    preview = SubmitField("Preview")
-    save = SubmitField("Save")
+    reminders = MultiCheckboxField(
+        _l("Reminders"), choices=_options(REMINDER_CHOICES), default=["10080", "60"]
+    )
+    is_email_joining_allowed = BooleanField(
+        _l("Allow the joining details in reminder e-mails (e-mail is not confidential)")
+    )
+    organisers = MultiCheckboxField(_l("Organisers (coordinators organise every call)"), choices={})
+    preview = SubmitField(_l("Preview"))
+    save = SubmitField(_l("Save"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -178,17 +189,17 @@ class AdhocForm(CallsForm):
     """A one-off call."""
 
     title = StringField(
-        "Title", validators=[DataRequired("Please give the call a title."), Length(max=200)]
+        _l("Title"), validators=[DataRequired(_l("Please give the call a title.")), Length(max=200)]
     )
-    description = TextAreaField("Description", validators=[Length(max=5000)])
-    joining_details = TextAreaField("Joining details", validators=[Length(max=2000)])
-    day = DateField("Date", validators=[InputRequired("Give a date.")])
-    start_time = TimeField("Start", validators=[InputRequired(TIME_MESSAGE)], format="%H:%M")
-    timezone = SelectField("Time zone", validators=[DataRequired()])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    joining_details = TextAreaField(_l("Joining details"), validators=[Length(max=2000)])
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Give a date."))])
+    start_time = TimeField(_l("Start"), validators=[InputRequired(TIME_MESSAGE)], format="%H:%M")
+    timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
     duration_minutes = IntegerField(
-        "Duration in minutes", default=60, validators=[InputRequired(), NumberRange(5, 10080)]
+        _l("Duration in minutes"), default=60, validators=[InputRequired(), NumberRange(5, 10080)]
     )
-    save = SubmitField("Schedule the call")
+    save = SubmitField(_l("Schedule the call"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -218,20 +229,23 @@ class EventForm(CallsForm):
     refusal_field = "end_day"
 
     title = StringField(
-        "Title", validators=[DataRequired("Please give the event a title."), Length(max=200)]
+        _l("Title"),
+        validators=[DataRequired(_l("Please give the event a title.")), Length(max=200)],
     )
-    description = TextAreaField("Description", validators=[Length(max=5000)])
-    place = StringField("Place", validators=[Length(max=300)])
-    programme = TextAreaField("Programme", validators=[Length(max=20000)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    place = StringField(_l("Place"), validators=[Length(max=300)])
+    programme = TextAreaField(_l("Programme"), validators=[Length(max=20000)])
     joining_details = TextAreaField(
-        "Joining details for remote participants", validators=[Length(max=2000)]
+        _l("Joining details for remote participants"), validators=[Length(max=2000)]
     )
-    start_day = DateField("First day", validators=[InputRequired("Give the first day.")])
-    start_time = TimeField("Starts at", validators=[InputRequired(TIME_MESSAGE)], format="%H:%M")
-    end_day = DateField("Last day", validators=[InputRequired("Give the last day.")])
-    end_time = TimeField("Ends at", validators=[InputRequired(TIME_MESSAGE)], format="%H:%M")
-    timezone = SelectField("Time zone of the place", validators=[DataRequired()])
-    save = SubmitField("Create the event")
+    start_day = DateField(_l("First day"), validators=[InputRequired(_l("Give the first day."))])
+    start_time = TimeField(
+        _l("Starts at"), validators=[InputRequired(TIME_MESSAGE)], format="%H:%M"
+    )
+    end_day = DateField(_l("Last day"), validators=[InputRequired(_l("Give the last day."))])
+    end_time = TimeField(_l("Ends at"), validators=[InputRequired(TIME_MESSAGE)], format="%H:%M")
+    timezone = SelectField(_l("Time zone of the place"), validators=[DataRequired()])
+    save = SubmitField(_l("Create the event"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -258,11 +272,11 @@ class RsvpForm(CallsForm):
     refusal_field = "answer"
 
     answer = RadioField(
-        "Will you join?",
-        choices=dict(ANSWER_LABELS),
-        validators=[DataRequired("Choose an answer.")],
+        _l("Will you join?"),
+        choices=_options(ANSWER_LABELS),
+        validators=[DataRequired(_l("Choose an answer."))],
     )
-    save = SubmitField("Answer")
+    save = SubmitField(_l("Answer"))
 
 
 class AgendaForm(PersonalDataGuard, CallsForm):
@@ -271,11 +285,11 @@ class AgendaForm(PersonalDataGuard, CallsForm):
     pii_fields = ("title", "description")
 
     title = StringField(
-        "Item", validators=[DataRequired("Please give the item a title."), Length(max=200)]
+        _l("Item"), validators=[DataRequired(_l("Please give the item a title.")), Length(max=200)]
     )
-    description = TextAreaField("Short description", validators=[Length(max=2000)])
-    presenter = StringField("Presenter", validators=[Length(max=200)])
-    save = SubmitField("Propose")
+    description = TextAreaField(_l("Short description"), validators=[Length(max=2000)])
+    presenter = StringField(_l("Presenter"), validators=[Length(max=200)])
+    save = SubmitField(_l("Propose"))
 
     def payload(self) -> dict[str, Any]:
         """The proposal service's arguments."""
@@ -288,11 +302,13 @@ class DecideForm(CallsForm):
     refusal_field = "minutes_allotted"
 
     status = SelectField(
-        "Decision",
-        choices={"accepted": "Accept", "declined": "Decline", "proposed": "Undecided"},
+        _l("Decision"),
+        choices=_options(
+            {"accepted": _l("Accept"), "declined": _l("Decline"), "proposed": _l("Undecided")}
+        ),
     )
-    minutes_allotted = IntegerField("Minutes", validators=[Optional(), NumberRange(1, 600)])
-    save = SubmitField("Save")
+    minutes_allotted = IntegerField(_l("Minutes"), validators=[Optional(), NumberRange(1, 600)])
+    save = SubmitField(_l("Save"))
 
 
 class MoveItemForm(CallsForm):
@@ -300,7 +316,7 @@ class MoveItemForm(CallsForm):
 
     refusal_field = ""  # a one-button form: the refusal is flashed on the next page
 
-    direction = SelectField("Direction", choices={"-1": "up", "1": "down"})
+    direction = SelectField(_l("Direction"), choices=_options({"-1": _l("up"), "1": _l("down")}))
 
     def payload(self) -> dict[str, Any]:
         """The move service's argument: -1 (up) or 1 (down)."""
@@ -312,13 +328,13 @@ class MoveForm(CallsForm):
 
     refusal_field = "start_time"
 
-    day = DateField("Date", validators=[InputRequired("Give a date.")])
-    start_time = TimeField("Start", validators=[InputRequired(TIME_MESSAGE)], format="%H:%M")
-    timezone = SelectField("Time zone", validators=[DataRequired()])
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Give a date."))])
+    start_time = TimeField(_l("Start"), validators=[InputRequired(TIME_MESSAGE)], format="%H:%M")
+    timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
     duration_minutes = IntegerField(
-        "Duration in minutes", validators=[InputRequired(), NumberRange(5, 10080)]
+        _l("Duration in minutes"), validators=[InputRequired(), NumberRange(5, 10080)]
     )
-    save = SubmitField("Move this call")
+    save = SubmitField(_l("Move this call"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -338,9 +354,9 @@ class JoiningForm(CallsForm):
     refusal_field = "joining_details"
 
     joining_details = TextAreaField(
-        "Joining details for this call only", validators=[Length(max=2000)]
+        _l("Joining details for this call only"), validators=[Length(max=2000)]
     )
-    save = SubmitField("Save joining details")
+    save = SubmitField(_l("Save joining details"))
 
     def payload(self) -> dict[str, Any]:
         """The joining service's argument."""
@@ -352,15 +368,15 @@ class AttendanceForm(CallsForm):
 
     refusal_field = "attended"
 
-    attended = MultiCheckboxField("Attended", choices={})
-    save = SubmitField("Record attendance")
+    attended = MultiCheckboxField(_l("Attended"), choices={})
+    save = SubmitField(_l("Record attendance"))
 
 
 class ActionForm(wtforms.Form):
     """One action item row of the minutes."""
 
-    text = StringField("Action", validators=[Length(max=500)])
-    owner = SelectField("Owner", choices={})
+    text = StringField(_l("Action"), validators=[Length(max=500)])
+    owner = SelectField(_l("Owner"), choices={})
 
 
 class MinutesForm(PersonalDataGuard, CallsForm):
@@ -371,14 +387,14 @@ class MinutesForm(PersonalDataGuard, CallsForm):
     pii_fields = ("body", "actions")
 
     body = TextAreaField(
-        "Minutes (Markdown)",
-        validators=[DataRequired("The minutes are empty."), Length(max=100_000)],
+        _l("Minutes (Markdown)"),
+        validators=[DataRequired(_l("The minutes are empty.")), Length(max=100_000)],
     )
     label = SelectField(
-        "TLP label", choices={code: f"TLP:{code}" for code in tlp.LABELS}, default=tlp.AMBER
+        _l("TLP label"), choices={code: f"TLP:{code}" for code in tlp.LABELS}, default=tlp.AMBER
     )
     actions = FieldList(FormField(ActionForm), min_entries=5, max_entries=20)
-    save = SubmitField("Save the minutes")
+    save = SubmitField(_l("Save the minutes"))
 
     def fill(self, existing: Minutes) -> None:
         """Show minutes already written."""

@@ -23,6 +23,8 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event, vCalAddress
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
@@ -32,6 +34,7 @@ from forum.calls.models import CallResponse, CallSeries, FeedToken, Occurrence
 from forum.calls.vtimezone import vtimezone
 from forum.db import utcnow
 from forum.extensions import db
+from forum.i18n import member_locale, speaking
 from forum.members import services as members_services
 from forum.security import audit
 
@@ -144,14 +147,14 @@ def member_for_token(token: str) -> Member | None:
     return member if member is not None and member.is_active_member else None
 
 
-def subscribe_links(feed_url: str, name: str = "INVICTM Exchange calls") -> dict[str, str]:
+def subscribe_links(feed_url: str, name: str | None = None) -> dict[str, str]:
     """One-click subscription addresses for a feed URL: webcal, Google Calendar, Outlook.
 
     Google's and Outlook's are their add-by-URL pages: following one hands the secret feed
     address to Google or Microsoft, whose servers then fetch the feed themselves.
     """
     webcal = "webcal://" + feed_url.split("://", 1)[1]
-    outlook = urlencode({"url": feed_url, "name": name})
+    outlook = urlencode({"url": feed_url, "name": name or _("INVICTM Exchange calls")})
     return {
         "webcal": webcal,
         "google": "https://calendar.google.com/calendar/render?" + urlencode({"cid": webcal}),
@@ -213,16 +216,19 @@ def _event(occurrence: Occurrence, series: CallSeries, title: str, *, with_alarm
     event.add("url", link)
     event.add(
         "description",
-        f"Joining details, agenda and RSVP on the INVICTM Exchange (members only): {link}",
+        _(
+            "Joining details, agenda and RSVP on the INVICTM Exchange (members only): %(link)s",
+            link=link,
+        ),
     )
     event.add("status", "CANCELLED" if occurrence.is_cancelled else "CONFIRMED")
     if series.kind == "event":
-        event.add("categories", ["Event"])
+        event.add("categories", [_("Event")])
     if with_alarms and not occurrence.is_cancelled:
         for offset in series.offsets:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", "Reminder: a call on the INVICTM Exchange")
+            alarm.add("description", _("Reminder: a call on the INVICTM Exchange"))
             alarm.add("trigger", timedelta(minutes=-offset))
             event.add_component(alarm)
     return event
@@ -247,7 +253,7 @@ def occurrence_ics(occurrence: Occurrence, *, viewer: Member) -> bytes:
     series = policy.require_read(viewer, occurrence.series)
     answer = participation.answer_of(occurrence, viewer)
     method = "CANCEL" if occurrence.is_cancelled else "PUBLISH"
-    calendar = _calendar("INVICTM Exchange call", method)
+    calendar = _calendar(_("INVICTM Exchange call"), method)
     event = _event(occurrence, series, series.title, with_alarms=answer != "not_attending")
     event.add("attendee", _attendee(viewer, answer))
     calendar.add_component(event)
@@ -276,7 +282,7 @@ def fingerprint(member: Member, *, now: datetime) -> tuple[object, ...]:
             select(func.max(CallResponse.answered_at)).where(mine).scalar_subquery(),
         )
     ).one()
-    return (*row, _base_url(), str(_organizer()))
+    return (*row, _base_url(), str(_organizer()), member_locale(member))
 
 
 def etag(member: Member, print_: tuple[object, ...]) -> str:
@@ -323,6 +329,7 @@ def _event_bytes(
         with_alarms,
         _base_url(),
         str(_organizer()),
+        str(get_locale()),  # the human texts (description, alarm) are in the reader's language
     )
     with _event_cache_lock:
         found = _event_cache.get(key)
@@ -352,9 +359,17 @@ def _attendee_line(member: Member, answer: str | None) -> bytes:
 
 
 def feed_ics(member: Member, *, now: datetime | None = None) -> bytes:
-    """The member's personal feed: recent and upcoming occurrences of every call they may see."""
+    """The member's personal feed: recent and upcoming occurrences of every call they may see.
+
+    A calendar client has no session: its human texts are in the member's profile language.
+    """
     if not policy.can_see_calls(member):
         raise policy.NotFound
+    with speaking(member_locale(member)):
+        return _feed_ics(member, now=now)
+
+
+def _feed_ics(member: Member, *, now: datetime | None = None) -> bytes:
     now = now or utcnow()
     occurrences = list(
         db.session.scalars(
@@ -377,7 +392,7 @@ def feed_ics(member: Member, *, now: datetime | None = None) -> bytes:
     )
     titles: dict[str, str] = {}
     attendee_lines: dict[str | None, bytes] = {}
-    calendar = _calendar("INVICTM Exchange calls")
+    calendar = _calendar(_("INVICTM Exchange calls"))
     calendar.add("x-published-ttl", "PT1H")
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     if occurrences:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -107,11 +109,11 @@ def write_minutes(
     """Write or rewrite the minutes of an occurrence; readers are notified the first time."""
     series = policy.require_organise(actor, occurrence.series)
     if not body.strip():
-        raise CallError("The minutes are empty.")
+        raise CallError(_("The minutes are empty."))
     if len(body) > MAX_BODY:
-        raise CallError("Minutes are at most 100,000 characters.")
+        raise CallError(_("Minutes are at most 100,000 characters."))
     if not tlp.is_valid(label):
-        raise CallError("Choose a TLP label for the minutes.")
+        raise CallError(_("Choose a TLP label for the minutes."))
     minutes = db.session.scalar(select(Minutes).where(Minutes.occurrence_id == occurrence.id))
     is_new = minutes is None
     now = utcnow()
@@ -182,11 +184,11 @@ def _announce(minutes: Minutes, occurrence: Occurrence) -> None:
         readers,
         event_key=f"call-minutes:{minutes.id}",
         kind="call_minutes",
-        text=f"Minutes of {series.title} are available.",
+        text=_l("Minutes of %(title)s are available.", title=series.title),
         key=series.dek_id,
         link=f"/calls/occurrences/{occurrence.id}#minutes",
-        email_subject="The minutes of a call are available",
-        email_body="The minutes of a call are available on the Exchange. Sign in to read them.",
+        email_subject=_l("The minutes of a call are available"),
+        email_body=_l("The minutes of a call are available on the Exchange. Sign in to read them."),
     )
 
 
@@ -200,7 +202,7 @@ def set_action_done(item: ActionItem, *, actor: Member, is_done: bool) -> None:
     occurrence = item.minutes.occurrence
     policy.require_read_minutes(actor, item.minutes)
     if actor.id != item.owner_id and not policy.can_organise(actor, occurrence.series):
-        raise policy.NotAllowed("Only the owner or an organiser may close an action item.")
+        raise policy.NotAllowed(_("Only the owner or an organiser may close an action item."))
     item.is_done = is_done
     db.session.flush()
 
@@ -221,16 +223,18 @@ def open_lessons_thread(
     category = thread_services.category_by_slug(category_slug) if category_slug else None
     local = occurrence.starts_at.strftime("%d %B %Y")
     actions = "\n".join(
-        f"- {a.open('text')}" + (f" (owner: {_name(a.owner_id)})" if a.owner_id else "")
+        f"- {a.open('text')}"
+        + (" " + _("(owner: %(name)s)", name=_name(a.owner_id)) if a.owner_id else "")
         for a in minutes.action_items
     )
-    body = f"Lessons learned from the call of {local}.\n\n{minutes.open('body')}"
+    body = _("Lessons learned from the call of %(date)s.", date=local)
+    body += f"\n\n{minutes.open('body')}"
     if actions:
-        body += f"\n\n**Action items**\n\n{actions}"
+        body += "\n\n**" + _("Action items") + f"**\n\n{actions}"
     thread = thread_services.start_thread(
         author=actor,
         category=category,
-        title=f"Lessons learned: {series.title} ({local})",
+        title=_("Lessons learned: %(title)s (%(date)s)", title=series.title, date=local),
         body=body,
         label=minutes.label,
         participants=participants,
@@ -251,12 +255,12 @@ def start_lessons_thread(occurrence: Occurrence, *, actor: Member) -> str:
     try:
         return open_lessons_thread(existing, actor=actor)
     except thread_services.ThreadError as error:
-        raise CallError(str(error) or "The thread could not be started.") from error
+        raise CallError(str(error) or _("The thread could not be started.")) from error
 
 
 def _name(member_id: str | None) -> str:
     member = members_services.get_member(member_id)
-    return member.display_name if member else "someone"
+    return member.display_name if member else _("someone")
 
 
 def get_action_item(actor: Member, item_id: str) -> ActionItem:

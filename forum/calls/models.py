@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     ForeignKey,
@@ -27,8 +28,17 @@ from forum.extensions import db
 KINDS = ("series", "adhoc", "event")
 PATTERNS = ("nth_weekday", "last_weekday", "day_of_month", "weekly", "biweekly", "once")
 ANSWERS = ("attending", "maybe", "not_attending")
-ANSWER_LABELS = {"attending": "Attending", "maybe": "Maybe", "not_attending": "Not attending"}
+ANSWER_LABELS = {
+    "attending": _l("Attending"),
+    "maybe": _l("Maybe"),
+    "not_attending": _l("Not attending"),
+}
 AGENDA_STATUSES = ("proposed", "accepted", "declined")
+AGENDA_STATUS_LABELS = {
+    "proposed": _l("Proposed"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+}
 
 
 class CallSeries(SealedColumns, db.Model):  # type: ignore[name-defined]

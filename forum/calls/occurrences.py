@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.calls import policy, reminders
@@ -16,6 +18,7 @@ from forum.calls.models import CallSeries, Occurrence
 from forum.calls.services import MAX_DURATION_MINUTES, CallError
 from forum.db import utcnow
 from forum.extensions import db
+from forum.i18n import Text
 from forum.members import services as members_services
 from forum.notify.outbox import notify
 from forum.security import audit
@@ -64,19 +67,19 @@ def move_occurrence(
     """Move one occurrence to another time; the series is not touched. Members are told."""
     series = policy.require_organise(actor, occurrence.series)
     if starts_at.tzinfo is None:
-        raise CallError("The new time needs a time zone.")
+        raise CallError(_("The new time needs a time zone."))
     duration = duration_minutes or int(
         (occurrence.ends_at - occurrence.starts_at).total_seconds() // 60
     )
     if not 5 <= duration <= MAX_DURATION_MINUTES:
-        raise CallError("A call lasts between 5 minutes and 7 days.")
+        raise CallError(_("A call lasts between 5 minutes and 7 days."))
     occurrence.starts_at = starts_at.astimezone(UTC)
     occurrence.ends_at = occurrence.starts_at + timedelta(minutes=duration)
     occurrence.is_modified = True
     occurrence.bump(status="scheduled")
     reminders.plan(series, occurrence, now=utcnow())
     db.session.flush()
-    _tell_change(series, occurrence, "moved", "has been moved to another time")
+    _tell_change(series, occurrence, "moved")
     audit.record(
         "call.occurrence_moved", actor=actor, target_type="call_occurrence", target_id=occurrence.id
     )
@@ -91,7 +94,7 @@ def cancel_occurrence(occurrence: Occurrence, *, actor: Member) -> Occurrence:
     occurrence.is_modified = True
     occurrence.bump(status="cancelled")
     db.session.flush()
-    _tell_change(series, occurrence, "cancelled", "has been cancelled")
+    _tell_change(series, occurrence, "cancelled")
     audit.record(
         "call.occurrence_cancelled",
         actor=actor,
@@ -122,17 +125,31 @@ def joining_details(occurrence: Occurrence, viewer: Member | None) -> str:
     return occurrence.open("joining") or series.open("joining")
 
 
-def _tell_change(series: CallSeries, occurrence: Occurrence, what: str, phrase: str) -> None:
+def _tell_change(series: CallSeries, occurrence: Occurrence, what: str) -> None:
     active = members_services.active_members()
+    day = format(occurrence.slot_at, "%d %b %Y")
+    text: Text
+    if what == "moved":
+        text = _l(
+            "%(title)s on %(date)s has been moved to another time.", title=series.title, date=day
+        )
+        subject = _l("A call has been moved to another time")
+        body = _l(
+            "A call on the Exchange has been moved to another time. Sign in to see the details."
+        )
+    else:
+        text = _l("%(title)s on %(date)s has been cancelled.", title=series.title, date=day)
+        subject = _l("A call has been cancelled")
+        body = _l("A call on the Exchange has been cancelled. Sign in to see the details.")
     notify(
         policy.readers_among(active, series),
         event_key=f"call-{what}:{occurrence.id}:{occurrence.sequence}",
         kind="call",
-        text=f"{series.title} on {occurrence.slot_at:%d %b %Y} {phrase}.",
+        text=text,
         key=series.dek_id,
         link=f"/calls/occurrences/{occurrence.id}",
-        email_subject=f"A call {phrase}",
-        email_body=f"A call on the Exchange {phrase}. Sign in to see the details.",
+        email_subject=subject,
+        email_body=body,
     )
 
 
@@ -174,7 +191,7 @@ def organisers_of(series: CallSeries) -> list[Member]:
 def member_name(member_id: str | None) -> str:
     """A member's name for a page, or "a former member"."""
     member = members_services.get_member(member_id)
-    return member.display_name if member is not None else "a former member"
+    return member.display_name if member is not None else _("a former member")
 
 
 def member_choices() -> dict[str, str]:

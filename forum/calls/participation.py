@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from forum.calls import policy
@@ -41,11 +42,11 @@ def respond(occurrence: Occurrence, *, member: Member, answer: str) -> CallRespo
     """Record a member's RSVP (attending, maybe, not attending); answering again replaces it."""
     policy.require_read(member, occurrence.series)
     if answer not in ANSWERS:
-        raise CallError("Choose attending, maybe or not attending.")
+        raise CallError(_("Choose attending, maybe or not attending."))
     if occurrence.is_cancelled:
-        raise CallError("This call has been cancelled.")
+        raise CallError(_("This call has been cancelled."))
     if not policy.can_rsvp(member, occurrence):
-        raise CallError("Answers closed when this call started.")
+        raise CallError(_("Answers closed when this call started."))
     row = _response(occurrence, member.id)
     row.answer = answer
     row.answered_at = utcnow()
@@ -154,11 +155,13 @@ def propose_item(
     series = policy.require_read(member, occurrence.series)
     title = " ".join(title.split())
     if not title:
-        raise CallError("Please give the agenda item a title.")
+        raise CallError(_("Please give the agenda item a title."))
     if len(title) > MAX_AGENDA_TITLE or len(description) > MAX_AGENDA_DESCRIPTION:
-        raise CallError("An agenda item's title is at most 200 characters, its description 2,000.")
+        raise CallError(
+            _("An agenda item's title is at most 200 characters, its description 2,000.")
+        )
     if occurrence.is_cancelled:
-        raise CallError("This call has been cancelled.")
+        raise CallError(_("This call has been cancelled."))
     item = AgendaItem(
         id=new_id(),
         occurrence_id=occurrence.id,
@@ -189,9 +192,9 @@ def decide_item(
     """An organiser accepts or declines an agenda item, and may give it a time slot in minutes."""
     policy.require_organise(actor, item.occurrence.series)
     if status not in ("accepted", "declined", "proposed"):
-        raise CallError("Accept or decline the item.")
+        raise CallError(_("Accept or decline the item."))
     if minutes_allotted is not None and not 1 <= minutes_allotted <= 600:
-        raise CallError("An item's time is between 1 and 600 minutes.")
+        raise CallError(_("An item's time is between 1 and 600 minutes."))
     item.status = status
     item.minutes_allotted = minutes_allotted
     db.session.flush()
@@ -204,7 +207,7 @@ def reorder(occurrence: Occurrence, *, actor: Member, item_ids: Sequence[str]) -
     items = {i.id: i for i in agenda(occurrence, viewer=actor)}
     unknown = [i for i in item_ids if i not in items]
     if unknown:
-        raise CallError("That agenda item is not on this call.")
+        raise CallError(_("That agenda item is not on this call."))
     ordered = list(dict.fromkeys(item_ids)) + [i for i in items if i not in item_ids]
     for position, item_id in enumerate(ordered, start=1):
         items[item_id].position = position

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, false, or_, select
 
 from forum.alerts import services as alert_services
@@ -159,7 +160,7 @@ def require_organise(member: Any, series: CallSeries | None) -> CallSeries:
     """The series if the member organises it; NotFound if unseen, NotAllowed otherwise."""
     series = require_read(member, series)
     if not can_organise(member, series):
-        raise NotAllowed("Only the call's organisers and coordinators may do this.")
+        raise NotAllowed(_("Only the call's organisers and coordinators may do this."))
     return series
 
 
@@ -167,7 +168,7 @@ def require_create_series(member: Any) -> None:
     """NotAllowed unless the member may create series and events."""
     require_see_calls(member)
     if not can_create_series(member):
-        raise NotAllowed("Only coordinators create call series and events.")
+        raise NotAllowed(_("Only coordinators create call series and events."))
 
 
 def require_create_adhoc(member: Any) -> None:

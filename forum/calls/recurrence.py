@@ -21,13 +21,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from forum.errors import Invalid
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAY_NAMES = (
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+)
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", -1: "last"}
-ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+ORDINAL_WORDS = {1: _l("first"), 2: _l("second"), 3: _l("third"), 4: _l("fourth"), -1: _l("last")}
 # Ends a walk over a rule that can never produce an occurrence (e.g. a 31st in no month).
 MAX_STEPS = 5000
 
@@ -63,7 +73,9 @@ def zone_or_error(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise RecurrenceError(f"{name!r} is not a time zone this Exchange knows.") from None
+        raise RecurrenceError(
+            _("%(name)s is not a time zone this Exchange knows.", name=repr(name))
+        ) from None
 
 
 def zone_names() -> list[str]:
@@ -77,7 +89,9 @@ def parse_time(value: str) -> time:
         hours, minutes = value.strip().split(":")
         return time(int(hours), int(minutes))
     except (ValueError, AttributeError):
-        raise RecurrenceError(f"{value!r} is not a time of day like 14:00.") from None
+        raise RecurrenceError(
+            _("%(value)s is not a time of day like 14:00.", value=repr(value))
+        ) from None
 
 
 def trigger(rule: Rule, at: str | None = None) -> CronTrigger:
@@ -87,64 +101,78 @@ def trigger(rule: Rule, at: str | None = None) -> CronTrigger:
     weekday = rule.weekday if rule.weekday is not None else -1
     if rule.pattern == "nth_weekday":
         if rule.ordinal not in (1, 2, 3, 4) or weekday not in range(7):
-            raise RecurrenceError("Choose which weekday of the month (first to fourth).")
+            raise RecurrenceError(_("Choose which weekday of the month (first to fourth)."))
         fields["day"] = f"{ORDINALS[rule.ordinal or 1]} {WEEKDAYS[weekday]}"
     elif rule.pattern == "last_weekday":
         if weekday not in range(7):
-            raise RecurrenceError("Choose a weekday.")
+            raise RecurrenceError(_("Choose a weekday."))
         fields["day"] = f"last {WEEKDAYS[weekday]}"
     elif rule.pattern == "day_of_month":
         if rule.day_of_month is None or not 1 <= rule.day_of_month <= 31:
-            raise RecurrenceError("A day of the month is between 1 and 31.")
+            raise RecurrenceError(_("A day of the month is between 1 and 31."))
         fields["day"] = rule.day_of_month
     elif rule.pattern in ("weekly", "biweekly"):
         if weekday not in range(7):
-            raise RecurrenceError("Choose a weekday.")
+            raise RecurrenceError(_("Choose a weekday."))
         fields["day_of_week"] = WEEKDAYS[weekday]
     elif rule.pattern == "once":
         local = rule.starts_at.astimezone(rule.zone)
         fields.update(year=local.year, month=local.month, day=local.day)
     else:
-        raise RecurrenceError("Choose how often the call happens.")
+        raise RecurrenceError(_("Choose how often the call happens."))
     return CronTrigger(timezone=rule.zone, **fields)  # type: ignore[arg-type]
 
 
-def _ordinal_suffix(day: int) -> str:
-    if 10 <= day % 100 <= 20:
-        return f"{day}th"
-    return f"{day}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th') }"
+def _on_day(day: int) -> str:
+    """ "every month on the 15th", one whole phrase per English suffix (translators pick theirs)."""
+    if not 10 <= day % 100 <= 20 and day % 10 == 1:
+        return _("every month on the %(day)sst", day=day)
+    if not 10 <= day % 100 <= 20 and day % 10 == 2:
+        return _("every month on the %(day)snd", day=day)
+    if not 10 <= day % 100 <= 20 and day % 10 == 3:
+        return _("every month on the %(day)srd", day=day)
+    return _("every month on the %(day)sth", day=day)
 
 
 def describe(rule: Rule) -> str:
     """The rule in plain words, e.g. "the second Thursday of every month at 14:00 Europe/Brussels"."""
     if rule.pattern == "nth_weekday" and rule.ordinal and rule.weekday is not None:
-        when = f"the {ORDINAL_WORDS[rule.ordinal]} {WEEKDAY_NAMES[rule.weekday]} of every month"
+        when = _(
+            "the %(ordinal)s %(weekday)s of every month",
+            ordinal=ORDINAL_WORDS[rule.ordinal],
+            weekday=WEEKDAY_NAMES[rule.weekday],
+        )
     elif rule.pattern == "last_weekday" and rule.weekday is not None:
-        when = f"the last {WEEKDAY_NAMES[rule.weekday]} of every month"
+        when = _("the last %(weekday)s of every month", weekday=WEEKDAY_NAMES[rule.weekday])
     elif rule.pattern == "day_of_month" and rule.day_of_month:
-        when = f"every month on the {_ordinal_suffix(rule.day_of_month)}"
+        when = _on_day(rule.day_of_month)
         if rule.day_of_month > 28:
-            when += " (months without that day are skipped)"
+            when = _("%(when)s (months without that day are skipped)", when=when)
     elif rule.pattern == "weekly" and rule.weekday is not None:
-        when = f"every {WEEKDAY_NAMES[rule.weekday]}"
+        when = _("every %(weekday)s", weekday=WEEKDAY_NAMES[rule.weekday])
     elif rule.pattern == "biweekly" and rule.weekday is not None:
-        when = f"every other {WEEKDAY_NAMES[rule.weekday]}"
+        when = _("every other %(weekday)s", weekday=WEEKDAY_NAMES[rule.weekday])
     elif rule.pattern == "once":
         local = rule.starts_at.astimezone(rule.zone)
-        when = f"once, on {local.strftime('%A %d %B %Y')}"
+        when = _("once, on %(date)s", date=local.strftime("%A %d %B %Y"))
     else:
-        return "an incomplete rule"
-    times = f"at {rule.time_of_day}"
+        return _("an incomplete rule")
     if rule.rotation_time and rule.rotation_time != rule.time_of_day:
-        times = f"alternating between {rule.time_of_day} and {rule.rotation_time}"
-    return f"{when} {times} {rule.timezone}"
+        return _(
+            "%(when)s alternating between %(first)s and %(second)s %(zone)s",
+            when=when,
+            first=rule.time_of_day,
+            second=rule.rotation_time,
+            zone=rule.timezone,
+        )
+    return _("%(when)s at %(time)s %(zone)s", when=when, time=rule.time_of_day, zone=rule.timezone)
 
 
 def _fires(trig: CronTrigger, start: datetime) -> Iterator[datetime]:
     """Fire times of a trigger from `start`, once per wall-clock time (repeated hour: first)."""
     previous: datetime | None = None
     now = start
-    for _ in range(MAX_STEPS):
+    for _step in range(MAX_STEPS):
         fire = trig.get_next_fire_time(previous, now)
         if fire is None:
             return

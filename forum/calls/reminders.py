@@ -15,12 +15,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select, update
 
 from forum.calls import policy
 from forum.calls.models import CallResponse, CallSeries, Occurrence, Reminder
 from forum.db import new_id, utcnow
 from forum.extensions import db
+from forum.i18n import Text
 from forum.members import services as members_services
 from forum.notify.outbox import notify
 
@@ -30,26 +33,33 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def describe_offset(minutes: int) -> str:
+def describe_offset(minutes: int) -> Text:
     """An offset in words: 10080 -> "7 days", 60 -> "1 hour", 90 -> "90 minutes"."""
     if minutes % (24 * 60) == 0:
-        days = minutes // (24 * 60)
-        return f"{days} day{'s' if days != 1 else ''}"
+        return lazy_ngettext("%(num)d day", "%(num)d days", minutes // (24 * 60))
     if minutes % 60 == 0:
-        hours = minutes // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return lazy_ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
+    return lazy_ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
-def call_phrase(series: CallSeries) -> str:
+def starts_in(minutes: int) -> Text:
+    """How soon, as a whole phrase: 60 -> "in 1 hour" (in the recipient's language)."""
+    if minutes % (24 * 60) == 0:
+        return lazy_ngettext("in %(num)d day", "in %(num)d days", minutes // (24 * 60))
+    if minutes % 60 == 0:
+        return lazy_ngettext("in %(num)d hour", "in %(num)d hours", minutes // 60)
+    return lazy_ngettext("in %(num)d minute", "in %(num)d minutes", minutes)
+
+
+def call_phrase(series: CallSeries) -> Text:
     """How a content-free e-mail names a call: never its title."""
     if series.kind == "adhoc":
-        return "the ad-hoc call"
+        return _l("the ad-hoc call")
     if series.kind == "event":
-        return "the event"
+        return _l("the event")
     if series.pattern in ("weekly", "biweekly"):
-        return "the recurring call"
-    return "the monthly call"
+        return _l("the recurring call")
+    return _l("the monthly call")
 
 
 def plan(
@@ -167,28 +177,35 @@ def _send(
     members: list[Member],
     declined: set[str],
 ) -> None:
-    when = describe_offset(reminder.offset_minutes)
+    when = starts_in(reminder.offset_minutes)
     phrase = call_phrase(series)
     link = f"/calls/occurrences/{occurrence.id}"
-    body = f"Reminder: {phrase} starts in {when}.\n\nSee the call on the Exchange: {link}"
-    confidential = None
+    body = _l(
+        "Reminder: %(what)s starts %(when)s.\n\nSee the call on the Exchange: %(link)s",
+        what=phrase,
+        when=when,
+        link=link,
+    )
+    confidential: Text | None = None
     if series.is_email_joining_allowed:
         joining = occurrence.open("joining") or series.open("joining")
         if joining:
             # The organisers chose to allow this for the series (off by default); the outbox
             # keeps it sealed until the moment it is sent.
-            confidential = f"{body}\n\nJoining details:\n{joining}"
+            confidential = _l(
+                "%(body)s\n\nJoining details:\n%(joining)s", body=body, joining=joining
+            )
     notify(
         [m for m in policy.readers_among(members, series) if m.id not in declined],
         event_key=f"call-reminder:{occurrence.id}:{reminder.offset_minutes}",
         kind="call_reminder",
-        text=f"Reminder: {series.title} starts in {when}.",
+        text=_l("Reminder: %(what)s starts %(when)s.", what=series.title, when=when),
         key=series.dek_id,
         link=link,
-        email_subject=f"Reminder: {phrase} starts in {when}",
+        email_subject=_l("Reminder: %(what)s starts %(when)s", what=phrase, when=when),
         email_body=body,
         email_confidential_body=confidential,
-        push_text=f"Your call starts in {when}",
+        push_text=_l("Your call starts %(when)s", when=when),
     )
 
 

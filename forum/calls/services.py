@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.calls import horizon, policy
@@ -26,6 +28,7 @@ from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.errors import Invalid
 from forum.extensions import db
+from forum.i18n import Text
 from forum.members import services as members_services
 from forum.notify.outbox import notify
 from forum.security import audit, limits
@@ -51,18 +54,18 @@ class CallError(Invalid):
 def _check_not_past(starts_at: datetime, now: datetime | None = None) -> None:
     if starts_at < (now or utcnow()) - PAST_START_GRACE:
         raise CallError(
-            "That start has already passed. Choose a date and time in the future.",
+            _("That start has already passed. Choose a date and time in the future."),
             field="start_time",
         )
 
 
 def _check_common(title: str, duration_minutes: int, timezone: str) -> None:
     if not title.strip():
-        raise CallError("Please give the call a title.")
+        raise CallError(_("Please give the call a title."))
     if len(title) > MAX_TITLE:
-        raise CallError(f"A title is at most {MAX_TITLE} characters.")
+        raise CallError(_("A title is at most %(n)s characters.", n=MAX_TITLE))
     if not 5 <= duration_minutes <= MAX_DURATION_MINUTES:
-        raise CallError("A call lasts between 5 minutes and 7 days.")
+        raise CallError(_("A call lasts between 5 minutes and 7 days."))
     try:
         zone_or_error(timezone)
     except RecurrenceError as error:
@@ -91,9 +94,9 @@ def _new_series(actor: Member, kind: str, title: str, timezone: str, duration: i
 def _apply_fields(series: CallSeries, fields: SeriesFields) -> None:
     _check_common(fields.title, fields.duration_minutes, fields.timezone)
     if fields.pattern not in PATTERNS or fields.pattern == "once":
-        raise CallError("Choose how often the call happens.")
+        raise CallError(_("Choose how often the call happens."))
     if any(o <= 0 or o > 60 * 24 * 60 for o in fields.reminder_offsets):
-        raise CallError("Reminders go out between 1 minute and 60 days before the call.")
+        raise CallError(_("Reminders go out between 1 minute and 60 days before the call."))
     try:
         rule = fields.rule()
         next(iter(slots(rule, until=add_months(rule.starts_at, 14))), None)
@@ -142,7 +145,7 @@ def create_series(
     Organisers are given as members or by id (ids of members no longer active are dropped).
     """
     if not policy.can_create_series(actor):
-        raise policy.NotAllowed("Only coordinators create call series.")
+        raise policy.NotAllowed(_("Only coordinators create call series."))
     series = _new_series(actor, "series", fields.title, fields.timezone, fields.duration_minutes)
     _apply_fields(series, fields)
     db.session.add(series)
@@ -165,7 +168,7 @@ def update_series(
     """Change a series; future occurrences nobody touched follow the new rule. Returns how many."""
     policy.require_organise(actor, series)
     if series.kind != "series":
-        raise CallError("Only a recurring series has a recurrence to change.")
+        raise CallError(_("Only a recurring series has a recurrence to change."))
     _apply_fields(series, fields)
     if organiser_ids is not None:
         organisers = [*(organisers or ()), *_active(organiser_ids)]
@@ -200,9 +203,9 @@ def create_adhoc_call(
     way only those the policy lets see the call are told.
     """
     if not policy.can_create_adhoc(organiser):
-        raise policy.NotAllowed("Only active members may call an ad-hoc call.")
+        raise policy.NotAllowed(_("Only active members may call an ad-hoc call."))
     if starts_at.tzinfo is None:
-        raise CallError("The start of a call needs a time zone.")
+        raise CallError(_("The start of a call needs a time zone."))
     _check_not_past(starts_at)
     zone = organiser.timezone or "UTC"
     _check_common(title, duration_minutes, zone)
@@ -226,7 +229,7 @@ def create_adhoc_call(
     db.session.flush()
     occurrence = horizon.new_occurrence(series, series.starts_at, 0, now=utcnow())
     db.session.flush()
-    _announce_new(series, occurrence, "ad-hoc call", audience)
+    _announce_new(series, occurrence, "adhoc", audience)
     audit.record(
         "call.adhoc_created", actor=organiser, target_type="call_series", target_id=series.id
     )
@@ -275,14 +278,14 @@ def create_event(
 ) -> Occurrence:
     """Create a multi-day event such as the annual symposium (place and programme sealed)."""
     if not policy.can_create_series(actor):
-        raise policy.NotAllowed("Only coordinators create events.")
+        raise policy.NotAllowed(_("Only coordinators create events."))
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise CallError("The start and end of an event need a time zone.")
+        raise CallError(_("The start and end of an event need a time zone."))
     _check_not_past(starts_at)
     if ends_at <= starts_at:
-        raise CallError("An event ends after it starts.")
+        raise CallError(_("An event ends after it starts."))
     if ends_at - starts_at > timedelta(days=31):
-        raise CallError("An event lasts at most 31 days.")
+        raise CallError(_("An event lasts at most 31 days."))
     duration = int((ends_at - starts_at).total_seconds() // 60)
     _check_common(title, min(duration, MAX_DURATION_MINUTES), timezone)
     series = _new_series(actor, "event", title, timezone, min(duration, MAX_DURATION_MINUTES))
@@ -314,15 +317,24 @@ def _announce_new(
     series: CallSeries, occurrence: Occurrence, what: str, audience: Iterable[Member] | None = None
 ) -> None:
     candidates = list(audience) if audience is not None else members_services.active_members()
+    text: Text
+    if what == "event":
+        text = _l("New event: %(title)s", title=series.title)
+        subject = _l("A new event has been scheduled")
+        body = _l("A new event has been scheduled on the Exchange. Sign in to see it.")
+    else:
+        text = _l("New ad-hoc call: %(title)s", title=series.title)
+        subject = _l("A new ad-hoc call has been scheduled")
+        body = _l("A new ad-hoc call has been scheduled on the Exchange. Sign in to see it.")
     notify(
         policy.readers_among(candidates, series),
         event_key=f"call-new:{occurrence.id}",
         kind="call",
-        text=f"New {what}: {series.title}",
+        text=text,
         key=series.dek_id,
         link=f"/calls/occurrences/{occurrence.id}",
-        email_subject=f"A new {what} has been scheduled",
-        email_body=f"A new {what} has been scheduled on the Exchange. Sign in to see it.",
+        email_subject=subject,
+        email_body=body,
     )
 
 

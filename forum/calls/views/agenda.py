@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.calls import occurrences, participation
@@ -21,7 +22,7 @@ def rsvp(occurrence_id: str) -> Reply:
     if not form.validate_on_submit():
         return occurrence_page(found, status=422, rsvp_form=form)
     participation.respond(found, member=current_user, **form.payload())
-    flash(f"Your answer: {ANSWER_LABELS[form.answer.data]}.", "info")
+    flash(_("Your answer: %(answer)s.", answer=ANSWER_LABELS[form.answer.data]), "info")
     return redirect(url_for("calls.occurrence", occurrence_id=found.id))
 
 
@@ -34,7 +35,7 @@ def propose_item(occurrence_id: str) -> Reply:
     if not form.validate_on_submit():
         return occurrence_page(found, status=422, agenda_form=form)
     participation.propose_item(found, member=current_user, **form.payload())
-    flash("Your item is proposed; an organiser will accept it for the agenda.", "info")
+    flash(_("Your item is proposed; an organiser will accept it for the agenda."), "info")
     return redirect(url_for("calls.occurrence", occurrence_id=found.id, _anchor="agenda"))
 
 
@@ -45,7 +46,7 @@ def decide_item(item_id: str) -> Reply:
     item = participation.organised_item(current_user, item_id)
     form = DecideForm()
     if not form.validate_on_submit():
-        flash("Minutes for an item are a whole number between 1 and 600.", "error")
+        flash(_("Minutes for an item are a whole number between 1 and 600."), "error")
         return occurrence_page(item.occurrence, status=422)
     participation.decide_item(item, actor=current_user, **form.payload())
     return redirect(url_for("calls.occurrence", occurrence_id=item.occurrence_id, _anchor="agenda"))

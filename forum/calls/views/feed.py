@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.calls import ical, policy
@@ -58,7 +59,7 @@ def revoke_feed() -> Reply:
     if not form.validate_on_submit():
         return refused(form, url_for("calls.feed_settings"))
     ical.revoke_feed_tokens(current_user)
-    flash("Your calendar feed address no longer works.", "info")
+    flash(_("Your calendar feed address no longer works."), "info")
     return redirect(url_for("calls.feed_settings"))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from forum.calls import occurrences, participation
@@ -52,7 +54,7 @@ def move(occurrence_id: str) -> Reply:
     if not form.validate_on_submit():
         return _manage_page(found, 422, move_form=form)
     occurrences.move_occurrence(found, actor=current_user, **form.payload())
-    flash("The call has been moved and members have been told.", "info")
+    flash(_("The call has been moved and members have been told."), "info")
     return redirect(url_for("calls.occurrence", occurrence_id=found.id))
 
 
@@ -65,7 +67,7 @@ def cancel(occurrence_id: str) -> Reply:
     if not form.validate_on_submit():
         return refused(form, url_for("calls.manage", occurrence_id=found.id))
     occurrences.cancel_occurrence(found, actor=current_user)
-    flash("The call has been cancelled and members have been told.", "info")
+    flash(_("The call has been cancelled and members have been told."), "info")
     return redirect(url_for("calls.occurrence", occurrence_id=found.id))
 
 
@@ -78,7 +80,7 @@ def joining(occurrence_id: str) -> Reply:
     if not form.validate_on_submit():
         return _manage_page(found, 422, joining_form=form)
     occurrences.set_occurrence_joining(found, actor=current_user, **form.payload())
-    flash("Joining details saved for this call.", "info")
+    flash(_("Joining details saved for this call."), "info")
     return redirect(url_for("calls.occurrence", occurrence_id=found.id))
 
 
@@ -94,5 +96,10 @@ def attendance(occurrence_id: str) -> Reply:
     if not form.validate_on_submit():
         return render_template("calls/attendance.html", form=form, occurrence=found), form_status()
     count = participation.record_attendance(found, actor=current_user, **form.payload())
-    flash(f"Attendance recorded: {count} present.", "info")
+    flash(
+        ngettext(
+            "Attendance recorded: %(num)d present.", "Attendance recorded: %(num)d present.", count
+        ),
+        "info",
+    )
     return redirect(url_for("calls.occurrence", occurrence_id=found.id))

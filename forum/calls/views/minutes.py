@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum import drafts
@@ -24,7 +25,7 @@ def _minutes_form(found: Occurrence) -> MinutesForm:
     form = MinutesForm()
     if request.method == "GET" and existing is not None:
         form.fill(existing)
-    choices = {"": "No owner", **occurrences.member_choices()}
+    choices = {"": _("No owner"), **occurrences.member_choices()}
     for entry in form.actions.entries:
         entry.form.owner.choices = choices
     return form
@@ -40,7 +41,7 @@ def edit_minutes(occurrence_id: str) -> Reply:
         page = render_template("calls/minutes_form.html", form=form, occurrence=found)
         return page, form_status()
     minutes.save_minutes(found, actor=current_user, **form.payload())
-    flash("Minutes saved; members have been told.", "info")
+    flash(_("Minutes saved; members have been told."), "info")
     return redirect(url_for("calls.occurrence", occurrence_id=found.id, _anchor="minutes"))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from forum.calls import occurrences, policy, services
@@ -52,7 +54,7 @@ def new_series() -> Reply:
     if not form.validate_on_submit() or form.preview.data:
         return _series_page(form, None)
     created = services.create_series(actor=current_user, **form.payload())
-    flash("The series is created and its calls are scheduled.", "info")
+    flash(_("The series is created and its calls are scheduled."), "info")
     return redirect(url_for("calls.series", series_id=created.id))
 
 
@@ -65,7 +67,14 @@ def edit_series(series_id: str) -> Reply:
     if not form.validate_on_submit() or form.preview.data:
         return _series_page(form, series)
     changed = services.update_series(series, actor=current_user, **form.payload())
-    flash(f"Saved. {changed} upcoming call(s) follow the new rule.", "info")
+    flash(
+        ngettext(
+            "Saved. %(num)d upcoming call(s) follow the new rule.",
+            "Saved. %(num)d upcoming call(s) follow the new rule.",
+            changed,
+        ),
+        "info",
+    )
     return redirect(url_for("calls.series", series_id=series.id))
 
 
@@ -80,7 +89,7 @@ def new_adhoc() -> Reply:
     if not form.validate_on_submit():
         return render_template("calls/adhoc_form.html", form=form), form_status()
     created = services.create_adhoc_call(organiser=current_user, **form.payload())
-    flash("The call is scheduled and every member has been told.", "info")
+    flash(_("The call is scheduled and every member has been told."), "info")
     return redirect(url_for("calls.occurrence", occurrence_id=created.id))
 
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from forum.calls import ical, minutes, occurrences, participation, policy, services
 from forum.calls.forms import AgendaForm, DecideForm, MoveItemForm, RsvpForm
-from forum.calls.models import ANSWER_LABELS, Occurrence
+from forum.calls.models import AGENDA_STATUS_LABELS, ANSWER_LABELS, Occurrence
 from forum.calls.recurrence import describe
 from forum.calls.views import Reply, bp
 from forum.forms import EmptyForm
@@ -63,6 +63,7 @@ def occurrence_page(occurrence_: Occurrence, *, status: int = 200, **forms: obje
         joining=occurrences.joining_details(occurrence_, current_user),
         answer=answer,
         answer_labels=ANSWER_LABELS,
+        status_labels=AGENDA_STATUS_LABELS,
         turnout=participation.turnout(occurrence_, viewer=current_user),
         agenda=participation.agenda(occurrence_, viewer=current_user),
         minutes=minutes.minutes_of(occurrence_, viewer=current_user),
