@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from forum.alerts import policy
@@ -23,11 +24,13 @@ def answer_alert(member: Member, alert_id: str, answer: str, note: str = "") -> 
     """Record (or change) the member's one-tap answer, with an optional sealed note."""
     alert = get_alert(member, alert_id)
     if answer not in ANSWERS:
-        raise AlertError("Please choose one of the answers.", field="answer")
+        raise AlertError(_("Please choose one of the answers."), field="answer")
     if not policy.can_answer(member, alert):
         if member.id == alert.raiser_id and not alert.is_closed:
-            raise AlertError("You raised this alert: the network's answers come to you.")
-        raise AlertError(f"This alert is {alert.status_label.lower()}; answers are closed.")
+            raise AlertError(_("You raised this alert: the network's answers come to you."))
+        raise AlertError(
+            _("This alert is %(status)s; answers are closed.", status=alert.status_label.lower())
+        )
     now = utcnow()
     row = my_answer(member, alert)
     if row is None:
@@ -66,13 +69,18 @@ def answer_from_device(member: Member, alert_id: str, answer: str) -> AlertAnswe
     first answer, or "I can help" over "Seen". Returns the answer now standing (None: none)."""
     alert = get_alert(member, alert_id)
     if answer not in DEVICE_ANSWERS:
-        raise AlertError("Please choose Seen or I can help.", field="answer")
+        raise AlertError(_("Please choose Seen or I can help."), field="answer")
     if member.id not in recipient_ids(alert):
         raise AlertNotFound(NOT_YOURS)
     standing = my_answer(member, alert)
     if standing is not None and not (standing.answer == "seen" and answer == "can_help"):
         if alert.is_closed:  # said as for any answer to a closed alert
-            raise AlertError(f"This alert is {alert.status_label.lower()}; answers are closed.")
+            raise AlertError(
+                _(
+                    "This alert is %(status)s; answers are closed.",
+                    status=alert.status_label.lower(),
+                )
+            )
         return standing
     note = standing.open("note") if standing is not None else ""
     return answer_alert(member, alert_id, answer, note=note or "")

@@ -9,37 +9,41 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
+
+from forum.i18n import Text
 from forum.members import services as members_services
 
 if TYPE_CHECKING:
     from forum.members.models import Member
 
-REGIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+# Keys are stored; the names are shown, each in the reader's language.
+REGIONS: dict[str, tuple[Text, tuple[str, ...]]] = {
     "western_europe": (
-        "Western Europe",
+        _l("Western Europe"),
         ("AT", "BE", "CH", "DE", "FR", "IE", "LI", "LU", "MC", "NL", "GB"),
     ),
-    "northern_europe": ("Northern Europe", ("DK", "EE", "FI", "IS", "LT", "LV", "NO", "SE")),
+    "northern_europe": (_l("Northern Europe"), ("DK", "EE", "FI", "IS", "LT", "LV", "NO", "SE")),
     "southern_europe": (
-        "Southern Europe",
+        _l("Southern Europe"),
         ("AD", "CY", "ES", "GR", "HR", "IT", "MT", "PT", "SI", "SM", "VA"),
     ),
     "central_eastern_europe": (
-        "Central and Eastern Europe",
+        _l("Central and Eastern Europe"),
         ("AL", "BA", "BG", "CZ", "HU", "MD", "ME", "MK", "PL", "RO", "RS", "SK", "UA", "XK"),
     ),
-    "north_america": ("North America", ("CA", "US", "MX")),
-    "latin_america": ("Latin America", ("AR", "BR", "CL", "CO", "PE", "UY")),
+    "north_america": (_l("North America"), ("CA", "US", "MX")),
+    "latin_america": (_l("Latin America"), ("AR", "BR", "CL", "CO", "PE", "UY")),
     "middle_east_north_africa": (
-        "Middle East and North Africa",
+        _l("Middle East and North Africa"),
         ("DZ", "EG", "IL", "IQ", "JO", "LB", "MA", "PS", "SA", "SY", "TN", "TR"),
     ),
     "sub_saharan_africa": (
-        "Sub-Saharan Africa",
+        _l("Sub-Saharan Africa"),
         ("BF", "CM", "KE", "ML", "NE", "NG", "SN", "SO", "TZ", "UG", "ZA"),
     ),
     "asia_pacific": (
-        "Asia and Pacific",
+        _l("Asia and Pacific"),
         ("AU", "BD", "CN", "ID", "IN", "JP", "KR", "LK", "NZ", "PH", "PK", "SG"),
     ),
 }

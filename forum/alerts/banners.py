@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -54,7 +55,14 @@ class Banner:
     def headline(self) -> str:
         alert = self.alert
         place = ", ".join(p for p in (alert.city, country_name(alert.country)) if p)
-        return f"{alert.severity_label}: {alert.title}" + (f" — {place}" if place else "")
+        if place:
+            return _(
+                "%(severity)s: %(title)s — %(place)s",
+                severity=alert.severity_label,
+                title=alert.title,
+                place=place,
+            )
+        return _("%(severity)s: %(title)s", severity=alert.severity_label, title=alert.title)
 
 
 def _alert_id(link: str) -> str | None:

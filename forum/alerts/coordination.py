@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from forum.alerts import policy
@@ -45,21 +46,25 @@ def open_thread(actor: Member, alert_id: str, label: str = tlp.AMBER) -> Thread:
     """Open the alert's coordination thread (once); TLP:RED makes the audience its participants."""
     alert = coordinated(actor, alert_id)
     if alert.thread_id:
-        raise AlertError("This alert already has a coordination thread.")
+        raise AlertError(_("This alert already has a coordination thread."))
     if label not in THREAD_LABELS:
-        raise AlertError("Please choose a TLP label for the thread.")
+        raise AlertError(_("Please choose a TLP label for the thread."))
     participants: list[Member] = []
     if label == tlp.RED:
         participants = members_services.active_members(recipient_ids(alert))
-    body = (
-        f"Coordination of the urgent alert raised on {alert.created_at:%d %b %Y %H:%M} UTC.\n\n"
-        f"**What is needed:** {alert.needs}\n\n"
-        f"The alert, its answers and timeline: {alert.link}"
+    # The thread is the actor's post: written in the actor's language, like anything she types.
+    body = _(
+        "Coordination of the urgent alert raised on %(date)s UTC.\n\n"
+        "**What is needed:** %(needs)s\n\n"
+        "The alert, its answers and timeline: %(link)s",
+        date=alert.created_at.strftime("%d %b %Y %H:%M"),
+        needs=alert.needs,
+        link=alert.link,
     )
     thread = threads_services.start_thread(
         author=actor,
         category=None,
-        title=f"Alert: {alert.title}",
+        title=_("Alert: %(title)s", title=alert.title),
         body=body,
         label=label,
         participants=participants,
@@ -82,15 +87,15 @@ def start_call(
     """Start the alert's one-click emergency call (once), by default in five minutes."""
     alert = coordinated(actor, alert_id)
     if alert.call_occurrence_id:
-        raise AlertError("This alert already has an emergency call.")
+        raise AlertError(_("This alert already has an emergency call."))
     occurrence = calls_services.create_adhoc_call(
         organiser=actor,
         # The call's audience is the alert's; the title names no detail all the same.
-        title="Emergency call on an urgent alert",
+        title=_("Emergency call on an urgent alert"),
         starts_at=starts_at or (utcnow() + timedelta(minutes=5)).replace(second=0, microsecond=0),
         duration_minutes=duration_minutes,
         joining_details=joining_details,
-        description=f"Emergency call on the urgent alert at {alert.link}",
+        description=_("Emergency call on the urgent alert at %(link)s", link=alert.link),
         origin=f"alert:{alert.id}",
         audience=call_audience(alert),
     )
@@ -119,7 +124,7 @@ def resolve(actor: Member, alert_id: str, note: str = "") -> Alert:
     """Resolve the alert; the raiser or a coordinator is then asked for the after-action review."""
     alert = coordinated(actor, alert_id)
     if alert.is_closed:
-        raise AlertError(f"This alert is already {alert.status_label.lower()}.")
+        raise AlertError(_("This alert is already %(status)s.", status=alert.status_label.lower()))
     post_update(actor, alert.id, note or "Resolved.", status="resolved")
     return alert
 
@@ -128,9 +133,9 @@ def save_review(actor: Member, alert_id: str, answers: dict[str, str]) -> AlertR
     """Write (or revise) the after-action review of a resolved alert, sealed, in its timeline."""
     alert = reviewable(actor, alert_id)
     if alert.status != "resolved":
-        raise AlertError("The review is written once the alert is resolved.")
+        raise AlertError(_("The review is written once the alert is resolved."))
     if not any(answers.get(p, "").strip() for p in REVIEW_PROMPTS):
-        raise AlertError("Please answer at least one of the review questions.")
+        raise AlertError(_("Please answer at least one of the review questions."))
     now = utcnow()
     review = db.session.scalar(select(AlertReview).where(AlertReview.alert_id == alert.id))
     is_new = review is None

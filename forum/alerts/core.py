@@ -4,8 +4,11 @@ and telling members through the outbox. Services flush, never commit."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
 from forum.alerts import policy
@@ -14,13 +17,14 @@ from forum.countries import is_country
 from forum.db import new_id, utcnow
 from forum.errors import Invalid, NotFound
 from forum.extensions import db
+from forum.i18n import Text
 from forum.members import services as members_services
 from forum.notify.outbox import Written, notify
 
 if TYPE_CHECKING:
     from forum.members.models import Member
 
-NOT_YOURS = "There is no such alert, or it is not yours to see."
+NOT_YOURS = _l("There is no such alert, or it is not yours to see.")
 
 
 class AlertError(Invalid):
@@ -29,6 +33,9 @@ class AlertError(Invalid):
 
 class AlertNotFound(NotFound):
     """No such alert, or not one the member may see (the same answer for both)."""
+
+    def __init__(self, message: Text = NOT_YOURS, **details: Any) -> None:
+        super().__init__(str(message), **details)
 
 
 def topic(alert_id: str) -> str:
@@ -44,7 +51,7 @@ def codes(values: Sequence[str], *, field: str = "country") -> list[str]:
         if not code:
             continue
         if not is_country(code):
-            raise AlertError("Choose the country from the list.", field=field)
+            raise AlertError(_("Choose the country from the list."), field=field)
         if code not in found:
             found.append(code)
     return found
@@ -99,21 +106,33 @@ def answerers(alert: Alert) -> list[Member]:
     return list(members_services.members_by_id(ids).values())
 
 
+def _joined(text: Text, tail: str) -> str:
+    return str(text) + tail
+
+
+def then(text: Text, tail: str) -> Text:
+    """A text followed by an untranslated tail (a link): still translated when it is read."""
+    if isinstance(text, LazyString):
+        return LazyString(_joined, text, tail)
+    return text + tail
+
+
 def tell(
     alert: Alert,
     members: Sequence[Member],
     *,
     event: str,
     kind: str,
-    text: str,
-    subject: str,
-    body: str,
+    text: Text,
+    subject: Text,
+    body: Text,
     urgent: bool = False,
-    push_text: str | None = None,
+    push_text: Text | None = None,
 ) -> Written:
     """Write the in-app, e-mail and push rows telling members about the alert (the body ends
     with its link); the one way the alerts feature fans out through the outbox. `push_text` is
-    content-free (a lock screen shows it); the category's own text when None."""
+    content-free (a lock screen shows it); the category's own text when None. Every text is
+    a lazy `_l(...)` text, so each member reads it in their own language."""
     return notify(
         members,
         event_key=f"alert:{alert.id}:{event}",
@@ -122,7 +141,7 @@ def tell(
         key=alert.dek_id,
         link=alert.link,
         email_subject=subject,
-        email_body=body + alert.link,
+        email_body=then(body, alert.link),
         urgent=urgent,
         push_text=push_text,
     )

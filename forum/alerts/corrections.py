@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from forum.alerts import banners
 from forum.alerts.audience import resolve_audience
 from forum.alerts.core import (
@@ -28,6 +31,7 @@ from forum.alerts.services import add_recipients, fan_out
 from forum.countries import country_name
 from forum.db import utcnow
 from forum.extensions import db
+from forum.i18n import DEFAULT, in_language
 from forum.members import services as members_services
 from forum.notify import live
 from forum.notify.models import Notification
@@ -37,15 +41,21 @@ from forum.security import audit
 if TYPE_CHECKING:
     from forum.members.models import Member
 
-CORRECTED_SUBJECT = "An alert you answered was corrected — sign in to read it"
-CANCELLED_SUBJECT = "False alarm: an urgent alert was cancelled"
-CANCELLED_TEXT = "False alarm: an urgent alert you were sent has been cancelled. No action needed."
+# What is sent is lazy: each member gets it in their own language (forum.notify.outbox).
+CORRECTED_SUBJECT = _l("An alert you answered was corrected — sign in to read it")
+CANCELLED_SUBJECT = _l("False alarm: an urgent alert was cancelled")
+CANCELLED_TEXT = _l(
+    "False alarm: an urgent alert you were sent has been cancelled. No action needed."
+)
 
 
 def _open_coordinated(actor: Member, alert_id: str, field: str) -> Alert:
     alert = coordinated(actor, alert_id)
     if alert.is_closed:
-        closed = f"This alert is {alert.status_label.lower()}; it can no longer change."
+        closed = _(
+            "This alert is %(status)s; it can no longer change.",
+            status=alert.status_label.lower(),
+        )
         raise AlertError(closed, field=field)
     return alert
 
@@ -75,7 +85,12 @@ def correct_alert(
         if value is None or value.strip() == getattr(alert, column):
             return
         if column in ("title", "needs") and not value.strip():
-            raise AlertError(f"The {heading.lower()} cannot be empty.", field="title")
+            empty = (
+                _("The title cannot be empty.")
+                if column == "title"
+                else _("The what is needed cannot be empty.")
+            )
+            raise AlertError(empty, field="title")
         changes.append(f"{heading}: {getattr(alert, column) or '—'} → {value.strip() or '—'}")
         alert.seal(column, value.strip())
 
@@ -85,7 +100,7 @@ def correct_alert(
     if country is not None:
         place = codes([country], field="title")
         if not place:
-            raise AlertError("Choose the country from the list.", field="title")
+            raise AlertError(_("Choose the country from the list."), field="title")
         if place[0] != alert.country:
             changes.append(f"Country: {country_name(alert.country)} → {country_name(place[0])}")
             alert.country = place[0]
@@ -98,16 +113,20 @@ def correct_alert(
             alert.nationalities = ",".join(named)
     if severity is not None and severity != alert.severity:
         if severity not in SEVERITIES:
-            raise AlertError("Please choose the severity from the list.", field="title")
-        changes.append(f"Severity: {alert.severity_label} → {SEVERITIES[severity]}")
+            raise AlertError(_("Please choose the severity from the list."), field="title")
+        # The timeline keeps what it says as it was written (in English, as before).
+        was, now = (in_language(SEVERITIES.get(s, s), DEFAULT) for s in (alert.severity, severity))
+        changes.append(f"Severity: {was} → {now}")
         alert.severity = severity
     if label is not None and label != alert.label:
         if label not in LABELS:
-            raise AlertError("Please choose a TLP label from the list.", field="title")
+            raise AlertError(_("Please choose a TLP label from the list."), field="title")
         changes.append(f"TLP: {alert.label} → {label}")
         alert.label = label
     if not changes:
-        raise AlertError("Nothing was changed: edit a field to correct the alert.", field="title")
+        raise AlertError(
+            _("Nothing was changed: edit a field to correct the alert."), field="title"
+        )
     if reason.strip():
         changes.append(f"Why: {reason.strip()}")
     add_timeline(alert, actor, "corrected", text="\n".join(changes))
@@ -118,10 +137,10 @@ def correct_alert(
         [m for m in answerers(alert) if m.id != actor.id],
         event=f"corrected:{utcnow().isoformat()}",
         kind="alert.corrected",
-        text=f"Alert corrected: {alert.title}",
+        text=_l("Alert corrected: %(title)s", title=alert.title),
         subject=CORRECTED_SUBJECT,
-        body="An alert you answered was corrected. Sign in to read it:\n",
-        push_text="An alert you answered was corrected — open the Exchange",
+        body=_l("An alert you answered was corrected. Sign in to read it:\n"),
+        push_text=_l("An alert you answered was corrected — open the Exchange"),
     )
     live.publish(topic(alert.id))
     audit.record(
@@ -170,10 +189,12 @@ def cancel_alert(actor: Member, alert_id: str, reason: str = "") -> Alert:
         kind="alert.cancelled",
         text=CANCELLED_TEXT,
         subject=CANCELLED_SUBJECT,
-        body="An urgent alert you were sent from the INVICTM Exchange has been cancelled "
-        "as a false alarm. No action is needed. Sign in to see it:\n",
+        body=_l(
+            "An urgent alert you were sent from the INVICTM Exchange has been cancelled "
+            "as a false alarm. No action is needed. Sign in to see it:\n"
+        ),
         urgent=True,
-        push_text="False alarm: an urgent alert was cancelled",
+        push_text=_l("False alarm: an urgent alert was cancelled"),
     )
     db.session.flush()
     db.session.execute(

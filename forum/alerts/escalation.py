@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ESCALATED_SUBJECT = "An urgent alert has too few answers — sign in to coordinate"
+ESCALATED_SUBJECT = _l("An urgent alert has too few answers — sign in to coordinate")
 
 
 def _claim_step(alert: Alert, step: str) -> str | None:
@@ -89,12 +90,14 @@ def escalate_alert(alert: Alert, now: datetime | None = None) -> list[str]:
                 members,
                 event="reminder",
                 kind="alert.reminder",
-                text=f"Still waiting for your answer: {alert.title}",
+                text=_l("Still waiting for your answer: %(title)s", title=alert.title),
                 subject=REMINDER_SUBJECT,
-                body="An urgent alert is still waiting for your answer. Sign in to read "
-                "it and answer with one tap:\n",
+                body=_l(
+                    "An urgent alert is still waiting for your answer. Sign in to read "
+                    "it and answer with one tap:\n"
+                ),
                 urgent=True,
-                push_text="An urgent alert is waiting for your answer",
+                push_text=_l("An urgent alert is waiting for your answer"),
             )
             _record(alert, step_id, "renotify", len(members))
             taken.append("renotify")
@@ -107,9 +110,9 @@ def escalate_alert(alert: Alert, now: datetime | None = None) -> list[str]:
                 members,
                 event="coordinators",
                 kind="alert.escalated",
-                text=f"Too few answers to an urgent alert: {alert.title}",
+                text=_l("Too few answers to an urgent alert: %(title)s", title=alert.title),
                 subject=ESCALATED_SUBJECT,
-                body="An urgent alert has too few answers. Sign in to coordinate:\n",
+                body=_l("An urgent alert has too few answers. Sign in to coordinate:\n"),
                 urgent=True,
             )
             _record(alert, step_id, "coordinators", len(members))

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateTimeLocalField,
     IntegerField,
@@ -30,13 +31,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from forum.alerts.audience import REGIONS
 from forum.alerts.coordination import THREAD_LABELS
 from forum.alerts.models import ANSWERS, KINDS, LABELS, REVIEW_PROMPTS, SEVERITIES
-from forum.countries import NOT_A_COUNTRY, CountriesField, CountryField
+from forum.countries import CountriesField, CountryField
 from forum.db import utcnow
 from forum.forms import Form
+from forum.i18n import Text
 from forum.security.pii import PersonalDataGuard
 
 
-def _choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+def _choices(pairs: Iterable[tuple[str, Text]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
@@ -53,49 +55,52 @@ class RaiseForm(PersonalDataGuard, Form):
     pii_fields = ("title", "needs")
 
     kind = RadioField(
-        "Kind", choices=_choices(KINDS.items()), default="attack", validators=[InputRequired()]
+        _l("Kind"), choices=_choices(KINDS.items()), default="attack", validators=[InputRequired()]
     )
     severity = RadioField(
-        "Severity",
+        _l("Severity"),
         choices=_choices(SEVERITIES.items()),
         default="high",
         validators=[InputRequired()],
     )
     title = StringField(
-        "Short title",
-        validators=[DataRequired("Please give the alert a short title."), Length(max=140)],
+        _l("Short title"),
+        validators=[DataRequired(_l("Please give the alert a short title.")), Length(max=140)],
     )
-    city = StringField("City", validators=[Optional(), Length(max=120)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
     country = CountryField(
-        "Country", blank="Choose a country…", validators=[DataRequired(f"{NOT_A_COUNTRY}.")]
+        _l("Country"),
+        blank=_l("Choose a country…"),
+        validators=[DataRequired(_l("Choose the country from the list."))],
     )
     occurred_at = DateTimeLocalField(
-        "When it happened (your time)",
+        _l("When it happened (your time)"),
         format="%Y-%m-%dT%H:%M",
-        validators=[DataRequired("Please say when it happened.")],
+        validators=[DataRequired(_l("Please say when it happened."))],
     )
     nationalities = CountriesField(
-        "Nationalities known or feared among the victims",
+        _l("Nationalities known or feared among the victims"),
         validators=[Optional()],
-        description="Their contact points are always alerted.",
+        description=_l("Their contact points are always alerted."),
     )
     needs = TextAreaField(
-        "What is needed", validators=[DataRequired("Please say what is needed."), Length(max=4000)]
+        _l("What is needed"),
+        validators=[DataRequired(_l("Please say what is needed.")), Length(max=4000)],
     )
     label = SelectField(
-        "TLP label",
+        _l("TLP label"),
         choices=_choices((code, f"TLP:{code}") for code in LABELS),
         default="AMBER",
-        description="What readers may do with the alert outside the Exchange.",
+        description=_l("What readers may do with the alert outside the Exchange."),
     )
     regions = MultiCheckboxField(
-        "Only these regions",
+        _l("Only these regions"),
         choices=_choices((k, v[0]) for k, v in REGIONS.items()),
         validators=[Optional()],
     )
-    countries = CountriesField("Only these countries", validators=[Optional()])
+    countries = CountriesField(_l("Only these countries"), validators=[Optional()])
     expertise = StringField(
-        "Only members with this expertise", validators=[Optional(), Length(max=300)]
+        _l("Only members with this expertise"), validators=[Optional(), Length(max=300)]
     )
 
     def payload(self, zone: str = "UTC") -> dict[str, Any]:
@@ -127,9 +132,9 @@ class AnswerForm(PersonalDataGuard, Form):
     pii_fields = ("note",)
 
     answer = RadioField(
-        "Your answer", choices=_choices(ANSWERS.items()), validators=[InputRequired()]
+        _l("Your answer"), choices=_choices(ANSWERS.items()), validators=[InputRequired()]
     )
-    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
 
     def payload(self) -> dict[str, Any]:
         """The service's keyword arguments."""
@@ -142,15 +147,17 @@ class UpdateForm(PersonalDataGuard, Form):
     pii_fields = ("text",)
 
     status = SelectField(
-        "Status",
-        choices=_choices([("", "Keep status"), ("open", "Open"), ("coordinating", "Coordinating")]),
+        _l("Status"),
+        choices=_choices(
+            [("", _l("Keep status")), ("open", _l("Open")), ("coordinating", _l("Coordinating"))]
+        ),
         validators=[Optional()],
     )
     text = TextAreaField(
-        "Update",
+        _l("Update"),
         validators=[
             Optional(),
-            Length(max=4000, message="The update is too long: at most 4000 characters."),
+            Length(max=4000, message=_l("The update is too long: at most 4000 characters.")),
         ],
     )
 
@@ -163,21 +170,24 @@ class CorrectForm(Form):
     """Correct what an open alert says; the change is kept on its timeline."""
 
     title = StringField(
-        "Short title",
-        validators=[DataRequired("Please give the alert a short title."), Length(max=140)],
+        _l("Short title"),
+        validators=[DataRequired(_l("Please give the alert a short title.")), Length(max=140)],
     )
-    city = StringField("City", validators=[Optional(), Length(max=120)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
     country = CountryField(
-        "Country", blank="Choose a country…", validators=[DataRequired(f"{NOT_A_COUNTRY}.")]
+        _l("Country"),
+        blank=_l("Choose a country…"),
+        validators=[DataRequired(_l("Choose the country from the list."))],
     )
     nationalities = CountriesField(
-        "Nationalities known or feared among the victims", validators=[Optional()]
+        _l("Nationalities known or feared among the victims"), validators=[Optional()]
     )
     needs = TextAreaField(
-        "What is needed", validators=[DataRequired("Please say what is needed."), Length(max=4000)]
+        _l("What is needed"),
+        validators=[DataRequired(_l("Please say what is needed.")), Length(max=4000)],
     )
-    severity = SelectField("Severity", choices=_choices(SEVERITIES.items()))
-    reason = StringField("What was wrong (optional)", validators=[Optional(), Length(max=300)])
+    severity = SelectField(_l("Severity"), choices=_choices(SEVERITIES.items()))
+    reason = StringField(_l("What was wrong (optional)"), validators=[Optional(), Length(max=300)])
 
     def payload(self) -> dict[str, Any]:
         """The service's keyword arguments."""
@@ -196,7 +206,7 @@ class CancelForm(Form):
     """Cancel the alert as a false alarm."""
 
     reason = StringField(
-        "Why (optional, kept on the timeline)", validators=[Optional(), Length(max=300)]
+        _l("Why (optional, kept on the timeline)"), validators=[Optional(), Length(max=300)]
     )
 
     def payload(self) -> dict[str, Any]:
@@ -208,7 +218,7 @@ class ThreadForm(Form):
     """Open the coordination thread."""
 
     label = SelectField(
-        "TLP label",
+        _l("TLP label"),
         choices=_choices((code, f"TLP:{code}") for code in THREAD_LABELS),
         default=THREAD_LABELS[0],
     )
@@ -222,13 +232,17 @@ class CallForm(Form):
     """Start the emergency call."""
 
     starts_in = IntegerField(
-        "Starts in (minutes)", default=5, validators=[InputRequired(), NumberRange(min=0, max=1440)]
+        _l("Starts in (minutes)"),
+        default=5,
+        validators=[InputRequired(), NumberRange(min=0, max=1440)],
     )
     duration = IntegerField(
-        "Duration (minutes)", default=60, validators=[InputRequired(), NumberRange(min=15, max=480)]
+        _l("Duration (minutes)"),
+        default=60,
+        validators=[InputRequired(), NumberRange(min=15, max=480)],
     )
     joining_details = TextAreaField(
-        "Joining details (dial-in, link)", validators=[Optional(), Length(max=2000)]
+        _l("Joining details (dial-in, link)"), validators=[Optional(), Length(max=2000)]
     )
 
     def payload(self) -> dict[str, Any]:
@@ -246,7 +260,7 @@ class ResolveForm(PersonalDataGuard, Form):
 
     pii_fields = ("note",)
 
-    note = TextAreaField("Closing note (optional)", validators=[Optional(), Length(max=4000)])
+    note = TextAreaField(_l("Closing note (optional)"), validators=[Optional(), Length(max=4000)])
 
     def payload(self) -> dict[str, Any]:
         """The service's keyword arguments."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,23 +23,24 @@ from forum.extensions import db
 if TYPE_CHECKING:
     from forum.members.models import Member
 
-KINDS = {"attack": "Attack or mass-violence incident", "question": "Urgent question"}
-SEVERITIES = {"critical": "Critical", "high": "High", "moderate": "Moderate"}
+# The stored values are the keys; the labels are shown, each in the reader's language.
+KINDS = {"attack": _l("Attack or mass-violence incident"), "question": _l("Urgent question")}
+SEVERITIES = {"critical": _l("Critical"), "high": _l("High"), "moderate": _l("Moderate")}
 STATUSES = {
-    "open": "Open",
-    "coordinating": "Coordinating",
-    "resolved": "Resolved",
-    "cancelled": "Cancelled: false alarm",
+    "open": _l("Open"),
+    "coordinating": _l("Coordinating"),
+    "resolved": _l("Resolved"),
+    "cancelled": _l("Cancelled: false alarm"),
 }
 # A closed alert takes no answers, shows no banner and is never escalated.
 CLOSED = frozenset({"resolved", "cancelled"})
 # The TLP labels an alert may carry (what its readers may do with it outside the Exchange).
 LABELS = ("RED", "AMBER+STRICT", "AMBER", "GREEN")
 ANSWERS = {
-    "seen": "Seen",
-    "can_help": "I can help",
-    "nationals_affected": "Our nationals are affected",
-    "not_available": "Not available",
+    "seen": _l("Seen"),
+    "can_help": _l("I can help"),
+    "nationals_affected": _l("Our nationals are affected"),
+    "not_available": _l("Not available"),
 }
 STEPS = ("renotify", "coordinators")
 
@@ -112,15 +114,15 @@ class Alert(_RequiredSealed, db.Model):  # type: ignore[name-defined]
 
     @property
     def kind_label(self) -> str:
-        return KINDS.get(self.kind, self.kind)
+        return str(KINDS.get(self.kind, self.kind))
 
     @property
     def severity_label(self) -> str:
-        return SEVERITIES.get(self.severity, self.severity)
+        return str(SEVERITIES.get(self.severity, self.severity))
 
     @property
     def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        return str(STATUSES.get(self.status, self.status))
 
     @property
     def link(self) -> str:
@@ -163,7 +165,7 @@ class AlertAnswer(SealedColumns, db.Model):  # type: ignore[name-defined]
 
     @property
     def answer_label(self) -> str:
-        return ANSWERS.get(self.answer, self.answer)
+        return str(ANSWERS.get(self.answer, self.answer))
 
     @property
     def note(self) -> str:
@@ -215,14 +217,20 @@ class AlertEscalation(db.Model):  # type: ignore[name-defined]
 
 
 REVIEW_PROMPTS = {
-    "summary": "What happened, and how did the network respond?",
-    "cross_border": "Cross-border victims: which nationalities were affected, and how were they "
-    "identified, informed and supported?",
-    "cooperation": "Cooperation between the country of the attack and the victims' home "
-    "countries: what worked, what was missing?",
-    "follow_up": "Long-term follow-up: who supports the victims and families from now on, and "
-    "what must not be forgotten in six months?",
-    "lessons": "Lessons learned: what should the network do differently next time?",
+    "summary": _l("What happened, and how did the network respond?"),
+    "cross_border": _l(
+        "Cross-border victims: which nationalities were affected, and how were they "
+        "identified, informed and supported?"
+    ),
+    "cooperation": _l(
+        "Cooperation between the country of the attack and the victims' home "
+        "countries: what worked, what was missing?"
+    ),
+    "follow_up": _l(
+        "Long-term follow-up: who supports the victims and families from now on, and "
+        "what must not be forgotten in six months?"
+    ),
+    "lessons": _l("Lessons learned: what should the network do differently next time?"),
 }
 
 

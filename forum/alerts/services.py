@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert
 
 from forum.alerts import banners, policy
@@ -36,6 +38,7 @@ from forum.alerts.core import (
     coordinated,
     get_alert,
     tell,
+    then,
     timeline,
     topic,
 )
@@ -52,6 +55,7 @@ from forum.alerts.models import (
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
+from forum.i18n import Text
 from forum.notify import live
 from forum.notify.outbox import Written, notify
 from forum.notify.webhooks import enqueue_webhooks
@@ -86,14 +90,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EMAIL_SUBJECT = "Urgent alert raised by the network — sign in to read it"
-EMAIL_BODY = (
+# What is sent is lazy: each member gets it in their own language (forum.notify.outbox).
+EMAIL_SUBJECT = _l("Urgent alert raised by the network — sign in to read it")
+EMAIL_BODY = _l(
     "An urgent alert has been raised in the INVICTM Exchange.\n\n"
     "For confidentiality, this message does not say what it is about. Sign in to read it and "
     "answer with one tap:\n"
 )
-REMINDER_SUBJECT = "Reminder: an urgent alert is waiting for your answer — sign in to read it"
-UPDATE_SUBJECT = "An alert you answered has an update — sign in to read it"
+REMINDER_SUBJECT = _l("Reminder: an urgent alert is waiting for your answer — sign in to read it")
+UPDATE_SUBJECT = _l("An alert you answered has an update — sign in to read it")
 
 
 class TooManyAlerts(AlertError):
@@ -103,9 +108,14 @@ class TooManyAlerts(AlertError):
         super().__init__(message, field="title")
 
 
-def _notification_text(alert: Alert) -> str:
+def _notification_text(alert: Alert) -> Text:
     place = ", ".join(p for p in (alert.city, alert.country) if p)
-    return f"Urgent alert ({alert.severity_label}): {alert.title} — {place}"
+    return _l(
+        "Urgent alert (%(severity)s): %(title)s — %(place)s",
+        severity=SEVERITIES.get(alert.severity, alert.severity),
+        title=alert.title,
+        place=place,
+    )
 
 
 def raise_alert(
@@ -129,18 +139,18 @@ def raise_alert(
     The raiser is in the audience (she reads and coordinates it) but is not asked to answer:
     no notification, no banner, no reminder, and the board shows her as the raiser."""
     if not policy.can_raise(raiser):
-        raise AlertNotFound("Only active members can raise alerts.")
+        raise AlertNotFound(_("Only active members can raise alerts."))
     if kind not in KINDS or severity not in SEVERITIES:
-        raise AlertError("Please choose the kind of alert and its severity.", field="title")
+        raise AlertError(_("Please choose the kind of alert and its severity."), field="title")
     if not title.strip():
-        raise AlertError("Please give the alert a short title.", field="title")
+        raise AlertError(_("Please give the alert a short title."), field="title")
     if any(region not in REGIONS for region in regions):
-        raise AlertError("Please choose regions from the list.", field="title")
+        raise AlertError(_("Please choose regions from the list."), field="title")
     if label not in LABELS:
-        raise AlertError("Please choose a TLP label from the list.", field="title")
+        raise AlertError(_("Please choose a TLP label from the list."), field="title")
     place = codes([country], field="title")
     if not place:
-        raise AlertError("Choose the country from the list.", field="title")
+        raise AlertError(_("Choose the country from the list."), field="title")
     nationality_codes = codes(nationalities, field="title")
     audience_codes = codes(countries, field="title")
     limits.check(
@@ -227,7 +237,7 @@ def fan_out(alert: Alert, key: DataKey | str, members: Sequence[Member]) -> Writ
         key=key,
         link=link,
         email_subject=EMAIL_SUBJECT,
-        email_body=EMAIL_BODY + link,
+        email_body=then(EMAIL_BODY, link),
         urgent=True,
     )
     # Signed webhooks carry only what a receiving system needs to route the alert: its id,
@@ -259,12 +269,15 @@ def post_update(
     if not policy.can_coordinate(author, alert):
         raise AlertNotFound(NOT_YOURS)
     if status is not None and (status not in STATUSES or status == "cancelled"):
-        raise AlertError("Please choose a status from the list.", field="text")
+        raise AlertError(_("Please choose a status from the list."), field="text")
     if alert.is_closed:
-        closed = f"This alert is {alert.status_label.lower()}; it takes no more updates."
+        closed = _(
+            "This alert is %(status)s; it takes no more updates.",
+            status=alert.status_label.lower(),
+        )
         raise AlertError(closed, field="text")
     if not text.strip() and (status is None or status == alert.status):
-        raise AlertError("Please write the update.", field="text")
+        raise AlertError(_("Please write the update."), field="text")
     if status is not None and status != alert.status:
         alert.status = status
         alert.resolved_at = utcnow() if status in CLOSED else None
@@ -276,7 +289,15 @@ def post_update(
     row = add_timeline(alert, author, event, status=status, text=text.strip())
     db.session.flush()
     recipients = [m for m in answerers(alert) if m.id != author.id]
-    summary = f"Update on alert: {alert.title}" + (f" — now {STATUSES[status]}" if status else "")
+    summary = (
+        _l(
+            "Update on alert: %(title)s — now %(status)s",
+            title=alert.title,
+            status=STATUSES[status],
+        )
+        if status
+        else _l("Update on alert: %(title)s", title=alert.title)
+    )
     tell(
         alert,
         recipients,
@@ -284,8 +305,8 @@ def post_update(
         kind="alert.update",
         text=summary,
         subject=UPDATE_SUBJECT,
-        body="An alert you answered has an update. Sign in to read it:\n",
-        push_text="An alert you answered has an update — open the Exchange",
+        body=_l("An alert you answered has an update. Sign in to read it:\n"),
+        push_text=_l("An alert you answered has an update — open the Exchange"),
     )
     live.publish(topic(alert.id))
     audit.record(

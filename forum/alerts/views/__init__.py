@@ -10,7 +10,7 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from forum.alerts import banners
-from forum.alerts.models import ANSWERS
+from forum.alerts.models import ANSWERS, STATUSES
 from forum.alerts.page import may_watch
 from forum.countries import country_name
 from forum.notify import live
@@ -32,6 +32,7 @@ def _banner_area() -> dict[str, Any]:
     return {
         "alert_banners": alert_banners,
         "answer_choices": list(ANSWERS.items()),
+        "alert_statuses": STATUSES,
         "country_name": country_name,
     }
 

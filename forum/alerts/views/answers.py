@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -29,7 +30,10 @@ def answer(alert_id: str) -> Response | tuple[Any, int]:
     row = services.answer_alert(current_user, alert_id, **form.payload())
     if _wants_json():
         return jsonify(ok=True, answer=row.answer, label=row.answer_label), 200
-    flash(f"Your answer: {row.answer_label}. You can change it at any time.", "success")
+    flash(
+        _("Your answer: %(answer)s. You can change it at any time.", answer=row.answer_label),
+        "success",
+    )
     return redirect(url_for("alerts.show", alert_id=alert_id), 303)
 
 
@@ -43,6 +47,6 @@ def _not_recorded(alert_id: str, form: AnswerForm) -> Response | tuple[Any, int]
         return redirect(url_for("alerts.show", alert_id=alert_id), 303)
     services.get_alert(current_user, alert_id)  # a stranger's invalid answer is still a 404
     if _wants_json():
-        error = form.pii_warning or "Please choose one of the answers."
+        error = form.pii_warning or _("Please choose one of the answers.")
         return jsonify(ok=False, error=error), 422
     return render_alert(alert_id, 422, form=form)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -35,13 +37,17 @@ def post_update(alert_id: str) -> Response | tuple[str, int]:
 
 def _posted_message(posted: services.Posted) -> str:
     told = posted.told
-    who = (
-        "Nobody has answered yet, so nobody was told."
+    said = [_("Update posted.")]
+    if posted.status:
+        said.append(_("Status is now %(status)s.", status=STATUSES[posted.status]))
+    said.append(
+        _("Nobody has answered yet, so nobody was told.")
         if told == 0
-        else f"{told} member{' who answered was' if told == 1 else 's who answered were'} told."
+        else ngettext(
+            "%(num)d member who answered was told.", "%(num)d members who answered were told.", told
+        )
     )
-    status = f" Status is now {STATUSES[posted.status]}." if posted.status else ""
-    return f"Update posted.{status} {who}"
+    return " ".join(said)
 
 
 @bp.post("/<alert_id>/thread")
@@ -50,9 +56,9 @@ def open_thread(alert_id: str) -> Response:
     """Open the alert's coordination thread through the threads service."""
     form = ThreadForm()
     if not form.validate_on_submit():
-        return refused_on_alert(alert_id, "Please choose a TLP label for the thread.")
+        return refused_on_alert(alert_id, _("Please choose a TLP label for the thread."))
     coordination.open_thread(current_user, alert_id, **form.payload())
-    return back_to_alert(alert_id, "Coordination thread opened.")
+    return back_to_alert(alert_id, _("Coordination thread opened."))
 
 
 @bp.post("/<alert_id>/call")
@@ -61,9 +67,11 @@ def start_call(alert_id: str) -> Response:
     """One click: the emergency call, through the calls service."""
     form = CallForm()
     if not form.validate_on_submit():
-        return refused_on_alert(alert_id, "Please give the start (minutes from now) and duration.")
+        return refused_on_alert(
+            alert_id, _("Please give the start (minutes from now) and duration.")
+        )
     coordination.start_call(current_user, alert_id, **form.payload())
-    done = "Emergency call started; everyone the alert reached has been told."
+    done = _("Emergency call started; everyone the alert reached has been told.")
     return back_to_alert(alert_id, done)
 
 
@@ -75,9 +83,9 @@ def resolve(alert_id: str) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         if form.pii_warning:
             return render_alert(alert_id, 422, resolve_form=form)
-        return refused_on_alert(alert_id, "The closing note is too long.")
+        return refused_on_alert(alert_id, _("The closing note is too long."))
     coordination.resolve(current_user, alert_id, **form.payload())
     back_to_alert(
-        alert_id, "Alert resolved. Please write the after-action review while it is fresh."
+        alert_id, _("Alert resolved. Please write the after-action review while it is fresh.")
     )
     return redirect(url_for("alerts.review", alert_id=alert_id), 303)

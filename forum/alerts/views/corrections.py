@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -20,7 +21,7 @@ def correct(alert_id: str) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return render_alert(alert_id, 422, correct_form=form)
     corrections.correct_alert(current_user, alert_id, **form.payload())
-    return back_to_alert(alert_id, "Alert corrected. The change is on the timeline.")
+    return back_to_alert(alert_id, _("Alert corrected. The change is on the timeline."))
 
 
 @bp.post("/<alert_id>/cancel")
@@ -29,7 +30,7 @@ def cancel(alert_id: str) -> Response:
     """Cancel the alert as a false alarm: its audience gets a notice that names nothing."""
     form = CancelForm()
     if not form.validate_on_submit():
-        return refused_on_alert(alert_id, "The reason is too long (at most 300 characters).")
+        return refused_on_alert(alert_id, _("The reason is too long (at most 300 characters)."))
     corrections.cancel_alert(current_user, alert_id, **form.payload())
-    done = "Alert cancelled as a false alarm. Everyone it reached is being told."
+    done = _("Alert cancelled as a false alarm. Everyone it reached is being told.")
     return back_to_alert(alert_id, done)

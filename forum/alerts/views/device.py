@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import current_app, jsonify, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from forum.alerts import services
@@ -45,7 +46,7 @@ def _per_credential() -> str:
 
 
 def _unauthorised() -> tuple[Response, int]:
-    response = jsonify(ok=False, error="This device can no longer answer; open the Exchange.")
+    response = jsonify(ok=False, error=_("This device can no longer answer; open the Exchange."))
     response.headers["WWW-Authenticate"] = 'Bearer realm="device-answer"'
     return response, 401
 
@@ -80,7 +81,7 @@ def device_answer(alert_id: str) -> tuple[Response, int] | Response:
     document = request.get_json(silent=True)
     answer = document.get("answer") if isinstance(document, dict) else None
     if answer not in DEVICE_ANSWERS:
-        return jsonify(ok=False, error="Please choose Seen or I can help."), 400
+        return jsonify(ok=False, error=_("Please choose Seen or I can help.")), 400
     try:
         services.answer_from_device(member, alert_id, answer)
     except AlertError as refused:  # closed, or the member raised it

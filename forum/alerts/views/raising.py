@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -32,5 +33,5 @@ def create() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return render_template("alerts/new.html", form=form), 422
     alert = services.raise_alert(current_user, **form.payload(current_user.timezone or "UTC"))
-    flash("Alert raised. The network is being reached now.", "success")
+    flash(_("Alert raised. The network is being reached now."), "success")
     return redirect(url_for("alerts.show", alert_id=alert.id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -29,4 +30,4 @@ def save_review(alert_id: str) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return render_template("alerts/review.html", alert=alert, form=form), 422
     coordination.save_review(current_user, alert_id, **form.payload())
-    return back_to_alert(alert_id, "Thank you: the review is saved with the alert.")
+    return back_to_alert(alert_id, _("Thank you: the review is saved with the alert."))
