@@ -31,7 +31,7 @@ from forum.alerts.services import add_recipients, fan_out
 from forum.countries import country_name
 from forum.db import utcnow
 from forum.extensions import db
-from forum.i18n import DEFAULT, in_language
+from forum.i18n import DEFAULT, in_language, speaking
 from forum.members import services as members_services
 from forum.notify import live
 from forum.notify.models import Notification
@@ -60,8 +60,14 @@ def _open_coordinated(actor: Member, alert_id: str, field: str) -> Alert:
     return alert
 
 
+def _english_name(code: str) -> str:
+    """A country as the timeline writes it: in English, whoever corrected the alert."""
+    with speaking(DEFAULT):
+        return country_name(code)
+
+
 def _names(codes: Sequence[str]) -> str:
-    return ", ".join(country_name(c) for c in codes) or "none"
+    return ", ".join(_english_name(c) for c in codes) or "none"
 
 
 def correct_alert(
@@ -102,7 +108,7 @@ def correct_alert(
         if not place:
             raise AlertError(_("Choose the country from the list."), field="title")
         if place[0] != alert.country:
-            changes.append(f"Country: {country_name(alert.country)} → {country_name(place[0])}")
+            changes.append(f"Country: {_english_name(alert.country)} → {_english_name(place[0])}")
             alert.country = place[0]
     added: list[str] = []
     if nationalities is not None:

@@ -34,7 +34,8 @@ def answer(alert_id: str) -> Response | tuple[Any, int]:
         _("Your answer: %(answer)s. You can change it at any time.", answer=row.answer_label),
         "success",
     )
-    return redirect(url_for("alerts.show", alert_id=alert_id), 303)
+    # Back at the answer: the next Tab goes on from there, not from the top of the page.
+    return redirect(url_for("alerts.show", alert_id=alert_id, _anchor="answer"), 303)
 
 
 def _not_recorded(alert_id: str, form: AnswerForm) -> Response | tuple[Any, int]:
