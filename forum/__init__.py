@@ -35,6 +35,7 @@ from forum.notify.views import bp as notify_bp
 from forum.notify.views.live import bp as live_bp
 from forum.scheduling.registry import JobSpec
 from forum.security import cookies, headers
+from forum.threads import search as thread_search
 from forum.threads.jobs import jobs as thread_jobs
 from forum.threads.views import bp as threads_bp
 
@@ -107,6 +108,8 @@ def create_app(
     )
     _bind_write_transactions(app)
     _release_sessions_safely(app)
+    # Run by a serving process (forum.ops.asgi.create_asgi), never by tests or the CLI.
+    app.extensions["exchange.serving_starts"] = [thread_search.warm_in_background]
 
     if check_keyring:
         with app.app_context():

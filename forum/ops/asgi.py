@@ -261,10 +261,19 @@ async def _plain(send: Send, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+SERVING_STARTS = "exchange.serving_starts"
+
+
 def create_asgi(flask_app: Flask | None = None) -> ExchangeASGI:
-    """The ASGI application gunicorn serves: `gunicorn 'forum.ops.asgi:create_asgi()'`."""
+    """The ASGI application gunicorn serves: `gunicorn 'forum.ops.asgi:create_asgi()'`.
+
+    A serving process then runs what the features asked to run when serving starts
+    (`app.extensions[SERVING_STARTS]`: the search index builds in the background, so it is
+    ready before the first search), after the heap is settled."""
     served = ExchangeASGI(flask_app if flask_app is not None else create_app())
     settle_heap()
+    for start in served.flask.extensions.get(SERVING_STARTS, ()):
+        start(served.flask)
     return served
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from forum.ops.asgi import ExchangeASGI, flask_app_of, raise_open_file_limit
+from forum.ops.asgi import ExchangeASGI, create_asgi, flask_app_of, raise_open_file_limit
 from forum.scheduling.leader import run_as_leader
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class ExchangeServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> ExchangeASGI:
-        return ExchangeASGI(self.factory())
+        return create_asgi(self.factory())  # the same start as the scaled-out web
 
 
 def gunicorn_options(host: str, port: int, log_level: str) -> dict[str, Any]:

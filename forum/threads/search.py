@@ -58,6 +58,7 @@ four-word phrase, over 3,000-word posts).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from array import array
@@ -65,7 +66,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import func, or_, select
 
 from forum.crypto import envelope
@@ -85,6 +86,8 @@ if TYPE_CHECKING:
     from forum.members.models import Member
 
 __all__ = ["Query", "Result", "Results", "SearchIndex", "excerpt", "normalise", "search", "tokens"]
+
+log = logging.getLogger(__name__)
 
 HOLE_SECONDS = 300
 COUNT_LIMIT = 1000
@@ -124,7 +127,20 @@ class SearchIndex:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.work_limit = walk.WORK_LIMIT
+        self.ready = threading.Event()  # set once the first build is done
         self._reset()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait for the first build (started by `warm_in_background` or the first search)."""
+        return self.ready.wait(timeout)
+
+    def size(self) -> int:
+        """Documents indexed (posts and thread titles, live or not)."""
+        return len(self.docs)
+
+    def term_count(self) -> int:
+        """Distinct terms (words and adjacent pairs)."""
+        return len(self.postings)
 
     def _reset(self) -> None:
         """Fresh structures (a walk holding the old ones keeps reading them undisturbed)."""
@@ -222,6 +238,7 @@ class SearchIndex:
         self._publish_vocabulary()
         self.built = True
         self.build_seconds = time.perf_counter() - started
+        self.ready.set()
 
     def catch_up(self) -> None:
         """Apply the changes other processes (and this one) committed since the last search."""
@@ -363,6 +380,24 @@ def index() -> SearchIndex:
             if existing is None:
                 existing = current_app.extensions[EXTENSION] = SearchIndex()
     return existing  # type: ignore[no-any-return]
+
+
+def warm_in_background(app: Flask) -> threading.Thread:
+    """Build this process's index on a thread of its own as serving starts, so the first
+    search after a restart finds it ready instead of waiting for the cold start."""
+
+    def build() -> None:
+        with app.app_context():
+            try:
+                index().catch_up()
+            except Exception:  # the first search will try again, and say what went wrong
+                log.exception("the search index could not be built in the background")
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=build, name="exchange-search-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def search(member: Member, query: Query, *, offset: int = 0, limit: int = 20) -> Results:

@@ -12,7 +12,6 @@ from forum.extensions import db
 from forum.members.models import Member
 from forum.members.sessions import SESSION_KEY, start_session
 
-
 _CSRF_VALUE = re.compile(rb'((?:name="csrf-token" content|name="csrf_token" value)=")[^"]*')
 
 
