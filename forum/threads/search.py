@@ -75,6 +75,14 @@ from forum.threads import content, policy
 from forum.threads import search_walk as walk
 from forum.threads.models import Post, SearchChange, Thread
 from forum.threads.search_page import Result, Results, chunks, page, verify
+from forum.threads.search_store import (
+    DENSE_RATIO,
+    DocTable,
+    Postings,
+    densify,
+    give_back_memory,
+    micros,
+)
 from forum.threads.search_text import (
     Query,
     excerpt,
@@ -96,27 +104,18 @@ _create_lock = threading.Lock()
 
 
 @dataclass(slots=True)
-class _Doc:
-    thread_id: str
-    post_id: str | None
-    author_id: str
-    created_at: datetime
-    alive: bool = True
-
-
-@dataclass(slots=True)
 class _ThreadMeta:
     label: str
     category_id: str | None
     tags: list[str]
-    docs: list[int] = field(default_factory=list)
+    docs: array[int] = field(default_factory=lambda: array("I"))
 
 
 @dataclass(slots=True)
 class _Snapshot:
-    docs: list[_Doc]
+    docs: DocTable
     size: int
-    postings: dict[str, array[int]]
+    postings: dict[str, Postings]
     threads: dict[str, _ThreadMeta]
     vocabulary: list[str]
 
@@ -127,6 +126,7 @@ class SearchIndex:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.work_limit = walk.WORK_LIMIT
+        self.dense_ratio: int | None = DENSE_RATIO  # None: every term keeps its array
         self.ready = threading.Event()  # set once the first build is done
         self._reset()
 
@@ -147,9 +147,10 @@ class SearchIndex:
         self.built = False
         self.last_change = 0
         self.holes: dict[int, float] = {}
-        self.docs: list[_Doc] = []
-        self.postings: dict[str, array[int]] = {}
-        self.by_post: dict[str, int] = {}
+        self.docs = DocTable()
+        self.postings: dict[str, Postings] = {}
+        # Post id -> doc number; made after the cold start, not post by post during it.
+        self._by_post: dict[str, int] | None = None
         self.threads: dict[str, _ThreadMeta] = {}
         self.vocabulary: list[str] = []
         self._new_words: list[str] = []
@@ -157,7 +158,9 @@ class SearchIndex:
 
     # --- building and keeping current (under self.lock) ------------------------------------
 
-    def _add(self, doc: _Doc, text: str) -> int:
+    def _add(
+        self, thread_id: str, post_id: str | None, author_id: str, created_at: datetime, text: str
+    ) -> int:
         number = len(self.docs)
         words = tokens(text)
         pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
@@ -168,44 +171,53 @@ class SearchIndex:
                 if " " not in word:
                     self._new_words.append(word)
             postings.append(number)
-        self.docs.append(doc)  # after its postings: a walk's snapshot size never runs ahead
-        meta = self.threads.get(doc.thread_id)
+        # After its postings: a walk's snapshot size never runs ahead.
+        self.docs.append(thread_id, post_id, author_id, created_at)
+        meta = self.threads.get(thread_id)
         if meta is not None:
             meta.docs.append(number)
-        if doc.post_id is not None:
-            self.by_post[doc.post_id] = number
+        if post_id is not None and self._by_post is not None:
+            self._by_post[post_id] = number
         return number
 
+    @property
+    def by_post(self) -> dict[str, int]:
+        if self._by_post is None:
+            self._by_post = self.docs.post_numbers()
+        return self._by_post
+
     def _kill_post(self, post_id: str) -> None:
+        if not self.built:
+            return  # the cold start adds each post once
         number = self.by_post.pop(post_id, None)
         if number is not None:
-            self.docs[number].alive = False
+            self.docs.kill(number)
 
     def _index_thread(self, thread: Thread) -> None:
         old = self.threads.pop(thread.id, None)
         if old is not None:
             for number in old.docs:
-                if self.docs[number].post_id is None:
-                    self.docs[number].alive = False
+                if self.docs.is_title(number):
+                    self.docs.kill(number)
         meta = _ThreadMeta(
             thread.label,
             thread.category_id,
             content.tags(thread),
-            [n for n in (old.docs if old else []) if self.docs[n].alive],
+            array("I", [n for n in (old.docs if old else ()) if self.docs.is_alive(n)]),
         )
         self.threads[thread.id] = meta
-        title_doc = _Doc(thread.id, None, thread.author_id, thread.created_at)
-        self._add(title_doc, content.title(thread) + " " + " ".join(meta.tags))
+        text = content.title(thread) + " " + " ".join(meta.tags)
+        self._add(thread.id, None, thread.author_id, thread.created_at, text)
 
     def _drop_thread(self, thread_id: str) -> None:
         meta = self.threads.pop(thread_id, None)
         if meta is None:
             return
         for number in meta.docs:
-            doc = self.docs[number]
-            doc.alive = False
-            if doc.post_id is not None:
-                self.by_post.pop(doc.post_id, None)
+            self.docs.kill(number)
+            post_id = self.docs.post_id(number)
+            if post_id is not None:
+                self.by_post.pop(post_id, None)
 
     def _index_posts(self, query: object) -> None:
         columns = (Post.id, Post.thread_id, Post.author_id, Post.created_at, Post.body_sealed)
@@ -220,7 +232,7 @@ class SearchIndex:
                 continue
             self._kill_post(post_id)
             body = envelope.open_text(sealed, envelope.context("post", post_id, "body"))
-            self._add(_Doc(thread_id, post_id, author_id, created_at), body)
+            self._add(thread_id, post_id, author_id, created_at, body)
 
     def _publish_vocabulary(self) -> None:
         if self._new_words:
@@ -236,8 +248,10 @@ class SearchIndex:
             self._index_thread(thread)
         self._index_posts(Post.id.is_not(None))
         self._publish_vocabulary()
+        densify(self.postings, len(self.docs), self.dense_ratio)
         self.built = True
         self.build_seconds = time.perf_counter() - started
+        give_back_memory()
         self.ready.set()
 
     def catch_up(self) -> None:
@@ -284,7 +298,7 @@ class SearchIndex:
                 self._drop_thread(thread_id)
                 continue
             self._index_thread(thread)
-            indexed = {self.docs[n].post_id for n in self.threads[thread_id].docs}
+            indexed = {self.docs.post_id(n) for n in self.threads[thread_id].docs}
             present = set(
                 db.session.scalars(
                     select(Post.id).where(
@@ -334,13 +348,17 @@ class SearchIndex:
         dropped = max(len(terms) - walk.MAX_TERMS, 0)
         terms = terms[: walk.MAX_TERMS]
 
-        def accept(doc: _Doc) -> bool:
+        docs = snap.docs
+        since = micros(query.date_from) if query.date_from is not None else None
+        until = micros(query.date_to) if query.date_to is not None else None
+
+        def accept(number: int) -> bool:
             return (
-                doc.alive
-                and doc.thread_id in allowed
-                and (query.author_id is None or doc.author_id == query.author_id)
-                and (query.date_from is None or doc.created_at >= query.date_from)
-                and (query.date_to is None or doc.created_at < query.date_to)
+                docs.is_alive(number)
+                and docs.thread_id(number) in allowed
+                and (query.author_id is None or docs.author_id(number) == query.author_id)
+                and (since is None or docs.stamps[number] >= since)
+                and (until is None or docs.stamps[number] < until)
             )
 
         long_phrases = [p for p in phrases if len(p) > 2]
@@ -355,7 +373,7 @@ class SearchIndex:
                 n
                 for t in allowed
                 for n in snap.threads[t].docs
-                if n < snap.size and snap.docs[n].post_id is None
+                if n < snap.size and snap.docs.is_title(n)
             ]
             found = walk.collect_titles(
                 titles, snap.docs, accept, want_threads=wanted, budget=budget

@@ -9,7 +9,11 @@ of work; a query stops after WORK_LIMIT units and says its count is a lower boun
 cost does not grow with the corpus, the page asked for or the words given, and a page past what
 the budget reaches is empty ("refine your search").
 
-The walk reads a snapshot (the docs list and its length at the start, the postings and threads
+A dense term (a bitmap, search_store.Dense) is not read by range: the candidates of the
+cheaper terms are looked up in it, one unit each. When every term is dense, the driver's window
+is read from its bits.
+
+The walk reads a snapshot (the docs table and its length at the start, the postings and threads
 maps the index had then): writers append to postings and docs and replace the threads map, so
 the walk needs no lock.
 """
@@ -17,11 +21,11 @@ the walk needs no lock.
 from __future__ import annotations
 
 import time
-from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+
+from forum.threads.search_store import Dense, DocTable, Postings
 
 MIN_PREFIX = 3
 MAX_TERMS = 8
@@ -57,21 +61,25 @@ class Term:
     """One query term: the postings of the words it stands for (any of them matches)."""
 
     word: str
-    lists: list[Sequence[int]] = field(default_factory=list)
+    lists: list[Postings] = field(default_factory=list)
 
     @property
     def cost(self) -> int:
         return sum(len(p) for p in self.lists)
 
+    @property
+    def is_dense(self) -> bool:
+        return any(isinstance(p, Dense) for p in self.lists)
+
 
 def expand(
-    word: str, postings: dict[str, array[int]], vocabulary: Sequence[str], *, prefix: bool
+    word: str, postings: dict[str, Postings], vocabulary: Sequence[str], *, prefix: bool
 ) -> Term:
     """The term for a word: the word itself, and with `prefix` the words that begin with it."""
     if not prefix or len(word) < MIN_PREFIX or " " in word:
         found = postings.get(word)
         return Term(word, [found] if found is not None else [])
-    lists: list[Sequence[int]] = []
+    lists: list[Postings] = []
     start = bisect_left(vocabulary, word)
     for candidate in vocabulary[start : start + MAX_EXPANSIONS]:
         if not candidate.startswith(word):
@@ -83,10 +91,13 @@ def expand(
     return Term(word, lists)
 
 
-def _window_start(term: Term, high: int, span: int) -> int:
+def _window_start(term: Term, high: int, span: int, size: int) -> int:
     """The doc number where a window of about `span` of the term's newest docs below `high`
-    begins (its densest word decides)."""
+    begins (its densest word decides; a bitmap's by its density)."""
     posting = term.lists[0]
+    if isinstance(posting, Dense):
+        stride = max(1, size // max(len(posting), 1))
+        return max(0, high - span * stride)
     end = bisect_left(posting, high)
     return posting[end - span] if end > span else 0
 
@@ -95,10 +106,29 @@ def _in_range(term: Term, low: int, high: int, budget: Budget) -> set[int]:
     """The term's docs with low <= number < high (slices and a set union, in C)."""
     docs: set[int] = set()
     for posting in term.lists:
-        part = posting[bisect_left(posting, low) : bisect_left(posting, high)]
-        budget.used += len(part) + 2
+        if isinstance(posting, Dense):
+            part: Sequence[int] = posting.between(low, high)
+            budget.used += len(part) + (high - low) // 64 + 2
+        else:
+            part = posting[bisect_left(posting, low) : bisect_left(posting, high)]
+            budget.used += len(part) + 2
         docs.update(part)
     return docs
+
+
+def _keep(term: Term, candidates: set[int], low: int, high: int, budget: Budget) -> set[int]:
+    """The candidates that hold the term: looked up in its bitmaps (a unit each), and read
+    from its arrays' range."""
+    sparse = [p for p in term.lists if not isinstance(p, Dense)]
+    dense = [p for p in term.lists if isinstance(p, Dense)]
+    kept: set[int] = set()
+    if sparse:
+        kept = candidates & _in_range(Term(term.word, sparse), low, high, budget)  # type: ignore[arg-type]
+    if dense:
+        rest = candidates - kept
+        budget.used += len(rest) * len(dense)
+        kept |= {n for n in rest if any(n in d for d in dense)}
+    return kept
 
 
 @dataclass
@@ -112,9 +142,9 @@ class Walk:
 
 def collect(
     terms: list[Term],
-    docs: Sequence[Any],
+    docs: DocTable,
     size: int,
-    accept: Callable[[Any], bool],
+    accept: Callable[[int], bool],
     *,
     want_threads: int,
     budget: Budget,
@@ -127,27 +157,28 @@ def collect(
     found: dict[str, list[int]] = {}
     if any(not t.lists for t in terms):
         return Walk(found, True, budget.used)
-    ordered = sorted(terms, key=lambda t: t.cost)
+    # The cheapest term drives; a sparse one before any dense one (a bitmap is probed).
+    ordered = sorted(terms, key=lambda t: (t.is_dense, t.cost))
     driver, others = ordered[0], ordered[1:]
     high = size
     while high > 0:
         span = max(MIN_WINDOW, min(WINDOW, (budget.limit - budget.used) // len(terms)))
-        low = _window_start(driver, high, span)
+        low = _window_start(driver, high, span, size)
         candidates = _in_range(driver, low, high, budget)
         for term in others:
             if not candidates:
                 break
-            candidates &= _in_range(term, low, high, budget)
+            candidates = _keep(term, candidates, low, high, budget)
         for number in sorted(candidates, reverse=True):
             budget.used += 1
-            doc = docs[number]
-            entry = found.get(doc.thread_id)
-            if (entry is not None and len(entry) >= PER_THREAD) or not accept(doc):
+            thread_id = docs.thread_id(number)
+            entry = found.get(thread_id)
+            if (entry is not None and len(entry) >= PER_THREAD) or not accept(number):
                 continue  # a thread already has enough docs for its excerpt
             if entry is None:
                 if len(found) >= want_threads:
                     return Walk(found, False, budget.used)
-                found[doc.thread_id] = [number]
+                found[thread_id] = [number]
             elif len(entry) < PER_THREAD:
                 entry.append(number)
         high = low
@@ -159,8 +190,8 @@ def collect(
 
 def collect_titles(
     title_docs: list[int],
-    docs: Sequence[Any],
-    accept: Callable[[Any], bool],
+    docs: DocTable,
+    accept: Callable[[int], bool],
     *,
     want_threads: int,
     budget: Budget,
@@ -170,12 +201,11 @@ def collect_titles(
     complete = True
     for number in sorted(title_docs, reverse=True):
         budget.used += 1
-        doc = docs[number]
-        if accept(doc):
+        if accept(number):
             if len(found) >= want_threads:
                 complete = False
                 break
-            found.setdefault(doc.thread_id, [number])
+            found.setdefault(docs.thread_id(number), [number])
         if budget.exhausted:
             complete = False
             break
