@@ -43,23 +43,34 @@ def context(table: str, row_id: str, column: str) -> str:
 
 
 class _KeyCache:
-    """Unwrapped data keys, bounded, shared by the threads of one process."""
+    """Unwrapped data keys, bounded, shared by the threads of one process.
+
+    It holds the 32 raw bytes of each key and makes the AESGCM object when one is asked for
+    (0.7 µs): an AESGCM object holds an OpenSSL context of about 2.3 KB, so 20,000 cached
+    objects were 46 MB of a web process's memory (issue 14), 20,000 raw keys are about 3 MB."""
 
     def __init__(self, size: int = 20_000) -> None:
-        self._items: OrderedDict[str, AESGCM] = OrderedDict()
+        self._items: OrderedDict[str, bytes] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
+    def __contains__(self, key_id: object) -> bool:
+        return key_id in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
     def get(self, key_id: str) -> AESGCM | None:
         with self._lock:
-            cipher = self._items.get(key_id)
-            if cipher is not None:
-                self._items.move_to_end(key_id)
-            return cipher
+            raw = self._items.get(key_id)
+            if raw is None:
+                return None
+            self._items.move_to_end(key_id)
+        return AESGCM(raw)
 
-    def put(self, key_id: str, cipher: AESGCM) -> None:
+    def put(self, key_id: str, raw: bytes) -> None:
         with self._lock:
-            self._items[key_id] = cipher
+            self._items[key_id] = raw
             self._items.move_to_end(key_id)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -122,7 +133,7 @@ def new_data_key(purpose: str) -> DataKey:
     kek_id, wrapped = _wrap(envelope.keyring, key_id, raw)
     key = DataKey(id=key_id, kek_id=kek_id, wrapped=wrapped, purpose=purpose, created_at=utcnow())
     db.session.add(key)
-    envelope.cache.put(key_id, AESGCM(raw))
+    envelope.cache.put(key_id, raw)
     return key
 
 
@@ -145,7 +156,7 @@ def new_data_keys(purpose: str, count: int) -> list[str]:
                 "destroyed_at": None,
             }
         )
-        envelope.cache.put(key_id, AESGCM(raw))
+        envelope.cache.put(key_id, raw)
     if rows:
         db.session.execute(insert(DataKey), rows)
     return [str(row["id"]) for row in rows]
@@ -159,8 +170,9 @@ def _cipher(key_id: str) -> AESGCM:
     key = db.session.get(DataKey, key_id)
     if key is None:
         raise SealError(f"Data key {key_id} does not exist.")
-    cipher = AESGCM(_unwrap(envelope.keyring, key))
-    envelope.cache.put(key_id, cipher)
+    raw = _unwrap(envelope.keyring, key)
+    envelope.cache.put(key_id, raw)
+    cipher = AESGCM(raw)
     if key.purpose in READ_AHEAD_PURPOSES:
         _read_ahead(envelope, key)
     return cipher
@@ -184,16 +196,14 @@ def _read_ahead(envelope: Envelope, key: DataKey) -> None:
         .limit(READ_AHEAD)
     )
     for key_id, kek_id, wrapped in following:
-        if envelope.cache.get(key_id) is None:
-            envelope.cache.put(
-                key_id, AESGCM(_unwrap_row(envelope.keyring, key_id, kek_id, wrapped))
-            )
+        if key_id not in envelope.cache:
+            envelope.cache.put(key_id, _unwrap_row(envelope.keyring, key_id, kek_id, wrapped))
 
 
 def preload(key_ids: set[str]) -> None:
     """Unwrap, in one query, the given data keys not yet in the cache (a page of per-post keys)."""
     envelope = _envelope()
-    missing = [key_id for key_id in key_ids if envelope.cache.get(key_id) is None]
+    missing = [key_id for key_id in key_ids if key_id not in envelope.cache]
     if not missing:
         return
     rows = db.session.execute(
@@ -201,9 +211,7 @@ def preload(key_ids: set[str]) -> None:
     )
     for key_id, kek_id, wrapped in rows:
         if wrapped is not None:
-            envelope.cache.put(
-                key_id, AESGCM(_unwrap_row(envelope.keyring, key_id, kek_id, wrapped))
-            )
+            envelope.cache.put(key_id, _unwrap_row(envelope.keyring, key_id, kek_id, wrapped))
 
 
 def seal(key: DataKey | str, context_: str, plaintext: str | bytes) -> bytes:
