@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from forum.crypto import envelope
@@ -57,7 +58,7 @@ def form_for(endpoint: str | None) -> DraftForm | None:
 def check_key(form_key: str) -> str:
     """The form key if it has the shape of one (`reply:<id>`); DraftError otherwise."""
     if not KEY_PATTERN.match(form_key or ""):
-        raise DraftError("That form does not keep drafts.")
+        raise DraftError(_("That form does not keep drafts."))
     return form_key
 
 
@@ -71,7 +72,9 @@ def save(member_id: str, form_key: str, text: str) -> None:
     """Keep (or replace) the member's draft of a form; an empty text discards it."""
     check_key(form_key)
     if len(text) > MAX_TEXT:
-        raise DraftError(f"A draft holds at most {MAX_TEXT:,} characters.")
+        raise DraftError(
+            _("A draft holds at most %(limit)s characters.", limit=format(MAX_TEXT, ","))
+        )
     if not text.strip():
         discard(member_id, form_key)
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import nh3
+from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 
 ATTACHMENT_URL = re.compile(r"^/threads/attachments/[0-9a-f]{32}$")
@@ -88,4 +89,5 @@ def quote(text: str, author_name: str) -> str:
     """The Markdown that quotes a post in a reply."""
     lines = text.strip().splitlines() or [""]
     quoted = "\n".join(f"> {line}" if line else ">" for line in lines)
-    return f"> **{author_name}** wrote:\n>\n{quoted}\n\n"
+    wrote = _("%(name)s wrote:", name="**" + author_name + "**")
+    return f"> {wrote}\n>\n{quoted}\n\n"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
 RED = "RED"
 AMBER_STRICT = "AMBER+STRICT"
 AMBER = "AMBER"
@@ -18,7 +21,7 @@ class Label:
     code: str
     strength: int
     css: str
-    rule: str
+    rule: str | LazyString
 
     @property
     def display(self) -> str:
@@ -30,29 +33,33 @@ LABELS: dict[str, Label] = {
         RED,
         4,
         "tlp-red",
-        "For the named participants only: do not share it outside this thread, not even "
-        "inside your own organisation.",
+        _l(
+            "For the named participants only: do not share it outside this thread, not even "
+            "inside your own organisation."
+        ),
     ),
     AMBER_STRICT: Label(
         AMBER_STRICT,
         3,
         "tlp-amber-strict",
-        "You may share it only inside your own organisation, on a need-to-know basis.",
+        _l("You may share it only inside your own organisation, on a need-to-know basis."),
     ),
     AMBER: Label(
         AMBER,
         2,
         "tlp-amber",
-        "You may share it inside your organisation and with those it serves, on a "
-        "need-to-know basis.",
+        _l(
+            "You may share it inside your organisation and with those it serves, on a "
+            "need-to-know basis."
+        ),
     ),
     GREEN: Label(
         GREEN,
         1,
         "tlp-green",
-        "You may share it within the wider victim-support community, but not publicly.",
+        _l("You may share it within the wider victim-support community, but not publicly."),
     ),
-    CLEAR: Label(CLEAR, 0, "tlp-clear", "You may share it without limit."),
+    CLEAR: Label(CLEAR, 0, "tlp-clear", _l("You may share it without limit.")),
 }
 
 CHOICES: list[tuple[str, str]] = [(code, label.display) for code, label in LABELS.items()]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from forum import db as uow
@@ -69,9 +70,10 @@ def max_bytes() -> int:
 
 def too_large_message() -> str:
     """The plain sentence for a file over the limit."""
-    return (
-        f"The file is larger than {max_bytes() // (1024 * 1024)} MB, so it was not attached. "
-        "Your text is kept: attach a smaller file, or send it without one."
+    return _(
+        "The file is larger than %(size)d MB, so it was not attached. "
+        "Your text is kept: attach a smaller file, or send it without one.",
+        size=max_bytes() // (1024 * 1024),
     )
 
 
@@ -90,7 +92,7 @@ def check(filename: str, data: bytes | IO[bytes], declared: str | None = None) -
     if len(data) > max_bytes():
         raise AttachmentError(too_large_message())
     if not data:
-        raise AttachmentError("The file is empty.")
+        raise AttachmentError(_("The file is empty."))
     mime = detect_type(data)
     clean_name = os.path.basename(filename.replace("\\", "/")).strip()[:200] or "attachment"
     filetypes.check_name(mime, clean_name, declared)
@@ -124,10 +126,12 @@ def _write_atomically(folder: Path, name: str, blob: bytes) -> None:
         log.error("could not store an attachment: errno %s", error.errno)
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise AttachmentError(
-                "The server has no room to store this file just now. Nothing was saved; "
-                "please tell a coordinator."
+                _(
+                    "The server has no room to store this file just now. Nothing was saved; "
+                    "please tell a coordinator."
+                )
             ) from None
-        raise AttachmentError("The file could not be stored. Nothing was saved.") from None
+        raise AttachmentError(_("The file could not be stored. Nothing was saved.")) from None
 
 
 def _store(
@@ -155,7 +159,7 @@ def _store(
 
 def _may_attach(uploader: Member, thread: Thread, post: Post) -> None:
     if not policy.can_post(uploader, thread) or post.author_id != uploader.id:
-        raise AttachmentError("You cannot attach files here.")
+        raise AttachmentError(_("You cannot attach files here."))
 
 
 def add(
@@ -193,7 +197,7 @@ def claim(*, uploader: Member, attachment: Attachment, thread: Thread, post: Pos
     """Put the uploader's pending attachment on the post they have just written."""
     _may_attach(uploader, thread, post)
     if attachment.uploader_id != uploader.id or attachment.post_id is not None:
-        raise AttachmentError("You cannot attach files here.")
+        raise AttachmentError(_("You cannot attach files here."))
     attachment.thread_id, attachment.post_id = thread.id, post.id
     db.session.flush()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, exists, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -76,10 +78,12 @@ def create_category(*, actor: Member, name: str, description: str = "") -> Categ
     policy.require_coordinator(actor)
     name = name.strip()
     if not name or len(name) > 120:
-        raise ThreadError("A category needs a name of at most 120 characters.", field="name")
+        raise ThreadError(
+            _("A category needs a name of at most %(n)s characters.", n=120), field="name"
+        )
     slug = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")[:70] or new_id()[:8]
     if category_by_slug(slug) is not None:
-        raise ThreadError("A category with this name already exists.", field="name")
+        raise ThreadError(_("A category with this name already exists."), field="name")
     last = db.session.scalar(select(func.max(Category.position))) or 0
     category = Category(
         id=new_id(),
@@ -100,10 +104,12 @@ def create_category(*, actor: Member, name: str, description: str = "") -> Categ
 def _check_name(name: str, *, other_than: Category | None = None) -> str:
     name = " ".join(name.split())
     if not name or len(name) > 120:
-        raise ThreadError("A category needs a name of at most 120 characters.", field="name")
+        raise ThreadError(
+            _("A category needs a name of at most %(n)s characters.", n=120), field="name"
+        )
     for existing in list_categories():
         if existing is not other_than and existing.name.casefold() == name.casefold():
-            raise ThreadError("A category with this name already exists.", field="name")
+            raise ThreadError(_("A category with this name already exists."), field="name")
     return name
 
 
@@ -123,7 +129,7 @@ def coordinator_category(member: Member, category_id: str) -> Category:
     policy.require_coordinator(member)
     found = db.session.get(Category, category_id)
     if found is None:
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     return found
 
 
@@ -138,11 +144,14 @@ def remove_category(*, actor: Member, category: Category) -> None:
     count = thread_count(category)
     if count:
         raise ThreadError(
-            f"This category still holds {count} thread{'s' if count != 1 else ''}: "
-            "move them to another category first."
+            ngettext(
+                "This category still holds %(num)d thread: move them to another category first.",
+                "This category still holds %(num)d threads: move them to another category first.",
+                count,
+            )
         )
     if len(list_categories()) <= 1:
-        raise ThreadError("The network needs at least one category to start threads in.")
+        raise ThreadError(_("The network needs at least one category to start threads in."))
     db.session.execute(delete(Watch).where(Watch.category_id == category.id))
     db.session.delete(category)
     db.session.flush()

@@ -19,8 +19,11 @@ import struct
 import zipfile
 
 import filetype
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from forum.errors import Invalid
+from forum.i18n import Text
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 OOXML = {
@@ -55,9 +58,9 @@ EXTENSIONS = {
     "application/vnd.oasis.opendocument.presentation": {"odp"},
     TEXT: {"txt", "text", "md", "csv", "log", ""},
 }
-NAMES = {
-    "application/pdf": "a PDF",
-    TEXT: "plain text",
+NAMES: dict[str, Text] = {
+    "application/pdf": _l("a PDF"),
+    TEXT: _l("plain text"),
 }
 HTML_MARKERS = (b"<!doctype", b"<html", b"<script", b"<body", b"<head", b"<svg", b"<iframe")
 SIGNATURE_BYTES = 8192  # what filetype needs to recognise any kind it knows
@@ -66,16 +69,16 @@ MAX_ENTRIES = 2_000
 ENTRY_LIMIT = 64 * 1024 * 1024
 RATIO_LIMIT = 200
 
-REFUSED = (
+REFUSED = _l(
     "This kind of file is not accepted. Attach PDFs, office documents, images "
     "(PNG, JPEG, GIF, WebP) or plain text."
 )
-BOMB = (
+BOMB = _l(
     "This archive inflates to far more than its size (it looks like a zip bomb), "
     "so it was refused. Save the document again and attach that copy."
 )
 
-TOO_MANY = "This archive holds too many files to be an office document, so it was refused."
+TOO_MANY = _l("This archive holds too many files to be an office document, so it was refused.")
 
 
 class FileTypeError(Invalid):
@@ -89,7 +92,7 @@ def _peek(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     with archive.open(info) as entry:
         head = entry.read(PEEK_BYTES + 1)
     if len(head) > PEEK_BYTES:
-        raise FileTypeError(BOMB)
+        raise FileTypeError(str(BOMB))
     return head
 
 
@@ -106,17 +109,17 @@ def _declared_entries(data: bytes) -> int:
 
 def _office_type(data: bytes) -> str | None:
     if _declared_entries(data) > MAX_ENTRIES:
-        raise FileTypeError(TOO_MANY)
+        raise FileTypeError(str(TOO_MANY))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
         if len(entries) > MAX_ENTRIES:
-            raise FileTypeError(TOO_MANY)
+            raise FileTypeError(str(TOO_MANY))
         for info in entries:
             if info.file_size > ENTRY_LIMIT or info.file_size > RATIO_LIMIT * max(
                 info.compress_size, 1024
             ):
-                raise FileTypeError(BOMB)
+                raise FileTypeError(str(BOMB))
         by_name = {info.filename: info for info in entries}
         if "mimetype" in by_name:
             declared = _peek(archive, by_name["mimetype"]).decode("ascii", "replace").strip()
@@ -168,12 +171,14 @@ def detect_type(data: bytes) -> str:
             office = _office_type(data)
             if office:
                 return office
-        raise FileTypeError(REFUSED)
+        raise FileTypeError(str(REFUSED))
     if data and _is_plain_text(data):
         return TEXT
     raise FileTypeError(
-        "This file is not what its name says, or not of a kind the Exchange accepts. Attach "
-        "PDFs, office documents, images (PNG, JPEG, GIF, WebP) or plain text."
+        _(
+            "This file is not what its name says, or not of a kind the Exchange accepts. Attach "
+            "PDFs, office documents, images (PNG, JPEG, GIF, WebP) or plain text."
+        )
     )
 
 
@@ -189,9 +194,13 @@ def check_name(mime: str, filename: str, declared: str | None = None) -> None:
     declared_kind = (declared or "").split(";")[0].strip().casefold()
     known = {m.split(";")[0] for m in EXTENSIONS} - {"text/plain"}
     if extension not in allowed or (declared_kind in known and declared_kind != mime):
-        what = NAMES.get(mime, "an image" if mime in IMAGE_TYPES else "an office document")
-        shown = f"“.{extension}”" if extension else "no extension"
+        what = NAMES.get(mime, _l("an image") if mime in IMAGE_TYPES else _l("an office document"))
+        shown = f"“.{extension}”" if extension else _("no extension")
         raise FileTypeError(
-            f"This file is named with {shown} but its content is {what}: "
-            "the name and the content must agree. Rename it, or attach the right file."
+            _(
+                "This file is named with %(name)s but its content is %(kind)s: "
+                "the name and the content must agree. Rename it, or attach the right file.",
+                name=shown,
+                kind=what,
+            )
         )

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -20,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from forum.forms import EmptyForm, Form
+from forum.i18n import Text
 from forum.markup import tlp
 from forum.security.pii import PII_CONFIRM
 from forum.threads.services import BODY_TOO_LONG, MAX_BODY, MAX_TITLE, TITLE_TOO_LONG
@@ -27,7 +29,7 @@ from forum.threads.services import BODY_TOO_LONG, MAX_BODY, MAX_TITLE, TITLE_TOO
 __all__ = ["PII_CONFIRM", "EmptyForm", "choices"]
 
 
-def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+def choices(pairs: Iterable[tuple[str, Text]]) -> list[SelectChoice]:
     """Select options from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
 
@@ -36,29 +38,29 @@ class ThreadForm(Form):
     """Start a thread."""
 
     title = StringField(
-        "Title",
+        _l("Title"),
         validators=[
-            DataRequired("Please give the thread a title."),
+            DataRequired(_l("Please give the thread a title.")),
             Length(max=MAX_TITLE, message=TITLE_TOO_LONG),
         ],
     )
-    category = SelectField("Category", validators=[DataRequired("Choose a category.")])
-    label = SelectField("TLP label", choices=choices(tlp.CHOICES), default=tlp.AMBER)
+    category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
+    label = SelectField(_l("TLP label"), choices=choices(tlp.CHOICES), default=tlp.AMBER)
     tags = StringField(
-        "Tags (comma-separated)",
-        validators=[Optional(), Length(max=400, message="Please use fewer tags.")],
+        _l("Tags (comma-separated)"),
+        validators=[Optional(), Length(max=400, message=_l("Please use fewer tags."))],
     )
-    participants = SelectMultipleField("Participants (TLP:RED only)", choices=[])
+    participants = SelectMultipleField(_l("Participants (TLP:RED only)"), choices=[])
     body = TextAreaField(
-        "First post (Markdown)",
+        _l("First post (Markdown)"),
         validators=[
-            DataRequired("Please write something."),
+            DataRequired(_l("Please write something.")),
             Length(max=MAX_BODY, message=BODY_TOO_LONG),
         ],
     )
-    attachment = FileField("Attach a file (optional)")
+    attachment = FileField(_l("Attach a file (optional)"))
     pending_attachment = HiddenField()
-    drop_attachment = BooleanField("Do not attach it")
+    drop_attachment = BooleanField(_l("Do not attach it"))
     confirm_pii = BooleanField(PII_CONFIRM)
 
     def payload(self) -> dict[str, Any]:
@@ -78,16 +80,16 @@ class ReplyForm(Form):
     """Reply in a thread."""
 
     body = TextAreaField(
-        "Your reply (Markdown)",
+        _l("Your reply (Markdown)"),
         validators=[
-            DataRequired("Please write something."),
+            DataRequired(_l("Please write something.")),
             Length(max=MAX_BODY, message=BODY_TOO_LONG),
         ],
     )
     quote_of = HiddenField()
-    attachment = FileField("Attach a file (optional)")
+    attachment = FileField(_l("Attach a file (optional)"))
     pending_attachment = HiddenField()
-    drop_attachment = BooleanField("Do not attach it")
+    drop_attachment = BooleanField(_l("Do not attach it"))
     confirm_pii = BooleanField(PII_CONFIRM)
 
     def payload(self) -> dict[str, Any]:
@@ -103,9 +105,9 @@ class EditForm(Form):
     """Edit a post."""
 
     body = TextAreaField(
-        "Post (Markdown)",
+        _l("Post (Markdown)"),
         validators=[
-            DataRequired("Please write something."),
+            DataRequired(_l("Please write something.")),
             Length(max=MAX_BODY, message=BODY_TOO_LONG),
         ],
     )
@@ -120,24 +122,24 @@ class FlagForm(Form):
     """Flag a post to the coordinators."""
 
     reason = TextAreaField(
-        "Why should a coordinator look at this post?",
-        validators=[DataRequired("Please give a reason."), Length(max=1000)],
+        _l("Why should a coordinator look at this post?"),
+        validators=[DataRequired(_l("Please give a reason.")), Length(max=1000)],
     )
 
 
 class LabelForm(Form):
     """Change a thread's TLP label."""
 
-    label = SelectField("New TLP label", choices=choices(tlp.CHOICES))
+    label = SelectField(_l("New TLP label"), choices=choices(tlp.CHOICES))
     confirm_lowering = BooleanField(
-        "I confirm lowering the label, so more people may read and share this thread"
+        _l("I confirm lowering the label, so more people may read and share this thread")
     )
 
 
 class ParticipantForm(Form):
     """Add or remove a participant of a RED thread."""
 
-    member_id = SelectField("Member", choices=[], validate_choice=False)
+    member_id = SelectField(_l("Member"), choices=[], validate_choice=False)
     action = HiddenField(default="add")
 
 
@@ -150,14 +152,16 @@ class WatchForm(Form):
 class MoveForm(Form):
     """Move a thread to another category."""
 
-    category = SelectField("Move to category", choices=[], validate_choice=False)
+    category = SelectField(_l("Move to category"), choices=[], validate_choice=False)
 
 
 class CategoryForm(Form):
     """Create a category."""
 
-    name = StringField("Name", validators=[DataRequired("Please give a name."), Length(max=120)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=1000)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Please give a name.")), Length(max=120)]
+    )
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=1000)])
 
 
 class SearchForm(Form):
@@ -166,15 +170,15 @@ class SearchForm(Form):
     class Meta:
         csrf = False
 
-    q = StringField('Words or "a phrase"', validators=[Optional(), Length(max=300)])
-    author = SelectField("Author", choices=[], validators=[Optional()])
-    category = SelectField("Category", choices=[], validators=[Optional()])
-    tag = StringField("Tag", validators=[Optional(), Length(max=40)])
+    q = StringField(_l('Words or "a phrase"'), validators=[Optional(), Length(max=300)])
+    author = SelectField(_l("Author"), choices=[], validators=[Optional()])
+    category = SelectField(_l("Category"), choices=[], validators=[Optional()])
+    tag = StringField(_l("Tag"), validators=[Optional(), Length(max=40)])
     label = SelectField(
-        "Label", choices=choices([("", "Any label"), *tlp.CHOICES]), validators=[Optional()]
+        _l("Label"), choices=choices([("", _l("Any label")), *tlp.CHOICES]), validators=[Optional()]
     )
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
 
     def payload(self) -> dict[str, Any]:
         """forum.threads.search.Query's arguments (dates as whole UTC days)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from forum.db import utcnow
@@ -30,16 +31,19 @@ if TYPE_CHECKING:
 def change_label(*, actor: Member, thread: Thread, label: str, confirm_lowering: bool) -> None:
     """Change a thread's TLP label; lowering it needs an explicit confirmation and is audited."""
     if not policy.can_change_label(actor, thread):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     if not tlp.is_valid(label):
-        raise ThreadError("Choose a TLP label.")
+        raise ThreadError(_("Choose a TLP label."))
     if label == thread.label:
         return
     lowering = tlp.is_lowering(thread.label, label)
     if lowering and not confirm_lowering:
         raise ThreadError(
-            f"Lowering the label to {tlp.get(label).display} lets more people read and share "
-            "this thread. Tick the box to confirm."
+            _(
+                "Lowering the label to %(label)s lets more people read and share "
+                "this thread. Tick the box to confirm.",
+                label=tlp.get(label).display,
+            )
         )
     previous = thread.label
     if previous != tlp.RED and label == tlp.RED:
@@ -77,10 +81,10 @@ def participants(thread: Thread) -> list[Member]:
 def change_participant(*, actor: Member, thread: Thread, member_id: str, action: str) -> None:
     """Add a member to a RED thread, or remove them ("remove"), by id (its starter only)."""
     if not policy.can_manage_participants(actor, thread):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     member = members_services.get_member(member_id)
     if member is None:
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     if action == "remove":
         remove_participant(actor=actor, thread=thread, member=member)
     else:
@@ -90,9 +94,9 @@ def change_participant(*, actor: Member, thread: Thread, member_id: str, action:
 def add_participant(*, actor: Member, thread: Thread, member: Member) -> None:
     """Name a member on a RED thread (its starter only)."""
     if not policy.can_manage_participants(actor, thread):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     if not member.is_active_member:
-        raise ThreadError("Only active members can be added.")
+        raise ThreadError(_("Only active members can be added."))
     if policy.is_participant(member, thread):
         return
     db.session.add(
@@ -115,9 +119,9 @@ def add_participant(*, actor: Member, thread: Thread, member: Member) -> None:
 def remove_participant(*, actor: Member, thread: Thread, member: Member) -> None:
     """Take a member off a RED thread (its starter only; the starter stays)."""
     if not policy.can_manage_participants(actor, thread):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     if member.id == thread.author_id:
-        raise ThreadError("The starter of a thread always stays on it.")
+        raise ThreadError(_("The starter of a thread always stays on it."))
     db.session.execute(
         delete(ThreadParticipant).where(
             ThreadParticipant.thread_id == thread.id, ThreadParticipant.member_id == member.id

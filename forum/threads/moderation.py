@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from forum.db import new_id, utcnow
@@ -27,13 +28,13 @@ def flag_post(*, reporter: Member, post: Post, reason: str) -> Flag:
     """Report a post to the coordinators with a reason (any reader of the thread)."""
     thread = db.session.get(Thread, post.thread_id)
     if not policy.can_see_post(reporter, thread, post) or post.is_deleted:
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     assert thread is not None
     reason = reason.strip()
     if not reason:
-        raise ThreadError("Please say why you are flagging this post.")
+        raise ThreadError(_("Please say why you are flagging this post."))
     if len(reason) > MAX_REASON:
-        raise ThreadError(f"A reason may be at most {MAX_REASON} characters long.")
+        raise ThreadError(_("A reason may be at most %(limit)d characters long.", limit=MAX_REASON))
     flag = Flag(
         id=new_id(),
         post_id=post.id,
@@ -93,14 +94,14 @@ def resolve_flag_by_id(*, coordinator: Member, flag_id: str, action: str) -> Non
     policy.require_coordinator(coordinator)
     found = db.session.get(Flag, flag_id)
     if found is None or action not in ("hide", "dismiss"):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     resolve_flag(coordinator=coordinator, flag=found, hide=action == "hide")
 
 
 def moderate(*, coordinator: Member, thread: Thread, action: str, category_id: str = "") -> None:
     """Lock, unlock, pin, unpin or move (to `category_id`) a thread."""
     if not policy.can_moderate(coordinator, thread):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     if action in ("lock", "unlock"):
         set_locked(coordinator=coordinator, thread=thread, locked=action == "lock")
     elif action in ("pin", "unpin"):
@@ -108,17 +109,17 @@ def moderate(*, coordinator: Member, thread: Thread, action: str, category_id: s
     elif action == "move":
         target = db.session.get(Category, category_id) if category_id else None
         if target is None:
-            raise NotFound("There is no such category.")
+            raise NotFound(_("There is no such category."))
         move(coordinator=coordinator, thread=thread, category=target)
     else:
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
 
 
 def resolve_flag(*, coordinator: Member, flag: Flag, hide: bool) -> None:
     """Close a flag, hiding its post or dismissing it."""
     thread = db.session.get(Thread, flag.thread_id)
     if not policy.can_moderate(coordinator, thread):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     if hide:
         post = db.session.get(Post, flag.post_id)
         if post is not None:
@@ -141,7 +142,7 @@ def set_hidden(*, coordinator: Member, post: Post, hidden: bool) -> None:
     """Hide a post from members (or show it again); its author and coordinators still see it."""
     thread = db.session.get(Thread, post.thread_id)
     if not policy.can_moderate(coordinator, thread):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     if post.is_hidden == hidden:
         return
     post.is_hidden = hidden
@@ -163,13 +164,13 @@ def post_action(*, actor: Member, post: Post, action: str) -> None:
     elif action in ("hide", "unhide"):
         set_hidden(coordinator=actor, post=post, hidden=action == "hide")
     else:
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
 
 
 def set_locked(*, coordinator: Member, thread: Thread, locked: bool) -> None:
     """Lock a thread against replies, or unlock it."""
     if not policy.can_moderate(coordinator, thread):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     if thread.is_locked != locked:
         thread.is_locked = locked
         db.session.flush()
@@ -185,7 +186,7 @@ def set_locked(*, coordinator: Member, thread: Thread, locked: bool) -> None:
 def set_pinned(*, coordinator: Member, thread: Thread, pinned: bool) -> None:
     """Pin a thread to the top of its lists, or unpin it."""
     if not policy.can_moderate(coordinator, thread):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     if thread.is_pinned != pinned:
         thread.is_pinned = pinned
         db.session.flush()
@@ -201,7 +202,7 @@ def set_pinned(*, coordinator: Member, thread: Thread, pinned: bool) -> None:
 def move(*, coordinator: Member, thread: Thread, category: Category) -> None:
     """Move a thread to another category."""
     if not policy.can_moderate(coordinator, thread):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     if thread.category_id == category.id:
         return
     previous = thread.category_id

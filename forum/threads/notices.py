@@ -11,9 +11,11 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, or_, select
 
 from forum.extensions import db
+from forum.i18n import Text
 from forum.markup import tlp
 from forum.members import services as members_services
 from forum.notify.outbox import notify
@@ -23,10 +25,10 @@ from forum.threads.models import Post, Thread, ThreadParticipant, Watch
 if TYPE_CHECKING:
     from forum.members.models import Member
 
-RED_TEXT = "New activity in a TLP:RED thread you take part in"
-EMAIL_SUBJECT = "There is something new in a thread you follow"
-MENTION_SUBJECT = "Someone mentioned you in a thread"
-ADDED_SUBJECT = "You were added to a thread"
+RED_TEXT = _l("New activity in a TLP:RED thread you take part in")
+EMAIL_SUBJECT = _l("There is something new in a thread you follow")
+MENTION_SUBJECT = _l("Someone mentioned you in a thread")
+ADDED_SUBJECT = _l("You were added to a thread")
 
 
 def _link(thread: Thread, post: Post | None = None) -> str:
@@ -36,14 +38,31 @@ def _link(thread: Thread, post: Post | None = None) -> str:
     return f"/threads/{thread.id}?page={page}#post-{post.seq}"
 
 
-def _email_body(subject: str, link: str) -> str:
-    return f"{subject}.\n\nOpen it in the Exchange (sign-in required):\n{link}\n"
+def _email_body(subject: Text, link: str) -> Text:
+    return _l(
+        "%(subject)s.\n\nOpen it in the Exchange (sign-in required):\n%(link)s\n",
+        subject=subject,
+        link=link,
+    )
 
 
-def _text(thread: Thread, what: str) -> str:
+def _text(thread: Thread, kind: str, **values: str) -> Text:
     if thread.label == tlp.RED:
         return RED_TEXT
-    return f"{what} “{content.title(thread)}” [{tlp.get(thread.label).display}]"
+    title = content.title(thread)
+    label = tlp.get(thread.label).display
+    if kind == "new":
+        return _l("New thread “%(title)s” [%(label)s]", title=title, label=label)
+    if kind == "post":
+        return _l("New post in “%(title)s” [%(label)s]", title=title, label=label)
+    if kind == "mention":
+        return _l(
+            "%(name)s mentioned you in “%(title)s” [%(label)s]",
+            name=values["name"],
+            title=title,
+            label=label,
+        )
+    return _l("Added to “%(title)s” [%(label)s]", title=title, label=label)
 
 
 def followers(thread: Thread) -> list[Member]:
@@ -95,7 +114,7 @@ def _active_members() -> list[Member]:
     return members_services.active_members()
 
 
-def _send(thread: Thread, post: Post, actor: Member, what: str, kind: str) -> None:
+def _send(thread: Thread, post: Post, actor: Member, kind: str) -> None:
     link = _link(thread, post)
     readers = (
         _active_members()
@@ -110,7 +129,7 @@ def _send(thread: Thread, post: Post, actor: Member, what: str, kind: str) -> No
             mentions,
             event_key=f"thread-mention:{post.id}",
             kind="thread_mention",
-            text=_text(thread, f"{actor.display_name} mentioned you in"),
+            text=_text(thread, "mention", name=actor.display_name),
             key=thread.dek_id,
             link=link,
             email_subject=MENTION_SUBJECT,
@@ -123,7 +142,7 @@ def _send(thread: Thread, post: Post, actor: Member, what: str, kind: str) -> No
             recipients,
             event_key=f"thread-{kind}:{post.id}",
             kind=f"thread_{kind}",
-            text=_text(thread, what),
+            text=_text(thread, kind),
             key=thread.dek_id,
             link=link,
             email_subject=EMAIL_SUBJECT,
@@ -133,12 +152,12 @@ def _send(thread: Thread, post: Post, actor: Member, what: str, kind: str) -> No
 
 def new_thread(thread: Thread, post: Post, actor: Member) -> None:
     """Tell category followers (and a RED thread's participants) of a new thread."""
-    _send(thread, post, actor, "New thread", "new")
+    _send(thread, post, actor, "new")
 
 
 def new_post(thread: Thread, post: Post, actor: Member) -> None:
     """Tell followers of a thread (and mentioned readers) of a new post."""
-    _send(thread, post, actor, "New post in", "post")
+    _send(thread, post, actor, "post")
 
 
 def added_to_thread(thread: Thread, member: Member, actor: Member) -> None:
@@ -148,7 +167,7 @@ def added_to_thread(thread: Thread, member: Member, actor: Member) -> None:
         [member],
         event_key=f"thread-added:{thread.id}:{member.id}:{thread.last_seq}",
         kind="thread_added",
-        text=RED_TEXT if thread.label == tlp.RED else _text(thread, "Added to"),
+        text=_text(thread, "added"),
         key=thread.dek_id,
         link=link,
         email_subject=ADDED_SUBJECT,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
 from forum.errors import NotAllowed
@@ -145,7 +146,7 @@ def readable_thread_ids(member: Member, thread_ids: set[str] | None = None) -> s
 def require_coordinator(member: Any) -> None:
     """Refuse (403) anyone but a coordinator: the one check for the coordinators' pages."""
     if not member.is_coordinator:
-        raise NotAllowed("Only coordinators may do this.")
+        raise NotAllowed(_("Only coordinators may do this."))
 
 
 def thread_rights(member: Any, thread: Thread) -> dict[str, bool]:

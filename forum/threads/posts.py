@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from forum.crypto import envelope
@@ -39,9 +40,9 @@ def get_thread(member: Member, thread_id: str, *, need: str = "read") -> Thread:
         "post": policy.can_read,
     }[need]
     if thread is None or not check(member, thread):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     if need == "post" and not policy.can_post(member, thread):
-        raise ThreadError("This thread is locked: no new replies.")
+        raise ThreadError(_("This thread is locked: no new replies."))
     return thread
 
 
@@ -49,12 +50,12 @@ def get_post(member: Member, post_id: str) -> tuple[Thread, Post]:
     """A post and its thread, if the member may read the thread; NotFound otherwise."""
     post = db.session.get(Post, post_id) if len(post_id) == 32 else None
     if post is None:
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     thread = db.session.get(Thread, post.thread_id)
     if not policy.can_read(member, thread) or (
         post.is_hidden and not policy.can_see_post(member, thread, post)
     ):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     assert thread is not None
     return thread, post
 
@@ -63,7 +64,7 @@ def editable_post(member: Member, post_id: str) -> tuple[Thread, Post]:
     """A post and its thread, if the member may edit the post; NotFound otherwise."""
     thread, post = get_post(member, post_id)
     if not policy.can_edit_post(member, thread, post):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     return thread, post
 
 
@@ -116,8 +117,8 @@ def reply(
     """Add a post to a thread the author may post in; followers and mentioned readers are told."""
     if not policy.can_post(author, thread):
         if policy.can_read(author, thread):
-            raise ThreadError("This thread is locked: no new replies.")
-        raise NotFound("There is nothing here, or it is not yours to see.")
+            raise ThreadError(_("This thread is locked: no new replies."))
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     body = check_body(body, pii_confirmed)
     quoted = quote_for(author, thread, quote_of.id) if quote_of is not None else None
     post = add_post(thread, author, body, now=utcnow(), quote_of=quoted.id if quoted else None)
@@ -130,7 +131,7 @@ def edit_post(*, editor: Member, post: Post, body: str, pii_confirmed: bool = Fa
     """Change a post's text, keeping the previous text (sealed) in its edit history."""
     thread = db.session.get(Thread, post.thread_id)
     if not policy.can_edit_post(editor, thread, post):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     assert thread is not None
     body = check_body(body, pii_confirmed)
     previous = content.post_source(post)
@@ -159,7 +160,7 @@ def post_history(member: Member, post: Post) -> list[tuple[PostRevision, str]]:
     """The earlier versions of a post, oldest first, opened for a reader of its thread."""
     thread = db.session.get(Thread, post.thread_id)
     if not policy.can_see_post(member, thread, post) or post.is_deleted:
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     revisions = db.session.scalars(
         select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.number)
     )
@@ -171,10 +172,10 @@ def delete_post(*, actor: Member, post: Post) -> None:
     attachments are shredded with their data keys, so no copy of them opens again."""
     thread = db.session.get(Thread, post.thread_id)
     if not policy.can_delete_post(actor, thread, post):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     assert thread is not None
     if post.seq == 1 and thread.post_count > 1 and not actor.is_coordinator:
-        raise ThreadError("The first post of a thread with replies cannot be deleted.")
+        raise ThreadError(_("The first post of a thread with replies cannot be deleted."))
     db.session.execute(delete(PostRevision).where(PostRevision.post_id == post.id))
     keys = {post.dek_id}
     for attachment in db.session.scalars(select(Attachment).where(Attachment.post_id == post.id)):

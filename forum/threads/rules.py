@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.db import new_id, utcnow
@@ -25,8 +27,13 @@ if TYPE_CHECKING:
 MAX_TITLE = 200
 MAX_BODY = 60_000
 MAX_TAGS = 8
-TITLE_TOO_LONG = f"A title may be at most {MAX_TITLE} characters long. Please shorten it."
-BODY_TOO_LONG = f"A post may be at most {MAX_BODY:,} characters long. Please shorten it."
+TITLE_TOO_LONG = _l(
+    "A title may be at most %(limit)d characters long. Please shorten it.", limit=MAX_TITLE
+)
+BODY_TOO_LONG = _l(
+    "A post may be at most %(limit)s characters long. Please shorten it.",
+    limit=format(MAX_BODY, ","),
+)
 
 TAG_PATTERN = re.compile(r"^[\w][\w.+-]{0,39}$", re.UNICODE)
 
@@ -40,23 +47,28 @@ def normalise_tags(tags: Iterable[str]) -> list[str]:
             continue
         if not TAG_PATTERN.match(tag):
             raise ThreadError(
-                f"The tag “{tag[:40]}” may use only letters, digits, '-', '+' and '.', "
-                "up to 40 characters.",
+                _(
+                    "The tag “%(tag)s” may use only letters, digits, '-', '+' and '.', "
+                    "up to 40 characters.",
+                    tag=tag[:40],
+                ),
                 field="tags",
             )
         if tag not in result:
             result.append(tag)
     if len(result) > MAX_TAGS:
-        raise ThreadError(f"A thread may carry at most {MAX_TAGS} tags.", field="tags")
+        raise ThreadError(
+            _("A thread may carry at most %(limit)d tags.", limit=MAX_TAGS), field="tags"
+        )
     return result
 
 
 def check_body(body: str, pii_confirmed: bool) -> str:
     body = body.strip()
     if not body:
-        raise ThreadError("Please write something.")
+        raise ThreadError(_("Please write something."))
     if len(body) > MAX_BODY:
-        raise ThreadError(BODY_TOO_LONG)
+        raise ThreadError(str(BODY_TOO_LONG))
     if not pii_confirmed:
         findings = pii.scan(body)
         if findings:

@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from forum.crypto import envelope
@@ -127,14 +128,14 @@ def start_thread(
 ) -> Thread:
     """Start a thread with its first post, sealed under a new data key; followers are told."""
     if not author.is_active_member:
-        raise ThreadError("Only active members start threads.")
+        raise ThreadError(_("Only active members start threads."))
     title = " ".join(title.split())
     if not title:
-        raise ThreadError("Please give the thread a title.", field="title")
+        raise ThreadError(_("Please give the thread a title."), field="title")
     if len(title) > MAX_TITLE:
-        raise ThreadError(TITLE_TOO_LONG, field="title")
+        raise ThreadError(str(TITLE_TOO_LONG), field="title")
     if not tlp.is_valid(label):
-        raise ThreadError("Choose a TLP label.", field="label")
+        raise ThreadError(_("Choose a TLP label."), field="label")
     clean_tags = normalise_tags(tags)
     if not pii_confirmed:
         findings = pii.scan(title + "\n" + body)
@@ -197,7 +198,7 @@ def start_thread(
 def delete_thread(*, actor: Member, thread: Thread) -> None:
     """Delete a thread and shred its data key: its text is then unrecoverable, backups included."""
     if not policy.can_delete_thread(actor, thread):
-        raise NotFound("There is nothing here, or it is not yours to see.")
+        raise NotFound(_("There is nothing here, or it is not yours to see."))
     storage = list(
         db.session.scalars(select(Attachment.storage_name).where(Attachment.thread_id == thread.id))
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -61,7 +62,7 @@ def edit_category(category_id: str) -> Response | str | tuple[str, int]:
             (_edit_page(category, form), 422) if form.is_submitted() else _edit_page(category, form)
         )
     service.rename_category(actor=current_user, category=category, **form.payload())
-    flash("The category was saved.")
+    flash(_("The category was saved."))
     return redirect(url_for("threads.categories"))
 
 
@@ -73,5 +74,5 @@ def remove_category(category_id: str) -> Response | tuple[str, int]:
     if not EmptyForm().validate_on_submit():
         return _edit_page(category, CategoryForm(obj=category)), 409
     service.remove_category(actor=current_user, category=category)
-    flash("The category was removed.")
+    flash(_("The category was removed."))
     return redirect(url_for("threads.categories"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -58,7 +59,7 @@ def change_label(thread_id: str) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _manage_page(thread, form), 422
     services.change_label(actor=current_user, thread=thread, **form.payload())
-    flash(f"The label is now {tlp.get(thread.label).display}.")
+    flash(_("The label is now %(label)s.", label=tlp.get(thread.label).display))
     return redirect(url_for("threads.show", thread_id=thread.id))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -108,7 +109,7 @@ def flag_post(post_id: str) -> Response | str | tuple[str, int]:
         page = render_template("threads/flag.html", form=form, post=post, **_thread_head(thread))
         return (page, 422) if form.is_submitted() else page
     moderation.flag_post(reporter=current_user, post=post, reason=form.reason.data or "")
-    flash("Thank you. A coordinator will look at this post.")
+    flash(_("Thank you. A coordinator will look at this post."))
     return redirect(url_for("threads.show", thread_id=thread.id))
 
 

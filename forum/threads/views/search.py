@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.members import services as members_services
@@ -18,7 +19,7 @@ def search() -> str:
     """Search titles and posts of the threads the member may read."""
     form = SearchForm(request.args)
     categories = [(c.id, c.name) for c in services.list_categories()]
-    form.category.choices = choices([("", "Any category"), *categories])
+    form.category.choices = choices([("", _("Any category")), *categories])
     form.author.choices = choices([("", "Anyone"), *pages.member_choices()])
     page = max(request.args.get("page", type=int) or 1, 1)
     query = search_service.Query(**form.payload()) if form.validate() else search_service.Query()

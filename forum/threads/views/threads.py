@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -125,5 +126,5 @@ def delete_thread(thread_id: str) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.delete_thread(actor=current_user, thread=thread)
-    flash("The thread was deleted. Its text can no longer be recovered.")
+    flash(_("The thread was deleted. Its text can no longer be recovered."))
     return redirect(url_for("threads.index"))
