@@ -30,7 +30,9 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, message: str = "", *, field: str | None = None, **details: Any) -> None:
+    def __init__(self, message: Text = "", *, field: str | None = None, **details: Any) -> None:
+        # A lazy text (a module's constant) is said now, in the language of the request.
+        message = str(message)
         super().__init__(message)
         self.message = message
         self.field = field
