@@ -150,7 +150,7 @@ def device_label(user_agent: str) -> str:
             )
             if token in agent
         ),
-        "Browser",
+        _("Browser"),
     )
     system = next(
         (
@@ -167,7 +167,8 @@ def device_label(user_agent: str) -> str:
         ),
         "",
     )
-    return f"{browser} on {system}" if system else browser
+    # Stored as it is said now: the member names their own device in their own language.
+    return _("%(browser)s on %(system)s", browser=browser, system=system) if system else browser
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def _push_devices() -> list[Device]:
     return [
         Device(
             id=row.id,
-            label=row.device_label or "Browser",
+            label=row.device_label or _("Browser"),
             added_at=row.created_at,
             last_delivery_at=row.last_delivery_at,
             is_this_sign_in=here is not None and row.session_ref == here,
