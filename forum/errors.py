@@ -13,11 +13,14 @@ from typing import Any
 
 from flask import Flask, current_app, flash, g, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from forum.extensions import db, limiter
+from forum.i18n import Text
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,9 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, message: str = "", *, field: str | None = None, **details: Any) -> None:
+    def __init__(self, message: Text = "", *, field: str | None = None, **details: Any) -> None:
+        # A lazy text (a module's constant) is said now, in the language of the request.
+        message = str(message)
         super().__init__(message)
         self.message = message
         self.field = field
@@ -60,18 +65,21 @@ def refusal() -> Invalid | None:
     return g.get(REFUSAL_KEY)
 
 
-MESSAGES = {
-    400: ("Something in that request was not right", "Please go back and try again."),
-    403: ("Not allowed", "Your account may not do this."),
-    404: ("Not found", "There is nothing here, or it is not yours to see."),
-    405: ("Not allowed", "This address does not accept that kind of request."),
-    413: ("Too large", "That upload is larger than this Exchange accepts."),
-    422: ("Please check the form", "Some of what you entered needs another look."),
-    429: ("Too many attempts", "Please wait a minute before you try again."),
-    500: ("Something went wrong on our side", "It has been logged; please try again in a moment."),
+MESSAGES: dict[int, tuple[Text, Text]] = {
+    400: (_l("Something in that request was not right"), _l("Please go back and try again.")),
+    403: (_l("Not allowed"), _l("Your account may not do this.")),
+    404: (_l("Not found"), _l("There is nothing here, or it is not yours to see.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Too large"), _l("That upload is larger than this Exchange accepts.")),
+    422: (_l("Please check the form"), _l("Some of what you entered needs another look.")),
+    429: (_l("Too many attempts"), _l("Please wait a minute before you try again.")),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("It has been logged; please try again in a moment."),
+    ),
     503: (
-        "Temporarily unavailable",
-        "The Exchange cannot reach its database; please try again shortly.",
+        _l("Temporarily unavailable"),
+        _l("The Exchange cannot reach its database; please try again shortly."),
     ),
 }
 
@@ -108,7 +116,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:
         return render_error(
-            400, "This form has expired. Please go back, reload the page and try again."
+            400, _("This form has expired. Please go back, reload the page and try again.")
         )
 
     @app.errorhandler(HTTPException)
@@ -197,12 +205,16 @@ def unsaved_fields() -> list[tuple[str, str, bool]]:
 def render_unavailable() -> tuple[str, int]:
     """The 503 page, rendered without touching the database (no context processors, no member),
     handing the user back what they submitted with a button to send it again."""
+    from forum.i18n import browser_choice, speaking
+
     template = current_app.jinja_env.get_template("errors/unavailable.html")
-    page = template.render(
-        title=MESSAGES[503][0],
-        text=MESSAGES[503][1],
-        fields=unsaved_fields(),
-        action=request.path,
-        app_name=current_app.config["EXCHANGE"]["app"]["name"],
-    )
+    # The browser's language: the member's profile choice would need the database.
+    with speaking(browser_choice()):
+        page = template.render(
+            title=MESSAGES[503][0],
+            text=MESSAGES[503][1],
+            fields=unsaved_fields(),
+            action=request.path,
+            app_name=current_app.config["EXCHANGE"]["app"]["name"],
+        )
     return page, 503

@@ -4,6 +4,18 @@
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
   var DELAY = 1500;
+  // The words this script shows come from the page, in the reader's language: the JSON of
+  // <body data-texts> (templates/_ui.html, js_texts); "%(name)s" in a text is filled in here.
+  var texts = null;
+  function say(key, values) {
+    if (texts === null && document.body) {
+      try { texts = JSON.parse(document.body.getAttribute("data-texts") || "{}"); } catch (e) { texts = {}; }
+    }
+    var text = (texts || {})[key];
+    return (typeof text === "string" ? text : "").replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && values[name] !== undefined ? String(values[name]) : whole;
+    });
+  }
 
   function post(url, fields) {
     return fetch(url, {
@@ -33,14 +45,13 @@
       post(url, { key: key, text: text }).then(function (response) {
         if (response.ok) {
           saved = text;
-          status.textContent = text.trim() ? "Draft saved." : "";
+          status.textContent = text.trim() ? say("draft.saved") : "";
         } else if (response.status === 401) {
-          status.textContent = "Your session has ended. Your text is still here; posting it " +
-            "keeps it as a draft until you sign in again.";
+          status.textContent = say("draft.session_ended");
         } else {
-          status.textContent = "The draft could not be saved.";
+          status.textContent = say("draft.not_saved");
         }
-      }).catch(function () { status.textContent = "The draft could not be saved (offline?)."; });
+      }).catch(function () { status.textContent = say("draft.not_saved_offline"); });
     }
 
     function offerDiscard() {
@@ -48,12 +59,12 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "link";
-      button.textContent = "Discard draft";
+      button.textContent = say("draft.discard");
       button.addEventListener("click", function () {
         post(discardUrl, { key: key }).then(function () {
           area.value = "";
           saved = "";
-          status.textContent = "Draft discarded.";
+          status.textContent = say("draft.discarded");
           area.focus();
         });
       });
@@ -76,7 +87,7 @@
         if (!area.value.trim()) {
           area.value = data.text;
           saved = data.text;
-          status.textContent = "Your unsent draft was restored.";
+          status.textContent = say("draft.restored");
           offerDiscard();
           return;
         }
@@ -84,15 +95,15 @@
         var restore = document.createElement("button");
         restore.type = "button";
         restore.className = "link";
-        restore.textContent = "Restore your unsent draft";
+        restore.textContent = say("draft.restore");
         restore.addEventListener("click", function () {
           area.value = data.text;
           saved = data.text;
-          status.textContent = "Your unsent draft was restored.";
+          status.textContent = say("draft.restored");
           offerDiscard();
           area.focus();
         });
-        status.textContent = "You have an unsent draft of this form. ";
+        status.textContent = say("draft.offer") + " ";
         status.appendChild(restore);
       }).catch(function () { /* no draft: nothing to restore */ });
   }

@@ -11,6 +11,40 @@
   var source = null;
   var baseTitle = document.title;
   var known = {};          // alert links this page has shown (a new one chimes)
+  // The words this script shows come from the page, in the reader's language: the JSON of
+  // <body data-texts> (templates/_ui.html, js_texts); "%(name)s" in a text is filled in here.
+  var texts = null;
+  function say(key, values) {
+    if (texts === null && document.body) {
+      try { texts = JSON.parse(document.body.getAttribute("data-texts") || "{}"); } catch (e) { texts = {}; }
+    }
+    var text = (texts || {})[key];
+    return (typeof text === "string" ? text : "").replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && values[name] !== undefined ? String(values[name]) : whole;
+    });
+  }
+  // A plural: the form given for a sample count in the same plural category as `count`.
+  function sayCount(key, count, values) {
+    say("");
+    var forms = (texts || {})[key] || {};
+    var text = forms[String(count)];
+    if (typeof text !== "string") {
+      try {
+        var rules = new Intl.PluralRules(document.documentElement.lang || "en");
+        var wanted = rules.select(count);
+        Object.keys(forms).some(function (sample) {
+          if (rules.select(Number(sample)) !== wanted) { return false; }
+          text = forms[sample];
+          return true;
+        });
+      } catch (e) { text = forms["5"]; }
+    }
+    var all = { num: count };
+    Object.keys(values || {}).forEach(function (name) { all[name] = values[name]; });
+    return (typeof text === "string" ? text : "").replace(/%\((\w+)\)s/g, function (whole, name) {
+      return all[name] !== undefined ? String(all[name]) : whole;
+    });
+  }
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -59,7 +93,7 @@
     }).length;
     // Only a count and a fixed phrase: the tab title never carries an alert's content.
     document.title = waiting ?
-      "(" + waiting + ") " + (waiting === 1 ? "Urgent alert" : "Urgent alerts") + " \u2014 " + baseTitle :
+      "(" + waiting + ") " + sayCount("live.urgent", waiting) + " \u2014 " + baseTitle :
       baseTitle;
   }
 
@@ -106,7 +140,7 @@
       later.addEventListener("click", function () {
         if (!item.classList.contains("banner-answered")) {
           snooze(link);
-          announce("Alert hidden for 15 minutes. It stays in your notifications.");
+          announce(say("live.hidden"));
         }
         removeBanner(item);
       });
@@ -127,7 +161,7 @@
     data.set("answer", submitter.value);
     // Not `disabled`: disabling the focused button would drop keyboard focus to the page.
     form.setAttribute("aria-busy", "true");
-    status.textContent = "Sending your answer\u2026";
+    status.textContent = say("live.sending");
     fetch(form.action, {
       method: "POST", body: data, credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() }
@@ -137,16 +171,15 @@
       form.removeAttribute("aria-busy");
       if (result.ok) {
         item.classList.add("banner-answered");
-        status.textContent = "Thank you. Your answer: " + result.body.label +
-          ". You can change it on the alert page.";
+        status.textContent = say("live.thanks", { answer: result.body.label });
         status.focus();  // the button pressed goes away; the confirmation takes the focus
         form.parentNode.removeChild(form);
         var later = item.querySelector("[data-banner-later]");
-        if (later) { later.textContent = "Close"; }
+        if (later) { later.textContent = say("live.close"); }
         updateTitle();
         window.setTimeout(function () { removeBanner(item); }, DONE_MS);
       } else {
-        status.textContent = result.body.error || "That did not work; please open the alert.";
+        status.textContent = result.body.error || say("live.failed");
         if (submitter.isConnected) { submitter.focus(); }
         refreshBanners();  // the alert may have closed meanwhile
       }

@@ -2,6 +2,18 @@
 // Loaded as a file (the CSP allows no inline script); the buttons stay hidden without it.
 (function () {
   "use strict";
+  // The words this script shows come from the page, in the reader's language: the JSON of
+  // <body data-texts> (templates/_ui.html, js_texts); "%(name)s" in a text is filled in here.
+  var texts = null;
+  function say(key, values) {
+    if (texts === null && document.body) {
+      try { texts = JSON.parse(document.body.getAttribute("data-texts") || "{}"); } catch (e) { texts = {}; }
+    }
+    var text = (texts || {})[key];
+    return (typeof text === "string" ? text : "").replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && values[name] !== undefined ? String(values[name]) : whole;
+    });
+  }
 
   function codesOf(listId) {
     var list = document.getElementById(listId);
@@ -18,10 +30,10 @@
       window.setTimeout(function () { button.textContent = label; }, 2000);
     }
     if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(text).then(function () { done("Copied"); },
-        function () { done("Could not copy"); });
+      navigator.clipboard.writeText(text).then(function () { done(say("copy.done")); },
+        function () { done(say("copy.failed")); });
     } else {
-      done("Could not copy");
+      done(say("copy.failed"));
     }
   }
 
@@ -44,7 +56,7 @@
       button.hidden = false;
       button.addEventListener("click", function () {
         var codes = codesOf(button.getAttribute("data-download-codes"));
-        var text = "Recovery codes (each works once)\n\n" + codes.join("\n") + "\n";
+        var text = say("codes.heading") + "\n\n" + codes.join("\n") + "\n";
         var link = document.createElement("a");
         link.href = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
         link.download = button.getAttribute("data-filename") || "recovery-codes.txt";

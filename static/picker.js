@@ -6,6 +6,40 @@
 (function () {
   var MAX_SHOWN = 60;
   var counter = 0;
+  // The words this script shows come from the page, in the reader's language: the JSON of
+  // <body data-texts> (templates/_ui.html, js_texts); "%(name)s" in a text is filled in here.
+  var texts = null;
+  function say(key, values) {
+    if (texts === null && document.body) {
+      try { texts = JSON.parse(document.body.getAttribute("data-texts") || "{}"); } catch (e) { texts = {}; }
+    }
+    var text = (texts || {})[key];
+    return (typeof text === "string" ? text : "").replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && values[name] !== undefined ? String(values[name]) : whole;
+    });
+  }
+  // A plural: the form given for a sample count in the same plural category as `count`.
+  function sayCount(key, count, values) {
+    say("");
+    var forms = (texts || {})[key] || {};
+    var text = forms[String(count)];
+    if (typeof text !== "string") {
+      try {
+        var rules = new Intl.PluralRules(document.documentElement.lang || "en");
+        var wanted = rules.select(count);
+        Object.keys(forms).some(function (sample) {
+          if (rules.select(Number(sample)) !== wanted) { return false; }
+          text = forms[sample];
+          return true;
+        });
+      } catch (e) { text = forms["5"]; }
+    }
+    var all = { num: count };
+    Object.keys(values || {}).forEach(function (name) { all[name] = values[name]; });
+    return (typeof text === "string" ? text : "").replace(/%\((\w+)\)s/g, function (whole, name) {
+      return all[name] !== undefined ? String(all[name]) : whole;
+    });
+  }
 
   function fold(text) {
     return (text || "").normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
@@ -39,7 +73,7 @@
     var id = select.id || ("picker-" + counter);
     var multiple = select.multiple;
     var label = document.querySelector('label[for="' + id + '"]');
-    var labelText = label ? label.textContent.trim() : (select.getAttribute("aria-label") || "Choose");
+    var labelText = label ? label.textContent.trim() : (select.getAttribute("aria-label") || say("picker.choose"));
     var options = Array.prototype.map.call(select.options, function (o) {
       return { value: o.value, label: o.textContent.trim(), terms: o.getAttribute("data-terms") || "", node: o };
     });
@@ -48,7 +82,7 @@
 
     var box = el("div", "picker" + (multiple ? " picker-multiple" : " picker-single"));
     var chosen = el("ul", "picker-chosen");
-    chosen.setAttribute("aria-label", "Chosen: " + labelText);
+    chosen.setAttribute("aria-label", say("picker.chosen_list", { label: labelText }));
     var input = el("input", "picker-input");
     input.type = "text";
     input.id = id + "-search";
@@ -59,7 +93,7 @@
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", id + "-list");
-    input.placeholder = multiple ? "Type to search, then choose" : "Type to search";
+    input.placeholder = multiple ? say("picker.search_many") : say("picker.search_one");
     var described = [];
     var error = document.getElementById(id + "-error") ||
       (select.parentNode && select.parentNode.querySelector(".field-error"));
@@ -68,9 +102,7 @@
       described.push(error.id);
       input.setAttribute("aria-invalid", "true");
     }
-    var hint = el("span", "picker-hint", multiple ?
-      "Type a few letters, use the arrow keys or tap to choose; choose again to remove." :
-      "Type a few letters, use the arrow keys or tap to choose.");
+    var hint = el("span", "picker-hint", multiple ? say("picker.hint_many") : say("picker.hint_one"));
     hint.id = id + "-hint";
     described.push(hint.id);
     input.setAttribute("aria-describedby", described.join(" "));
@@ -111,7 +143,7 @@
         item.appendChild(el("span", "", o.label));
         var remove = el("button", "picker-remove", "\u00d7");
         remove.type = "button";
-        remove.setAttribute("aria-label", "Remove " + o.label);
+        remove.setAttribute("aria-label", say("picker.remove", { item: o.label }));
         remove.addEventListener("click", function () {
           toggle(o);
           input.focus();
@@ -145,7 +177,7 @@
       shown = (!query && blank && !multiple ? [blank] : []).concat(found.slice(0, MAX_SHOWN));
       list.textContent = "";
       shown.forEach(function (o, i) {
-        var item = el("li", "picker-option", o.value === "" ? "None" : o.label);
+        var item = el("li", "picker-option", o.value === "" ? say("picker.none") : o.label);
         item.id = id + "-opt-" + i;
         item.setAttribute("role", "option");
         item.setAttribute("aria-selected", o.node.selected && o.value !== "" ? "true" : "false");
@@ -154,12 +186,12 @@
         list.appendChild(item);
       });
       if (!found.length) {
-        var none = el("li", "picker-empty", "Nothing matches \u201c" + input.value.trim() + "\u201d.");
+        var none = el("li", "picker-empty", say("picker.nothing", { text: input.value.trim() }));
         list.appendChild(none);
       }
       status.textContent = found.length > MAX_SHOWN ?
-        "Showing " + MAX_SHOWN + " of " + found.length + "; type more to narrow." :
-        (found.length === 1 ? "1 match." : found.length + " matches.");
+        say("picker.showing", { shown: MAX_SHOWN, total: found.length }) :
+        sayCount("picker.matches", found.length);
       setActive(shown.length ? 0 : -1);
     }
 
@@ -180,12 +212,12 @@
     function toggle(o) {
       if (multiple) {
         o.node.selected = !o.node.selected;
-        status.textContent = o.label + (o.node.selected ? " chosen." : " removed.");
+        status.textContent = say(o.node.selected ? "picker.chosen" : "picker.removed", { item: o.label });
         input.value = "";
       } else {
         select.value = o.value;
         input.value = o.value === "" ? "" : o.label;
-        status.textContent = o.value === "" ? "No choice." : o.label + " chosen.";
+        status.textContent = o.value === "" ? say("picker.no_choice") : say("picker.chosen", { item: o.label });
         close();
       }
       select.dispatchEvent(new Event("change", { bubbles: true }));
@@ -212,8 +244,7 @@
         warning.setAttribute("role", "alert");
         input.insertAdjacentElement("afterend", warning);
       }
-      warning.textContent = "\u201c" + text + "\u201d is not in the list: choose one of the " +
-        "suggestions, or clear the box.";
+      warning.textContent = say("picker.not_in_list", { text: text });
       input.setAttribute("aria-invalid", "true");
     }
     function unwarn() {

@@ -10,18 +10,22 @@
   var signIn = script ? script.getAttribute("data-sign-in") || "" : "";
   var subscribeUrl = script ? script.getAttribute("data-subscribe") || "" : "";
   var BOUND_KEY = "exchange.push.sign-in";
-  var MESSAGES = {
-    unsupported: "This browser cannot receive notifications from the Exchange. On an iPhone " +
-      "or iPad, add the Exchange to your home screen first, then open it from there.",
-    denied: "Notifications are blocked for the Exchange in this browser. Allow them in the " +
-      "browser's site settings, then try again.",
-    dismissed: "Notifications were not turned on. Press the button again when you are ready.",
-    working: "Turning on notifications…",
-    on: "Notifications are on for this device.",
-    already: "This device already has notifications turned on. If they stopped arriving, " +
-      "turn them on again.",
-    failed: "Notifications could not be turned on just now. Please try again in a moment."
-  };
+  var MESSAGES = {};
+  // The words this script shows come from the page, in the reader's language: the JSON of
+  // <body data-texts> (templates/_ui.html, js_texts); "%(name)s" in a text is filled in here.
+  var texts = null;
+  function say(key, values) {
+    if (texts === null && document.body) {
+      try { texts = JSON.parse(document.body.getAttribute("data-texts") || "{}"); } catch (e) { texts = {}; }
+    }
+    var text = (texts || {})[key];
+    return (typeof text === "string" ? text : "").replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && values[name] !== undefined ? String(values[name]) : whole;
+    });
+  }
+  ["unsupported", "denied", "dismissed", "working", "on", "already", "failed"].forEach(function (name) {
+    Object.defineProperty(MESSAGES, name, { get: function () { return say("push." + name); } });
+  });
 
   function registerWorker() {
     if (!workerUrl || !("serviceWorker" in navigator)) { return Promise.resolve(null); }

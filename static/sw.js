@@ -21,6 +21,9 @@ var PRECACHE = [
   "/static/icons/apple-touch-icon.png"
 ];
 var ANSWERS = { seen: true, can_help: true };
+// Said in the member's language by the payload ("actions"); these only stand in for a payload
+// sent before it carried them.
+var ACTION_TITLES = { seen: "Seen", can_help: "I can help" };
 
 function precache() {
   return caches.open(CACHE).then(function (cache) {
@@ -105,6 +108,21 @@ function inAppUrl(url) {
   }
 }
 
+function actionsOf(data) {
+  // The payload's titles for the two answers (in the member's language), nothing else.
+  var given = {};
+  if (Array.isArray(data.actions)) {
+    data.actions.forEach(function (item) {
+      if (item && ANSWERS[item.action] === true && typeof item.title === "string" && item.title) {
+        given[item.action] = item.title;
+      }
+    });
+  }
+  return ["seen", "can_help"].map(function (action) {
+    return { action: action, title: given[action] || ACTION_TITLES[action] };
+  });
+}
+
 function onPush(event) {
   var data = payloadOf(event);
   var answerable = data.answerable === true;
@@ -114,9 +132,7 @@ function onPush(event) {
     icon: "/static/icons/icon-192.png",
     badge: "/static/icons/icon-192.png",
     data: { url: inAppUrl(data.url), answerable: answerable },
-    actions: answerable
-      ? [{ action: "seen", title: "Seen" }, { action: "can_help", title: "I can help" }]
-      : [],
+    actions: answerable ? actionsOf(data) : [],
     requireInteraction: data.urgent === true,
     renotify: true
   };

@@ -10,6 +10,18 @@ document.addEventListener("DOMContentLoaded", () => {
   update();
 });
 
+// The words shown come from the page, in the reader's language: the JSON of <body data-texts>
+// (templates/_ui.html, js_texts); "%(name)s" in a text is filled in here.
+let texts = null;
+const say = (key, values) => {
+  if (texts === null && document.body) {
+    try { texts = JSON.parse(document.body.getAttribute("data-texts") || "{}"); } catch (e) { texts = {}; }
+  }
+  const found = (texts || {})[key];
+  const text = typeof found === "string" ? found : "";
+  return text.replace(/%\((\w+)\)s/g, (whole, name) => (values && values[name] !== undefined ? String(values[name]) : whole));
+};
+
 // Fields with a length limit show how much is used; nothing typed is ever cut (the server says
 // at the field when a text is too long, and keeps it).
 document.addEventListener("DOMContentLoaded", () => {
@@ -25,9 +37,8 @@ document.addEventListener("DOMContentLoaded", () => {
     const update = () => {
       const used = input.value.length;
       const over = used - limit;
-      counter.textContent = over > 0
-        ? `${used.toLocaleString()} of ${limit.toLocaleString()} characters: ${over.toLocaleString()} too many`
-        : `${used.toLocaleString()} of ${limit.toLocaleString()} characters`;
+      const values = { used: used.toLocaleString(), limit: limit.toLocaleString(), over: over.toLocaleString() };
+      counter.textContent = say(over > 0 ? "counter.over" : "counter.used", values);
       counter.classList.toggle("over", over > 0);
     };
     input.addEventListener("input", update);

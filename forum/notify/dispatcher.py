@@ -22,11 +22,12 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import column, or_, select, table, update
 
 from forum.crypto import SealError
 from forum.db import utcnow, write_lock
 from forum.extensions import db
+from forum.i18n import known
 from forum.notify import pushes, recipients
 from forum.notify.channels import Delivery, Outcome
 from forum.notify.channels import webhook as webhook_channel
@@ -149,7 +150,7 @@ def _claim(ids: list[str] | None, limit: int, urgent_only: bool) -> list[Deliver
     now = utcnow()
     lease = timedelta(seconds=_settings()["delivery"]["lease_seconds"])
     query = (
-        select(OutboxMessage)
+        select(OutboxMessage, _member_locale())
         .where(
             OutboxMessage.status == "pending",
             OutboxMessage.due_at <= now,
@@ -165,12 +166,33 @@ def _claim(ids: list[str] | None, limit: int, urgent_only: bool) -> list[Deliver
     if db.engine.dialect.name == "sqlite":
         with _sqlite_claim_lock:
             write_lock()
-            return _lease(list(db.session.scalars(query)), now + lease)
-    return _lease(list(db.session.scalars(query.with_for_update(skip_locked=True))), now + lease)
+            return _lease(_pairs(db.session.execute(query)), now + lease)
+    claimed = db.session.execute(query.with_for_update(skip_locked=True, of=OutboxMessage))
+    return _lease(_pairs(claimed), now + lease)
 
 
-def _lease(rows: list[OutboxMessage], until: Any) -> list[Delivery]:
+def _pairs(result: Any) -> list[tuple[OutboxMessage, str | None]]:
+    return [(row, locale) for row, locale in result]
+
+
+# The members' table as far as notify reads it: the language a member's e-mails are written in.
+# Named here, not imported: notify is platform and never imports a feature (CONVENTIONS 13).
+_MEMBERS = table("members", column("id"), column("locale"))
+
+
+def _member_locale() -> Any:
+    """The recipient member's language, read with the row it belongs to (none: English)."""
+    return (
+        select(_MEMBERS.c.locale)
+        .where(_MEMBERS.c.id == OutboxMessage.member_id)
+        .scalar_subquery()
+        .label("member_locale")
+    )
+
+
+def _lease(claimed: list[tuple[OutboxMessage, str | None]], until: Any) -> list[Delivery]:
     """One UPDATE takes the lease on every claimed row and counts the attempt."""
+    rows = [row for row, _locale in claimed]
     if rows:
         db.session.execute(
             update(OutboxMessage)
@@ -194,8 +216,9 @@ def _lease(rows: list[OutboxMessage], until: Any) -> list[Delivery]:
             recipient_sealed=row.recipient_sealed,
             link_sealed=row.link_sealed,
             idempotency_key=row.idempotency_key,
+            locale=known(locale) or "",
         )
-        for row in rows
+        for row, locale in claimed
     ]
     db.session.commit()
     return deliveries

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, Length, Optional
 
 from forum.forms import EmptyForm, Form
-from forum.notify.preferences import CATEGORIES, CHOICES
+from forum.notify.preferences import CATEGORIES, CHOICES, Category
 
 __all__ = ["EmptyForm", "NotificationSettingsForm", "OpenForm", "WebhookForm"]
 
@@ -23,13 +26,13 @@ class WebhookForm(Form):
     """Register an organisation's webhook."""
 
     organisation_id = SelectField(
-        "Organisation", validators=[DataRequired(message="Choose an organisation.")]
+        _l("Organisation"), validators=[DataRequired(message=_l("Choose an organisation."))]
     )
     url = StringField(
-        "Address (https)",
+        _l("Address (https)"),
         validators=[
-            DataRequired(message="Please give the webhook's address."),
-            Length(max=500, message="The address is longer than 500 characters."),
+            DataRequired(message=_l("Please give the webhook's address.")),
+            Length(max=500, message=_l("The address is longer than 500 characters.")),
         ],
     )
 
@@ -40,9 +43,9 @@ class NotificationSettingsForm(Form):
     One radio group per category of forum/notify/preferences.py (fields named after the
     categories, so a service's refusal lands at its group); urgent alerts offer no "off"."""
 
-    quiet_on = BooleanField("Hold notifications during quiet hours")
-    quiet_start = TimeField("Quiet from", validators=[Optional()])
-    quiet_end = TimeField("Until", validators=[Optional()])
+    quiet_on = BooleanField(_l("Hold notifications during quiet hours"))
+    quiet_start = TimeField(_l("Quiet from"), validators=[Optional()])
+    quiet_end = TimeField(_l("Until"), validators=[Optional()])
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Quiet hours switched on need both times."""
@@ -50,10 +53,10 @@ class NotificationSettingsForm(Form):
         if self.quiet_on.data:
             for field in (self.quiet_start, self.quiet_end):
                 if field.data is None and not field.errors:
-                    field.errors = ["Please give a time of day, such as 22:00."]
+                    field.errors = [_("Please give a time of day, such as 22:00.")]
                     valid = False
             if valid and self.quiet_start.data == self.quiet_end.data:
-                self.quiet_end.errors = ["Quiet hours need an end that is not their start."]
+                self.quiet_end.errors = [_("Quiet hours need an end that is not their start.")]
                 valid = False
         return valid
 
@@ -62,18 +65,27 @@ class NotificationSettingsForm(Form):
         return [getattr(self, category.name) for category in CATEGORIES]
 
 
+def _choices_of(category: Category) -> Callable[[], dict[str, str]]:
+    """The options of one category's group, labelled in the language of the request."""
+
+    def choices() -> dict[str, str]:
+        return {
+            value: str(label)
+            for value, label, push, email in CHOICES
+            if category.may_be_off or push or email
+        }
+
+    return choices
+
+
 for _category in CATEGORIES:
     setattr(
         NotificationSettingsForm,
         _category.name,
         RadioField(
             _category.label,
-            choices={
-                value: label
-                for value, label, push, email in CHOICES
-                if _category.may_be_off or push or email
-            },
-            validators=[DataRequired(message="Please choose one of the options.")],
+            choices=_choices_of(_category),
+            validators=[DataRequired(message=_l("Please choose one of the options."))],
             # The service decides what may be chosen (urgent alerts never off) and says why.
             validate_choice=False,
         ),

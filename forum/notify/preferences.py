@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.db import utcnow
 from forum.errors import Invalid
 from forum.extensions import db
+from forum.i18n import Text
 from forum.notify.models import DeliveryChoice, QuietHours
 from forum.notify.recipients import Recipient
 
@@ -29,18 +32,18 @@ class Category:
     """A kind of event a member chooses channels for."""
 
     name: str
-    label: str
+    label: Text
     kinds: frozenset[str]
     # The push text: says only that something happened (RFC 8291 encrypts it, but the device's
     # lock screen shows it to whoever holds the phone).
-    push_text: str
+    push_text: Text
     may_be_off: bool = True
 
 
 CATEGORIES: tuple[Category, ...] = (
     Category(
         "urgent_alerts",
-        "Urgent alerts",
+        _l("Urgent alerts"),
         frozenset(
             {
                 "alert.raised",
@@ -51,33 +54,35 @@ CATEGORIES: tuple[Category, ...] = (
                 "alert.update",
             }
         ),
-        "Urgent alert — open the Exchange",
+        _l("Urgent alert — open the Exchange"),
         may_be_off=False,
     ),
     Category(
         "call_reminders",
-        "Call reminders and new calls",
+        _l("Call reminders and new calls"),
         frozenset({"call_reminder", "call"}),
-        "A call is coming up — open the Exchange",
+        _l("A call is coming up — open the Exchange"),
     ),
-    Category("mentions", "Mentions", frozenset({"thread_mention"}), "You were mentioned"),
+    Category("mentions", _l("Mentions"), frozenset({"thread_mention"}), _l("You were mentioned")),
     Category(
         "followed_threads",
-        "Replies and new threads you follow",
+        _l("Replies and new threads you follow"),
         frozenset({"thread_post", "thread_new", "thread_added"}),
-        "New in a thread you follow",
+        _l("New in a thread you follow"),
     ),
-    Category("minutes", "Minutes of calls", frozenset({"call_minutes"}), "Minutes were published"),
+    Category(
+        "minutes", _l("Minutes of calls"), frozenset({"call_minutes"}), _l("Minutes were published")
+    ),
 )
 BY_NAME = {category.name: category for category in CATEGORIES}
 _BY_KIND = {kind: category for category in CATEGORIES for kind in category.kinds}
 
 # The four choices a form offers, as (value, label, push, email).
-CHOICES: tuple[tuple[str, str, bool, bool], ...] = (
-    ("both", "Push and e-mail", True, True),
-    ("push", "Push only", True, False),
-    ("email", "E-mail only", False, True),
-    ("none", "Neither (in the Exchange only)", False, False),
+CHOICES: tuple[tuple[str, Text, bool, bool], ...] = (
+    ("both", _l("Push and e-mail"), True, True),
+    ("push", _l("Push only"), True, False),
+    ("email", _l("E-mail only"), False, True),
+    ("none", _l("Neither (in the Exchange only)"), False, False),
 )
 _CHOICE = {value: (push, email) for value, _label, push, email in CHOICES}
 
@@ -207,11 +212,14 @@ def save_choices(member: Recipient, wanted: dict[str, str]) -> None:
         if value is None:
             continue
         if value not in _CHOICE:
-            raise Invalid("Please choose one of the options.", field=category.name)
+            raise Invalid(_("Please choose one of the options."), field=category.name)
         push, email = _CHOICE[value]
         if not category.may_be_off and not (push or email):
             raise Invalid(
-                f"{category.label} cannot be switched off: choose push, e-mail or both.",
+                _(
+                    "%(category)s cannot be switched off: choose push, e-mail or both.",
+                    category=category.label,
+                ),
                 field=category.name,
             )
         row = db.session.get(DeliveryChoice, (member.id, category.name))
@@ -232,7 +240,7 @@ def save_quiet_hours(member: Recipient, start_minute: int, end_minute: int) -> N
     """Save the member's quiet hours (equal start and end: none)."""
     for field, value in (("quiet_start", start_minute), ("quiet_end", end_minute)):
         if not 0 <= value < 24 * 60:
-            raise Invalid("Please give a time of day, such as 22:00.", field=field)
+            raise Invalid(_("Please give a time of day, such as 22:00."), field=field)
     row = db.session.get(QuietHours, member.id)
     if row is None:
         row = QuietHours(member_id=member.id)

@@ -12,20 +12,34 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.extensions import db
+from forum.i18n import Text
 from forum.notify.models import Notification, OutboxMessage
 from forum.notify.outbox import NOT_NEEDED
 
 # Best first: a channel's state is the best of its rows (one per device for push).
 _ORDER = {"sent": 0, "pending": 1, "standby": 2, "failed": 3, "cancelled": 4}
 # A push service's 201 says it took the message for the device, not that the phone showed it.
-_PUSH = {"sent": "accepted", "pending": "sending", "failed": "not delivered"}
+# The words are shown on the board in the reader's language (lazy: said when rendered).
+_PUSH: dict[str, Text] = {
+    "sent": _l("accepted"),
+    "pending": _l("sending"),
+    "failed": _l("not delivered"),
+}
 _PUSH["cancelled"] = _PUSH["failed"]  # the device was gone
-_EMAIL = {"sent": "accepted", "pending": "waiting", "failed": "not accepted"}
-_EMAIL["cancelled"] = "not sent"
-_EMAIL["standby"] = "held while the phone is tried"
+_EMAIL: dict[str, Text] = {
+    "sent": _l("accepted"),
+    "pending": _l("waiting"),
+    "failed": _l("not accepted"),
+}
+_EMAIL["cancelled"] = _l("not sent")
+_EMAIL["standby"] = _l("held while the phone is tried")
+# The states that mean the channel did not reach the member.
+_PUSH_FAILED = frozenset({"failed", "cancelled"})
+_EMAIL_FAILED = frozenset({"failed", "cancelled"})
 
 
 @dataclass(frozen=True)
@@ -33,8 +47,11 @@ class Reach:
     """One member's reach: seen in the app, and the push and e-mail state (None: not sent)."""
 
     seen_in_app: bool = False
-    push: str | None = None
-    email: str | None = None
+    push: Text | None = None
+    email: Text | None = None
+    # Whether the channel failed to reach them (whatever language its word is shown in).
+    push_failed: bool = False
+    email_failed: bool = False
 
 
 def _chunks(ids: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
@@ -79,15 +96,20 @@ def reach(link: str, kinds: Iterable[str], member_ids: Iterable[str]) -> dict[st
             if key not in best or _ORDER.get(status, 9) < _ORDER.get(best[key], 9):
                 best[key] = status
 
-    def state(member_id: str, channel: str, words: dict[str, str]) -> str | None:
+    def state(member_id: str, channel: str, words: dict[str, Text]) -> Text | None:
         status = best.get((member_id, channel))
         return None if status is None else words.get(status, status)
+
+    def failed(member_id: str, channel: str, states: frozenset[str]) -> bool:
+        return best.get((member_id, channel)) in states
 
     return {
         member_id: Reach(
             seen_in_app=member_id in seen,
             push=state(member_id, "push", _PUSH),
             email=state(member_id, "email", _EMAIL),
+            push_failed=failed(member_id, "push", _PUSH_FAILED),
+            email_failed=failed(member_id, "email", _EMAIL_FAILED),
         )
         for member_id in ids
     }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,8 +20,8 @@ from forum.notify.recipients import Actor, Recipient
 from forum.security import audit
 
 PAGE_SIZE = 25
-GONE_TEXT = "This notification's subject has been deleted."
-RETRY_REFUSED = "Only coordinators may retry deliveries."
+GONE_TEXT = _l("This notification's subject has been deleted.")
+RETRY_REFUSED = _l("Only coordinators may retry deliveries.")
 
 
 class NotifyError(NotAllowed):
@@ -67,7 +69,7 @@ def _open(notification: Notification) -> str:
     try:
         return notification.open("text")
     except SealError:
-        return GONE_TEXT  # shredded with the object it was about
+        return str(GONE_TEXT)  # shredded with the object it was about
 
 
 def notifications_page(member: Recipient, number: int = 1) -> Page:
@@ -90,7 +92,7 @@ def get_own(member: Recipient, notification_id: str) -> Notification:
     """One of the member's own notifications (anyone else's is 'not found')."""
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.member_id != member.id:
-        raise NotFound("There is no such notification.")
+        raise NotFound(_("There is no such notification."))
     return notification
 
 
@@ -182,7 +184,7 @@ def retry_delivery(actor: Actor, outbox_id: str) -> OutboxMessage:
         raise NotifyError(RETRY_REFUSED)
     row = db.session.get(OutboxMessage, outbox_id)
     if row is None or row.status != "failed":
-        raise NotFound("There is no such failed delivery.")
+        raise NotFound(_("There is no such failed delivery."))
     row.status = "pending"
     row.attempts = 0
     row.due_at = utcnow()

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from forum.crypto import envelope
@@ -42,7 +44,7 @@ from forum.security import audit
 CREDENTIAL_BYTES = 32
 MAX_LIVE_PER_MEMBER = 10
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
-REFUSED_SERVICE = "This browser's push service is not one the Exchange sends to."
+REFUSED_SERVICE = _l("This browser's push service is not one the Exchange sends to.")
 
 
 def _settings() -> dict[str, Any]:
@@ -99,31 +101,31 @@ def endpoint_problem(endpoint: str) -> str | None:
     allow = allow_list()
     problem = addresses.problem(endpoint, allow)
     if problem is not None:
-        return REFUSED_SERVICE
+        return str(REFUSED_SERVICE)
     host = (urlsplit(endpoint).hostname or "").lower()
     if not (_known_service(host) or allow.allows(host, addresses.literal(host))):
-        return REFUSED_SERVICE
+        return str(REFUSED_SERVICE)
     return None
 
 
 def _key_field(keys: Mapping[str, Any], name: str, length: int) -> str:
     value = keys.get(name)
     if not isinstance(value, str) or not _B64URL.match(value):
-        raise Invalid("The browser sent a push subscription that is not complete.")
+        raise Invalid(_("The browser sent a push subscription that is not complete."))
     raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     if len(raw) != length:
-        raise Invalid("The browser sent a push subscription that is not complete.")
+        raise Invalid(_("The browser sent a push subscription that is not complete."))
     return value
 
 
 def parse_subscription(data: Any) -> dict[str, Any]:
     """A browser's PushSubscription.toJSON(), checked: endpoint, p256dh (65 bytes), auth (16)."""
     if not isinstance(data, Mapping):
-        raise Invalid("The browser sent a push subscription that is not complete.")
+        raise Invalid(_("The browser sent a push subscription that is not complete."))
     endpoint = data.get("endpoint")
     keys = data.get("keys")
     if not isinstance(endpoint, str) or not isinstance(keys, Mapping):
-        raise Invalid("The browser sent a push subscription that is not complete.")
+        raise Invalid(_("The browser sent a push subscription that is not complete."))
     problem = endpoint_problem(endpoint.strip())
     if problem is not None:
         raise Invalid(problem)
@@ -148,7 +150,7 @@ def device_label(user_agent: str) -> str:
             )
             if token in agent
         ),
-        "Browser",
+        _("Browser"),
     )
     system = next(
         (
@@ -165,7 +167,8 @@ def device_label(user_agent: str) -> str:
         ),
         "",
     )
-    return f"{browser} on {system}" if system else browser
+    # Stored as it is said now: the member names their own device in their own language.
+    return _("%(browser)s on %(system)s", browser=browser, system=system) if system else browser
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ def subscribe(
 ) -> Subscribed:
     """Register (or renew) a device of the member; Invalid with a plain sentence when refused."""
     if vapid_private_key() is None:
-        raise Invalid("Push notifications are not available on this Exchange.")
+        raise Invalid(_("Push notifications are not available on this Exchange."))
     checked = parse_subscription(data)
     index = blind_index("push.endpoint", checked["endpoint"])
     existing = db.session.scalar(
@@ -281,7 +284,7 @@ def remove(member: Recipient, subscription_id: str) -> PushSubscription:
     """The member removes one of their own devices (anyone else's is 'not found')."""
     row = db.session.get(PushSubscription, subscription_id)
     if row is None or row.member_id != member.id or row.ended_at is not None:
-        raise NotFound("There is no such device.")
+        raise NotFound(_("There is no such device."))
     _end([row], "removed")
     audit.record("push.removed", actor=member, target_type="push_subscription", target_id=row.id)
     return row

@@ -6,6 +6,8 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.crypto import envelope
@@ -19,7 +21,7 @@ from forum.notify.outbox import enqueue_external
 from forum.notify.recipients import Actor, OrganisationRef
 from forum.security import audit
 
-MANAGE_REFUSED = "Only coordinators manage webhooks."
+MANAGE_REFUSED = _l("Only coordinators manage webhooks.")
 
 
 class WebhookError(Invalid):
@@ -46,7 +48,7 @@ def register_endpoint(
     policy.require_coordinator(actor, MANAGE_REFUSED)
     organisation_id = organisation if isinstance(organisation, str) else organisation.id
     if organisation_id not in dict(recipients.organisations()):
-        raise WebhookError("Choose an organisation.", field="organisation_id")
+        raise WebhookError(_("Choose an organisation."), field="organisation_id")
     problem = url_problem(url, allow_list())
     if problem:
         raise WebhookError(problem)
@@ -83,7 +85,7 @@ def set_active(actor: Actor, endpoint: WebhookEndpoint | str, active: bool) -> W
     if isinstance(endpoint, str):
         found = db.session.get(WebhookEndpoint, endpoint)
         if found is None:
-            raise NotFound("There is no such webhook.")
+            raise NotFound(_("There is no such webhook."))
         endpoint = found
     endpoint.is_active = active
     endpoint.disabled_at = None if active else utcnow()

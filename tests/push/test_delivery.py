@@ -13,7 +13,7 @@ from forum.notify.dispatcher import dispatch_due
 from forum.notify.models import OutboxMessage, PushSubscription
 from tests.support.alerts import CANARY, raise_alert
 
-PAYLOAD_KEYS = {"v", "title", "body", "url", "tag", "kind", "urgent", "answerable"}
+PAYLOAD_KEYS = {"v", "title", "body", "url", "tag", "kind", "urgent", "answerable", "actions"}
 
 
 def _drain(limit_seconds: float = 30.0) -> None:

@@ -68,7 +68,7 @@ def assert_friendly(response: object, status: int) -> str:
     assert response.mimetype == "text/html"  # type: ignore[attr-defined]
     assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")  # type: ignore[attr-defined]
     page = response.get_data(as_text=True)  # type: ignore[attr-defined]
-    title = MESSAGES[status][0]
+    title = str(MESSAGES[status][0])
     assert f"<h1>{title}</h1>" in page
     assert 'class="topbar"' in page
     for mark in TRACEBACK_MARKS:
@@ -162,7 +162,7 @@ def test_an_unreachable_database_gets_the_friendly_503_page(
         response = client.get(path)
         assert response.status_code == 503, path
         page = response.get_data(as_text=True)
-        assert MESSAGES[503][0] in page
+        assert str(MESSAGES[503][0]) in page
         for mark in TRACEBACK_MARKS:
             assert mark not in page
     with application.app_context():

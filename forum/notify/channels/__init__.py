@@ -25,6 +25,8 @@ class Delivery:
     recipient_sealed: bytes | None = None
     link_sealed: bytes | None = None
     idempotency_key: str = ""
+    # The recipient member's language (members.locale; "" for someone not a member: English).
+    locale: str = ""
 
     @property
     def message_id(self) -> str:

@@ -20,12 +20,17 @@ from email.utils import format_datetime, formataddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from forum.db import utcnow
+from forum.i18n import DEFAULT, in_language
 from forum.notify.channels import Delivery, Outcome, absolute_link
 
 log = logging.getLogger(__name__)
 
-FOOTER = (
+# The fixed words of every e-mail, said in the recipient's language when it is built.
+OPEN_IT = _l("Open it in the Exchange:")
+FOOTER = _l(
     "This message only says that something happened; the details stay in the Exchange, "
     "where you will be asked to sign in.\n"
     "You can turn off e-mail notifications in your profile (urgent alerts are always sent)."
@@ -49,11 +54,15 @@ def build_message(
     """The e-mail for one delivery: content-free subject and body, a link, a stable Message-ID.
 
     `link` (absolute) replaces the row's own link when that link is itself a secret (invites).
+    Its fixed words are in the recipient member's language (`delivery.locale`), else English.
     Built with the compat32 classes: about four times cheaper than Message.set_content,
     which matters when an urgent alert goes to every member at once.
     """
     link = link or absolute_link(base_url, delivery.link)
-    text = f"{delivery.body}\n\nOpen it in the Exchange:\n{link}\n\n-- \n{FOOTER}\n"
+    # The member's language (`Delivery.locale`); English for someone who is not a member yet.
+    language = delivery.locale or DEFAULT
+    open_it, footer = in_language(OPEN_IT, language), in_language(FOOTER, language)
+    text = f"{delivery.body}\n\n{open_it}\n{link}\n\n-- \n{footer}\n"
     message = MIMEText(text, "plain", "utf-8")
     message["From"] = formataddr((app_name, from_address))
     message["To"] = recipient

@@ -26,15 +26,19 @@ from email.utils import parseaddr
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from flask_babel import lazy_gettext as _l
 from py_vapid import Vapid02
 from pywebpush import WebPusher
 
+from forum.i18n import DEFAULT, Text, in_language
 from forum.notify.channels import Delivery, Outcome, addresses
 
 log = logging.getLogger(__name__)
 
 # Kinds whose notification carries the "Seen" / "I can help" actions.
 ANSWERABLE_KINDS = frozenset({"alert.raised", "alert.reminder"})
+# Their titles, said in the member's language in the payload (the worker has no catalogue).
+ACTIONS: tuple[tuple[str, Text], ...] = (("seen", _l("Seen")), ("can_help", _l("I can help")))
 NOT_DELIVERED = "not delivered (no answer from the push service)"
 GONE = "device gone (the push service no longer knows it)"
 # 403: the push service refused our VAPID token — made with another key (a keyring restored
@@ -47,7 +51,9 @@ VAPID_REUSE_SECONDS = 3600
 
 
 def payload(delivery: Delivery, *, app_name: str) -> bytes:
-    """What the service worker receives: that something happened, and where to look."""
+    """What the service worker receives: that something happened, and where to look; for an
+    alert to answer, the titles of its two actions in the member's language."""
+    answerable = delivery.kind in ANSWERABLE_KINDS
     document: dict[str, Any] = {
         "v": 1,
         "title": app_name,
@@ -56,8 +62,13 @@ def payload(delivery: Delivery, *, app_name: str) -> bytes:
         "tag": delivery.id,
         "kind": delivery.kind,
         "urgent": delivery.is_urgent,
-        "answerable": delivery.kind in ANSWERABLE_KINDS,
+        "answerable": answerable,
     }
+    if answerable:
+        language = delivery.locale or DEFAULT
+        document["actions"] = [
+            {"action": action, "title": in_language(title, language)} for action, title in ACTIONS
+        ]
     return json.dumps(document, separators=(",", ":")).encode()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import gettext as _
+
 from forum.notify import outbox
 from forum.notify.models import Notification
 
@@ -21,7 +23,7 @@ def register_watch(prefix: str, allowed: Callable[[Any, str], bool]) -> None:
 def allowed_topics(member: Any, wanted: list[str]) -> list[str]:
     allowed: list[str] = []
     for topic in wanted[:MAX_WATCH]:
-        prefix, _, ref = topic.partition(":")
+        prefix, _sep, ref = topic.partition(":")
         rule = _watch_rules.get(prefix)
         if rule is not None and ref and rule(member, ref):
             allowed.append(topic)
@@ -33,7 +35,7 @@ def describe(notification: Notification) -> dict[str, Any]:
     try:
         body = outbox.notification_text(notification)
     except Exception:  # a shredded object: say only that something happened
-        body = "New notification"
+        body = _("New notification")
     return {
         "id": notification.id,
         "kind": notification.kind,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -53,5 +54,7 @@ def read_all() -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     marked = services.mark_all_read(current_user)
-    flash(f"{marked} notification{'s' if marked != 1 else ''} marked read.")
+    flash(
+        ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.", marked)
+    )
     return redirect(url_for("notify.index"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -27,7 +29,7 @@ def retry(outbox_id: str) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.retry_delivery(current_user, outbox_id)
-    flash("The delivery is queued again; it goes out within a minute.")
+    flash(_("The delivery is queued again; it goes out within a minute."))
     return redirect(url_for("notify.failed"))
 
 
@@ -38,5 +40,7 @@ def retry_all() -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     count = services.retry_all_failed(current_user)
-    flash(f"{count} deliver{'ies are' if count != 1 else 'y is'} queued again.")
+    flash(
+        ngettext("%(num)d delivery is queued again.", "%(num)d deliveries are queued again.", count)
+    )
     return redirect(url_for("notify.failed"))

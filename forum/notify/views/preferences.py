@@ -7,6 +7,7 @@ from datetime import time
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.notify import preferences
@@ -49,7 +50,7 @@ def settings() -> ResponseReturnValue:
                 preferences.save_quiet_hours(current_user, start, end)
             else:
                 preferences.save_quiet_hours(current_user, 0, 0)
-            flash("Your notification settings are saved.", "success")
+            flash(_("Your notification settings are saved."), "success")
             return redirect(url_for("notify.settings"), 303)
         return _page(form, 422)
     return _page(form)

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import abort, flash, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from wtforms import HiddenField
@@ -59,7 +60,7 @@ def _push_devices() -> list[Device]:
     return [
         Device(
             id=row.id,
-            label=row.device_label or "Browser",
+            label=row.device_label or _("Browser"),
             added_at=row.created_at,
             last_delivery_at=row.last_delivery_at,
             is_this_sign_in=here is not None and row.session_ref == here,
@@ -133,7 +134,7 @@ def push_remove(subscription_id: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     subscriptions.remove(current_user, subscription_id)
-    flash("Device removed.")
+    flash(_("Device removed."))
     fallback = url_if("members.sessions") or url_if("notify.index") or "/"
     back = services.safe_link(form.next.data) if form.next.data else fallback
     return redirect(back)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -57,5 +58,5 @@ def webhook_active(endpoint_id: str) -> Response:
         abort(400)
     active = request.form.get("active") == "1"
     hooks.set_active(current_user, endpoint_id, active)
-    flash(f"Webhook {'enabled' if active else 'disabled'}.")
+    flash(_("Webhook enabled.") if active else _("Webhook disabled."))
     return redirect(url_for("notify.webhooks"))
