@@ -15,7 +15,9 @@ from forum.threads import search_store, services
 from forum.threads.search import Query, SearchIndex
 from forum.threads.search_store import Dense, DocTable
 
-WORDS = "victims families hotline trauma interpreters shelter police hospital lessons network".split()
+WORDS = (
+    "victims families hotline trauma interpreters shelter police hospital lessons network".split()
+)
 
 
 def _corpus(members, threads, posts: int = 600) -> dict[str, object]:
