@@ -111,8 +111,8 @@ def create_invite(
                 "An invitation to this address, sent %(date)s at %(time)s UTC, "
                 "is still open. A new invitation stops the earlier link from working: tick the box "
                 "below to send it anyway.",
-                date=f"{earlier[0].created_at:%d %b %Y}",
-                time=f"{earlier[0].created_at:%H:%M}",
+                date=earlier[0].created_at.strftime("%d %b %Y"),
+                time=earlier[0].created_at.strftime("%H:%M"),
             )
         )
     ttl = current_app.config["EXCHANGE"]["security"]["invite_ttl_hours"]
