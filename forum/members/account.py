@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from forum.countries import is_country, is_time_zone
 from forum.db import utcnow, write_lock_released
 from forum.errors import Invalid
 from forum.extensions import db
+from forum.i18n import known
 from forum.members import notices, totp
 from forum.members.models import Member, MemberSession
 from forum.members.passwords import hash_password, password_problem, verify_password
@@ -34,28 +36,29 @@ class ProfileChange:
     timezone: str
     contact_point_countries: Sequence[str]
     is_email_notifications: bool
+    locale: str = ""
 
 
 def update_profile(member: Member, change: ProfileChange) -> None:
     """Validate and save a member's own profile."""
     name = " ".join(change.name.split())
     if not name:
-        raise Invalid("Please give your name.")
+        raise Invalid(_("Please give your name."))
     if len(name) > MAX_NAME:
-        raise Invalid(f"Please keep your name under {MAX_NAME} characters.")
+        raise Invalid(_("Please keep your name under %(n)s characters.", n=MAX_NAME))
     country = change.country.strip().upper()
     if country and not is_country(country):
-        raise Invalid("Choose your country from the list.")
+        raise Invalid(_("Choose your country from the list."))
     if not is_time_zone(change.timezone):
-        raise Invalid("Choose a time zone from the list, such as Europe/Brussels.")
+        raise Invalid(_("Choose a time zone from the list, such as Europe/Brussels."))
     points = sorted({c.strip().upper() for c in change.contact_point_countries if c.strip()})
     unknown = [c for c in points if not is_country(c)]
     if unknown:
-        raise Invalid("Contact point countries must be chosen from the list.")
+        raise Invalid(_("Contact point countries must be chosen from the list."))
     if len(change.expertise) > MAX_EXPERTISE:
-        raise Invalid(f"Please keep your expertise under {MAX_EXPERTISE} characters.")
+        raise Invalid(_("Please keep your expertise under %(n)s characters.", n=MAX_EXPERTISE))
     if len(change.languages) > MAX_LANGUAGES:
-        raise Invalid(f"Please keep your languages under {MAX_LANGUAGES} characters.")
+        raise Invalid(_("Please keep your languages under %(n)s characters.", n=MAX_LANGUAGES))
     if name != member.display_name:
         set_sealed(member, "name", name)
     member.country = country
@@ -64,6 +67,7 @@ def update_profile(member: Member, change: ProfileChange) -> None:
     member.timezone = change.timezone
     member.contact_point_countries = ",".join(points)
     member.is_email_notifications = change.is_email_notifications
+    member.locale = known(change.locale) or ""
     audit.record("profile.updated", actor=member, target_type="member", target_id=member.id)
     db.session.flush()
 
@@ -87,7 +91,7 @@ def prepare_password_change(member: Member, *, current: str, new: str) -> Passwo
         return PasswordChange(current_ok=False)
     problem = password_problem(new, user_inputs=(member.display_name, member.email))
     if problem is None and verify_password(member.password_hash, new):
-        problem = "Choose a password different from your current one."
+        problem = _("Choose a password different from your current one.")
     if problem:
         return PasswordChange(current_ok=True, problem=problem)
     return PasswordChange(current_ok=True, new_hash=hash_password(new))
@@ -99,9 +103,9 @@ def apply_password_change(
     """Write a prepared password change; ends every other session. Invalid when refused."""
     if not change.current_ok:
         audit.record("reauth.failed", actor=member, target_type="member", target_id=member.id)
-        raise Invalid("Your current password is not right.", field="current")
+        raise Invalid(_("Your current password is not right."), field="current")
     if change.problem or change.new_hash is None:
-        raise Invalid(change.problem or "Choose a new password.", field="new")
+        raise Invalid(change.problem or _("Choose a new password."), field="new")
     return set_password_hash(member, change.new_hash, reason="password_changed", keep=keep)
 
 
@@ -158,10 +162,10 @@ def confirm_factor_reset(member: Member, code: str, *, keep: MemberSession | Non
     """Switch to the new authenticator once its code is right; new recovery codes, other sessions end."""
     secret = totp.open_secret(member, "totp_pending")
     if secret is None:
-        raise Invalid("Start again: there is no new authenticator waiting to be confirmed.")
+        raise Invalid(_("Start again: there is no new authenticator waiting to be confirmed."))
     step = totp.matching_step(secret, code)
     if step is None:
-        raise Invalid("That code is not right. Type the six digits your app shows now.")
+        raise Invalid(_("That code is not right. Type the six digits your app shows now."))
     totp.seal_secret(member, secret)
     member.totp_pending_sealed = None
     # A fresh secret has its own steps; codes of the old one are useless from now on.

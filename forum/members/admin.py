@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from forum import drafts
@@ -31,11 +32,30 @@ def _active_coordinator_count() -> int:
     )
 
 
+def _refusals(doing: str) -> tuple[str, str]:
+    """What a coordinator is told when `doing` (demote, suspend, remove) is refused: one's own
+    account, or the last active coordinator (whole sentences, each translated on its own)."""
+    if doing == "demote":
+        return (
+            _("You cannot demote your own account; ask another coordinator."),
+            _("You cannot demote the last active coordinator."),
+        )
+    if doing == "suspend":
+        return (
+            _("You cannot suspend your own account; ask another coordinator."),
+            _("You cannot suspend the last active coordinator."),
+        )
+    return (
+        _("You cannot remove your own account; ask another coordinator."),
+        _("You cannot remove the last active coordinator."),
+    )
+
+
 def _guard_self_and_last(actor: Member, member: Member, doing: str) -> None:
     if member.id == actor.id:
-        raise Invalid(f"You cannot {doing} your own account; ask another coordinator.")
+        raise Invalid(_refusals(doing)[0])
     if member.is_coordinator and _active_coordinator_count() <= 1:
-        raise Invalid(f"You cannot {doing} the last active coordinator.")
+        raise Invalid(_refusals(doing)[1])
 
 
 def list_members(status: str | None = None) -> list[Member]:
@@ -57,9 +77,9 @@ def change_role(actor: Member, member: Member, role: str) -> None:
     if not policy.can_manage_members(actor):
         raise NotAllowed()
     if role not in ROLES:
-        raise Invalid("Choose coordinator or member.")
+        raise Invalid(_("Choose coordinator or member."))
     if member.status == "removed":
-        raise Invalid("This member has been removed.")
+        raise Invalid(_("This member has been removed."))
     if role == member.role:
         return
     if member.role == "coordinator":
@@ -84,7 +104,7 @@ def suspend(actor: Member, member: Member) -> int:
     if not policy.can_manage_members(actor):
         raise NotAllowed()
     if member.status != "active":
-        raise Invalid("Only an active member can be suspended.")
+        raise Invalid(_("Only an active member can be suspended."))
     _guard_self_and_last(actor, member, "suspend")
     member.status = "suspended"
     member.status_changed_at = utcnow()
@@ -102,9 +122,9 @@ def reset_second_factor(actor: Member, member: Member) -> int:
     if not policy.can_manage_members(actor):
         raise NotAllowed()
     if member.id == actor.id:
-        raise Invalid("Use your own Two-factor page to set up a new authenticator app.")
+        raise Invalid(_("Use your own Two-factor page to set up a new authenticator app."))
     if member.status == "removed":
-        raise Invalid("This member has been removed.")
+        raise Invalid(_("This member has been removed."))
     member.totp_secret_sealed = None
     member.totp_pending_sealed = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
@@ -127,7 +147,7 @@ def reinstate(actor: Member, member: Member) -> None:
     if not policy.can_manage_members(actor):
         raise NotAllowed()
     if member.status != "suspended":
-        raise Invalid("Only a suspended member can be reinstated.")
+        raise Invalid(_("Only a suspended member can be reinstated."))
     member.status = "active"
     member.status_changed_at = utcnow()
     reconfirm.restart(member)  # the coordinator vetted them again: a new yearly round
@@ -143,7 +163,7 @@ def remove(actor: Member, member: Member) -> None:
     if not policy.can_manage_members(actor):
         raise NotAllowed()
     if member.status == "removed":
-        raise Invalid("This member has already been removed.")
+        raise Invalid(_("This member has already been removed."))
     _guard_self_and_last(actor, member, "remove")
     end_all_sessions(member, "removed")
     old_key = db.session.get(DataKey, member.dek_id)
@@ -185,15 +205,15 @@ def create_organisation(actor: Member, *, name: str, country: str, sector: str) 
         raise NotAllowed()
     name = " ".join(name.split())
     if not name:
-        raise Invalid("An organisation needs a name.")
+        raise Invalid(_("An organisation needs a name."))
     if len(name) > 200:
-        raise Invalid("Please keep the name under 200 characters.")
+        raise Invalid(_("Please keep the name under 200 characters."))
     if country and not is_country(country):
-        raise Invalid("Choose the organisation's country from the list.")
+        raise Invalid(_("Choose the organisation's country from the list."))
     if sector not in SECTORS:
-        raise Invalid("Choose one of the listed sectors.")
+        raise Invalid(_("Choose one of the listed sectors."))
     if db.session.scalar(select(Organisation).where(Organisation.name == name)) is not None:
-        raise Invalid("An organisation with this name exists already.")
+        raise Invalid(_("An organisation with this name exists already."))
     organisation = Organisation(name=name, country=country.upper(), sector=sector)
     db.session.add(organisation)
     db.session.flush()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 from forum.db import utcnow, write_lock_released
 from forum.extensions import db
 from forum.members import account, notices, totp
@@ -14,8 +16,10 @@ from forum.members.services import find_member_by_email
 from forum.members.sessions import end_current_session
 from forum.security import audit
 
-GENERIC_FAILURE = "That e-mail address and password do not match an account."
-CODE_FAILURE = "That code is not right, or it was used already. Try the next code from your app."
+GENERIC_FAILURE = _l("That e-mail address and password do not match an account.")
+CODE_FAILURE = _l(
+    "That code is not right, or it was used already. Try the next code from your app."
+)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ which runs before this, proves the post came from that member's own browser.
 from __future__ import annotations
 
 from flask import flash, jsonify, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from forum import drafts
@@ -18,8 +20,8 @@ from forum.extensions import db, login_manager
 from forum.members.models import MemberSession
 from forum.members.sessions import SESSION_KEY, _digest
 
-SIGN_IN_MESSAGE = "Please sign in to continue."
-KEPT_MESSAGE = (
+SIGN_IN_MESSAGE = _l("Please sign in to continue.")
+KEPT_MESSAGE = _l(
     "Your session had ended, so nothing was posted. What you wrote was kept as a draft: "
     "sign in and it will be back in the form."
 )
@@ -50,7 +52,7 @@ def _keep_draft() -> str | None:
         try:
             drafts.save(member_id, form.key(args), text)
             db.session.commit()
-            flash(KEPT_MESSAGE, "warning")
+            flash(str(KEPT_MESSAGE), "warning")
         except drafts.DraftError:
             db.session.rollback()
     return form.page(args)
@@ -60,7 +62,7 @@ def _keep_draft() -> str | None:
 def unauthorized() -> Response:
     """Send the browser to sign in (a script's request gets 401), keeping a posted draft."""
     if request.blueprint == "drafts" or request.accept_mimetypes.best == "application/json":
-        response = jsonify({"error": "Your session has ended; please sign in again."})
+        response = jsonify({"error": _("Your session has ended; please sign in again.")})
         response.status_code = 401
         return response
     target: str | None = None
@@ -69,5 +71,5 @@ def unauthorized() -> Response:
     else:
         target = request.full_path.rstrip("?")
     if not request.method == "POST" or target is None:
-        flash(SIGN_IN_MESSAGE)
+        flash(str(SIGN_IN_MESSAGE))
     return redirect(url_for("members.sign_in", next=target))

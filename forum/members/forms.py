@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -16,38 +19,56 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forum.countries import CountriesField, CountryField, time_zones
 from forum.forms import Form
-from forum.members.models import ROLES, SECTORS
+from forum.i18n import LANGUAGES
+from forum.members.models import ROLE_LABELS, ROLES, SECTORS
 
-EMAIL = [DataRequired("Please give an e-mail address."), Length(max=254)]
+
+def _choices(labels: Mapping[str, Any]) -> list[SelectChoice]:
+    """Options from {stored value: label} (labels may be lazy texts, translated when shown)."""
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
+def language_choices() -> list[SelectChoice]:
+    """The interface languages, each named in itself, after "Follow my browser" (no choice)."""
+    return _choices({"": _l("Follow my browser"), **LANGUAGES})
+
+
+EMAIL = [DataRequired(_l("Please give an e-mail address.")), Length(max=254)]
 
 
 class SignInForm(Form):
-    email = EmailField("E-mail address", validators=EMAIL)
+    email = EmailField(_l("E-mail address"), validators=EMAIL)
     password = PasswordField(
-        "Password", validators=[DataRequired("Please give your password."), Length(max=128)]
+        _l("Password"), validators=[DataRequired(_l("Please give your password.")), Length(max=128)]
     )
 
 
 class CodeForm(Form):
-    code = StringField("Code", validators=[DataRequired("Please type the code."), Length(max=32)])
+    code = StringField(
+        _l("Code"), validators=[DataRequired(_l("Please type the code.")), Length(max=32)]
+    )
 
 
 class JoinForm(Form):
-    email = EmailField("Your e-mail address (the one the invitation was sent to)", validators=EMAIL)
+    email = EmailField(
+        _l("Your e-mail address (the one the invitation was sent to)"), validators=EMAIL
+    )
     name = StringField(
-        "Your name", validators=[DataRequired("Please give your name."), Length(max=120)]
+        _l("Your name"), validators=[DataRequired(_l("Please give your name.")), Length(max=120)]
     )
     password = PasswordField(
-        "Choose a password (12 to 128 characters)",
-        validators=[DataRequired("Please choose a password.")],
+        _l("Choose a password (12 to 128 characters)"),
+        validators=[DataRequired(_l("Please choose a password."))],
     )
     confirm = PasswordField(
-        "Type the password again", validators=[DataRequired("Please type the password again.")]
+        _l("Type the password again"),
+        validators=[DataRequired(_l("Please type the password again."))],
     )
+    locale = SelectField(_l("Language"), choices=language_choices(), default="")
 
     def validate_confirm(self, field: PasswordField) -> None:
         if field.data != self.password.data:
-            raise ValidationError("The two passwords are not the same.")
+            raise ValidationError(_l("The two passwords are not the same."))
 
     def payload(self) -> dict[str, Any]:
         return {"email": self.email.data, "name": self.name.data, "password": self.password.data}
@@ -57,17 +78,17 @@ class NewPasswordForm(Form):
     """A new password typed twice; the second copy is checked here, never handed on."""
 
     new = PasswordField(
-        "New password (12 to 128 characters)",
-        validators=[DataRequired("Please choose a new password.")],
+        _l("New password (12 to 128 characters)"),
+        validators=[DataRequired(_l("Please choose a new password."))],
     )
     confirm = PasswordField(
-        "Type the new password again",
-        validators=[DataRequired("Please type the new password again.")],
+        _l("Type the new password again"),
+        validators=[DataRequired(_l("Please type the new password again."))],
     )
 
     def validate_confirm(self, field: PasswordField) -> None:
         if field.data != self.new.data:
-            raise ValidationError("The two new passwords are not the same.")
+            raise ValidationError(_l("The two new passwords are not the same."))
 
     def payload(self) -> dict[str, Any]:
         return {k: v for k, v in super().payload().items() if k != "confirm"}
@@ -75,25 +96,31 @@ class NewPasswordForm(Form):
 
 class PasswordForm(NewPasswordForm):
     current = PasswordField(
-        "Current password", validators=[DataRequired("Please give your current password.")]
+        _l("Current password"), validators=[DataRequired(_l("Please give your current password."))]
     )
 
 
 class ReauthForm(Form):
     password = PasswordField(
-        "Your password", validators=[DataRequired("Please give your password."), Length(max=128)]
+        _l("Your password"),
+        validators=[DataRequired(_l("Please give your password.")), Length(max=128)],
     )
-    code = StringField("Code from your authenticator app", validators=[Optional(), Length(max=32)])
+    code = StringField(
+        _l("Code from your authenticator app"), validators=[Optional(), Length(max=32)]
+    )
 
 
 class ProfileForm(Form):
-    name = StringField("Name", validators=[DataRequired("Please give your name."), Length(max=120)])
-    country = CountryField("Country", validators=[Optional()])
-    expertise = TextAreaField("Expertise", validators=[Length(max=2000)])
-    languages = StringField("Languages", validators=[Length(max=200)])
-    timezone = SelectField("Time zone", choices={})
-    contact_points = CountriesField("Contact point for countries", validators=[Optional()])
-    notifications = BooleanField("Send me e-mail notifications")
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Please give your name.")), Length(max=120)]
+    )
+    country = CountryField(_l("Country"), validators=[Optional()])
+    expertise = TextAreaField(_l("Expertise"), validators=[Length(max=2000)])
+    languages = StringField(_l("Languages"), validators=[Length(max=200)])
+    timezone = SelectField(_l("Time zone"), choices={})
+    contact_points = CountriesField(_l("Contact point for countries"), validators=[Optional()])
+    notifications = BooleanField(_l("Send me e-mail notifications"))
+    locale = SelectField(_l("Language"), choices=language_choices(), default="")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -108,6 +135,7 @@ class ProfileForm(Form):
         self.timezone.data = member.timezone
         self.contact_points.data = member.contact_points
         self.notifications.data = member.is_email_notifications
+        self.locale.data = member.locale or ""
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -118,18 +146,19 @@ class ProfileForm(Form):
             "timezone": self.timezone.data or "",
             "contact_point_countries": self.contact_points.data or [],
             "is_email_notifications": bool(self.notifications.data),
+            "locale": self.locale.data or "",
         }
 
 
 class NominateForm(Form):
-    email = EmailField("Their e-mail address", validators=EMAIL)
+    email = EmailField(_l("Their e-mail address"), validators=EMAIL)
     name = StringField(
-        "Their name", validators=[DataRequired("Please give their name."), Length(max=120)]
+        _l("Their name"), validators=[DataRequired(_l("Please give their name.")), Length(max=120)]
     )
-    organisation = StringField("Their organisation", validators=[Length(max=200)])
+    organisation = StringField(_l("Their organisation"), validators=[Length(max=200)])
     reason = TextAreaField(
-        "Why should they join? (only coordinators read this)",
-        validators=[DataRequired("Please say why they should join."), Length(max=2000)],
+        _l("Why should they join? (only coordinators read this)"),
+        validators=[DataRequired(_l("Please say why they should join.")), Length(max=2000)],
     )
 
     def payload(self) -> dict[str, Any]:
@@ -142,10 +171,10 @@ class NominateForm(Form):
 
 
 class InviteForm(Form):
-    email = EmailField("E-mail address", validators=EMAIL)
-    role = SelectField("Role", choices={r: r.capitalize() for r in ROLES[::-1]})
-    organisation = StringField("Organisation (optional)", validators=[Length(max=200)])
-    replace = BooleanField("Send a new invitation: the earlier link stops working")
+    email = EmailField(_l("E-mail address"), validators=EMAIL)
+    role = SelectField(_l("Role"), choices=_choices({r: ROLE_LABELS[r] for r in ROLES[::-1]}))
+    organisation = StringField(_l("Organisation (optional)"), validators=[Length(max=200)])
+    replace = BooleanField(_l("Send a new invitation: the earlier link stops working"))
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -157,15 +186,16 @@ class InviteForm(Form):
 
 
 class RoleForm(Form):
-    role = SelectField("Role", choices={r: r.capitalize() for r in ROLES})
+    role = SelectField(_l("Role"), choices=_choices({r: ROLE_LABELS[r] for r in ROLES}))
 
 
 class OrganisationForm(Form):
     name = StringField(
-        "Name", validators=[DataRequired("Please give the organisation's name."), Length(max=200)]
+        _l("Name"),
+        validators=[DataRequired(_l("Please give the organisation's name.")), Length(max=200)],
     )
-    country = CountryField("Country", validators=[Optional()])
-    sector = SelectField("Sector", choices=dict(SECTORS))
+    country = CountryField(_l("Country"), validators=[Optional()])
+    sector = SelectField(_l("Sector"), choices=_choices(SECTORS))
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -176,20 +206,20 @@ class OrganisationForm(Form):
 
 
 class ForgotForm(Form):
-    email = EmailField("Your e-mail address", validators=EMAIL)
+    email = EmailField(_l("Your e-mail address"), validators=EMAIL)
 
 
 class ResetForm(NewPasswordForm):
     code = StringField(
-        "Code from your authenticator app, or a recovery code", validators=[Length(max=32)]
+        _l("Code from your authenticator app, or a recovery code"), validators=[Length(max=32)]
     )
 
 
 class RecoverMemberForm(Form):
     voucher = EmailField(
-        "E-mail address of the member who vouched for this person", validators=EMAIL
+        _l("E-mail address of the member who vouched for this person"), validators=EMAIL
     )
     confirmed = BooleanField(
-        "I re-checked this person's identity and organisation with that member",
-        validators=[DataRequired("Please confirm that you re-checked who this person is.")],
+        _l("I re-checked this person's identity and organisation with that member"),
+        validators=[DataRequired(_l("Please confirm that you re-checked who this person is."))],
     )

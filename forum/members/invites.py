@@ -11,6 +11,8 @@ from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 
@@ -34,13 +36,21 @@ class InviteStillOpen(Invalid):
 
 
 REASONS = {
-    "used": "This invitation has already been used. Each invitation works once; "
-    "if you already registered, sign in instead.",
-    "revoked": "This invitation was withdrawn by a coordinator. Ask them for a new one if you "
-    "expected to join.",
-    "expired": "This invitation has expired. Ask the coordinator who invited you for a new one.",
-    "unknown": "This invitation link is not valid. Check that you opened the whole link from "
-    "your invitation e-mail.",
+    "used": _l(
+        "This invitation has already been used. Each invitation works once; "
+        "if you already registered, sign in instead."
+    ),
+    "revoked": _l(
+        "This invitation was withdrawn by a coordinator. Ask them for a new one if you "
+        "expected to join."
+    ),
+    "expired": _l(
+        "This invitation has expired. Ask the coordinator who invited you for a new one."
+    ),
+    "unknown": _l(
+        "This invitation link is not valid. Check that you opened the whole link from "
+        "your invitation e-mail."
+    ),
 }
 
 
@@ -59,7 +69,7 @@ def normalise_email(address: str) -> str:
     try:
         result = validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError:
-        raise Invalid("Please give a valid e-mail address, such as name@example.org.") from None
+        raise Invalid(_("Please give a valid e-mail address, such as name@example.org.")) from None
     return str(result.normalized)
 
 
@@ -86,9 +96,9 @@ def create_invite(
     """
     address = normalise_email(email)
     if role not in ROLES:
-        raise Invalid("An invitation is for the role coordinator or member.")
+        raise Invalid(_("An invitation is for the role coordinator or member."))
     if find_member_by_email(address) is not None:
-        raise Invalid("Someone with this e-mail address is already a member.")
+        raise Invalid(_("Someone with this e-mail address is already a member."))
     organisation = None
     if organisation_name and organisation_name.strip():
         organisation = get_or_create_organisation(organisation_name)
@@ -97,9 +107,13 @@ def create_invite(
     earlier = open_invites_to(address)
     if earlier and not replace_open:
         raise InviteStillOpen(
-            f"An invitation to this address, sent {earlier[0].created_at:%d %b %Y at %H:%M} UTC, "
-            "is still open. A new invitation stops the earlier link from working: tick the box "
-            "below to send it anyway."
+            _(
+                "An invitation to this address, sent %(date)s at %(time)s UTC, "
+                "is still open. A new invitation stops the earlier link from working: tick the box "
+                "below to send it anyway.",
+                date=earlier[0].created_at.strftime("%d %b %Y"),
+                time=earlier[0].created_at.strftime("%H:%M"),
+            )
         )
     ttl = current_app.config["EXCHANGE"]["security"]["invite_ttl_hours"]
     key = envelope.new_data_key("invite")
@@ -121,6 +135,7 @@ def create_invite(
     for old in earlier:
         _withdraw(old, actor=inviter, reason="replaced", invite_id=invite.id)
     db.session.flush()
+    # In the language of the request that sends it (the invitee has no profile yet).
     subject, body = email_text("invite", ttl=ttl)
     enqueue_external(
         idempotency_key=f"invite:{invite.id}:email",
@@ -165,15 +180,15 @@ def find_invite(token: str) -> Invite | None:
 def invite_problem(invite: Invite | None) -> str | None:
     """Why an invite cannot be used, in plain words; None when it is open."""
     if invite is None:
-        return REASONS["unknown"]
+        return str(REASONS["unknown"])
     state = invite.state(utcnow())
-    return None if state == "open" else REASONS[state]
+    return None if state == "open" else str(REASONS[state])
 
 
 def revoke_invite(invite: Invite, *, actor: Member) -> None:
     """Withdraw an open invite; a used one cannot be revoked."""
     if invite.used_at is not None:
-        raise Invalid("This invitation has already been used; it cannot be withdrawn.")
+        raise Invalid(_("This invitation has already been used; it cannot be withdrawn."))
     if invite.revoked_at is None:
         _withdraw(invite, actor=actor)
     db.session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -11,15 +12,17 @@ from forum.crypto import envelope
 from forum.db import ID_LENGTH, UTCDateTime, new_id, utcnow
 from forum.extensions import db
 
+# The stored values are the keys; the labels are what people read (translated when shown).
 SECTORS = {
-    "ngo": "NGO",
-    "law_enforcement": "Law enforcement",
-    "government": "Government",
-    "civil_society": "Civil society",
-    "academia": "Academia",
-    "other": "Other",
+    "ngo": _l("NGO"),
+    "law_enforcement": _l("Law enforcement"),
+    "government": _l("Government"),
+    "civil_society": _l("Civil society"),
+    "academia": _l("Academia"),
+    "other": _l("Other"),
 }
 ROLES = ("coordinator", "member")
+ROLE_LABELS = {"coordinator": _l("Coordinator"), "member": _l("Member")}
 STATUSES = ("active", "suspended", "removed")
 
 
@@ -38,7 +41,7 @@ class Organisation(db.Model):  # type: ignore[name-defined]
 
     @property
     def sector_label(self) -> str:
-        return SECTORS.get(self.sector, "Other")
+        return str(SECTORS.get(self.sector, SECTORS["other"]))
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id}>"

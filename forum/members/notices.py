@@ -8,6 +8,7 @@ a member must learn that someone else used their account.
 from __future__ import annotations
 
 from forum.db import new_id
+from forum.i18n import member_locale, speaking
 from forum.members.mail import email_text
 from forum.members.models import Member
 from forum.notify.outbox import enqueue_external
@@ -20,7 +21,8 @@ def send(member: Member, event: str) -> str:
     """Queue one security e-mail about `event` (one of EVENTS) for the member."""
     if event not in EVENTS:
         raise KeyError(event)
-    subject, body = email_text(f"security/{event}")
+    with speaking(member_locale(member)):  # in the member's language, whoever caused it
+        subject, body = email_text(f"security/{event}")
     return enqueue_external(
         idempotency_key=f"security:{event}:{member.id}:{new_id()}",
         channel="email",

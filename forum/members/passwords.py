@@ -8,6 +8,8 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
@@ -63,8 +65,8 @@ COMMON = {
 # zxcvbn's score (0-4) a new password must reach: 3 is "safely unguessable" against an
 # offline attack on a slow hash (about 10^10 guesses), as Dropbox and Discourse require.
 MIN_SCORE = 3
-TOO_COMMON = "This password is too common; choose one that is harder to guess."
-TOO_WEAK = "This password would be easy to guess; add a few unrelated words, or make it longer."
+TOO_COMMON = _l("This password is too common; choose one that is harder to guess.")
+TOO_WEAK = _l("This password would be easy to guess; add a few unrelated words, or make it longer.")
 
 
 @cache
@@ -79,17 +81,17 @@ def password_problem(password: str, user_inputs: Iterable[str] = ()) -> str | No
     `user_inputs` (the member's name and address) count as easy to guess.
     """
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
+        return _("Use at least %(n)s characters.", n=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return _("Use at most %(n)s characters.", n=MAX_LENGTH)
     folded = password.casefold()
     if folded in COMMON or folded in _breached() or len(set(folded)) < 4:
-        return TOO_COMMON
+        return str(TOO_COMMON)
     words = [w for text in user_inputs for w in text.replace("@", " ").replace(".", " ").split()]
     words += ["".join(text.split()) for text in user_inputs]  # "noorhaddad" as well as "noor"
     result = zxcvbn(password[:100], user_inputs=[*words, "invictm", "exchange"])
     if result["score"] < MIN_SCORE:
-        return TOO_WEAK
+        return str(TOO_WEAK)
     return None
 
 

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from forum.db import utcnow
 from forum.extensions import db
+from forum.i18n import Text, in_language, member_locale
 from forum.members.models import Member
 from forum.members.sessions import end_all_sessions
 from forum.members.vetting_models import MemberConfirmation
@@ -138,9 +140,12 @@ def restart(member: Member) -> None:
     db.session.flush()
 
 
-def _mail(member: Member, step: str, subject: str, body: str, stamp: datetime) -> None:
+def _mail(member: Member, step: str, subject: Text, body: Text, stamp: datetime) -> None:
     # Sent to the address itself (not through the member's preferences): an account notice
-    # must reach a member who turned notifications off, and one just suspended.
+    # must reach a member who turned notifications off, and one just suspended. Written in
+    # the member's language (lazy texts are translated here).
+    language = member_locale(member)
+    subject, body = in_language(subject, language), in_language(body, language)
     enqueue_external(
         idempotency_key=f"reconfirm:{member.id}:{step}:{stamp:%Y%m%d%H%M%S}",
         channel="email",
@@ -168,17 +173,26 @@ def _suspend(member: Member, row: MemberConfirmation, reason: str, now: datetime
     if member.role == "coordinator" and _active_coordinators() <= 1:
         return False
     app_name = current_app.config["EXCHANGE"]["app"]["name"]
-    why = (
-        "you did not confirm your organisation and role in time"
+    body = (
+        _l(
+            "Your account on the %(app_name)s is suspended because you did not confirm your "
+            "organisation and role in time. A coordinator can reinstate it: reply to your "
+            "coordinators if you still need access.",
+            app_name=app_name,
+        )
         if reason == "unconfirmed"
-        else "you have not signed in for a long time"
+        else _l(
+            "Your account on the %(app_name)s is suspended because you have not signed in for a "
+            "long time. A coordinator can reinstate it: reply to your coordinators if you still "
+            "need access.",
+            app_name=app_name,
+        )
     )
     _mail(
         member,
         f"suspended-{reason}",
-        f"Your {app_name} account is suspended",
-        f"Your account on the {app_name} is suspended because {why}. "
-        "A coordinator can reinstate it: reply to your coordinators if you still need access.",
+        _l("Your %(app_name)s account is suspended", app_name=app_name),
+        body,
         now,
     )
     member.status = "suspended"
@@ -220,17 +234,21 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
             _mail(
                 member,
                 "reminder",
-                f"Please confirm your {app_name} membership",
-                f"Once a year each member of the {app_name} confirms their organisation and "
-                f"role. Please sign in and confirm within {settings['reconfirm_grace_days']} "
-                "days; after that your account is suspended until a coordinator reinstates it.",
+                _l("Please confirm your %(app_name)s membership", app_name=app_name),
+                _l(
+                    "Once a year each member of the %(app_name)s confirms their organisation and "
+                    "role. Please sign in and confirm within %(days)s "
+                    "days; after that your account is suspended until a coordinator reinstates it.",
+                    app_name=app_name,
+                    days=settings["reconfirm_grace_days"],
+                ),
                 now,
             )
             notify(
                 [member],
                 event_key=f"reconfirm:{member.id}:{now:%Y%m%d}",
                 kind="account",
-                text="Please confirm your organisation and role for this year.",
+                text=_l("Please confirm your organisation and role for this year."),
                 key=member.dek_id,
                 link=CONFIRM_PATH,
                 channels=("inapp",),
@@ -246,10 +264,15 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
             _mail(
                 member,
                 "inactive",
-                f"Your {app_name} account will be suspended",
-                f"You have not signed in to the {app_name} for {inactive_for.days} days. "
-                f"Sign in within {settings['inactive_notice_days']} days to keep your account; "
-                "after that it is suspended until a coordinator reinstates it.",
+                _l("Your %(app_name)s account will be suspended", app_name=app_name),
+                _l(
+                    "You have not signed in to the %(app_name)s for %(days)s days. "
+                    "Sign in within %(notice)s days to keep your account; "
+                    "after that it is suspended until a coordinator reinstates it.",
+                    app_name=app_name,
+                    days=inactive_for.days,
+                    notice=settings["inactive_notice_days"],
+                ),
                 now,
             )
             audit.record("member.inactivity_notice", target_type="member", target_id=member.id)

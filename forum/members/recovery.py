@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import delete, select, update
 
 from forum.db import utcnow, write_lock_released
 from forum.errors import Invalid
 from forum.extensions import db
+from forum.i18n import member_locale, speaking
 from forum.members import notices, totp
 from forum.members.account import set_password_hash
 from forum.members.mail import email_text
@@ -29,7 +33,9 @@ from forum.security import audit
 
 RESET_MINUTES = 30
 TOKEN_BYTES = 32
-LINK_PROBLEM = "This link does not work any more: it was used, or it expired. Ask for a new one."
+LINK_PROBLEM = _l(
+    "This link does not work any more: it was used, or it expired. Ask for a new one."
+)
 
 
 def token_hash(token: str) -> str:
@@ -63,9 +69,14 @@ def _issue(member: Member, kind: str, ttl: timedelta, **who: str | None) -> Reco
     db.session.add(link)
     db.session.flush()
     minutes = int(ttl.total_seconds() // 60)
-    when = f"{minutes} minutes" if minutes < 120 else f"{minutes // 60} hours"
     kind_of_mail = "password_reset" if kind == "reset" else "account_setup"
-    subject, body = email_text(kind_of_mail, when=when)
+    with speaking(member_locale(member)):  # in the member's language, not the coordinator's
+        when = (
+            ngettext("%(num)d minute", "%(num)d minutes", minutes)
+            if minutes < 120
+            else ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
+        )
+        subject, body = email_text(kind_of_mail, when=when)
     enqueue_external(
         idempotency_key=f"recovery:{link.id}:email",
         channel="email",
@@ -150,7 +161,7 @@ def complete_reset(link: RecoveryLink, check: CodeCheck, code: str, new_hash: st
     """Spend the link and the code, set the new password (hashed beforehand), end every session."""
     member = link.member
     if not link.is_open(utcnow()):
-        raise Invalid(LINK_PROBLEM)
+        raise Invalid(str(LINK_PROBLEM))
     spent = check.method == "none"
     if check.method == "totp" and check.step is not None:
         spent = totp.claim_step(member, check.step)
@@ -158,7 +169,7 @@ def complete_reset(link: RecoveryLink, check: CodeCheck, code: str, new_hash: st
         spent = totp.use_recovery_code(member, code)
     if not spent:
         audit.record("password.reset_failed", target_type="member", target_id=member.id)
-        raise Invalid("That code is not right, or it was used already.")
+        raise Invalid(_("That code is not right, or it was used already."))
     claimed = db.session.execute(
         update(RecoveryLink)
         .where(RecoveryLink.id == link.id, RecoveryLink.used_at.is_(None))
@@ -166,7 +177,7 @@ def complete_reset(link: RecoveryLink, check: CodeCheck, code: str, new_hash: st
         .execution_options(synchronize_session=False)
     )
     if getattr(claimed, "rowcount", 0) != 1:
-        raise Invalid(LINK_PROBLEM)
+        raise Invalid(str(LINK_PROBLEM))
     set_password_hash(member, new_hash, reason="password_reset")
     if check.method == "recovery":
         audit.record("recovery_code.used", actor=member, target_type="member", target_id=member.id)
@@ -182,12 +193,12 @@ def coordinator_recovery(actor: Member, member: Member, voucher: Member) -> Reco
     """Re-vetted recovery of a member who lost password and authenticator: clear both, end every
     session, record who vouched, and e-mail a single-use setup link."""
     if not actor.is_coordinator or actor.status != "active":
-        raise Invalid("Only a coordinator can recover an account.", field="voucher")
+        raise Invalid(_("Only a coordinator can recover an account."), field="voucher")
     if member.status != "active":
-        raise Invalid("Only an active member's account can be recovered.", field="voucher")
+        raise Invalid(_("Only an active member's account can be recovered."), field="voucher")
     if voucher.id in (actor.id, member.id) or voucher.status != "active":
         raise Invalid(
-            "Choose another active member who vouched for this person (not yourself, not them).",
+            _("Choose another active member who vouched for this person (not yourself, not them)."),
             field="voucher",
         )
     member.password_hash = ""  # no password opens the account until the setup link is used
@@ -217,7 +228,7 @@ def reset_problems(link: RecoveryLink, code: str, new: str) -> tuple[CodeCheck, 
     problems: dict[str, str] = {}
     check = check_code(link, code)
     if check.method is None:
-        problems["code"] = "That code is not right, or it was used already."
+        problems["code"] = _("That code is not right, or it was used already.")
     problem = password_problem(new, user_inputs=(member.display_name, member.email))
     if problem:
         problems["new"] = problem
@@ -230,7 +241,7 @@ def reset_password(link_id: str, check: CodeCheck, code: str, new: str) -> Membe
         new_hash = hash_password(new)
     link = db.session.get(RecoveryLink, link_id)
     if link is None:
-        raise Invalid(LINK_PROBLEM)
+        raise Invalid(str(LINK_PROBLEM))
     return complete_reset(link, check, code, new_hash)
 
 
@@ -239,7 +250,7 @@ def recover_member(actor: Member, member: Member, voucher_email: str) -> Recover
     voucher = find_member_by_email(voucher_email)
     if voucher is None:
         raise Invalid(
-            "No member has that address; give the address of the member who vouched.",
+            _("No member has that address; give the address of the member who vouched."),
             field="voucher",
         )
     return coordinator_recovery(actor, member, voucher)

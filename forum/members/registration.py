@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from forum.crypto import envelope
 from forum.db import utcnow, write_lock_released
 from forum.errors import Invalid
 from forum.extensions import db
+from forum.i18n import known
 from forum.members import totp
 from forum.members.invites import (
     claim_invite,
@@ -57,19 +59,21 @@ def registration_problems(
     try:
         address = normalise_email(email)
     except Invalid:
-        problems["email"] = "Please give the e-mail address this invitation was sent to."
+        problems["email"] = _("Please give the e-mail address this invitation was sent to.")
     if address and invite_email_index(address) != invite.email_index:
-        problems["email"] = (
+        problems["email"] = _(
             "This invitation was sent to a different e-mail address. Use the address the "
             "invitation was sent to."
         )
     elif address and find_member_by_email(address) is not None:
-        problems["email"] = "Someone with this e-mail address is already a member; please sign in."
+        problems["email"] = _(
+            "Someone with this e-mail address is already a member; please sign in."
+        )
     clean_name = " ".join(name.split())
     if not clean_name:
-        problems["name"] = "Please give your name."
+        problems["name"] = _("Please give your name.")
     elif len(clean_name) > MAX_NAME:
-        problems["name"] = f"Please keep your name under {MAX_NAME} characters."
+        problems["name"] = _("Please keep your name under %(n)s characters.", n=MAX_NAME)
     problem = password_problem(password, user_inputs=(clean_name, address))
     if problem:
         problems["password"] = problem
@@ -117,24 +121,30 @@ def has_pending_details(invite: Invite) -> bool:
 def enrolment(invite: Invite) -> Enrolment:
     """The secret being enrolled, its otpauth URI and its QR code."""
     if invite.pending_totp_sealed is None:
-        raise Invalid("Please fill in your details first.")
+        raise Invalid(_("Please fill in your details first."))
     secret = envelope.open_text(invite.pending_totp_sealed, invite.context("pending_totp"))
     issuer = current_app.config["EXCHANGE"]["app"]["name"]
     uri = totp.provisioning_uri(secret, invite.email, issuer)
     return Enrolment(secret=secret, uri=uri, qr_svg=totp.qr_svg(uri))
 
 
-def complete_registration(invite: Invite, code: str) -> tuple[Member, list[str]]:
-    """Create the member once the first TOTP code is right; returns the ten recovery codes."""
+def complete_registration(
+    invite: Invite, code: str, *, locale: str = ""
+) -> tuple[Member, list[str]]:
+    """Create the member once the first TOTP code is right; returns the ten recovery codes.
+
+    `locale` is the language chosen on the join form ("" follows the browser)."""
     _require_open(invite)
     if not has_pending_details(invite) or invite.pending_totp_sealed is None:
-        raise Invalid("Please fill in your details first.")
+        raise Invalid(_("Please fill in your details first."))
     secret = envelope.open_text(invite.pending_totp_sealed, invite.context("pending_totp"))
     step = totp.matching_step(secret, code)
     if step is None:
         raise Invalid(
-            "That code is not right. Check that your phone's clock is correct and type the "
-            "six digits your app shows now."
+            _(
+                "That code is not right. Check that your phone's clock is correct and type the "
+                "six digits your app shows now."
+            )
         )
     assert invite.pending_name_sealed is not None and invite.pending_password_sealed is not None
     name = envelope.open_text(invite.pending_name_sealed, invite.context("pending_name"))
@@ -151,6 +161,7 @@ def complete_registration(invite: Invite, code: str) -> tuple[Member, list[str]]
         sponsor=invite.sponsor,
     )
     totp.seal_secret(member, secret)
+    member.locale = known(locale) or ""
     member.totp_last_step = step
     member.last_sign_in_at = utcnow()
     from_invite = invite.id
@@ -158,7 +169,7 @@ def complete_registration(invite: Invite, code: str) -> tuple[Member, list[str]]
     # rolls back the other (its member row included) on the Invalid.
     if not claim_invite(invite, member):
         db.session.refresh(invite)
-        raise Invalid(invite_problem(invite) or "This invitation has already been used.")
+        raise Invalid(invite_problem(invite) or _("This invitation has already been used."))
     db.session.refresh(invite)
     codes = totp.new_recovery_codes(member)
     audit.record(

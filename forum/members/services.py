@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from forum.crypto import blind_index, envelope
@@ -30,9 +31,9 @@ def get_or_create_organisation(name: str, country: str = "", sector: str = "othe
     """The organisation with this name, created if it does not exist yet."""
     name = name.strip()
     if not name:
-        raise Invalid("An organisation needs a name.")
+        raise Invalid(_("An organisation needs a name."))
     if sector not in SECTORS:
-        raise Invalid("Choose one of the listed sectors.")
+        raise Invalid(_("Choose one of the listed sectors."))
     organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
     if organisation is None:
         organisation = Organisation(
@@ -64,16 +65,16 @@ def create_member(
     created at once, e.g. by fixtures and benchmarks: each hash costs about 0.1 s.
     """
     if role not in ROLES:
-        raise Invalid("A member's role is coordinator or member.")
+        raise Invalid(_("A member's role is coordinator or member."))
     if not name.strip():
-        raise Invalid("Please give your name.")
+        raise Invalid(_("Please give your name."))
     if password_hash is None:
         problem = password_problem(password or "")
         if problem:
             raise Invalid(problem)
         password_hash = hash_password(password or "")
     if find_member_by_email(email) is not None:
-        raise Invalid("A member with this e-mail address already exists.")
+        raise Invalid(_("A member with this e-mail address already exists."))
     key = envelope.new_data_key("member")
     member_id = new_id()
     member = Member(

@@ -13,6 +13,8 @@ and never the nominator's reason (the form promises that only coordinators read 
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.db import utcnow
@@ -79,19 +81,19 @@ def _is_nominee(member: Member, nomination: Nomination) -> bool:
 def vouch_problem(member: Member, nomination: Nomination) -> str | None:
     """Why this member cannot vouch for this nominee, in plain words; None when they can."""
     if nomination.status != "pending":
-        return "This nomination has already been decided."
+        return _("This nomination has already been decided.")
     if _is_nominee(member, nomination):
-        return "You cannot vouch for yourself."
+        return _("You cannot vouch for yourself.")
     recorded = sponsors(nomination)
     if any(s.member_id == member.id for s in recorded):
-        return "You have already vouched for this person."
+        return _("You have already vouched for this person.")
     if member.organisation_id is None:
-        return (
+        return _(
             "A vouch counts for an organisation, and your profile has none; ask a coordinator "
             "to add your organisation first."
         )
     if any(s.organisation_id == member.organisation_id for s in recorded):
-        return (
+        return _(
             "Someone from your organisation has already vouched for this person; the next "
             "sponsor must come from another organisation."
         )
@@ -114,7 +116,10 @@ def vouch(member: Member, nomination: Nomination) -> NominationSponsor:
             list(coordinators),
             event_key=f"nomination:{nomination.id}:ready",
             kind="nomination",
-            text=f"The nomination of {nomination.name} has its sponsors and awaits your decision.",
+            text=_l(
+                "The nomination of %(name)s has its sponsors and awaits your decision.",
+                name=nomination.name,
+            ),
             key=nomination.dek_id,
             link="/admin/vetting",
             channels=("inapp",),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.errors import Invalid, NotAllowed
 from forum.extensions import db
+from forum.i18n import Text
 from forum.members import policy
 from forum.members.invites import create_invite, invite_email_index, normalise_email
 from forum.members.models import Invite, Member, Nomination
@@ -38,13 +41,13 @@ def nominate(
     name = " ".join(name.split())
     reason = reason.strip()
     if not name:
-        raise Invalid("Please give the name of the person you nominate.")
+        raise Invalid(_("Please give the name of the person you nominate."))
     if not reason:
-        raise Invalid("Please say briefly why this person should join the network.")
+        raise Invalid(_("Please say briefly why this person should join the network."))
     if len(reason) > MAX_REASON:
-        raise Invalid(f"Please keep the reason under {MAX_REASON} characters.")
+        raise Invalid(_("Please keep the reason under %(n)s characters.", n=MAX_REASON))
     if email_index(address) == nominator.email_index:
-        raise Invalid("You cannot nominate yourself.")
+        raise Invalid(_("You cannot nominate yourself."))
     limits.check(
         "nominations_per_day",
         nominator,
@@ -125,7 +128,7 @@ def _decide(coordinator: Member, nomination: Nomination, status: str) -> None:
     if not policy.can_manage_members(coordinator):
         raise NotAllowed()
     if nomination.status != "pending":
-        raise Invalid("This nomination has already been decided.")
+        raise Invalid(_("This nomination has already been decided."))
     nomination.status = status
     nomination.decided_at = utcnow()
     nomination.decided_by_id = coordinator.id
@@ -139,8 +142,12 @@ def approve(coordinator: Member, nomination: Nomination) -> tuple[Invite, str]:
     have, need = len(sponsor_organisations(nomination)), sponsors_required()
     if nomination.status == "pending" and have < need:
         raise Invalid(
-            f"This nomination needs sponsors from {need} different organisations and has "
-            f"{have}; members vouch for nominees on the Nominations page."
+            _(
+                "This nomination needs sponsors from %(need)s different organisations and has "
+                "%(have)s; members vouch for nominees on the Nominations page.",
+                need=need,
+                have=have,
+            )
         )
     _decide(coordinator, nomination, "approved")
     invite, token = create_invite(
@@ -157,7 +164,13 @@ def approve(coordinator: Member, nomination: Nomination) -> tuple[Invite, str]:
         target_id=nomination.id,
         invite_id=invite.id,
     )
-    _tell_nominator(nomination, "approved; an invitation is on its way")
+    _tell_nominator(
+        nomination,
+        _l(
+            "Your nomination of %(name)s was approved; an invitation is on its way.",
+            name=nomination.name,
+        ),
+    )
     db.session.flush()
     return invite, token
 
@@ -168,11 +181,14 @@ def decline(coordinator: Member, nomination: Nomination) -> None:
     audit.record(
         "nomination.declined", actor=coordinator, target_type="nomination", target_id=nomination.id
     )
-    _tell_nominator(nomination, "declined by the coordinators")
+    _tell_nominator(
+        nomination,
+        _l("Your nomination of %(name)s was declined by the coordinators.", name=nomination.name),
+    )
     db.session.flush()
 
 
-def _tell_nominator(nomination: Nomination, outcome: str) -> None:
+def _tell_nominator(nomination: Nomination, text: Text) -> None:
     nominator = nomination.nominator
     if nominator.status != "active":
         return
@@ -180,7 +196,7 @@ def _tell_nominator(nomination: Nomination, outcome: str) -> None:
         [nominator],
         event_key=f"nomination:{nomination.id}:{nomination.status}",
         kind="nomination",
-        text=f"Your nomination of {nomination.name} was {outcome}.",
+        text=text,
         key=nomination.dek_id,
         link="/nominate",
         channels=("inapp",),

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from forum.db import utcnow
@@ -24,14 +25,22 @@ log = logging.getLogger(__name__)
 WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 MESSAGES = {
-    "alerts_per_hour": "You have raised {allowed} alerts in the last hour, the most one member "
-    "may. If another alert is needed now, ask a coordinator to raise it.",
-    "threads_per_hour": "You have started {allowed} threads in the last hour, the most one "
-    "member may. Please wait a little before starting another, or reply in an existing thread.",
-    "adhoc_calls_per_day": "You have called {allowed} ad-hoc calls in the last 24 hours, the "
-    "most one member may. Please ask a coordinator if another call is needed.",
-    "nominations_per_day": "You have nominated {allowed} people in the last 24 hours, the most "
-    "one member may. Please send the next nomination tomorrow.",
+    "alerts_per_hour": _l(
+        "You have raised %(allowed)s alerts in the last hour, the most one member "
+        "may. If another alert is needed now, ask a coordinator to raise it."
+    ),
+    "threads_per_hour": _l(
+        "You have started %(allowed)s threads in the last hour, the most one "
+        "member may. Please wait a little before starting another, or reply in an existing thread."
+    ),
+    "adhoc_calls_per_day": _l(
+        "You have called %(allowed)s ad-hoc calls in the last 24 hours, the "
+        "most one member may. Please ask a coordinator if another call is needed."
+    ),
+    "nominations_per_day": _l(
+        "You have nominated %(allowed)s people in the last 24 hours, the most "
+        "one member may. Please send the next nomination tomorrow."
+    ),
 }
 
 
@@ -70,4 +79,4 @@ def check(
     )
     if int(count or 0) >= allowed:
         log.info("limit %s reached by member %s", setting, actor.id)
-        raise error(MESSAGES[setting].format(allowed=allowed))
+        raise error(str(MESSAGES[setting]) % {"allowed": allowed})

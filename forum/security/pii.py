@@ -14,9 +14,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 
-PII_CONFIRM = "I confirm this contains no victim's personal data"
+PII_CONFIRM = _l("I confirm this contains no victim's personal data")
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("an e-mail address", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)),
@@ -36,6 +38,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
+# What each kind is called in the warning (the kinds themselves stay English ids).
+_KIND_LABELS = {
+    "an e-mail address": _l("an e-mail address"),
+    "an IBAN": _l("an IBAN"),
+    "a phone number": _l("a phone number"),
+    "an identity or passport number": _l("an identity or passport number"),
+}
 _YEAR_RANGE = re.compile(r"^\d{4}\s*[-/]\s*\d{4}$")
 
 
@@ -78,11 +87,18 @@ def summary(findings: list[Finding]) -> str:
     kinds = sorted({f.kind for f in findings})
     if not kinds:
         return ""
-    listed = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
-    return (
-        f"This text seems to contain {listed} ({', '.join(f.excerpt for f in findings[:5])}). "
+    names = [str(_KIND_LABELS.get(k, k)) for k in kinds]
+    listed = (
+        names[0]
+        if len(names) == 1
+        else _("%(some)s and %(last)s", some=", ".join(names[:-1]), last=names[-1])
+    )
+    return _(
+        "This text seems to contain %(kinds)s (%(excerpts)s). "
         "Please remove anything that could identify a victim, or confirm that it contains no "
-        "victim's personal data."
+        "victim's personal data.",
+        kinds=listed,
+        excerpts=", ".join(f.excerpt for f in findings[:5]),
     )
 
 

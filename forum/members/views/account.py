@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -66,7 +68,7 @@ def profile() -> Response | str | tuple[str, int]:
             "members/profile.html", form=form, codes_left=codes_left, country_name=country_name
         )
     account.update_profile(current_user, account.ProfileChange(**form.payload()))
-    flash("Your profile is saved.")
+    flash(_("Your profile is saved."))
     return redirect(url_for("members.profile"))
 
 
@@ -82,8 +84,17 @@ def change_password() -> Response | str | tuple[str, int]:
     uow.keep_on_refusal()  # a wrong current password stays audited
     ended = account.change_password(member, **form.payload(), keep=current_session())
     devices.remember_after_request(member)  # the change revoked the old device cookies
-    others = f" {ended} other session(s) were signed out." if ended else ""
-    flash("Your password is changed." + others)
+    if ended:
+        # The English keeps its "(s)" in both forms; the catalogues give each language its own.
+        flash(
+            ngettext(
+                "Your password is changed. %(num)d other session(s) were signed out.",
+                "Your password is changed. %(num)d other session(s) were signed out.",
+                ended,
+            )
+        )
+    else:
+        flash(_("Your password is changed."))
     return redirect(url_for("members.profile"))
 
 
@@ -109,7 +120,11 @@ def end_other_sessions() -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     ended = account.end_other_sessions(current_user, keep=current_session())
-    flash(f"Signed out {ended} other session(s).")
+    flash(
+        ngettext(
+            "Signed out %(num)d other session(s).", "Signed out %(num)d other session(s).", ended
+        )
+    )
     return redirect(url_for("members.sessions"))
 
 
@@ -158,5 +173,5 @@ def nominate() -> Response | str | tuple[str, int]:
         mine = vetting.my_nominations(current_user)
         return form_page("members/nominate.html", form=form, mine=mine)
     vetting.nominate(current_user, **form.payload())
-    flash("Thank you. The coordinators will vet your nomination.")
+    flash(_("Thank you. The coordinators will vet your nomination."))
     return redirect(url_for("members.nominate"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -23,9 +25,11 @@ from forum.members.views.guards import (
 from forum.security import audit
 
 INVITE_SENT = {
-    False: "The invitation is on its way by e-mail.",
-    True: "The new invitation is on its way by e-mail; the earlier link to this address "
-    "no longer works.",
+    False: _l("The invitation is on its way by e-mail."),
+    True: _l(
+        "The new invitation is on its way by e-mail; the earlier link to this address "
+        "no longer works."
+    ),
 }
 
 
@@ -76,7 +80,9 @@ def admin_role(member_id: str) -> Response:
     if not form.validate_on_submit():
         return refused(form, "members.admin")
     admin.change_role(current_user, member, form.role.data)
-    return _done(f"{member.display_name} is now a {member.role}.")
+    if member.role == "coordinator":
+        return _done(_("%(name)s is now a coordinator.", name=member.display_name))
+    return _done(_("%(name)s is now a member.", name=member.display_name))
 
 
 @bp.post("/admin/members/<member_id>/suspend")
@@ -89,7 +95,7 @@ def admin_suspend(member_id: str) -> Response:
     if not form.validate_on_submit():
         return refused(form, "members.admin")
     admin.suspend(current_user, member)
-    return _done(f"{member.display_name} is suspended and signed out everywhere.")
+    return _done(_("%(name)s is suspended and signed out everywhere.", name=member.display_name))
 
 
 @bp.post("/admin/members/<member_id>/reset-two-factor")
@@ -103,8 +109,11 @@ def admin_reset_two_factor(member_id: str) -> Response:
         return refused(form, "members.admin")
     admin.reset_second_factor(current_user, member)
     return _done(
-        f"Two-factor for {member.display_name} is reset: they are signed out and will set up "
-        "a new authenticator app at their next sign-in."
+        _(
+            "Two-factor for %(name)s is reset: they are signed out and will set up "
+            "a new authenticator app at their next sign-in.",
+            name=member.display_name,
+        )
     )
 
 
@@ -118,7 +127,7 @@ def admin_reinstate(member_id: str) -> Response:
     if not form.validate_on_submit():
         return refused(form, "members.admin")
     admin.reinstate(current_user, member)
-    return _done(f"{member.display_name} is reinstated.")
+    return _done(_("%(name)s is reinstated.", name=member.display_name))
 
 
 @bp.post("/admin/members/<member_id>/remove")
@@ -131,7 +140,7 @@ def admin_remove(member_id: str) -> Response:
     if not form.validate_on_submit():
         return refused(form, "members.admin")
     admin.remove(current_user, member)
-    return _done("The member is removed and their personal data erased.")
+    return _done(_("The member is removed and their personal data erased."))
 
 
 @bp.route("/admin/invites", methods=["GET", "POST"])
@@ -150,7 +159,7 @@ def admin_invites() -> Response | str | tuple[str, int]:
             confirm_replace=isinstance(refusal(), invites.InviteStillOpen),
         )
     invites.create_invite(inviter=current_user, **form.payload())
-    return _done(INVITE_SENT[bool(form.replace.data)], "members.admin_invites")
+    return _done(str(INVITE_SENT[bool(form.replace.data)]), "members.admin_invites")
 
 
 @bp.post("/admin/invites/<invite_id>/revoke")
@@ -164,7 +173,9 @@ def admin_revoke_invite(invite_id: str) -> Response:
     if not form.validate_on_submit():
         return refused(form, "members.admin_invites")
     invites.revoke_invite(invite, actor=current_user)
-    return _done("The invitation is withdrawn; its link no longer works.", "members.admin_invites")
+    return _done(
+        _("The invitation is withdrawn; its link no longer works."), "members.admin_invites"
+    )
 
 
 @bp.get("/admin/vetting")
@@ -203,7 +214,7 @@ def admin_approve(nomination_id: str) -> Response:
     if not form.validate_on_submit():
         return refused(form, "members.admin_vetting")
     vetting.approve(current_user, nomination)
-    return _done("Approved: the invitation is on its way by e-mail.", "members.admin_vetting")
+    return _done(_("Approved: the invitation is on its way by e-mail."), "members.admin_vetting")
 
 
 @bp.post("/admin/nominations/<nomination_id>/decline")
@@ -215,7 +226,7 @@ def admin_decline(nomination_id: str) -> Response:
     if not form.validate_on_submit():
         return refused(form, "members.admin_vetting")
     vetting.decline(current_user, nomination)
-    return _done("The nomination is declined.", "members.admin_vetting")
+    return _done(_("The nomination is declined."), "members.admin_vetting")
 
 
 @bp.route("/admin/organisations", methods=["GET", "POST"])
@@ -231,7 +242,7 @@ def admin_organisations() -> Response | str | tuple[str, int]:
             country_name=country_name,
         )
     admin.create_organisation(current_user, **form.payload())
-    return _done("The organisation is added.", "members.admin_organisations")
+    return _done(_("The organisation is added."), "members.admin_organisations")
 
 
 @bp.get("/admin/audit")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -40,13 +42,13 @@ PENDING_SINCE = "pending_since"
 AFTER_SIGN_IN = "after_sign_in"
 # The second factor must follow the password within this many seconds.
 PENDING_SECONDS = 300
-RECOVERY_CODE_USED = (
+RECOVERY_CODE_USED = _l(
     "You signed in with a recovery code; it cannot be used again. If you lost your "
     "phone, set up a new authenticator under Profile → Two-factor."
 )
 REAUTH_FAILURE = {
-    True: "That password or code is not right.",
-    False: "That password is not right.",
+    True: _l("That password or code is not right."),
+    False: _l("That password is not right."),
 }
 second_factor_limit = counted_once(
     limiter.limit(
@@ -97,7 +99,7 @@ def _pending_member() -> Member | None:
 
 def _sign_in_again() -> Response:
     session.pop(PENDING_MEMBER, None)
-    flash("Please sign in again: the second step must follow within five minutes.")
+    flash(_("Please sign in again: the second step must follow within five minutes."))
     return redirect(url_for("members.sign_in"))
 
 
@@ -118,7 +120,7 @@ def sign_in() -> Response | str | tuple[str, int]:
     member = auth.password_step(form.email.data, form.password.data, ip_prefix=ip_prefix())
     if member is None:
         uow.keep_on_refusal()  # the failure is counted and audited
-        return render_template("members/sign_in.html", error=auth.GENERIC_FAILURE, **page), 422
+        return render_template("members/sign_in.html", error=str(auth.GENERIC_FAILURE), **page), 422
     return _begin_second_step(member, page["next"])
 
 
@@ -137,7 +139,9 @@ def sign_in_code() -> Response | str | tuple[str, int]:
     method = auth.check_second_factor(member, form.code.data, ip_prefix=ip_prefix())
     if method is None:
         uow.keep_on_refusal()  # the failure is counted and audited
-        return render_template("members/sign_in_code.html", form=form, error=auth.CODE_FAILURE), 422
+        return render_template(
+            "members/sign_in_code.html", form=form, error=str(auth.CODE_FAILURE)
+        ), 422
     return _after_second_step(member, used_recovery_code=method == "recovery")
 
 
@@ -147,7 +151,7 @@ def _after_second_step(member: Member, *, used_recovery_code: bool) -> Response:
         notices.send(member, "recovery_code_used")
     _complete_sign_in(member)
     if used_recovery_code:
-        flash(RECOVERY_CODE_USED, "warning")
+        flash(str(RECOVERY_CODE_USED), "warning")
     return redirect(safe_next(target, url_for("home.index")))
 
 
@@ -180,7 +184,7 @@ def sign_out() -> Response:
     if current_user.is_authenticated:
         auth.sign_out(current_user._get_current_object())
     session.clear()
-    flash("You have signed out.")
+    flash(_("You have signed out."))
     return redirect(url_for("members.sign_in"))
 
 
@@ -198,6 +202,8 @@ def reauth() -> Response | str | tuple[str, int]:
         return form_page("members/reauth.html", **page)
     if not auth.reauthenticate(member, form.password.data, form.code.data):
         uow.keep_on_refusal()  # the failure is audited
-        return render_template("members/reauth.html", error=REAUTH_FAILURE[ask_code], **page), 422
+        return render_template(
+            "members/reauth.html", error=str(REAUTH_FAILURE[ask_code]), **page
+        ), 422
     mark_reauthenticated()
     return redirect(next_url)

@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from forum.members.sessions import recently_reauthenticated
@@ -38,7 +39,7 @@ def reauth_required(return_endpoint: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not recently_reauthenticated():
-                flash("Please confirm your password first, then repeat what you were doing.")
+                flash(_("Please confirm your password first, then repeat what you were doing."))
                 return redirect(url_for("members.reauth", next=url_for(return_endpoint)))
             return view(*args, **kwargs)
 

@@ -6,6 +6,7 @@ from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from forum.extensions import limiter
+from forum.i18n import browser_choice, known
 from forum.members import invites, registration, totp
 from forum.members.forms import CodeForm, JoinForm
 from forum.members.models import Invite
@@ -13,6 +14,9 @@ from forum.members.views import bp
 from forum.members.views.auth import open_browser_session
 from forum.members.views.client import form_page, set_problems
 from forum.members.views.limits import INVITE_TOKEN, SECOND_FACTOR_LIMITS, counted_once, invite_key
+
+# The language chosen on the join form, kept until the member exists (step two).
+JOIN_LOCALE = "join_locale"
 
 
 @bp.get("/invite/<token>")
@@ -51,10 +55,14 @@ def join() -> Response | str | tuple[str, int]:
     if problem or invite is None:
         return _invite_problem_page(problem, invite)
     form = JoinForm()
+    if request.method == "GET":
+        # The language this browser asks for (or the one chosen before going back a step).
+        form.locale.data = session.get(JOIN_LOCALE, browser_choice())
     if request.method == "GET" or not _details_ok(form, invite):
         return form_page("members/join.html", form=form, invite=invite)
     if registration.register_details(invite.id, **form.payload()) is None:
         return _invite_problem_page(None, None)
+    session[JOIN_LOCALE] = known(form.locale.data) or ""
     return redirect(url_for("members.join_two_factor"))
 
 
@@ -75,7 +83,9 @@ def join_two_factor() -> Response | str | tuple[str, int]:
     form = CodeForm()
     if not form.validate_on_submit():
         return form_page("members/join_two_factor.html", **_enrolment_page(form, invite))
-    member, codes = registration.complete_registration(invite, form.code.data)
+    member, codes = registration.complete_registration(
+        invite, form.code.data, locale=session.pop(JOIN_LOCALE, "")
+    )
     open_browser_session(member)
     # Shown once, in this response only: nothing keeps them but their hashes.
     return render_template("members/recovery_codes.html", codes=codes, first_time=True)

@@ -4,6 +4,8 @@ coordinator's re-vetted recovery of a member who lost both password and authenti
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -18,9 +20,10 @@ from forum.members.views.client import form_page, set_problems
 from forum.members.views.guards import coordinator_required
 from forum.members.views.limits import RESET_TOKEN, counted_once, forgot_key, reset_key
 
-SENT = (
+SENT = _l(
     "If this address belongs to a member, we have sent it a link to set a new password. "
-    f"The link works once, for {recovery.RESET_MINUTES} minutes."
+    "The link works once, for %(n)s minutes.",
+    n=recovery.RESET_MINUTES,
 )
 
 
@@ -33,7 +36,7 @@ def forgot_password() -> Response | str | tuple[str, int]:
     if not form.validate_on_submit():
         return form_page("members/forgot.html", form=form)
     recovery.request_reset(form.email.data)
-    return render_template("members/forgot.html", form=form, sent=SENT)
+    return render_template("members/forgot.html", form=form, sent=str(SENT))
 
 
 @bp.get("/sign-in/reset/<token>")
@@ -62,7 +65,9 @@ def reset_password() -> Response | str | tuple[str, int]:
     """Set a new password with the link (and, for a reset, the authenticator or a recovery code)."""
     link = _session_link()
     if link is None:
-        return render_template("members/reset_problem.html", problem=recovery.LINK_PROBLEM), 410
+        return render_template(
+            "members/reset_problem.html", problem=str(recovery.LINK_PROBLEM)
+        ), 410
     form = ResetForm()
     context = {"form": form, "needs_code": link.kind == "reset"}
     check = _checked(form, link)
@@ -71,7 +76,7 @@ def reset_password() -> Response | str | tuple[str, int]:
     uow.keep_on_refusal()  # a failed attempt stays audited
     recovery.reset_password(link.id, check, form.code.data or "", form.new.data)
     session.clear()
-    flash("Your new password is set, and every session was signed out. Sign in with it now.")
+    flash(_("Your new password is set, and every session was signed out. Sign in with it now."))
     return redirect(url_for("members.sign_in"))
 
 
@@ -81,7 +86,7 @@ def reset_password() -> Response | str | tuple[str, int]:
 def recover_member(member_id: str) -> Response | str | tuple[str, int]:
     """A coordinator recovers a member who lost password and authenticator, after re-vetting."""
     if not recently_reauthenticated():
-        flash("Please confirm your password first.")
+        flash(_("Please confirm your password first."))
         return redirect(url_for("members.reauth", next=request.path))
     member = services.get_member(member_id)
     if member is None or member.status != "active":
@@ -90,5 +95,5 @@ def recover_member(member_id: str) -> Response | str | tuple[str, int]:
     if not form.validate_on_submit():
         return form_page("members/recover_member.html", form=form, member=member)
     recovery.recover_member(current_user, member, form.voucher.data)
-    flash("The account was reset and a single-use setup link was e-mailed to the member.")
+    flash(_("The account was reset and a single-use setup link was e-mailed to the member."))
     return redirect(url_for("members.show", member_id=member.id))

@@ -4,6 +4,7 @@ re-confirmation (the member's page and the coordinators' overview)."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -43,7 +44,12 @@ def vouch(nomination_id: str) -> Response:
     if nomination is None or nomination.status != "pending":
         abort(404)
     sponsors.vouch(current_user, nomination)
-    flash(f"Thank you: you vouch for {nomination.name}. The coordinators see your name.")
+    flash(
+        _(
+            "Thank you: you vouch for %(name)s. The coordinators see your name.",
+            name=nomination.name,
+        )
+    )
     return redirect(url_for("members.nominations"))
 
 
@@ -56,7 +62,7 @@ def confirm_membership() -> Response | str:
         if not form.validate_on_submit():
             abort(400)
         reconfirm.confirm(current_user)
-        flash("Thank you: your membership is confirmed for another year.")
+        flash(_("Thank you: your membership is confirmed for another year."))
         return redirect(url_for("members.confirm_membership"))
     return render_template(
         "members/confirm_membership.html", form=form, standing=reconfirm.standing(current_user)
