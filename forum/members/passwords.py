@@ -10,8 +10,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -72,6 +70,9 @@ TOO_WEAK = _l("This password would be easy to guess; add a few unrelated words, 
 @cache
 def _breached() -> frozenset[str]:
     # zxcvbn ships the 30,000 most common passwords of the breach corpora it was built from.
+    # Imported when a password is first checked: its lists are 12 MB of a process (issue 14).
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
@@ -89,6 +90,8 @@ def password_problem(password: str, user_inputs: Iterable[str] = ()) -> str | No
         return str(TOO_COMMON)
     words = [w for text in user_inputs for w in text.replace("@", " ").replace(".", " ").split()]
     words += ["".join(text.split()) for text in user_inputs]  # "noorhaddad" as well as "noor"
+    from zxcvbn import zxcvbn
+
     result = zxcvbn(password[:100], user_inputs=[*words, "invictm", "exchange"])
     if result["score"] < MIN_SCORE:
         return str(TOO_WEAK)

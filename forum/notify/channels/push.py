@@ -23,15 +23,16 @@ import logging
 import time
 from dataclasses import dataclass, field
 from email.utils import parseaddr
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask_babel import lazy_gettext as _l
-from py_vapid import Vapid02
-from pywebpush import WebPusher
 
 from forum.i18n import DEFAULT, Text, in_language
 from forum.notify.channels import Delivery, Outcome, addresses
+
+if TYPE_CHECKING:
+    from py_vapid import Vapid02
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ class VapidSigner:
     _cache: dict[str, tuple[float, dict[str, str]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        from py_vapid import Vapid02  # loaded by the first push, not by every process
+
         self._vapid = Vapid02(private_key=self.private_key)
 
     def headers(self, origin: str, now: float | None = None) -> dict[str, str]:
@@ -145,6 +148,9 @@ class PushSender:
         if addresses.problem(endpoint, self.allow):
             raise addresses.AddressRefused("invalid")
         parts, host, port = addresses.parse(endpoint)
+        # pywebpush brings requests and aiohttp (16 MB): a process loads it when it pushes.
+        from pywebpush import WebPusher
+
         encrypted = WebPusher(subscription).encode(
             payload(delivery, app_name=self.app_name), "aes128gcm"
         )

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -167,7 +166,10 @@ class Listener:
                 self._stop.wait(1.0)
 
     def _listen_postgres(self) -> None:
-        # One connection per process waits for NOTIFY; pages never hold one.
+        # One connection per process waits for NOTIFY; pages never hold one. Imported here:
+        # a process on SQLite never loads the driver (9 MB of a web process, issue 14).
+        import psycopg
+
         url = self.app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg", "postgresql")
         while not self._stop.is_set():
             try:
