@@ -103,7 +103,6 @@ MESSAGE_CALLS = {
     "AttachmentError",
     "FileTypeError",
     "RecurrenceError",
-    "AddressRefused",
     "WebhookError",
     "DataRequired",
     "InputRequired",

@@ -29,6 +29,7 @@ PLATFORM = {
     "extensions",
     "forms",
     "health",
+    "i18n",
     "pwa",
     "templating",
 }
