@@ -21,10 +21,11 @@ import pycountry
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+
+from forum.lazytext import lazy_gettext as _l
 
 # User-assigned codes the network uses besides ISO's own (XK: Kosovo, as the EU writes it).
 EXTRA = {"XK": "Kosovo"}

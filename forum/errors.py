@@ -14,13 +14,13 @@ from typing import Any
 from flask import Flask, current_app, flash, g, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from forum.extensions import db, limiter
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

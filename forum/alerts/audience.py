@@ -9,9 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
-
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
 from forum.members import services as members_services
 
 if TYPE_CHECKING:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
@@ -18,6 +17,7 @@ from forum.db import new_id, utcnow
 from forum.errors import Invalid, NotFound
 from forum.extensions import db
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
 from forum.members import services as members_services
 from forum.notify.outbox import Written, notify
 

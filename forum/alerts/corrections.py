@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from forum.alerts import banners
 from forum.alerts.audience import resolve_audience
@@ -32,6 +31,7 @@ from forum.countries import country_name
 from forum.db import utcnow
 from forum.extensions import db
 from forum.i18n import DEFAULT, in_language, speaking
+from forum.lazytext import lazy_gettext as _l
 from forum.members import services as members_services
 from forum.notify import live
 from forum.notify.models import Notification

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -22,6 +21,7 @@ from forum.alerts.models import CLOSED, Alert, AlertAnswer, AlertEscalation
 from forum.alerts.services import REMINDER_SUBJECT
 from forum.db import new_id, utcnow
 from forum.extensions import db
+from forum.lazytext import lazy_gettext as _l
 from forum.members import services as members_services
 from forum.notify import live
 from forum.security import audit

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateTimeLocalField,
     IntegerField,
@@ -35,6 +34,7 @@ from forum.countries import CountriesField, CountryField
 from forum.db import utcnow
 from forum.forms import Form
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
 from forum.security.pii import PersonalDataGuard
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -19,6 +18,7 @@ from forum.crypto import envelope
 from forum.crypto.sealed import SealedColumns
 from forum.db import ID_LENGTH, UTCDateTime, new_id, utcnow
 from forum.extensions import db
+from forum.lazytext import lazy_gettext as _l
 
 if TYPE_CHECKING:
     from forum.members.models import Member

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert
 
 from forum.alerts import banners, policy
@@ -56,6 +55,7 @@ from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
 from forum.notify import live
 from forum.notify.outbox import Written, notify
 from forum.notify.webhooks import enqueue_webhooks

@@ -7,7 +7,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import wtforms
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -31,6 +30,7 @@ from forum.calls.recurrence import WEEKDAY_NAMES, zone_names
 from forum.calls.series_fields import SeriesFields, aware
 from forum.errors import refusal
 from forum.forms import Form
+from forum.lazytext import lazy_gettext as _l
 from forum.markup import tlp
 from forum.security.pii import PersonalDataGuard
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -26,6 +25,7 @@ from forum.calls.models import ActionItem, Minutes, Occurrence
 from forum.calls.services import CallError
 from forum.db import new_id, utcnow
 from forum.extensions import db
+from forum.lazytext import lazy_gettext as _l
 from forum.markup import markdown, tlp
 from forum.members import services as members_services
 from forum.notify.outbox import notify

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     ForeignKey,
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from forum.crypto.sealed import SealedColumns
 from forum.db import ID_LENGTH, UTCDateTime, new_id, utcnow
 from forum.extensions import db
+from forum.lazytext import lazy_gettext as _l
 
 KINDS = ("series", "adhoc", "event")
 PATTERNS = ("nth_weekday", "last_weekday", "day_of_month", "weekly", "biweekly", "once")

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.calls import policy, reminders
@@ -19,6 +18,7 @@ from forum.calls.services import MAX_DURATION_MINUTES, CallError
 from forum.db import utcnow
 from forum.extensions import db
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
 from forum.members import services as members_services
 from forum.notify.outbox import notify
 from forum.security import audit

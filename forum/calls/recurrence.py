@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from forum.errors import Invalid
+from forum.lazytext import lazy_gettext as _l
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = (

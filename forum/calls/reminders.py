@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from sqlalchemy import select, update
 
 from forum.calls import policy
@@ -24,6 +22,8 @@ from forum.calls.models import CallResponse, CallSeries, Occurrence, Reminder
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
+from forum.lazytext import lazy_ngettext
 from forum.members import services as members_services
 from forum.notify.outbox import notify
 

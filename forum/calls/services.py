@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.calls import horizon, policy
@@ -29,6 +28,7 @@ from forum.db import new_id, utcnow
 from forum.errors import Invalid
 from forum.extensions import db
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
 from forum.members import services as members_services
 from forum.notify.outbox import notify
 from forum.security import audit, limits

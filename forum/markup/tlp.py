@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+
+from forum.lazytext import lazy_gettext as _l
 
 RED = "RED"
 AMBER_STRICT = "AMBER+STRICT"

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
 from forum.db import utcnow, write_lock_released
 from forum.extensions import db
+from forum.lazytext import lazy_gettext as _l
 from forum.members import account, notices, totp
 from forum.members.models import Member
 from forum.members.passwords import hash_password, needs_rehash, verify_password

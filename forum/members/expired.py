@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from flask import flash, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from forum import drafts
 from forum.extensions import db, login_manager
+from forum.lazytext import lazy_gettext as _l
 from forum.members.models import MemberSession
 from forum.members.sessions import SESSION_KEY, _digest
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from forum.countries import CountriesField, CountryField, time_zones
 from forum.forms import Form
 from forum.i18n import LANGUAGES
+from forum.lazytext import lazy_gettext as _l
 from forum.members.models import ROLE_LABELS, ROLES, SECTORS
 
 

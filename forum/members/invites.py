@@ -12,7 +12,6 @@ from typing import Any, cast
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 
@@ -21,6 +20,7 @@ from forum.crypto.models import DataKey
 from forum.db import new_id, utcnow
 from forum.errors import Invalid
 from forum.extensions import db
+from forum.lazytext import lazy_gettext as _l
 from forum.members.mail import email_text
 from forum.members.models import ROLES, Invite, Member
 from forum.members.services import find_member_by_email, get_or_create_organisation

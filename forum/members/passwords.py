@@ -9,7 +9,8 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+
+from forum.lazytext import lazy_gettext as _l
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128

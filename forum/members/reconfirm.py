@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from forum.db import utcnow
 from forum.extensions import db
 from forum.i18n import Text, in_language, member_locale
+from forum.lazytext import lazy_gettext as _l
 from forum.members.models import Member
 from forum.members.sessions import end_all_sessions
 from forum.members.vetting_models import MemberConfirmation

@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import delete, select, update
 
@@ -21,6 +20,7 @@ from forum.db import utcnow, write_lock_released
 from forum.errors import Invalid
 from forum.extensions import db
 from forum.i18n import member_locale, speaking
+from forum.lazytext import lazy_gettext as _l
 from forum.members import notices, totp
 from forum.members.account import set_password_hash
 from forum.members.mail import email_text

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.db import utcnow
 from forum.errors import Invalid, NotAllowed
 from forum.extensions import db
+from forum.lazytext import lazy_gettext as _l
 from forum.members import policy
 from forum.members.models import Member, Nomination
 from forum.members.services import email_index

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.crypto import envelope
@@ -11,6 +10,7 @@ from forum.db import new_id, utcnow
 from forum.errors import Invalid, NotAllowed
 from forum.extensions import db
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
 from forum.members import policy
 from forum.members.invites import create_invite, invite_email_index, normalise_email
 from forum.members.models import Invite, Member, Nomination

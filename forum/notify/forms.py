@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, Length, Optional
 
 from forum.forms import EmptyForm, Form
+from forum.lazytext import lazy_gettext as _l
 from forum.notify.preferences import CATEGORIES, CHOICES, Category
 
 __all__ = ["EmptyForm", "NotificationSettingsForm", "OpenForm", "WebhookForm"]

@@ -16,13 +16,13 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.db import utcnow
 from forum.errors import Invalid
 from forum.extensions import db
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
 from forum.notify.models import DeliveryChoice, QuietHours
 from forum.notify.recipients import Recipient
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,6 +13,7 @@ from forum.crypto import SealError
 from forum.db import utcnow
 from forum.errors import NotAllowed, NotFound
 from forum.extensions import db
+from forum.lazytext import lazy_gettext as _l
 from forum.notify import policy
 from forum.notify.models import Notification, OutboxMessage
 from forum.notify.recipients import Actor, Recipient

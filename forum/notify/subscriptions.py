@@ -28,7 +28,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from forum.crypto import envelope
@@ -36,6 +35,7 @@ from forum.crypto.blind_index import blind_index
 from forum.db import utcnow
 from forum.errors import Invalid, NotFound
 from forum.extensions import db
+from forum.lazytext import lazy_gettext as _l
 from forum.notify.channels import addresses
 from forum.notify.models import PushSubscription
 from forum.notify.recipients import Recipient

@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.errors import Invalid, NotFound
 from forum.extensions import db
+from forum.lazytext import lazy_gettext as _l
 from forum.notify import policy, recipients
 from forum.notify.channels.webhook import allow_list, origin_of, url_problem
 from forum.notify.models import WebhookEndpoint

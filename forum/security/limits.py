@@ -14,11 +14,11 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from forum.db import utcnow
 from forum.extensions import db
+from forum.lazytext import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

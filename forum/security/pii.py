@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
+
+from forum.lazytext import lazy_gettext as _l
 
 PII_CONFIRM = _l("I confirm this contains no victim's personal data")
 

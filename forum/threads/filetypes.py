@@ -20,10 +20,10 @@ import zipfile
 
 import filetype
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from forum.errors import Invalid
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 OOXML = {

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -22,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from forum.forms import EmptyForm, Form
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
 from forum.markup import tlp
 from forum.security.pii import PII_CONFIRM
 from forum.threads.services import BODY_TOO_LONG, MAX_BODY, MAX_TITLE, TITLE_TOO_LONG

@@ -11,11 +11,11 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, or_, select
 
 from forum.extensions import db
 from forum.i18n import Text
+from forum.lazytext import lazy_gettext as _l
 from forum.markup import tlp
 from forum.members import services as members_services
 from forum.notify.outbox import notify

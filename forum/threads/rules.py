@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from forum.db import new_id, utcnow
 from forum.extensions import db
+from forum.lazytext import lazy_gettext as _l
 from forum.threads import pii
 from forum.threads.errors import PersonalDataWarning, ThreadError
 from forum.threads.models import (

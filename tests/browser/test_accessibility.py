@@ -40,7 +40,8 @@ def test_every_main_page_has_no_wcag_violation_signed_in(
         page = context.new_page()
         problems: dict[str, Any] = {}
         for name, path in pages.items():
-            page.goto(path)
+            response = page.goto(path)
+            assert response is not None and response.status == 200, name
             problems.update(_problems(page, name))
         if size[0] < 640:  # the phone's menu, opened
             page.goto("/")
@@ -66,10 +67,11 @@ def test_the_signed_out_pages_have_no_wcag_violation(
         problems: dict[str, Any] = {}
         for name, path in {
             "sign-in": "/sign-in",
-            "forgotten password": "/forgot-password",
+            "forgotten password": "/sign-in/forgot",
             "offline page": "/offline",
         }.items():
-            page.goto(path)
+            response = page.goto(path)
+            assert response is not None and response.status == 200, name  # not a 404 page
             problems.update(_problems(page, name))
         page.goto("/sign-in")
         page.get_by_role("button", name=re.compile("sign in|continue", re.I)).click()  # empty
@@ -85,7 +87,7 @@ def test_the_first_tab_offers_a_skip_link_that_moves_focus_to_the_content(
     context = chromium.new_context(base_url=live_server.url)
     try:
         page = context.new_page()
-        page.goto("/forgot-password")
+        page.goto("/sign-in/forgot")
         page.evaluate("() => document.activeElement && document.activeElement.blur()")
         page.keyboard.press("Tab")  # from the top of the page, as a keyboard user arrives
         focused = page.evaluate("() => document.activeElement.textContent.trim()")

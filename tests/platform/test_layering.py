@@ -30,6 +30,7 @@ PLATFORM = {
     "forms",
     "health",
     "i18n",
+    "lazytext",
     "pwa",
     "templating",
 }

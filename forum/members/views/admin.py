@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -12,6 +11,7 @@ from forum.countries import country_name
 from forum.db import utcnow
 from forum.errors import refusal
 from forum.forms import EmptyForm
+from forum.lazytext import lazy_gettext as _l
 from forum.members import admin, invites, services, sponsors, vetting
 from forum.members.forms import InviteForm, OrganisationForm, RoleForm
 from forum.members.models import Member, Nomination

@@ -7,13 +7,13 @@ import time
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from forum import db as uow
 from forum.extensions import db, limiter
 from forum.forms import EmptyForm
+from forum.lazytext import lazy_gettext as _l
 from forum.members import account, auth, devices, notices
 from forum.members.forms import CodeForm, ReauthForm, SignInForm
 from forum.members.models import Member

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from forum import db as uow
 from forum.extensions import limiter
+from forum.lazytext import lazy_gettext as _l
 from forum.members import recovery, services
 from forum.members.forms import ForgotForm, RecoverMemberForm, ResetForm
 from forum.members.models import RecoveryLink

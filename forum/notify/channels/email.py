@@ -20,10 +20,9 @@ from email.utils import format_datetime, formataddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from forum.db import utcnow
 from forum.i18n import DEFAULT, in_language
+from forum.lazytext import lazy_gettext as _l
 from forum.notify.channels import Delivery, Outcome, absolute_link
 
 log = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from flask_babel import lazy_gettext as _l
 
 from forum.i18n import DEFAULT, Text, in_language
+from forum.lazytext import lazy_gettext as _l
 from forum.notify.channels import Delivery, Outcome, addresses
 
 if TYPE_CHECKING:
