@@ -17,6 +17,7 @@ from forum.db import new_id, utcnow
 from forum.errors import Invalid, NotFound
 from forum.extensions import db
 from forum.i18n import Text
+from forum.lazytext import LazyText
 from forum.lazytext import lazy_gettext as _l
 from forum.members import services as members_services
 from forum.notify.outbox import Written, notify
@@ -113,7 +114,7 @@ def _joined(text: Text, tail: str) -> str:
 def then(text: Text, tail: str) -> Text:
     """A text followed by an untranslated tail (a link): still translated when it is read."""
     if isinstance(text, LazyString):
-        return LazyString(_joined, text, tail)
+        return LazyText(_joined, text, tail)
     return text + tail
 
 

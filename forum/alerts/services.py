@@ -214,7 +214,7 @@ def add_recipients(alert: Alert, members: Sequence[Member], contact_point_ids: s
     if not members:
         return
     db.session.execute(
-        insert(AlertRecipient),
+        insert(AlertRecipient.__table__),  # Core executemany: no ORM bookkeeping per row
         [
             {
                 "alert_id": alert.id,
