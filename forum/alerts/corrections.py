@@ -94,7 +94,7 @@ def correct_alert(
             empty = (
                 _("The title cannot be empty.")
                 if column == "title"
-                else _("The what is needed cannot be empty.")
+                else _("Please say what is needed.")
             )
             raise AlertError(empty, field="title")
         changes.append(f"{heading}: {getattr(alert, column) or '—'} → {value.strip() or '—'}")

@@ -276,7 +276,7 @@ class RsvpForm(CallsForm):
         choices=_options(ANSWER_LABELS),
         validators=[DataRequired(_l("Choose an answer."))],
     )
-    save = SubmitField(_l("Answer"))
+    save = SubmitField(_l("Save my answer"))
 
 
 class AgendaForm(PersonalDataGuard, CallsForm):
@@ -307,7 +307,9 @@ class DecideForm(CallsForm):
             {"accepted": _l("Accept"), "declined": _l("Decline"), "proposed": _l("Undecided")}
         ),
     )
-    minutes_allotted = IntegerField(_l("Minutes"), validators=[Optional(), NumberRange(1, 600)])
+    minutes_allotted = IntegerField(
+        _l("Minutes allotted"), validators=[Optional(), NumberRange(1, 600)]
+    )
     save = SubmitField(_l("Save"))
 
 

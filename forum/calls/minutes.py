@@ -31,6 +31,7 @@ from forum.members import services as members_services
 from forum.notify.outbox import notify
 from forum.security import audit
 from forum.security.audit import AuditEvent
+from forum.templating import format_local
 from forum.threads import services as thread_services
 
 if TYPE_CHECKING:
@@ -221,7 +222,7 @@ def open_lessons_thread(
         active = members_services.active_members()
         participants = [m for m in active if policy.can_read_minutes(m, minutes)]
     category = thread_services.category_by_slug(category_slug) if category_slug else None
-    local = occurrence.starts_at.strftime("%d %B %Y")
+    local = format_local(occurrence.starts_at, "%d %B %Y")
     actions = "\n".join(
         f"- {a.open('text')}"
         + (" " + _("(owner: %(name)s)", name=_name(a.owner_id)) if a.owner_id else "")

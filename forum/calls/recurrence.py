@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 
 from forum.errors import Invalid
 from forum.lazytext import lazy_gettext as _l
+from forum.templating import format_local
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = (
@@ -154,7 +155,7 @@ def describe(rule: Rule) -> str:
         when = _("every other %(weekday)s", weekday=WEEKDAY_NAMES[rule.weekday])
     elif rule.pattern == "once":
         local = rule.starts_at.astimezone(rule.zone)
-        when = _("once, on %(date)s", date=local.strftime("%A %d %B %Y"))
+        when = _("once, on %(date)s", date=format_local(local, "%A %d %B %Y"))
     else:
         return _("an incomplete rule")
     if rule.rotation_time and rule.rotation_time != rule.time_of_day:
