@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TypeAlias
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request
+from flask import Blueprint, Flask, current_app, redirect, request, session
 from flask_babel import Babel, force_locale, get_locale
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -41,6 +41,7 @@ LANGUAGES: dict[str, str] = {
 }
 DEFAULT = "en"
 COOKIE = "exchange_lang"
+JOIN_LOCALE = "join_locale"  # the join form's choice, kept in the session between its steps
 COOKIE_AGE = 400 * 24 * 3600  # the longest a browser keeps a cookie (RFC 6265bis)
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
@@ -110,8 +111,8 @@ def current_language() -> str:
 
 def _safe_next(target: str | None) -> str:
     """A path on this site to go back to; anything else (another host, //evil) goes home."""
-    if not target:
-        return "/"
+    if not target or any(ch < " " or ch == "\x7f" for ch in target):
+        return "/"  # a control character (CR, LF, TAB) never goes into a Location header
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
@@ -139,6 +140,8 @@ def choose() -> Response:
     if current_user.is_authenticated and current_user.locale != code:
         current_user.locale = code
         db.session.flush()
+    if JOIN_LOCALE in session:  # joining: the new member gets the language chosen last
+        session[JOIN_LOCALE] = code
     return response
 
 

@@ -45,10 +45,18 @@ def start_session(member: Member) -> str:
     return token
 
 
+def fresh_cookie_session() -> None:
+    """Empty this browser's cookie session, and forget the CSRF token this request already
+    made from it: a page rendered after this (the recovery codes right after joining) must
+    carry a token of the new session, or every form on it answers "the form has expired"."""
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
 def sign_in_browser(member: Member) -> None:
     """Open a session and bind it to this browser's cookie (a fresh cookie: no fixation)."""
     token = start_session(member)
-    session.clear()
+    fresh_cookie_session()
     session[SESSION_KEY] = token
     session.permanent = True
 
@@ -141,7 +149,7 @@ def end_current_session(reason: str = "logout") -> None:
         row.end_reason = reason
         # This device signed out: its push subscription and answer credential end with it.
         subscriptions.end_for_sessions([row.id], "signed out")
-    session.clear()
+    fresh_cookie_session()
     g.pop("member_session", None)
 
 

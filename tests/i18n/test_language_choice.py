@@ -68,6 +68,8 @@ def test_the_switcher_remembers_a_signed_out_choice_over_the_browsers_language(b
         "javascript:alert(1)",
         "evil.example",
         "",
+        "/\r\nSet-Cookie: x=1",
+        "/threads\tx",
     ],
 )
 def test_the_switcher_goes_back_only_to_a_page_of_this_site(browser, target):

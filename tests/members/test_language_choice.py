@@ -121,3 +121,27 @@ def test_the_language_chosen_on_joining_is_saved_on_the_new_member(app):
     member = next(m for m in db.session.scalars(db.select(Member)) if m.email == email)
     assert member.locale == "it"
     assert _lang(browser.get("/profile").get_data(as_text=True)) == "it"
+
+
+def test_a_language_switched_between_the_join_steps_is_the_one_saved(app):
+    email = "lang.switched@example.org"
+    token = invite(email)
+    browser = MemberBrowser(app.test_client())
+    browser.get(f"/invite/{token}")
+    details = {
+        "email": email,
+        "name": "Piotr Nowak",
+        "password": TEST_PASSWORD,
+        "confirm": TEST_PASSWORD,
+        "locale": "it",
+    }
+    assert browser.post("/join", details).status_code == 302
+    # On the authenticator step the person switches to Polish with the footer's switcher.
+    assert (
+        browser.post("/language", {"language": "pl", "next": "/join/two-factor"}).status_code == 303
+    )
+    secret = secret_from_page(browser.get("/join/two-factor").get_data(as_text=True))
+    done = browser.post("/join/two-factor", {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and _lang(done.get_data(as_text=True)) == "pl"
+    member = next(m for m in db.session.scalars(db.select(Member)) if m.email == email)
+    assert member.locale == "pl"

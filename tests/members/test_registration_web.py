@@ -3,6 +3,7 @@ the form keeps what was typed on an error, TOTP enrolment is mandatory, codes ar
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pyotp
@@ -20,6 +21,7 @@ from tests.support.accounts import (
     register,
     secret_from_page,
 )
+from tests.support.clients import Browser
 from tests.support.members import TEST_PASSWORD
 
 
@@ -238,3 +240,26 @@ def test_join_form_shows_every_error_at_once_each_at_its_field(app):
     assert "The two passwords are not the same." in field_block("confirm")
     assert 'value="someone.else@example.org"' in page  # the text is kept...
     assert "password123456" not in page  # ...but never the passwords
+
+
+def test_the_recovery_codes_page_carries_a_token_of_the_new_session(app):
+    """Joining signs the browser in (a new cookie session) in the request that shows the codes:
+    the forms on that page must work, and the page offers no language switch (it would lose
+    the codes, shown once)."""
+    email = "fresh@example.org"
+    token = invite(email)
+    browser = Browser(app.test_client())
+    browser.get(f"/invite/{token}")
+    browser.post(
+        "/join",
+        {"email": email, "name": "Ada Fresh", "password": TEST_PASSWORD, "confirm": TEST_PASSWORD},
+    )
+    secret = secret_from_page(browser.get("/join/two-factor").get_data(as_text=True))
+    page = browser.post("/join/two-factor", {"code": pyotp.TOTP(secret).now()})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and len(recovery_codes_from_page(html)) == 10
+    assert 'action="/language"' not in html
+    page_token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    signed_out = browser.post("/sign-out", {"csrf_token": page_token})
+    assert signed_out.status_code == 302 and "/sign-in" in signed_out.headers["Location"]
+    assert browser.get("/").status_code == 302  # the sign-out took: the token was good

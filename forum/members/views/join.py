@@ -6,7 +6,9 @@ from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from forum.extensions import limiter
-from forum.i18n import browser_choice, known
+
+# The language chosen on the join form, kept until the member exists (step two).
+from forum.i18n import JOIN_LOCALE, browser_choice, known
 from forum.members import invites, registration, totp
 from forum.members.forms import CodeForm, JoinForm
 from forum.members.models import Invite
@@ -14,9 +16,6 @@ from forum.members.views import bp
 from forum.members.views.auth import open_browser_session
 from forum.members.views.client import form_page, set_problems
 from forum.members.views.limits import INVITE_TOKEN, SECOND_FACTOR_LIMITS, counted_once, invite_key
-
-# The language chosen on the join form, kept until the member exists (step two).
-JOIN_LOCALE = "join_locale"
 
 
 @bp.get("/invite/<token>")
