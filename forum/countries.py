@@ -44,9 +44,29 @@ ALIASES = {
 }
 
 
+# Letters Unicode does not decompose into a base letter and a mark ("Łotwa" sorts with L).
+_UNDECOMPOSED = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ı": "i",
+    }
+)
+
+
 def fold(text: str) -> str:
-    """Lower case without accents, for sorting and matching ("Côte" ~ "cote")."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Lower case without accents, for sorting and matching ("Côte" ~ "cote", "Łotwa" ~
+    "lotwa")."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 

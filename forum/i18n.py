@@ -80,8 +80,18 @@ def select_locale() -> str:
 
 
 def member_locale(member: object) -> str:
-    """The language a member's e-mails and pushes are written in."""
-    return known(getattr(member, "locale", None)) or DEFAULT
+    """The language a member's e-mails and pushes are written in: their choice, else the
+    language their browser spoke at their last sign-in, else English."""
+    return (
+        known(getattr(member, "locale", None))
+        or known(getattr(member, "seen_locale", None))
+        or DEFAULT
+    )
+
+
+def request_language() -> str:
+    """This request's language, or "" outside a request (for what is sent on its behalf)."""
+    return current_language() if request else ""
 
 
 @contextmanager

@@ -37,7 +37,8 @@ document.addEventListener("DOMContentLoaded", () => {
     const update = () => {
       const used = input.value.length;
       const over = used - limit;
-      const values = { used: used.toLocaleString(), limit: limit.toLocaleString(), over: over.toLocaleString() };
+      const lang = document.documentElement.lang || undefined;  // the page's language, not the browser's
+      const values = { used: used.toLocaleString(lang), limit: limit.toLocaleString(lang), over: over.toLocaleString(lang) };
       counter.textContent = say(over > 0 ? "counter.over" : "counter.used", values);
       counter.classList.toggle("over", over > 0);
     };

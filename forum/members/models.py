@@ -64,6 +64,9 @@ class Member(db.Model):  # type: ignore[name-defined]
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # The interface language the member chose (forum.i18n.LANGUAGES); "" follows the browser.
     locale: Mapped[str] = mapped_column(String(8), default="")
+    # The language this member's browser spoke at their last sign-in (switcher, else
+    # Accept-Language): what they are written to in while `locale` follows the browser.
+    seen_locale: Mapped[str] = mapped_column(String(8), default="")
     # Comma-separated ISO country codes this member is the network's contact point for.
     contact_point_countries: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20), default="member", index=True)

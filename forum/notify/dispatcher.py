@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import column, or_, select, table, update
+from sqlalchemy import column, func, or_, select, table, update
 
 from forum.crypto import SealError
 from forum.db import utcnow, write_lock
@@ -177,13 +177,18 @@ def _pairs(result: Any) -> list[tuple[OutboxMessage, str | None]]:
 
 # The members' table as far as notify reads it: the language a member's e-mails are written in.
 # Named here, not imported: notify is platform and never imports a feature (CONVENTIONS 13).
-_MEMBERS = table("members", column("id"), column("locale"))
+_MEMBERS = table("members", column("id"), column("locale"), column("seen_locale"))
 
 
 def _member_locale() -> Any:
-    """The recipient member's language, read with the row it belongs to (none: English)."""
+    """The recipient member's language (their choice, else their browser's at the last
+    sign-in), read with the row it belongs to; NULL for a row without a member."""
     return (
-        select(_MEMBERS.c.locale)
+        select(
+            func.coalesce(
+                func.nullif(_MEMBERS.c.locale, ""), func.nullif(_MEMBERS.c.seen_locale, "")
+            )
+        )
         .where(_MEMBERS.c.id == OutboxMessage.member_id)
         .scalar_subquery()
         .label("member_locale")
@@ -216,7 +221,7 @@ def _lease(claimed: list[tuple[OutboxMessage, str | None]], until: Any) -> list[
             recipient_sealed=row.recipient_sealed,
             link_sealed=row.link_sealed,
             idempotency_key=row.idempotency_key,
-            locale=known(locale) or "",
+            locale=known(locale) or known(row.locale) or "",
         )
         for row, locale in claimed
     ]

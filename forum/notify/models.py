@@ -72,6 +72,9 @@ class OutboxMessage(SealedColumns, db.Model):  # type: ignore[name-defined]
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     link: Mapped[str] = mapped_column(String(300))
+    # The language of an e-mail to someone who is not a member (an invitation); a member's
+    # e-mail is written in the member's language, read when it is sent.
+    locale: Mapped[str] = mapped_column(String(8), default="")
     is_urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)

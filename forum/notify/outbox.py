@@ -22,7 +22,7 @@ from forum.crypto import envelope
 from forum.crypto.models import DataKey
 from forum.db import SCRATCH_KEY, after_commit, new_id, pending, utcnow
 from forum.extensions import db
-from forum.i18n import Text, in_language, member_locale
+from forum.i18n import Text, in_language, member_locale, request_language
 from forum.notify import preferences, subscriptions
 from forum.notify.models import Notification, OutboxMessage
 from forum.notify.recipients import Recipient
@@ -277,6 +277,7 @@ def enqueue_external(
     recipient: str | None = None,
     recipient_key: DataKey | str | None = None,
     secret_link: str | None = None,
+    locale: str | None = None,
 ) -> str:
     """Write one outbox row for a channel that is not per member (a webhook endpoint, an invite).
 
@@ -322,6 +323,9 @@ def enqueue_external(
                 "subject": subject,
                 "body": body,
                 "link": link,
+                # A member's e-mail speaks the member's language when sent; anyone else's
+                # the language given, else this request's (an invitation: the inviter's).
+                "locale": (locale if locale is not None else request_language()) or "",
                 "is_urgent": urgent,
                 "status": "pending",
                 "attempts": 0,

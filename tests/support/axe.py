@@ -9,8 +9,11 @@ from typing import Any
 
 AXE = Path(__file__).resolve().parents[1] / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+# axe's best-practice rules the issue names (empty table headers, a skipped heading level) and
+# their neighbours: run as well, though WCAG does not require them.
+BEST_PRACTICE = ["empty-table-header", "heading-order", "landmark-unique", "page-has-heading-one"]
 
-RUN = """(tags) => axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]})
+RUN = """(only) => axe.run(document, {runOnly: only, resultTypes: ["violations"]})
   .then(function (result) {
     return result.violations.map(function (v) {
       return {id: v.id, impact: v.impact, help: v.help,
@@ -33,7 +36,8 @@ def violations(page: Any) -> list[dict[str, Any]]:
     """The WCAG 2.2 A/AA violations axe-core finds on the page as it is now."""
     if not page.evaluate("() => typeof axe !== 'undefined'"):
         page.evaluate(axe_source())  # a DevTools evaluation: the page's CSP stays on
-    found: list[dict[str, Any]] = page.evaluate(RUN, TAGS)
+    found: list[dict[str, Any]] = page.evaluate(RUN, {"type": "tag", "values": TAGS})
+    found += page.evaluate(RUN, {"type": "rule", "values": BEST_PRACTICE})
     return found
 
 

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from forum import db as uow
 from forum.extensions import db, limiter
 from forum.forms import EmptyForm
+from forum.i18n import browser_choice
 from forum.lazytext import lazy_gettext as _l
 from forum.members import account, auth, devices, notices
 from forum.members.forms import CodeForm, ReauthForm, SignInForm
@@ -61,7 +62,9 @@ second_factor_limit = counted_once(
 
 
 def open_browser_session(member: Member) -> None:
-    """Open the session, name it after the browser, and remember this browser."""
+    """Open the session, name it after the browser, and remember this browser (and the
+    language it speaks: what the member is written to in while they follow the browser)."""
+    member.seen_locale = browser_choice()
     sign_in_browser(member)
     label_new_session()
     devices.remember_after_request(member)

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
@@ -82,7 +83,7 @@ def safe_next(target: str | None, default: str) -> str:
 def device_label(user_agent: str) -> str:
     """ "Firefox on Linux": a rough, recognisable name for a browser."""
     ua = user_agent or ""
-    browser = "Browser"
+    browser = _("Browser")
     for needle, name in (
         ("Edg/", "Edge"),
         ("Firefox/", "Firefox"),
@@ -93,7 +94,7 @@ def device_label(user_agent: str) -> str:
         if needle in ua:
             browser = name
             break
-    system = "an unknown system"
+    system = _("an unknown system")
     for needle, name in (
         ("Android", "Android"),
         ("iPhone", "iPhone"),
@@ -105,7 +106,8 @@ def device_label(user_agent: str) -> str:
         if needle in ua:
             system = name
             break
-    return f"{browser} on {system}"
+    # Stored as it is said now, in the member's language (as a push device's name is).
+    return _("%(browser)s on %(system)s", browser=browser, system=system)
 
 
 def label_new_session() -> None:

@@ -34,6 +34,11 @@ FOOTER = _l(
     "where you will be asked to sign in.\n"
     "You can turn off e-mail notifications in your profile (urgent alerts are always sent)."
 )
+# Someone who is not a member yet (an invitation) has no profile to turn anything off in.
+FOOTER_GUEST = _l(
+    "You received this because a member of the network invited you. "
+    "If you did not expect it, you can ignore it."
+)
 
 
 def _header(text: str) -> str:
@@ -58,9 +63,10 @@ def build_message(
     which matters when an urgent alert goes to every member at once.
     """
     link = link or absolute_link(base_url, delivery.link)
-    # The member's language (`Delivery.locale`); English for someone who is not a member yet.
+    # The member's language, or the one an invitation was written in (`Delivery.locale`).
     language = delivery.locale or DEFAULT
-    open_it, footer = in_language(OPEN_IT, language), in_language(FOOTER, language)
+    footer = in_language(FOOTER if delivery.member_id else FOOTER_GUEST, language)
+    open_it = in_language(OPEN_IT, language)
     text = f"{delivery.body}\n\n{open_it}\n{link}\n\n-- \n{footer}\n"
     message = MIMEText(text, "plain", "utf-8")
     message["From"] = formataddr((app_name, from_address))
@@ -68,6 +74,7 @@ def build_message(
     message["Subject"] = _header(delivery.subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = delivery.message_id
+    message["Content-Language"] = language  # RFC 3282: mail clients pick their spell checker
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     if delivery.is_urgent:

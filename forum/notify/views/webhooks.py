@@ -18,7 +18,7 @@ from forum.security.reauth import reauth_required_on_post
 
 def _webhook_form(**kwargs: Any) -> WebhookForm:
     form = WebhookForm(**kwargs)
-    form.organisation_id.choices = [("", "Choose…"), *hooks.organisations()]
+    form.organisation_id.choices = [("", _("Choose…")), *hooks.organisations()]
     return form
 
 

@@ -20,7 +20,7 @@ def search() -> str:
     form = SearchForm(request.args)
     categories = [(c.id, c.name) for c in services.list_categories()]
     form.category.choices = choices([("", _("Any category")), *categories])
-    form.author.choices = choices([("", "Anyone"), *pages.member_choices()])
+    form.author.choices = choices([("", _("Anyone")), *pages.member_choices()])
     page = max(request.args.get("page", type=int) or 1, 1)
     query = search_service.Query(**form.payload()) if form.validate() else search_service.Query()
     offset = (page - 1) * 20
