@@ -32,10 +32,10 @@ def test_organiser_writes_sealed_minutes_with_action_items_and_members_are_told(
     written = minutes.write_minutes(
         occurrence,
         actor=organiser_of(monthly),
-        body="# Decisions\n\n- Canary decision 8812\n<script>alert(1)</script>",
+        body="# Decisions\n\n- Canary decision qz8812\n<script>alert(1)</script>",
         label="AMBER",
         action_items=[
-            minutes.ActionInput("Draft the canary guide 4471", owner),
+            minutes.ActionInput("Draft the canary guide qz4471", owner),
             minutes.ActionInput("  "),
         ],
     )
@@ -43,12 +43,12 @@ def test_organiser_writes_sealed_minutes_with_action_items_and_members_are_told(
     html = minutes.rendered(written)
     assert "<h1>Decisions</h1>" in html and "<script>" not in html
     assert [(a.open("text"), a.owner_id) for a in written.action_items] == [
-        ("Draft the canary guide 4471", owner.id)
+        ("Draft the canary guide qz4471", owner.id)
     ]
     dump = repr(db.session.execute(text("SELECT * FROM call_minutes")).all()) + repr(
         db.session.execute(text("SELECT * FROM call_action_items")).all()
     )
-    assert "8812" not in dump and "4471" not in dump
+    assert "qz8812" not in dump and "qz4471" not in dump  # never in a hex id
     told = set(
         db.session.scalars(
             select(Notification.member_id).where(Notification.kind == "call_minutes")
@@ -58,7 +58,7 @@ def test_organiser_writes_sealed_minutes_with_action_items_and_members_are_told(
     mails = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "call_minutes")
     ).all()
-    assert mails and all("8812" not in m.body and "INVICTM" not in m.subject for m in mails)
+    assert mails and all("qz8812" not in m.body and "INVICTM" not in m.subject for m in mails)
 
 
 def test_a_member_cannot_write_minutes(monthly, members):
