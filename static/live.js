@@ -11,40 +11,9 @@
   var source = null;
   var baseTitle = document.title;
   var known = {};          // alert links this page has shown (a new one chimes)
-  // The words this script shows come from the page, in the reader's language: the JSON of
-  // <body data-texts> (templates/_ui.html, js_texts); "%(name)s" in a text is filled in here.
-  var texts = null;
-  function say(key, values) {
-    if (texts === null && document.body) {
-      try { texts = JSON.parse(document.body.getAttribute("data-texts") || "{}"); } catch (e) { texts = {}; }
-    }
-    var text = (texts || {})[key];
-    return (typeof text === "string" ? text : "").replace(/%\((\w+)\)s/g, function (whole, name) {
-      return values && values[name] !== undefined ? String(values[name]) : whole;
-    });
-  }
-  // A plural: the form given for a sample count in the same plural category as `count`.
-  function sayCount(key, count, values) {
-    say("");
-    var forms = (texts || {})[key] || {};
-    var text = forms[String(count)];
-    if (typeof text !== "string") {
-      try {
-        var rules = new Intl.PluralRules(document.documentElement.lang || "en");
-        var wanted = rules.select(count);
-        Object.keys(forms).some(function (sample) {
-          if (rules.select(Number(sample)) !== wanted) { return false; }
-          text = forms[sample];
-          return true;
-        });
-      } catch (e) { text = forms["5"]; }
-    }
-    var all = { num: count };
-    Object.keys(values || {}).forEach(function (name) { all[name] = values[name]; });
-    return (typeof text === "string" ? text : "").replace(/%\((\w+)\)s/g, function (whole, name) {
-      return all[name] !== undefined ? String(all[name]) : whole;
-    });
-  }
+  // The words this script shows, in the reader's language (static/texts.js).
+  var say = window.ExchangeTexts.say;
+  var sayCount = window.ExchangeTexts.sayCount;
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');

@@ -6,40 +6,9 @@
 (function () {
   var MAX_SHOWN = 60;
   var counter = 0;
-  // The words this script shows come from the page, in the reader's language: the JSON of
-  // <body data-texts> (templates/_ui.html, js_texts); "%(name)s" in a text is filled in here.
-  var texts = null;
-  function say(key, values) {
-    if (texts === null && document.body) {
-      try { texts = JSON.parse(document.body.getAttribute("data-texts") || "{}"); } catch (e) { texts = {}; }
-    }
-    var text = (texts || {})[key];
-    return (typeof text === "string" ? text : "").replace(/%\((\w+)\)s/g, function (whole, name) {
-      return values && values[name] !== undefined ? String(values[name]) : whole;
-    });
-  }
-  // A plural: the form given for a sample count in the same plural category as `count`.
-  function sayCount(key, count, values) {
-    say("");
-    var forms = (texts || {})[key] || {};
-    var text = forms[String(count)];
-    if (typeof text !== "string") {
-      try {
-        var rules = new Intl.PluralRules(document.documentElement.lang || "en");
-        var wanted = rules.select(count);
-        Object.keys(forms).some(function (sample) {
-          if (rules.select(Number(sample)) !== wanted) { return false; }
-          text = forms[sample];
-          return true;
-        });
-      } catch (e) { text = forms["5"]; }
-    }
-    var all = { num: count };
-    Object.keys(values || {}).forEach(function (name) { all[name] = values[name]; });
-    return (typeof text === "string" ? text : "").replace(/%\((\w+)\)s/g, function (whole, name) {
-      return all[name] !== undefined ? String(all[name]) : whole;
-    });
-  }
+  // The words this script shows, in the reader's language (static/texts.js).
+  var say = window.ExchangeTexts.say;
+  var sayCount = window.ExchangeTexts.sayCount;
 
   function fold(text) {
     return (text || "").normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();

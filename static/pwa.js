@@ -11,18 +11,8 @@
   var subscribeUrl = script ? script.getAttribute("data-subscribe") || "" : "";
   var BOUND_KEY = "exchange.push.sign-in";
   var MESSAGES = {};
-  // The words this script shows come from the page, in the reader's language: the JSON of
-  // <body data-texts> (templates/_ui.html, js_texts); "%(name)s" in a text is filled in here.
-  var texts = null;
-  function say(key, values) {
-    if (texts === null && document.body) {
-      try { texts = JSON.parse(document.body.getAttribute("data-texts") || "{}"); } catch (e) { texts = {}; }
-    }
-    var text = (texts || {})[key];
-    return (typeof text === "string" ? text : "").replace(/%\((\w+)\)s/g, function (whole, name) {
-      return values && values[name] !== undefined ? String(values[name]) : whole;
-    });
-  }
+  // The words this script shows, in the reader's language (static/texts.js).
+  var say = window.ExchangeTexts.say;
   ["unsupported", "denied", "dismissed", "working", "on", "already", "failed"].forEach(function (name) {
     Object.defineProperty(MESSAGES, name, { get: function () { return say("push." + name); } });
   });

@@ -13,6 +13,7 @@ var OFFLINE_URL = "/offline";
 var PRECACHE = [
   "/static/exchange.css",
   "/static/exchange.js",
+  "/static/texts.js",
   "/static/pwa.js",
   "/static/favicon.svg",
   "/static/icons/icon-192.png",

@@ -10,17 +10,8 @@ document.addEventListener("DOMContentLoaded", () => {
   update();
 });
 
-// The words shown come from the page, in the reader's language: the JSON of <body data-texts>
-// (templates/_ui.html, js_texts); "%(name)s" in a text is filled in here.
-let texts = null;
-const say = (key, values) => {
-  if (texts === null && document.body) {
-    try { texts = JSON.parse(document.body.getAttribute("data-texts") || "{}"); } catch (e) { texts = {}; }
-  }
-  const found = (texts || {})[key];
-  const text = typeof found === "string" ? found : "";
-  return text.replace(/%\((\w+)\)s/g, (whole, name) => (values && values[name] !== undefined ? String(values[name]) : whole));
-};
+// The words shown, in the reader's language (static/texts.js).
+const say = window.ExchangeTexts.say;
 
 // Fields with a length limit show how much is used; nothing typed is ever cut (the server says
 // at the field when a text is too long, and keeps it).
