@@ -11,14 +11,49 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import support
 from flask import g
 from flask_wtf import FlaskForm
+from wtforms.i18n import messages_path
 
 from forum.errors import refusal
+from forum.i18n import current_language
+
+
+def _wtforms_catalogue() -> support.NullTranslations:
+    """WTForms' own messages in the reader's language, loaded once per language per process
+    (Flask-WTF parses the catalogue again on every request)."""
+    code = current_language()
+    found = _WTFORMS_CATALOGUES.get(code)
+    if found is None:
+        found = _WTFORMS_CATALOGUES[code] = support.Translations.load(
+            messages_path(), [code], domain="wtforms"
+        )
+    return found
+
+
+_WTFORMS_CATALOGUES: dict[str, support.NullTranslations] = {}
+
+
+class _Catalogue:
+    """What WTForms asks of translations, answered from the cached catalogue."""
+
+    def gettext(self, string: str) -> str:
+        return str(_wtforms_catalogue().ugettext(string))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return str(_wtforms_catalogue().ungettext(singular, plural, n))
+
+
+_CATALOGUE = _Catalogue()
 
 
 class Form(FlaskForm):  # type: ignore[misc]
     """A CSRF-protected form that takes a service's refusal at the field it names."""
+
+    class Meta(FlaskForm.Meta):  # type: ignore[misc]
+        def get_translations(self, form: Any) -> _Catalogue:
+            return _CATALOGUE
 
     def validate_on_submit(self, extra_validators: Any = None) -> bool:
         """Whether the form was submitted and is valid, and no service refused it yet."""

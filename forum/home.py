@@ -23,7 +23,7 @@ def index() -> Response | str:
     """Signed in: the start page; otherwise: the sign-in page."""
     if not current_user.is_authenticated:
         return redirect(url_for("members.sign_in"))
-    member = current_user
+    member = current_user._get_current_object()  # not the proxy: the services read it often
     return render_template(
         "home.html",
         can_coordinate_network=member.is_coordinator,

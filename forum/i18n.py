@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import TypeAlias
 from urllib.parse import urlsplit
 
+import flask_babel
+from babel import support
 from flask import Blueprint, Flask, current_app, redirect, request, session
+from flask.globals import _cv_app
 from flask_babel import Babel, force_locale, get_locale
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -155,9 +158,44 @@ def choose() -> Response:
     return response
 
 
+CATALOGUES_KEY = "exchange.catalogues"
+
+
+def translations() -> support.NullTranslations:
+    """The catalogue of the language being spoken here, looked up once per language per process.
+
+    Flask-Babel's own lookup walks `g` three times and formats the locale's name for every
+    message (a thread page asks 120 times); this reads the locale it chose (or forced, inside
+    `speaking`) and keeps each language's catalogue in a dict of the app."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is None:
+        return _NULL
+    state = app_ctx.g.__dict__.get("_flask_babel")
+    locale = getattr(state, "babel_locale", None) or get_locale()
+    if locale is None:
+        return _NULL
+    catalogues: dict[str, support.NullTranslations] = app_ctx.app.extensions[CATALOGUES_KEY]
+    found = catalogues.get(locale.language)
+    if found is None:
+        found = catalogues[locale.language] = flask_babel.get_translations()
+    return found
+
+
+_NULL = support.NullTranslations()
+
+
 def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     babel.init_app(app, locale_selector=select_locale)
+    app.extensions[CATALOGUES_KEY] = {}
+    # The templates' _(), gettext and ngettext through the quick lookup (same catalogues).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda text: translations().ugettext(text),
+        ngettext=lambda one, many, n: translations().ungettext(one, many, n),
+        newstyle=True,
+        pgettext=lambda context, text: translations().upgettext(context, text),
+        npgettext=lambda context, one, many, n: translations().unpgettext(context, one, many, n),
+    )
     app.jinja_env.globals.update(interface_languages=LANGUAGES, current_language=current_language)
     app.register_blueprint(bp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,9 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal
-from flask import Flask, url_for
+from flask import Flask, current_app, url_for
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from forum.markup import tlp
@@ -91,9 +93,26 @@ def tlp_label(label: str | tlp.Label) -> tlp.Label:
     return label if isinstance(label, tlp.Label) else tlp.get(label)
 
 
+PER_LANGUAGE_KEY = "exchange.rendered_per_language"
+
+
+def per_language(name: str, render: Callable[[], Markup]) -> Markup:
+    """A fragment that depends on the reader's language alone (the scripts' words), rendered
+    once per language per process and kept in memory."""
+    done: dict[tuple[str, str], Markup] = current_app.extensions[PER_LANGUAGE_KEY]
+    key = (name, reader_language())
+    found = done.get(key)
+    if found is None:
+        found = done[key] = render()  # a macro call: Markup already escaped by Jinja
+    return found
+
+
 def init_app(app: Flask) -> None:
     """Register the helpers as Jinja globals and filters."""
-    app.jinja_env.globals.update(url_if=url_if, app_name=app.config["EXCHANGE"]["app"]["name"])
+    app.extensions[PER_LANGUAGE_KEY] = {}
+    app.jinja_env.globals.update(
+        url_if=url_if, app_name=app.config["EXCHANGE"]["app"]["name"], per_language=per_language
+    )
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["tlp_label"] = tlp_label
