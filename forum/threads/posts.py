@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
@@ -33,7 +34,12 @@ if TYPE_CHECKING:
 
 def get_thread(member: Member, thread_id: str, *, need: str = "read") -> Thread:
     """The thread, if the member may `need` it ("read", "exist", "post"); NotFound otherwise."""
-    thread = db.session.get(Thread, thread_id) if len(thread_id) == 32 else None
+    # Its category comes in the same statement: every thread page names it.
+    thread = (
+        db.session.get(Thread, thread_id, options=[joinedload(Thread.category)])
+        if len(thread_id) == 32
+        else None
+    )
     check = {
         "read": policy.can_read,
         "exist": policy.can_see_existence,

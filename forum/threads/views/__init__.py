@@ -6,10 +6,11 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from forum.markup import tlp
-from forum.threads import attachments, services
+from forum.threads import attachments, rendered, services
 from forum.threads.models import Post, Thread
 
 bp = Blueprint("threads", __name__)
+bp.record_once(lambda state: rendered.init_app(state.app))
 
 UPLOAD_ENDPOINTS = {"threads.create", "threads.reply"}
 # A post whose file is up to this many times the upload limit still comes back as a form.

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from forum import drafts
 from forum.members import services as members_services
-from forum.threads import compose, pages, reading, services
+from forum.threads import compose, pages, reading, rendered, services
 from forum.threads.forms import EmptyForm, ReplyForm, ThreadForm, WatchForm, choices
 from forum.threads.models import Category
 from forum.threads.views import _upload, bp, thread_for
@@ -32,7 +32,6 @@ def _index_page(category: Category | None) -> str:
         categories=services.list_categories(),
         category=category,
         watch=watch,
-        watch_form=WatchForm(),
     )
 
 
@@ -88,12 +87,18 @@ def show(thread_id: str) -> str:
     thread = thread_for(thread_id, "exist")
     if not pages.readable(current_user, thread):
         return render_template("threads/existence.html", **pages.existence_page(thread))
+    member = current_user._get_current_object()  # not the proxy: the page model reads it often
     form = ReplyForm()
-    quoted = pages.quote(current_user, thread, request.args.get("quote", ""))
+    quoted = pages.quote(member, thread, request.args.get("quote", ""))
     if quoted is not None:
         form.body.data, form.quote_of.data = quoted
-    page = pages.thread_page(current_user, thread, request.args.get("page", type=int))
-    return render_template("threads/show.html", form=form, watch_form=WatchForm(), **page)
+    page = pages.thread_page(member, thread, request.args.get("page", type=int))
+    return render_template(
+        "threads/show.html",
+        form=form,
+        post_list=rendered.post_list(page),
+        **page,
+    )
 
 
 @bp.post("/threads/<thread_id>/watch")
