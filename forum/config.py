@@ -109,7 +109,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "live_streams_per_member": 5,
         "live_heartbeat_seconds": 15,
         "live_stream_seconds": 300,
-        "live_poll_ms": 250,
+        "live_poll_ms": 50,
     },
     "uploads": {
         "max_bytes": 10 * 1024 * 1024,
