@@ -1,8 +1,13 @@
 """Run every benchmark of the project in one go and print one table of figures.
 
-Usage: python bench/report.py [--only PREFIX ...] [--markdown FILE]
+Usage: python bench/report.py [--only PREFIX ...] [--markdown FILE] [--readme]
 Each bench script prints `FIGURE {json}` lines (bench/figures.py); this collects them in order.
 Every script runs with a time limit; one that fails or overruns is reported, not hidden.
+
+--readme rewrites the table in README.md in place, between `<!-- bench:begin -->` and
+`<!-- bench:end -->`, with the machine and the date. With --only, only the rows of the benches
+that ran (and succeeded) are replaced; the others stay, and a line says which were re-measured
+when. Run it on a quiet machine, with wrk installed (`sudo apt-get install -y wrk`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -19,6 +25,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ORDER = ["foundation", "members", "threads", "calls", "alerts", "push", "ops"]
 LIMIT_SECONDS = 600
+README = HERE.parent / "README.md"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+HEADER = [
+    "| bench | figure | value | baseline (same run) | ratio | goal |",
+    "| --- | --- | --- | --- | --- | --- |",
+]
+REMEASURED = "Re-measured: `"
 
 
 def scripts(only: list[str]) -> list[Path]:
@@ -69,18 +82,74 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {cpus} cores{memory}, Python {platform.python_version()}"
 
 
+def served(f: dict[str, object], prefix: str) -> str:
+    """The range over rounds and the server CPU of a served figure, if it has them: " (..)"."""
+    parts = []
+    low_high = f.get(f"{prefix}range")
+    if isinstance(low_high, list) and len(low_high) == 2:
+        parts.append(f"{low_high[0]:,.0f}–{low_high[1]:,.0f}")
+    cpu = f.get(f"{prefix}cpu_ms_per_request")
+    if isinstance(cpu, int | float) and cpu == cpu:  # not NaN
+        parts.append(f"{cpu:.2g} ms CPU/req, split {f.get(f'{prefix}cpu_split') or '?'}")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def row(script: str, f: dict[str, object]) -> str:
+    """One figure as a Markdown table row."""
+    return (
+        f"| {script} | {f['name']} | {f['value']:,.4g} {f['unit']}{served(f, '')} | "
+        f"{f['baseline']}: {f['baseline_value']:,.4g} {f['unit']}{served(f, 'baseline_')} | "
+        f"{f['ratio']:.3f}x | {f.get('goal') or ''} |"
+    )
+
+
 def table(rows: list[tuple[str, dict[str, object]]]) -> str:
     """The figures as a Markdown table."""
-    lines = [
-        "| bench | figure | value | baseline (same run) | ratio | goal |",
-        "| --- | --- | --- | --- | --- | --- |",
+    return "\n".join([*HEADER, *(row(script, f) for script, f in rows)])
+
+
+def readme_block(old: str, rows: list[tuple[str, dict[str, object]]], ran: list[str]) -> str:
+    """The text between the README markers: a full run replaces it, an --only run merges."""
+    today = time.strftime("%Y-%m-%d")
+    new_rows = [row(script, f) for script, f in rows]
+    if not ran:  # a full run
+        return f"Measured on {machine()}, {today}.\n\n" + "\n".join([*HEADER, *new_rows])
+    lines = old.strip("\n").splitlines()
+    table_at = next((i for i, line in enumerate(lines) if line.startswith("| bench |")), len(lines))
+    prose = [
+        line
+        for line in lines[:table_at]
+        if not any(line.startswith(f"{REMEASURED}{name}`") for name in ran)
     ]
-    for script, f in rows:
-        lines.append(
-            f"| {script} | {f['name']} | {f['value']:,.4g} {f['unit']} | {f['baseline']}: "
-            f"{f['baseline_value']:,.4g} {f['unit']} | {f['ratio']:.3f}x | {f.get('goal') or ''} |"
-        )
-    return "\n".join(lines)
+    old_rows = [line for line in lines[table_at + 2 :] if line.startswith("|")]
+    kept: list[str] = []
+    placed = False
+    for line in old_rows:
+        bench = line.split("|")[1].strip()
+        if bench in ran:
+            if not placed:  # the new rows go where the bench's old rows were
+                kept.extend(new_rows)
+                placed = True
+            continue
+        kept.append(line)
+    if not placed:
+        kept.extend(new_rows)
+    while prose and not prose[-1].strip():
+        prose.pop()
+    prose += [f"{REMEASURED}{name}` on {machine()}, {today}." for name in ran]
+    return "\n".join(prose) + "\n\n" + "\n".join([*HEADER, *kept])
+
+
+def write_readme(rows: list[tuple[str, dict[str, object]]], ran: list[str]) -> None:
+    """Rewrite README.md's benchmark table between the markers, in place."""
+    text = README.read_text(encoding="utf-8")
+    found = re.search(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), text, re.S)
+    if not found:
+        raise SystemExit(f"README.md has no {BEGIN} ... {END} markers around the table")
+    block = readme_block(found.group(1), rows, ran)
+    README.write_text(
+        text[: found.start(1)] + block + "\n" + text[found.end(1) :], encoding="utf-8"
+    )
 
 
 def main() -> int:
@@ -89,15 +158,21 @@ def main() -> int:
         "--only", nargs="*", default=[], help="run only scripts starting with these"
     )
     parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument(
+        "--readme", action="store_true", help="rewrite README.md's table between its markers"
+    )
     args = parser.parse_args()
     rows: list[tuple[str, dict[str, object]]] = []
     problems: list[str] = []
+    succeeded: list[str] = []
     for script in scripts(args.only):
         print(f"== {script.name}", flush=True)
         figures, status, seconds = run(script)
         print(f"   {status}, {len(figures)} figures, {seconds:.0f}s", flush=True)
         if status != "ok":
             problems.append(f"{script.name}: {status}")
+        else:
+            succeeded.append(script.stem)
         rows.extend((script.stem, f) for f in figures)
     text = f"Measured on {machine()}, {time.strftime('%Y-%m-%d')}.\n\n{table(rows)}\n"
     if problems:
@@ -106,6 +181,14 @@ def main() -> int:
     print(text)
     if args.markdown:
         Path(args.markdown).write_text(text, encoding="utf-8")
+    if args.readme:
+        if args.only:  # replace only the rows of the benches that ran and succeeded
+            if succeeded:
+                write_readme([(b, f) for b, f in rows if b in succeeded], succeeded)
+        elif not problems:
+            write_readme(rows, [])
+        else:
+            print("README.md left as it was: a full run with a failed bench is not a table")
     return 1 if problems else 0
 
 
