@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -44,9 +45,29 @@ def scripts(only: list[str]) -> list[Path]:
     return found
 
 
-def run(script: Path) -> tuple[list[dict[str, object]], str, float]:
-    """Run one bench script; its figures, its status and how long it took."""
-    started = time.monotonic()
+def machine_busy() -> float:
+    """CPU seconds every process on the machine has used since boot (from /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_cpu() -> float:
+    """CPU seconds of this process's finished children: a bench script and all it started."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def run(script: Path) -> tuple[list[dict[str, object]], str, float, float]:
+    """Run one bench script; its figures, its status, how long it took, and the cores other
+    work on the machine took meanwhile (all CPU used minus the bench's own: 0 on a quiet one)."""
+    started, busy_before, own_before = time.monotonic(), machine_busy(), bench_cpu()
+
+    def others() -> float:
+        elapsed = time.monotonic() - started
+        other = machine_busy() - busy_before - (bench_cpu() - own_before)
+        return max(0.0, other / elapsed) if elapsed > 0 else 0.0
+
     try:
         result = subprocess.run(
             [sys.executable, str(script)],
@@ -58,7 +79,7 @@ def run(script: Path) -> tuple[list[dict[str, object]], str, float]:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return [], f"timed out after {LIMIT_SECONDS}s", time.monotonic() - started
+        return [], f"timed out after {LIMIT_SECONDS}s", time.monotonic() - started, others()
     figures = [
         json.loads(line[7:]) for line in result.stdout.splitlines() if line.startswith("FIGURE ")
     ]
@@ -67,7 +88,7 @@ def run(script: Path) -> tuple[list[dict[str, object]], str, float]:
         if result.returncode == 0
         else f"exit {result.returncode}: {result.stderr.strip()[-300:]}"
     )
-    return figures, status, time.monotonic() - started
+    return figures, status, time.monotonic() - started, others()
 
 
 def machine() -> str:
@@ -108,12 +129,23 @@ def table(rows: list[tuple[str, dict[str, object]]]) -> str:
     return "\n".join([*HEADER, *(row(script, f) for script, f in rows)])
 
 
-def readme_block(old: str, rows: list[tuple[str, dict[str, object]]], ran: list[str]) -> str:
+def readme_block(
+    old: str,
+    rows: list[tuple[str, dict[str, object]]],
+    ran: list[str],
+    others_cores: dict[str, float] | None = None,
+) -> str:
     """The text between the README markers: a full run replaces it, an --only run merges."""
     today = time.strftime("%Y-%m-%d")
     new_rows = [row(script, f) for script, f in rows]
+    others_cores = others_cores or {}
     if not ran:  # a full run
-        return f"Measured on {machine()}, {today}.\n\n" + "\n".join([*HEADER, *new_rows])
+        worst = (
+            f"; other work took at most {max(others_cores.values()):.2f} cores"
+            if others_cores
+            else ""
+        )
+        return f"Measured on {machine()}, {today}{worst}.\n\n" + "\n".join([*HEADER, *new_rows])
     lines = old.strip("\n").splitlines()
     table_at = next((i for i, line in enumerate(lines) if line.startswith("| bench |")), len(lines))
     prose = [
@@ -136,17 +168,27 @@ def readme_block(old: str, rows: list[tuple[str, dict[str, object]]], ran: list[
         kept.extend(new_rows)
     while prose and not prose[-1].strip():
         prose.pop()
-    prose += [f"{REMEASURED}{name}` on {machine()}, {today}." for name in ran]
+    prose += [
+        f"{REMEASURED}{name}` on {machine()}, {today}"
+        + (
+            f"; other work took {others_cores[name]:.2f} cores meanwhile."
+            if name in others_cores
+            else "."
+        )
+        for name in ran
+    ]
     return "\n".join(prose) + "\n\n" + "\n".join([*HEADER, *kept])
 
 
-def write_readme(rows: list[tuple[str, dict[str, object]]], ran: list[str]) -> None:
+def write_readme(
+    rows: list[tuple[str, dict[str, object]]], ran: list[str], others_cores: dict[str, float]
+) -> None:
     """Rewrite README.md's benchmark table between the markers, in place."""
     text = README.read_text(encoding="utf-8")
     found = re.search(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), text, re.S)
     if not found:
         raise SystemExit(f"README.md has no {BEGIN} ... {END} markers around the table")
-    block = readme_block(found.group(1), rows, ran)
+    block = readme_block(found.group(1), rows, ran, others_cores)
     README.write_text(
         text[: found.start(1)] + block + "\n" + text[found.end(1) :], encoding="utf-8"
     )
@@ -165,14 +207,20 @@ def main() -> int:
     rows: list[tuple[str, dict[str, object]]] = []
     problems: list[str] = []
     succeeded: list[str] = []
+    others_cores: dict[str, float] = {}
     for script in scripts(args.only):
         print(f"== {script.name}", flush=True)
-        figures, status, seconds = run(script)
-        print(f"   {status}, {len(figures)} figures, {seconds:.0f}s", flush=True)
+        figures, status, seconds, other = run(script)
+        print(
+            f"   {status}, {len(figures)} figures, {seconds:.0f}s; "
+            f"other work on the machine meanwhile: {other:.2f} cores",
+            flush=True,
+        )
         if status != "ok":
             problems.append(f"{script.name}: {status}")
         else:
             succeeded.append(script.stem)
+            others_cores[script.stem] = other
         rows.extend((script.stem, f) for f in figures)
     text = f"Measured on {machine()}, {time.strftime('%Y-%m-%d')}.\n\n{table(rows)}\n"
     if problems:
@@ -184,9 +232,9 @@ def main() -> int:
     if args.readme:
         if args.only:  # replace only the rows of the benches that ran and succeeded
             if succeeded:
-                write_readme([(b, f) for b, f in rows if b in succeeded], succeeded)
+                write_readme([(b, f) for b, f in rows if b in succeeded], succeeded, others_cores)
         elif not problems:
-            write_readme(rows, [])
+            write_readme(rows, [], others_cores)
         else:
             print("README.md left as it was: a full run with a failed bench is not a table")
     return 1 if problems else 0
