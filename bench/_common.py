@@ -309,6 +309,9 @@ class LoadResult:
     cpu_ms_per_request: float = float("nan")
     cpu_split: str = ""
     client_cores: float = float("nan")
+    # Cores the rest of the machine used meanwhile (not these workers, not this client):
+    # about 0 on a quiet machine; more means the figure was measured against other work.
+    other_cores: float = float("nan")
 
 
 _WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -382,6 +385,12 @@ def python_load(
     )
 
 
+def machine_cpu() -> float:
+    """CPU seconds every process on the machine has used since boot (from /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / CLOCK_TICKS  # all but idle and iowait
+
+
 def client_cpu() -> float:
     """CPU seconds used so far by this process and its waited-for children (wrk)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -405,15 +414,19 @@ def load(
     server = target if isinstance(target, Server) else None
     port = target.port if isinstance(target, Server) else target
     before = server.worker_cpu() if server else {}
-    client_before, started = client_cpu(), time.monotonic()
+    machine_before, client_before, started = machine_cpu(), client_cpu(), time.monotonic()
     if shutil.which("wrk"):
         result = wrk_load(port, path, headers or {}, seconds, connections)
     else:
         result = python_load(port, path, headers or {}, seconds, connections)
-    result.client_cores = (client_cpu() - client_before) / (time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    client_used = client_cpu() - client_before
+    result.client_cores = client_used / elapsed
     if server:
         used, result.cpu_split = cpu_split(before, server.worker_cpu())
         result.cpu_ms_per_request = used * 1000 / result.requests if result.requests else 0.0
+        other = machine_cpu() - machine_before - used - client_used
+        result.other_cores = max(0.0, other / elapsed)
     return result
 
 
@@ -426,6 +439,7 @@ def served_keys(target: list[LoadResult], baseline: list[LoadResult]) -> dict[st
             f"{prefix}range": [min(rps), max(rps)] if rps else [],
             f"{prefix}cpu_ms_per_request": median([r.cpu_ms_per_request for r in rounds]),
             f"{prefix}cpu_split": " ".join(r.cpu_split for r in rounds),
+            f"{prefix}other_cores": max((r.other_cores for r in rounds), default=float("nan")),
         }
 
     return {**keys("", target), **keys("baseline_", baseline)}

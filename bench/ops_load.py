@@ -40,6 +40,7 @@ from _common import (  # noqa: E402
     LoadResult,
     Server,
     cpu_split,
+    machine_cpu,
     median,
     percentile,
     prepare_instance,
@@ -239,7 +240,8 @@ def run_round(server: Server, crowd: list[Client], seconds: float) -> LoadResult
     before_requests = sum(sum(m.statuses.values()) for m in crowd)
     seen = {(i, a): len(v) for i, m in enumerate(crowd) for a, v in m.latencies.items()}
     server_before = server.worker_cpu()
-    client_before, started = time.process_time(), time.monotonic()
+    machine_before, client_before = machine_cpu(), time.process_time()
+    started = time.monotonic()
     deadline = started + seconds
     threads = [threading.Thread(target=m.run_until, args=(deadline,), daemon=True) for m in crowd]
     for thread in threads:
@@ -247,8 +249,9 @@ def run_round(server: Server, crowd: list[Client], seconds: float) -> LoadResult
     for thread in threads:
         thread.join(timeout=seconds + 60)
     elapsed = time.monotonic() - started
-    client_cores = (time.process_time() - client_before) / elapsed
+    client_used = time.process_time() - client_before
     used, split = cpu_split(server_before, server.worker_cpu())
+    other = max(0.0, (machine_cpu() - machine_before - used - client_used) / elapsed)
     requests = sum(sum(m.statuses.values()) for m in crowd) - before_requests
     fresh = [
         value
@@ -265,7 +268,8 @@ def run_round(server: Server, crowd: list[Client], seconds: float) -> LoadResult
         "python",
         used * 1000 / requests if requests else float("nan"),
         split,
-        client_cores,
+        client_used / elapsed,
+        other,
     )
 
 
@@ -328,7 +332,8 @@ def main() -> int:
             f"  {action:12s} n={len(values):6d}  p50 {median(values):7.1f} ms  p99 {percentile(values, 0.99):7.1f} ms"
         )
     print(
-        f"  {'target':12s} {'req/s':>7} {'min–max':>11} {'server CPU ms/req':>17} {'client cores':>12}  worker split per round"
+        f"  {'target':12s} {'req/s':>7} {'min–max':>11} {'server CPU ms/req':>17}"
+        f" {'client cores':>12} {'other cores':>11}  worker split per round"
     )
     for name, rounds in (("mixed load", load_rounds), ("bare hello", hello_rounds)):
         low = min(r.requests_per_second for r in rounds)
@@ -337,7 +342,8 @@ def main() -> int:
             f"  {name:12s} {median([r.requests_per_second for r in rounds]):7.1f}"
             f" {f'{low:.0f}–{high:.0f}':>11}"
             f" {median([r.cpu_ms_per_request for r in rounds]):17.2f}"
-            f" {median([r.client_cores for r in rounds]):12.2f}  {' '.join(r.cpu_split for r in rounds)}"
+            f" {median([r.client_cores for r in rounds]):12.2f}"
+            f" {max(r.other_cores for r in rounds):11.2f}  {' '.join(r.cpu_split for r in rounds)}"
         )
     if hello_errors:
         print(f"  bare hello: {hello_errors} server errors")

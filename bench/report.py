@@ -112,6 +112,9 @@ def served(f: dict[str, object], prefix: str) -> str:
     cpu = f.get(f"{prefix}cpu_ms_per_request")
     if isinstance(cpu, int | float) and cpu == cpu:  # not NaN
         parts.append(f"{cpu:.2g} ms CPU/req, split {f.get(f'{prefix}cpu_split') or '?'}")
+    other = f.get(f"{prefix}other_cores")
+    if isinstance(other, int | float) and other >= 0.2:  # NaN compares False
+        parts.append(f"other work {other:.1f} cores")
     return f" ({'; '.join(parts)})" if parts else ""
 
 

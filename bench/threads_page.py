@@ -3,7 +3,8 @@ sealing switched off — its posts' HTML opened once at start by a bench-only ho
 Flask page that reads 20 rows from SQLite and opens each with AES-256-GCM. All are served by
 the same gunicorn settings in the same run, measured interleaved in 3 rounds; each figure is
 the median over rounds, with its min–max range, the server's CPU ms per request and its split
-across the two workers (a pinned run shows as "100/0").
+across the two workers (a pinned run shows as "100/0"), the client's cores, and the most
+cores other work on the machine took during a round (about 0 on a quiet machine).
 
 Workers: sync x 2 by default (PAGE_WORKER_CLASS), because measured once side by side (wrk,
 reuse-port, 2026-12-03) the sealed page cost 29.8 ms CPU/request under sync against 32.6 under
@@ -134,7 +135,7 @@ def main() -> None:
     )
     print(
         f"  {'target':10} {'req/s':>7} {'min–max':>11} {'p50 ms':>7} {'CPU ms/req':>10}"
-        f" {'client cores':>12}  worker split per round"
+        f" {'client cores':>12} {'other cores':>11}  worker split per round"
     )
     for name in TARGETS:
         got = rounds[name]
@@ -144,7 +145,8 @@ def main() -> None:
             f"  {name:10} {rps[name]:7.0f} {f'{low:.0f}–{high:.0f}':>11}"
             f" {median([r.p50_ms for r in got]):7.2f}"
             f" {median([r.cpu_ms_per_request for r in got]):10.2f}"
-            f" {median([r.client_cores for r in got]):12.2f}  {' '.join(r.cpu_split for r in got)}"
+            f" {median([r.client_cores for r in got]):12.2f}"
+            f" {max(r.other_cores for r in got):11.2f}  {' '.join(r.cpu_split for r in got)}"
         )
     shape_note = {"server": f"gunicorn {worker_class} {WORKERS}{threads}, reuse-port"}
     figure(
