@@ -431,7 +431,7 @@ def load(
 
 
 def served_keys(target: list[LoadResult], baseline: list[LoadResult]) -> dict[str, object]:
-    """Extra FIGURE keys for a served figure: ranges over rounds, CPU ms/request and splits."""
+    """Extra FIGURE keys for a served figure: req/s ranges over rounds, CPU ms/request, splits."""
 
     def keys(prefix: str, rounds: list[LoadResult]) -> dict[str, object]:
         rps = [r.requests_per_second for r in rounds]

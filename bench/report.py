@@ -106,8 +106,8 @@ def machine() -> str:
 def served(f: dict[str, object], prefix: str) -> str:
     """The range over rounds and the server CPU of a served figure, if it has them: " (..)"."""
     parts = []
-    low_high = f.get(f"{prefix}range")
-    if isinstance(low_high, list) and len(low_high) == 2:
+    low_high = f.get(f"{prefix}range")  # the range of req/s over rounds
+    if f.get("unit") == "req/s" and isinstance(low_high, list) and len(low_high) == 2:
         parts.append(f"{low_high[0]:,.0f}–{low_high[1]:,.0f}")
     cpu = f.get(f"{prefix}cpu_ms_per_request")
     if isinstance(cpu, int | float) and cpu == cpu:  # not NaN
