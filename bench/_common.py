@@ -52,7 +52,7 @@ HOST = "127.0.0.1"
 WORKERS = 2
 THREADS = 8
 # Page benches serve every target with sync workers (no threads, no keep-alive): measured in
-# bench/threads_page.py, the same page cost less CPU a request than under gthread 2 x 8.
+# bench/threads_page.py, no more CPU a request than gthread 2 x 8 and no threads sharing a GIL.
 # Benches of the live channel keep gthread (or asgi): a held stream needs a thread or a loop.
 PAGE_WORKER_CLASS = "sync"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -6,11 +6,9 @@ the median over rounds, with its min–max range, the server's CPU ms per reques
 across the two workers (a pinned run shows as "100/0"), the client's cores, and the most
 cores other work on the machine took during a round (about 0 on a quiet machine).
 
-Workers: sync x 2 by default (PAGE_WORKER_CLASS), because measured once side by side (wrk,
-reuse-port, 2026-12-03) the sealed page cost 29.8 ms CPU/request under sync against 32.6 under
-gthread 2 x 8, one GIL with no threads to contend for it, and page workers without threads is
-where serving is going; sync closes every connection, which the bare page pays too (1,094 vs
-1,548 req/s). `--worker-class gthread` serves 2 x 8 threads instead (what the live channel needs).
+Workers: sync x 2 by default, as the CPU per request is no worse (sealed page 29.7–31.3 ms under
+sync, 29.4–41.0 under gthread 2 x 8, 3 runs each, reuse-port, 2026-12-03) and no threads share a
+GIL. `--worker-class gthread` serves 2 x 8 threads instead (what the live channel needs).
 
 Goals (issue 3): sealing costs under 10% (ratio >= 0.9); at least 0.5x the bare page.
 Run: python bench/threads_page.py [--worker-class sync|gthread]   (about 70 s; loopback only;
