@@ -7,7 +7,9 @@ Every script runs with a time limit; one that fails or overruns is reported, not
 --readme rewrites the table in README.md in place, between `<!-- bench:begin -->` and
 `<!-- bench:end -->`, with the machine and the date. With --only, only the rows of the benches
 that ran (and succeeded) are replaced; the others stay, and a line says which were re-measured
-when. Run it on a quiet machine, with wrk installed (`sudo apt-get install -y wrk`).
+when. Run it on a quiet machine, with wrk installed (`sudo apt-get install -y wrk`): with
+--readme each bench waits (at most QUIET_WAIT_SECONDS) for other work to stop, and a bench
+during which other work took more than BUSY_CORES cores is not written unless --busy-ok.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ HEADER = [
     "| --- | --- | --- | --- | --- | --- |",
 ]
 REMEASURED = "Re-measured: `"
+QUIET_WAIT_SECONDS = 120.0
+QUIET_CORES = 0.2
+BUSY_CORES = 0.3
 
 
 def scripts(only: list[str]) -> list[Path]:
@@ -56,6 +61,17 @@ def bench_cpu() -> float:
     """CPU seconds of this process's finished children: a bench script and all it started."""
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
+
+
+def wait_for_quiet(limit_seconds: float) -> float:
+    """Wait until other work takes under QUIET_CORES cores (2 s samples, bounded); its last value."""
+    deadline = time.monotonic() + limit_seconds
+    while True:
+        before = machine_busy()
+        time.sleep(2.0)
+        busy = (machine_busy() - before) / 2.0
+        if busy < QUIET_CORES or time.monotonic() >= deadline:
+            return busy
 
 
 def run(script: Path) -> tuple[list[dict[str, object]], str, float, float]:
@@ -206,6 +222,11 @@ def main() -> int:
     parser.add_argument(
         "--readme", action="store_true", help="rewrite README.md's table between its markers"
     )
+    parser.add_argument(
+        "--busy-ok",
+        action="store_true",
+        help="with --readme, also write benches measured while other work took CPU",
+    )
     args = parser.parse_args()
     rows: list[tuple[str, dict[str, object]]] = []
     problems: list[str] = []
@@ -213,6 +234,10 @@ def main() -> int:
     others_cores: dict[str, float] = {}
     for script in scripts(args.only):
         print(f"== {script.name}", flush=True)
+        if args.readme:
+            busy = wait_for_quiet(QUIET_WAIT_SECONDS)
+            if busy >= QUIET_CORES:
+                print(f"   the machine is not quiet ({busy:.2f} cores busy); running anyway")
         figures, status, seconds, other = run(script)
         print(
             f"   {status}, {len(figures)} figures, {seconds:.0f}s; "
@@ -221,6 +246,8 @@ def main() -> int:
         )
         if status != "ok":
             problems.append(f"{script.name}: {status}")
+        elif args.readme and other > BUSY_CORES and not args.busy_ok:
+            problems.append(f"{script.name}: other work took {other:.2f} cores; not written")
         else:
             succeeded.append(script.stem)
             others_cores[script.stem] = other
