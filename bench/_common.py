@@ -1,6 +1,15 @@
 """Shared helpers for the benchmarks: a prepared instance folder, gunicorn on a free loopback
 port, a signed-in cookie, and bounded load generators (wrk when installed, else a Python client).
 
+Install wrk for HTTP load (`sudo apt-get install -y wrk`): a C client takes far less of the
+machine than the Python fallback, which on two cores takes CPU from the server it measures.
+
+Every served figure carries the server's CPU per request and its split across workers
+(read from /proc before and after each run), so a run where one worker took every connection
+shows as "100/0" rather than as a slow page. gunicorn binds one SO_REUSEPORT socket per worker
+(`--reuse-port`), so the kernel spreads connections across workers instead of the first
+worker to wake up accepting them all.
+
 Everything runs on 127.0.0.1, every loop is bounded in time and count, and every process a
 benchmark starts is stopped by its pid.
 """
@@ -10,6 +19,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -41,6 +51,11 @@ HOST = "127.0.0.1"
 # The same gunicorn shape for every target of a run, so ratios compare like with like.
 WORKERS = 2
 THREADS = 8
+# Page benches serve every target with sync workers (no threads, no keep-alive): measured in
+# bench/threads_page.py, no more CPU a request than gthread 2 x 8 and no threads sharing a GIL.
+# Benches of the live channel keep gthread (or asgi): a held stream needs a thread or a loop.
+PAGE_WORKER_CLASS = "sync"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT_SECONDS = 30.0
 
 
@@ -124,6 +139,14 @@ class Server:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    def worker_pids(self) -> list[int]:
+        """The pids of the master's worker processes, in pid order."""
+        return child_pids(self.process.pid)
+
+    def worker_cpu(self) -> dict[int, float]:
+        """CPU seconds (user + system) each worker has used so far."""
+        return {pid: cpu_seconds(pid) for pid in self.worker_pids()}
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGTERM)
@@ -134,6 +157,54 @@ class Server:
                 self.process.wait(timeout=5)
 
 
+def child_pids(pid: int) -> list[int]:
+    """The pids of a process's children (from /proc; no psutil), in pid order."""
+    found: set[int] = set()
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found.update(int(c) for c in (task / "children").read_text().split())
+        return sorted(found)
+    except OSError:  # a kernel without the children file: scan every process's parent
+        pass
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return sorted(found)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (fields 14 and 15 of /proc/<pid>/stat)."""
+    try:
+        # The command name (field 2) may hold spaces; the fields after its ')' start at field 3.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def cpu_split(before: dict[int, float], after: dict[int, float]) -> tuple[float, str]:
+    """Worker CPU seconds used between two samples, and each worker's share ("52/48")."""
+    used = {pid: after[pid] - before.get(pid, 0.0) for pid in sorted(after)}
+    total = sum(used.values())
+    if total <= 0:
+        return 0.0, "/".join("0" for _ in used)
+    return total, "/".join(f"{100 * seconds / total:.0f}" for seconds in used.values())
+
+
+def listening_sockets(port: int) -> int:
+    """How many TCP sockets listen on this loopback port (one a worker with SO_REUSEPORT)."""
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return 1
+    wanted = f":{port:04X}"
+    return sum(1 for line in lines if line.split()[1].endswith(wanted) and line.split()[3] == "0A")
+
+
 def start_gunicorn(
     app_spec: str,
     env: dict[str, str],
@@ -142,32 +213,37 @@ def start_gunicorn(
     workers: int = WORKERS,
     threads: int = THREADS,
     worker_class: str = "gthread",
+    reuse_port: bool = True,
 ) -> Server:
-    """Serve `module:app` (or 'forum:create_app()') with gunicorn gthread on a free loopback port
-    (worker_class="asgi" with 'forum.ops.asgi:create_asgi()' serves the Exchange as deployed)."""
+    """Serve `module:app` (or 'forum:create_app()') with gunicorn on a free loopback port.
+
+    worker_class="gthread" (the default) runs `threads` threads a worker: what the live channel
+    needs. worker_class="sync" runs one request at a time a worker, no keep-alive, no threads:
+    what a page bench compares like with like. worker_class="asgi" with
+    'forum.ops.asgi:create_asgi()' serves the Exchange as deployed. `reuse_port` gives every
+    worker its own SO_REUSEPORT socket, so the kernel balances connections across workers.
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--worker-class",
-            worker_class,
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--bind",
-            f"{HOST}:{port}",
-            "--log-level",
-            "warning",
-            "--keep-alive",
-            "5",
-            app_spec,
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--worker-class",
+        worker_class,
+        "--workers",
+        str(workers),
+        "--bind",
+        f"{HOST}:{port}",
+        "--log-level",
+        "warning",
+        "--keep-alive",
+        "5",
+    ]
+    if worker_class != "sync":  # gunicorn turns sync with --threads > 1 into gthread
+        command += ["--threads", str(threads)]
+    if reuse_port:
+        command.append("--reuse-port")
+    process = subprocess.Popen([*command, app_spec], cwd=ROOT, env=env)
     server = Server(process, port)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
@@ -175,7 +251,10 @@ def start_gunicorn(
             raise RuntimeError(f"gunicorn for {app_spec} exited with {process.returncode}")
         try:
             status, _ = request(port, "GET", probe_path)
-            if status < 500:
+            # With reuse_port every worker binds its own socket once it has loaded the app:
+            # wait for all of them, or the first connections would all go to the first one.
+            expected = workers if reuse_port else 1
+            if status < 500 and listening_sockets(port) >= expected:
                 return server
         except OSError:
             pass
@@ -185,9 +264,11 @@ def start_gunicorn(
 
 
 @contextmanager
-def serving(app_spec: str, env: dict[str, str], probe_path: str = "/") -> Iterator[Server]:
+def serving(
+    app_spec: str, env: dict[str, str], probe_path: str = "/", *, worker_class: str = "gthread"
+) -> Iterator[Server]:
     """gunicorn for the duration of a with-block, stopped by pid afterwards."""
-    server = start_gunicorn(app_spec, env, probe_path=probe_path)
+    server = start_gunicorn(app_spec, env, probe_path=probe_path, worker_class=worker_class)
     try:
         yield server
     finally:
@@ -223,6 +304,14 @@ class LoadResult:
     requests: int
     statuses: Counter[int] = field(default_factory=Counter)
     tool: str = "python"
+    # Filled by load() when given a Server: the workers' CPU (user + system) per request, each
+    # worker's share of it ("52/48"; "100/0" is a pinned run), and the client's CPU in cores.
+    cpu_ms_per_request: float = float("nan")
+    cpu_split: str = ""
+    client_cores: float = float("nan")
+    # Cores the rest of the machine used meanwhile (not these workers, not this client):
+    # about 0 on a quiet machine; more means the figure was measured against other work.
+    other_cores: float = float("nan")
 
 
 _WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -296,18 +385,64 @@ def python_load(
     )
 
 
+def machine_cpu() -> float:
+    """CPU seconds every process on the machine has used since boot (from /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / CLOCK_TICKS  # all but idle and iowait
+
+
+def client_cpu() -> float:
+    """CPU seconds used so far by this process and its waited-for children (wrk)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def load(
-    port: int,
+    target: Server | int,
     path: str,
     headers: dict[str, str] | None = None,
     *,
     seconds: float = 3.0,
     connections: int = 16,
 ) -> LoadResult:
-    """A bounded load run: wrk when it is installed (it costs the server less CPU), else Python."""
+    """A bounded load run: wrk when it is installed (it costs the server less CPU), else Python.
+
+    Given a Server (not just a port), the result also carries the workers' CPU per request and
+    its split across workers, and the client's own CPU.
+    """
+    server = target if isinstance(target, Server) else None
+    port = target.port if isinstance(target, Server) else target
+    before = server.worker_cpu() if server else {}
+    machine_before, client_before, started = machine_cpu(), client_cpu(), time.monotonic()
     if shutil.which("wrk"):
-        return wrk_load(port, path, headers or {}, seconds, connections)
-    return python_load(port, path, headers or {}, seconds, connections)
+        result = wrk_load(port, path, headers or {}, seconds, connections)
+    else:
+        result = python_load(port, path, headers or {}, seconds, connections)
+    elapsed = time.monotonic() - started
+    client_used = client_cpu() - client_before
+    result.client_cores = client_used / elapsed
+    if server:
+        used, result.cpu_split = cpu_split(before, server.worker_cpu())
+        result.cpu_ms_per_request = used * 1000 / result.requests if result.requests else 0.0
+        other = machine_cpu() - machine_before - used - client_used
+        result.other_cores = max(0.0, other / elapsed)
+    return result
+
+
+def served_keys(target: list[LoadResult], baseline: list[LoadResult]) -> dict[str, object]:
+    """Extra FIGURE keys for a served figure: req/s ranges over rounds, CPU ms/request, splits."""
+
+    def keys(prefix: str, rounds: list[LoadResult]) -> dict[str, object]:
+        rps = [r.requests_per_second for r in rounds]
+        return {
+            f"{prefix}range": [min(rps), max(rps)] if rps else [],
+            f"{prefix}cpu_ms_per_request": median([r.cpu_ms_per_request for r in rounds]),
+            f"{prefix}cpu_split": " ".join(r.cpu_split for r in rounds),
+            f"{prefix}other_cores": max((r.other_cores for r in rounds), default=float("nan")),
+        }
+
+    return {**keys("", target), **keys("baseline_", baseline)}
 
 
 def latencies_ms(

@@ -1,8 +1,12 @@
 """Web throughput: the sign-in page and signed-in pages of the Exchange, in requests per second,
 against a bare Flask "hello" route (and a bare page reading 20 rows from SQLite) served by the
-same gunicorn gthread settings in the same run. Goal: a signed-in page at least 0.25x hello.
+same gunicorn settings in the same run (sync x 2 with reuse-port, as bench/threads_page.py
+chose: page workers without threads compare like with like). Each target is reported with the
+server's CPU ms per request and its split across the two workers.
+Goal: a signed-in page at least 0.25x hello.
 
 Run: python bench/foundation_web.py   (about 40 s; loopback only; stops every process it starts)
+Install wrk first (`sudo apt-get install -y wrk`); the Python fallback takes CPU from the server.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    THREADS,
+    PAGE_WORKER_CLASS,
     WORKERS,
     LoadResult,
+    Server,
     load,
     prepare_instance,
     request,
+    served_keys,
     serving,
     session_cookie,
 )
@@ -36,13 +42,13 @@ CONNECTIONS = 16
 MEMBERS = 30
 
 
-def measure(port: int, label: str, path: str, headers: dict[str, str]) -> LoadResult:
+def measure(server: Server, label: str, path: str, headers: dict[str, str]) -> LoadResult:
     """Check the page answers 200, warm up, then measure under bounded load."""
-    status, body = request(port, "GET", path, headers)
+    status, body = request(server.port, "GET", path, headers)
     if status != 200:
         raise RuntimeError(f"{label} ({path}) answered {status}: {body[:200]!r}")
-    load(port, path, headers, seconds=WARM_SECONDS, connections=CONNECTIONS)
-    result = load(port, path, headers, seconds=SECONDS, connections=CONNECTIONS)
+    load(server, path, headers, seconds=WARM_SECONDS, connections=CONNECTIONS)
+    result = load(server, path, headers, seconds=SECONDS, connections=CONNECTIONS)
     bad = sum(n for code, n in result.statuses.items() if code != 200)
     if bad:
         raise RuntimeError(f"{label}: {bad} responses were not 200 during the run")
@@ -57,6 +63,9 @@ def _mean(a: LoadResult, b: LoadResult) -> LoadResult:
         a.requests + b.requests,
         a.statuses + b.statuses,
         a.tool,
+        (a.cpu_ms_per_request + b.cpu_ms_per_request) / 2,
+        f"{a.cpu_split} {b.cpu_split}",
+        (a.client_cores + b.client_cores) / 2,
     )
 
 
@@ -92,17 +101,24 @@ def main() -> None:
         # Both servers run for the whole run and targets are interleaved, hello first and last,
         # so a machine busy with other work shifts baseline and pages alike.
         with (
-            serving("bench._hello:app", hello_env, probe_path="/hello") as bare,
-            serving("forum:create_app()", instance.env, probe_path=sign_in_path) as exchange,
+            serving(
+                "bench._hello:app", hello_env, probe_path="/hello", worker_class=PAGE_WORKER_CLASS
+            ) as bare,
+            serving(
+                "forum:create_app()",
+                instance.env,
+                probe_path=sign_in_path,
+                worker_class=PAGE_WORKER_CLASS,
+            ) as exchange,
         ):
-            first_hello = measure(bare.port, "hello", "/hello", {})
-            results["bare page, 20 SQLite rows"] = measure(bare.port, "rows", "/rows", {})
-            results["sign-in page"] = measure(exchange.port, "sign-in", sign_in_path, {})
-            results["start page (signed in)"] = measure(exchange.port, "home", "/", signed_in)
+            first_hello = measure(bare, "hello", "/hello", {})
+            results["bare page, 20 SQLite rows"] = measure(bare, "rows", "/rows", {})
+            results["sign-in page"] = measure(exchange, "sign-in", sign_in_path, {})
+            results["start page (signed in)"] = measure(exchange, "home", "/", signed_in)
             results[f"directory, {MEMBERS} sealed names (signed in)"] = measure(
-                exchange.port, "directory", directory_path, signed_in
+                exchange, "directory", directory_path, signed_in
             )
-            last_hello = measure(bare.port, "hello", "/hello", {})
+            last_hello = measure(bare, "hello", "/hello", {})
         results = {"bare hello": _mean(first_hello, last_hello), **results}
         drift = last_hello.requests_per_second / first_hello.requests_per_second
 
@@ -113,14 +129,18 @@ def main() -> None:
         f"{last_hello.requests_per_second:.0f} req/s (drift {drift:.2f}x; the mean is the baseline)"
     )
     print(
-        f"\ngunicorn gthread, {WORKERS} workers x {THREADS} threads; load: {tool}, "
-        f"{CONNECTIONS} keep-alive connections, {SECONDS:.0f} s per target, loopback"
+        f"\ngunicorn {PAGE_WORKER_CLASS}, {WORKERS} workers, reuse-port; load: {tool}, "
+        f"{CONNECTIONS} connections, {SECONDS:.0f} s per target, loopback"
     )
-    print(f"{'target':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x hello':>8}")
+    print(
+        f"{'target':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x hello':>8}"
+        f" {'CPU ms/req':>10}  worker split"
+    )
     for name, result in results.items():
         print(
             f"{name:44} {result.requests_per_second:9.0f} {result.p50_ms:8.2f} "
             f"{result.p99_ms:8.2f} {result.requests_per_second / hello.requests_per_second:8.3f}"
+            f" {result.cpu_ms_per_request:10.2f}  {result.cpu_split}"
         )
     print()
     for name, result in results.items():
@@ -134,6 +154,8 @@ def main() -> None:
             hello.requests_per_second,
             "req/s",
             goal=goal,
+            server=f"gunicorn {PAGE_WORKER_CLASS} {WORKERS}, reuse-port",
+            **served_keys([result], [first_hello, last_hello]),
         )
 
 

@@ -3,11 +3,16 @@
 Each virtual member keeps one keep-alive connection and loops over a weighted mix of what
 members do during an attack response: read the thread list, read the coordination thread,
 reply in it, read the alert, answer it (changing their answer), and open the start page.
-Reports zero-or-more server errors (any 5xx), and median and 99th-percentile latency per action
-and overall, next to a bare Flask "hello" served by the same gunicorn shape in the same run.
+Reports server errors (any 5xx), and median and 99th-percentile latency per action and overall,
+next to a bare Flask "hello" served by the same gunicorn shape, measured interleaved with the
+mixed load in the same rounds (hello, mix, hello, mix, ...). Each round also reports the
+server's CPU ms per request with its split across workers, and the client's own CPU in cores:
+the client is Python (one thread a member, in this process, since replies and answers need
+each member's session cookie and CSRF token), and on two cores what it takes is not the server's.
 
-Usage: python bench/ops_load.py [--members 50] [--seconds 60]
-Loopback only; every loop is bounded in count and time; every process is stopped by its pid.
+Usage: python bench/ops_load.py [--members 50] [--seconds 60] [--rounds 3] [--baseline-seconds]
+(`--seconds 10` for a short check). Loopback only; every loop is bounded in count and time;
+every process is stopped by its pid.
 """
 
 from __future__ import annotations
@@ -27,7 +32,22 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import HOST, ROOT, median, percentile, prepare_instance, serving, session_cookie  # noqa: E402
+from _common import (  # noqa: E402
+    HOST,
+    ROOT,
+    THREADS,
+    WORKERS,
+    LoadResult,
+    Server,
+    cpu_split,
+    machine_cpu,
+    median,
+    percentile,
+    prepare_instance,
+    served_keys,
+    serving,
+    session_cookie,
+)
 from figures import figure  # noqa: E402
 
 from forum.alerts import services as alerts  # noqa: E402
@@ -50,16 +70,12 @@ MAX_REQUESTS_PER_MEMBER = 20_000
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
-class VirtualMember(threading.Thread):
-    """One signed-in member clicking through the Exchange on one keep-alive connection."""
+class VirtualMember:
+    """One signed-in member clicking through the Exchange on one keep-alive connection a round."""
 
-    def __init__(
-        self, port: int, cookie: str, thread_id: str, alert_id: str, deadline: float, seed: int
-    ) -> None:
-        super().__init__(daemon=True)
+    def __init__(self, port: int, cookie: str, thread_id: str, alert_id: str, seed: int) -> None:
         self.port, self.cookie = port, cookie
         self.thread_id, self.alert_id = thread_id, alert_id
-        self.deadline = deadline
         self.random = random.Random(seed)
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.statuses: Counter[int] = Counter()
@@ -107,16 +123,17 @@ class VirtualMember(threading.Thread):
             )[0]
         return self._request(conn, "GET", "/")[0]
 
-    def run(self) -> None:
+    def run_until(self, deadline: float) -> None:
+        """Loop over the weighted mix until the deadline (bounded in count too)."""
         conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
         names = [name for name, _ in ACTIONS]
         weights = [weight for _, weight in ACTIONS]
         try:
-            self._request(conn, "GET", f"/threads/{self.thread_id}")  # a token before any POST
             for _ in range(MAX_REQUESTS_PER_MEMBER):
-                if time.monotonic() >= self.deadline:
+                if time.monotonic() >= deadline:
                     return
-                action = self.random.choices(names, weights)[0]
+                # A page (and so a CSRF token) before any POST; measured like any other.
+                action = self.random.choices(names, weights)[0] if self.token else "thread page"
                 started = time.perf_counter()
                 try:
                     status = self._do(conn, action)
@@ -130,27 +147,33 @@ class VirtualMember(threading.Thread):
             conn.close()
 
 
-class HelloMember(threading.Thread):
-    """The baseline: the same loop against a bare Flask hello under the same gunicorn shape."""
+class HelloMember:
+    """The baseline: the same client loop against a bare Flask hello under the same gunicorn shape."""
 
-    def __init__(self, port: int, deadline: float) -> None:
-        super().__init__(daemon=True)
-        self.port, self.deadline = port, deadline
-        self.latencies: list[float] = []
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.latencies: dict[str, list[float]] = {"hello": []}
         self.statuses: Counter[int] = Counter()
 
-    def run(self) -> None:
+    def run_until(self, deadline: float) -> None:
+        """GET /hello on one keep-alive connection until the deadline (bounded in count too)."""
         conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
         try:
             for _ in range(MAX_REQUESTS_PER_MEMBER * 5):
-                if time.monotonic() >= self.deadline:
+                if time.monotonic() >= deadline:
                     return
                 started = time.perf_counter()
-                conn.request("GET", "/hello")
-                response = conn.getresponse()
-                response.read()
-                self.latencies.append((time.perf_counter() - started) * 1000)
-                self.statuses[response.status] += 1
+                try:
+                    conn.request("GET", "/hello")
+                    response = conn.getresponse()
+                    response.read()
+                    status = response.status
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
+                    status = 599
+                self.latencies["hello"].append((time.perf_counter() - started) * 1000)
+                self.statuses[status] += 1
         finally:
             conn.close()
 
@@ -209,46 +232,78 @@ def prepare(folder: Path, members: int) -> tuple[object, list[str], str, str]:
     return instance, cookies, ids[0], ids[1]
 
 
-def run_members(
-    port: int, cookies: list[str], thread_id: str, alert_id: str, seconds: float
-) -> list[VirtualMember]:
-    deadline = time.monotonic() + seconds
-    crowd = [
-        VirtualMember(port, cookie, thread_id, alert_id, deadline, seed)
-        for seed, cookie in enumerate(cookies)
+Client = VirtualMember | HelloMember
+
+
+def run_round(server: Server, crowd: list[Client], seconds: float) -> LoadResult:
+    """One bounded round of the whole crowd against one server, with server and client CPU."""
+    before_requests = sum(sum(m.statuses.values()) for m in crowd)
+    seen = {(i, a): len(v) for i, m in enumerate(crowd) for a, v in m.latencies.items()}
+    server_before = server.worker_cpu()
+    machine_before, client_before = machine_cpu(), time.process_time()
+    started = time.monotonic()
+    deadline = started + seconds
+    threads = [threading.Thread(target=m.run_until, args=(deadline,), daemon=True) for m in crowd]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 60)
+    elapsed = time.monotonic() - started
+    client_used = time.process_time() - client_before
+    used, split = cpu_split(server_before, server.worker_cpu())
+    other = max(0.0, (machine_cpu() - machine_before - used - client_used) / elapsed)
+    requests = sum(sum(m.statuses.values()) for m in crowd) - before_requests
+    fresh = [
+        value
+        for i, member in enumerate(crowd)
+        for action, values in member.latencies.items()
+        for value in values[seen.get((i, action), 0) :]
     ]
-    for member in crowd:
-        member.start()
-    for member in crowd:
-        member.join(timeout=seconds + 60)
-    return crowd
-
-
-def run_hello(port: int, count: int, seconds: float) -> list[HelloMember]:
-    deadline = time.monotonic() + seconds
-    crowd = [HelloMember(port, deadline) for _ in range(count)]
-    for member in crowd:
-        member.start()
-    for member in crowd:
-        member.join(timeout=seconds + 60)
-    return crowd
+    return LoadResult(
+        requests / elapsed,
+        median(fresh),
+        percentile(fresh, 0.99),
+        requests,
+        Counter(),
+        "python",
+        used * 1000 / requests if requests else float("nan"),
+        split,
+        client_used / elapsed,
+        other,
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--baseline-seconds", type=float, default=15.0)
+    parser.add_argument("--seconds", type=float, default=60.0, help="mixed load, all rounds")
+    parser.add_argument(
+        "--baseline-seconds", type=float, help="hello, all rounds (default: a quarter of --seconds)"
+    )
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    baseline_seconds = args.baseline_seconds or args.seconds / 4
+    hello_rounds: list[LoadResult] = []
+    load_rounds: list[LoadResult] = []
     with tempfile.TemporaryDirectory(prefix="exchange-load-") as tmp:
         instance, cookies, thread_id, alert_id = prepare(Path(tmp) / "instance", args.members)
         env = instance.env
-        with serving(
-            "_hello:app", {**env, "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}"}, probe_path="/hello"
-        ) as hello:
-            baseline = run_hello(hello.port, args.members, args.baseline_seconds)
-        with serving("forum:create_app()", env, probe_path="/healthz") as server:
-            crowd = run_members(server.port, cookies, thread_id, alert_id, args.seconds)
+        # Both servers run the whole time and the rounds alternate hello and the mixed load,
+        # so whatever else the machine does shifts baseline and target alike.
+        with (
+            serving(
+                "_hello:app", {**env, "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}"}, probe_path="/hello"
+            ) as hello,
+            serving("forum:create_app()", env, probe_path="/healthz") as server,
+        ):
+            crowd = [
+                VirtualMember(server.port, cookie, thread_id, alert_id, seed)
+                for seed, cookie in enumerate(cookies)
+            ]
+            baseline = [HelloMember(hello.port) for _ in cookies]
+            for _ in range(args.rounds):
+                hello_rounds.append(run_round(hello, baseline, baseline_seconds / args.rounds))
+                load_rounds.append(run_round(server, crowd, args.seconds / args.rounds))
 
     statuses: Counter[int] = Counter()
     per_action: dict[str, list[float]] = defaultdict(list)
@@ -257,17 +312,47 @@ def main() -> int:
         for action, values in member.latencies.items():
             per_action[action].extend(values)
     everything = [value for values in per_action.values() for value in values]
-    hello_latencies = [value for member in baseline for value in member.latencies]
+    hello_latencies = [value for member in baseline for value in member.latencies["hello"]]
+    hello_errors = sum(n for m in baseline for code, n in m.statuses.items() if code >= 500)
     errors = sum(count for status, count in statuses.items() if status >= 500)
+    rps = median([r.requests_per_second for r in load_rounds])
+    hello_rps = median([r.requests_per_second for r in hello_rounds])
     print(
-        f"{args.members} members for {args.seconds:.0f}s: {len(everything)} requests, "
-        f"{len(everything) / args.seconds:.1f}/s; statuses {dict(sorted(statuses.items()))}; server errors {errors}"
+        f"gunicorn gthread {WORKERS} x {THREADS}, reuse-port, for both; Python client, one thread "
+        f"a member, in this process; {args.rounds} rounds, each hello "
+        f"{baseline_seconds / args.rounds:.1f} s then the mix {args.seconds / args.rounds:.1f} s"
+    )
+    print(
+        f"{args.members} members for {args.seconds:.0f}s: {len(everything)} requests; "
+        f"statuses {dict(sorted(statuses.items()))}; server errors {errors}"
     )
     for action, _ in ACTIONS:
         values = per_action.get(action, [])
         print(
             f"  {action:12s} n={len(values):6d}  p50 {median(values):7.1f} ms  p99 {percentile(values, 0.99):7.1f} ms"
         )
+    print(
+        f"  {'target':12s} {'req/s':>7} {'min–max':>11} {'server CPU ms/req':>17}"
+        f" {'client cores':>12} {'other cores':>11}  worker split per round"
+    )
+    for name, rounds in (("mixed load", load_rounds), ("bare hello", hello_rounds)):
+        low = min(r.requests_per_second for r in rounds)
+        high = max(r.requests_per_second for r in rounds)
+        print(
+            f"  {name:12s} {median([r.requests_per_second for r in rounds]):7.1f}"
+            f" {f'{low:.0f}–{high:.0f}':>11}"
+            f" {median([r.cpu_ms_per_request for r in rounds]):17.2f}"
+            f" {median([r.client_cores for r in rounds]):12.2f}"
+            f" {max(r.other_cores for r in rounds):11.2f}  {' '.join(r.cpu_split for r in rounds)}"
+        )
+    if hello_errors:
+        print(f"  bare hello: {hello_errors} server errors")
+    served = {
+        "server": f"gunicorn gthread {WORKERS}x{THREADS}, reuse-port",
+        **served_keys(load_rounds, hello_rounds),
+        "client_cores": median([r.client_cores for r in load_rounds]),
+        "baseline_client_cores": median([r.client_cores for r in hello_rounds]),
+    }
     figure(
         f"load: p50 latency, {args.members} members mixed",
         median(everything),
@@ -275,6 +360,7 @@ def main() -> int:
         median(hello_latencies),
         "ms",
         higher_is_better=False,
+        **served,
     )
     figure(
         f"load: p99 latency, {args.members} members mixed",
@@ -282,14 +368,17 @@ def main() -> int:
         f"bare hello p99, {args.members} clients",
         percentile(hello_latencies, 0.99),
         "ms",
+        goal="< 300 ms",
         higher_is_better=False,
+        **served,
     )
     figure(
         f"load: requests per second, {args.members} members mixed",
-        len(everything) / args.seconds,
+        rps,
         f"bare hello, {args.members} clients",
-        len(hello_latencies) / args.baseline_seconds,
+        hello_rps,
         "req/s",
+        **served,
     )
     figure(
         "load: server errors",
