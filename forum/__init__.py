@@ -42,6 +42,7 @@ from forum.threads.views import bp as threads_bp
 log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+BUSY_SECONDS = 15  # how long a writer waits for SQLite's write lock before the request fails
 
 __all__ = ["ConfigError", "KeyringError", "create_app"]
 
@@ -159,7 +160,7 @@ def _configure(app: Flask, settings: dict[str, dict[str, Any]]) -> None:
 
 def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+        return {"connect_args": {"timeout": BUSY_SECONDS, "check_same_thread": False}}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
 
 
@@ -187,14 +188,23 @@ def _configure_engine(app: Flask) -> None:
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         cursor.close()
+
+    writers = unit_of_work.WriterQueue(wait_seconds=BUSY_SECONDS)
+    writers.install(engine)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # A write transaction takes the write lock up front: no deadlock on lock upgrade.
+        # A write transaction takes the write lock up front: no deadlock on lock upgrade; this
+        # process's writers wait for it in a queue (WriterQueue), not in SQLite's busy handler.
         if connection.get_execution_options().get("sqlite_immediate"):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            writers.enter(connection.info)
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                writers.leave(connection.info)
+                raise
         else:
             connection.exec_driver_sql("BEGIN")
 
