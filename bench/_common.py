@@ -85,8 +85,11 @@ class Instance:
         return create_app(config_path=self.config_path)
 
 
-def prepare_instance(folder: Path, *, ratelimit_enabled: bool = True) -> Instance:
-    """Create a keyring, a config file and the database tables in `folder`."""
+def prepare_instance(
+    folder: Path, *, ratelimit_enabled: bool = True, database_url: str | None = None
+) -> Instance:
+    """Create a keyring, a config file and the database tables in `folder` (SQLite there, or
+    the empty database `database_url` names: bench/_postgres.py's fresh_database)."""
     folder.mkdir(parents=True, exist_ok=True)
     create_keyring(folder / "keyring.json")
     config_path = folder / "exchange.toml"
@@ -98,7 +101,7 @@ def prepare_instance(folder: Path, *, ratelimit_enabled: bool = True) -> Instanc
                 f'instance_path = "{folder}"',
                 'log_level = "WARNING"',
                 "[database]",
-                f'url = "sqlite:///{folder / "exchange.db"}"',
+                f'url = "{database_url or "sqlite:///" + str(folder / "exchange.db")}"',
                 "[security]",
                 "cookie_secure = false",
                 f"ratelimit_enabled = {'true' if ratelimit_enabled else 'false'}",
@@ -120,11 +123,17 @@ def prepare_instance(folder: Path, *, ratelimit_enabled: bool = True) -> Instanc
 
 
 def session_cookie(app: Flask, member: object) -> str:
-    """A Cookie header value for a real server session of this member (as after sign-in)."""
+    """A Cookie header value for a real server session of this member, as a browser holds it
+    after its first page: with the session's CSRF token in it (wrk sends the same cookie on
+    every request and never takes a new one, so without the token every page would make one
+    and answer with a new cookie, which no browser keeps doing)."""
     token = start_session(member)  # type: ignore[arg-type]
     db.session.commit()
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    value = serializer.dumps({SESSION_KEY: token, "_permanent": True})
+    csrf_field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    value = serializer.dumps(
+        {SESSION_KEY: token, "_permanent": True, csrf_field: secrets.token_hex(20)}
+    )
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 

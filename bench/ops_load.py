@@ -26,12 +26,14 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _postgres as pg  # noqa: E402
 from _common import (  # noqa: E402
     HOST,
     ROOT,
@@ -73,8 +75,11 @@ CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 class VirtualMember:
     """One signed-in member clicking through the Exchange on one keep-alive connection a round."""
 
-    def __init__(self, port: int, cookie: str, thread_id: str, alert_id: str, seed: int) -> None:
+    def __init__(
+        self, port: int, cookie: str, thread_id: str, alert_id: str, seed: int, think: float = 0.0
+    ) -> None:
         self.port, self.cookie = port, cookie
+        self.think = think
         self.thread_id, self.alert_id = thread_id, alert_id
         self.random = random.Random(seed)
         self.latencies: dict[str, list[float]] = defaultdict(list)
@@ -143,15 +148,24 @@ class VirtualMember:
                     status = 599  # the connection failed: counted as a server error
                 self.latencies[action].append((time.perf_counter() - started) * 1000)
                 self.statuses[status] += 1
+                pause(self.random, self.think, deadline)
         finally:
             conn.close()
+
+
+def pause(chance: random.Random, think: float, deadline: float) -> None:
+    """A member reading before the next click: exponential, `think` seconds on average."""
+    if think > 0:
+        time.sleep(max(0.0, min(chance.expovariate(1 / think), deadline - time.monotonic())))
 
 
 class HelloMember:
     """The baseline: the same client loop against a bare Flask hello under the same gunicorn shape."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, seed: int = 0, think: float = 0.0) -> None:
         self.port = port
+        self.think = think
+        self.random = random.Random(seed)
         self.latencies: dict[str, list[float]] = {"hello": []}
         self.statuses: Counter[int] = Counter()
 
@@ -174,13 +188,16 @@ class HelloMember:
                     status = 599
                 self.latencies["hello"].append((time.perf_counter() - started) * 1000)
                 self.statuses[status] += 1
+                pause(self.random, self.think, deadline)
         finally:
             conn.close()
 
 
-def prepare(folder: Path, members: int) -> tuple[object, list[str], str, str]:
+def prepare(
+    folder: Path, members: int, database_url: str | None = None
+) -> tuple[object, list[str], str, str]:
     """An instance with `members` members, a coordination thread with 20 posts, and an alert."""
-    instance = prepare_instance(folder, ratelimit_enabled=True)
+    instance = prepare_instance(folder, ratelimit_enabled=True, database_url=database_url)
     app = instance.app()
     with app.app_context():
         shared_hash = hash_password("load test password, not used to sign in")
@@ -281,12 +298,35 @@ def main() -> int:
         "--baseline-seconds", type=float, help="hello, all rounds (default: a quarter of --seconds)"
     )
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds a member reads between clicks, on average (0: click again at once)",
+    )
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
+    with ExitStack() as stack:
+        database_url = None
+        if args.database == "postgresql":
+            if not pg.available():
+                print(f"PostgreSQL does not answer at {pg.SERVER}")
+                return 2
+            database_url = stack.enter_context(pg.fresh_database("bench_load"))
+        return measure(args, database_url)
+
+
+def measure(args: argparse.Namespace, database_url: str | None) -> int:
+    """The rounds, the table and the figures of one run."""
+    mode = "" if args.think <= 0 else f", reading {args.think:g} s between clicks"
+    mode += " on PostgreSQL" if database_url else ""
     baseline_seconds = args.baseline_seconds or args.seconds / 4
     hello_rounds: list[LoadResult] = []
     load_rounds: list[LoadResult] = []
     with tempfile.TemporaryDirectory(prefix="exchange-load-") as tmp:
-        instance, cookies, thread_id, alert_id = prepare(Path(tmp) / "instance", args.members)
+        instance, cookies, thread_id, alert_id = prepare(
+            Path(tmp) / "instance", args.members, database_url
+        )
         env = instance.env
         # Both servers run the whole time and the rounds alternate hello and the mixed load,
         # so whatever else the machine does shifts baseline and target alike.
@@ -297,10 +337,10 @@ def main() -> int:
             serving("forum:create_app()", env, probe_path="/healthz") as server,
         ):
             crowd = [
-                VirtualMember(server.port, cookie, thread_id, alert_id, seed)
+                VirtualMember(server.port, cookie, thread_id, alert_id, seed, args.think)
                 for seed, cookie in enumerate(cookies)
             ]
-            baseline = [HelloMember(hello.port) for _ in cookies]
+            baseline = [HelloMember(hello.port, seed, args.think) for seed in range(len(cookies))]
             for _ in range(args.rounds):
                 hello_rounds.append(run_round(hello, baseline, baseline_seconds / args.rounds))
                 load_rounds.append(run_round(server, crowd, args.seconds / args.rounds))
@@ -323,7 +363,7 @@ def main() -> int:
         f"{baseline_seconds / args.rounds:.1f} s then the mix {args.seconds / args.rounds:.1f} s"
     )
     print(
-        f"{args.members} members for {args.seconds:.0f}s: {len(everything)} requests; "
+        f"{args.members} members{mode} for {args.seconds:.0f}s: {len(everything)} requests; "
         f"statuses {dict(sorted(statuses.items()))}; server errors {errors}"
     )
     for action, _ in ACTIONS:
@@ -354,7 +394,7 @@ def main() -> int:
         "baseline_client_cores": median([r.client_cores for r in hello_rounds]),
     }
     figure(
-        f"load: p50 latency, {args.members} members mixed",
+        f"load: p50 latency, {args.members} members mixed{mode}",
         median(everything),
         f"bare hello p50, {args.members} clients",
         median(hello_latencies),
@@ -363,7 +403,7 @@ def main() -> int:
         **served,
     )
     figure(
-        f"load: p99 latency, {args.members} members mixed",
+        f"load: p99 latency, {args.members} members mixed{mode}",
         percentile(everything, 0.99),
         f"bare hello p99, {args.members} clients",
         percentile(hello_latencies, 0.99),
@@ -373,7 +413,7 @@ def main() -> int:
         **served,
     )
     figure(
-        f"load: requests per second, {args.members} members mixed",
+        f"load: requests per second, {args.members} members mixed{mode}",
         rps,
         f"bare hello, {args.members} clients",
         hello_rps,
@@ -381,7 +421,7 @@ def main() -> int:
         **served,
     )
     figure(
-        "load: server errors",
+        f"load: server errors{mode}",
         float(errors),
         "requests",
         float(len(everything)),

@@ -10,8 +10,11 @@ Workers: sync x 2 by default, as the CPU per request is no worse (sealed page 29
 sync, 29.4–41.0 under gthread 2 x 8, 3 runs each, reuse-port, 2026-12-03) and no threads share a
 GIL. `--worker-class gthread` serves 2 x 8 threads instead (what the live channel needs).
 
-Goals (issue 3): sealing costs under 10% (ratio >= 0.9); at least 0.5x the bare page.
-Run: python bench/threads_page.py [--worker-class sync|gthread]   (about 70 s; loopback only;
+Goals (issues 3 and 14): sealing costs under 10% (ratio >= 0.9); the thread page at least 0.5x
+the bare page, the signed-in start page at least 0.8x; the same on PostgreSQL (`--database
+postgresql`: the Exchange and the bare page each on a fresh loopback database, dropped after).
+Run: python bench/threads_page.py [--worker-class sync|gthread] [--database sqlite|postgresql]
+(about 70 s; loopback only;
 stops every process it starts). Install wrk first (`sudo apt-get install -y wrk`): the Python
 fallback client takes CPU from the server on a 2-core machine.
 """
@@ -22,11 +25,13 @@ import argparse
 import os
 import sys
 import tempfile
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _postgres as pg  # noqa: E402
 from _common import (  # noqa: E402
     PAGE_WORKER_CLASS,
     THREADS,
@@ -70,13 +75,36 @@ def measure(server: Server, label: str, path: str, headers: dict[str, str]) -> L
     return result
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--worker-class", choices=("sync", "gthread"), default=PAGE_WORKER_CLASS)
-    worker_class = parser.parse_args().worker_class
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="postgresql: the Exchange and the bare page both on a fresh loopback database",
+    )
+    args = parser.parse_args()
+    with ExitStack() as stack:
+        database_url = None
+        if args.database == "postgresql":
+            if not pg.available():
+                print(f"PostgreSQL does not answer at {pg.SERVER}")
+                return 2
+            database_url = stack.enter_context(pg.fresh_database("bench_page"))
+        run(args.worker_class, database_url)
+    return 0
+
+
+def run(worker_class: str, database_url: str | None) -> None:
+    """Serve the targets, measure them interleaved, print the table and the figures."""
+    on = " on PostgreSQL" if database_url else ""
+    rows = "PostgreSQL" if database_url else "SQLite"
     with tempfile.TemporaryDirectory(prefix="bench-threads-page-") as tmp:
         folder = Path(tmp)
-        instance = prepare_instance(folder / "instance", ratelimit_enabled=False)
+        instance = prepare_instance(
+            folder / "instance", ratelimit_enabled=False, database_url=database_url
+        )
         app = instance.app()
         texts = bodies(POSTS)
         with app.app_context():
@@ -98,18 +126,24 @@ def main() -> None:
             db.engine.dispose()
         bare_db = folder / "bare.db"
         key = os.urandom(32)
-        make_bare_db(str(bare_db), key, texts)
+        bare_app = "bench._threads_apps:bare"
+        if database_url:
+            pg.make_bare_table(database_url, key, texts)
+            bare_app = "bench._bare_pg:app"
+        else:
+            make_bare_db(str(bare_db), key, texts)
         env = {
             **instance.env,
             "BENCH_THREAD_ID": thread_id,
             "BENCH_BARE_DB": str(bare_db),
+            "BENCH_BARE_PG": pg.plain_url(database_url) if database_url else "",
             "BENCH_BARE_KEY": key.hex(),
         }
         path = f"/threads/{thread_id}?page=1"
         headers = {"Cookie": cookie}
         shape = {"worker_class": worker_class}
         with (
-            serving("bench._threads_apps:bare", env, probe_path="/bare", **shape) as bare,
+            serving(bare_app, env, probe_path="/bare", **shape) as bare,
             serving("forum:create_app()", instance.env, probe_path="/threads", **shape) as sealed,
             serving(
                 "bench._threads_apps:preopened", env, probe_path="/threads", **shape
@@ -148,7 +182,7 @@ def main() -> None:
         )
     shape_note = {"server": f"gunicorn {worker_class} {WORKERS}{threads}, reuse-port"}
     figure(
-        "threads: page of 20 posts, sealed",
+        f"threads: page of 20 posts, sealed{on}",
         rps["sealed"],
         "same page, sealing off",
         rps["preopened"],
@@ -158,9 +192,9 @@ def main() -> None:
         **served_keys(rounds["sealed"], rounds["preopened"]),
     )
     figure(
-        "threads: page of 20 posts, sealed",
+        f"threads: page of 20 posts, sealed{on}",
         rps["sealed"],
-        "bare Flask page, 20 SQLite rows opened with AES-GCM",
+        f"bare Flask page, 20 {rows} rows opened with AES-GCM",
         rps["bare"],
         "req/s",
         goal=">= 0.5x",
@@ -168,7 +202,17 @@ def main() -> None:
         **served_keys(rounds["sealed"], rounds["bare"]),
     )
     figure(
-        "threads: page of 20 posts, sealed",
+        f"signed-in start page{on}",
+        rps["start page"],
+        f"bare Flask page, 20 {rows} rows opened with AES-GCM",
+        rps["bare"],
+        "req/s",
+        goal=">= 0.8x",
+        **shape_note,
+        **served_keys(rounds["start page"], rounds["bare"]),
+    )
+    figure(
+        f"threads: page of 20 posts, sealed{on}",
         rps["sealed"],
         "the Exchange's signed-in start page (platform floor)",
         rps["start page"],
@@ -179,4 +223,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
