@@ -192,6 +192,7 @@ def _configure_engine(app: Flask) -> None:
         cursor.close()
 
     writers = unit_of_work.WriterQueue(wait_seconds=BUSY_SECONDS)
+    app.extensions[unit_of_work.WriterQueue.EXTENSION_KEY] = writers
     writers.install(engine)
 
     @event.listens_for(engine, "begin")

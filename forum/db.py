@@ -157,6 +157,7 @@ class WriterQueue:
     """
 
     FLAG = "exchange_writer_queue"
+    EXTENSION_KEY = "exchange.writer_queue"
 
     def __init__(self, wait_seconds: float) -> None:
         self.wait_seconds = wait_seconds
@@ -180,13 +181,17 @@ class WriterQueue:
     def install(self, engine: Any) -> None:
         """Hook the queue into an engine whose write transactions say `sqlite_immediate`."""
 
+        # A connection that was invalidated gave its turn back then (and its info would try
+        # to reconnect): its later rollback has nothing to give.
         @event.listens_for(engine, "commit")
         def _committed(connection: Any) -> None:
-            self.leave(connection.info)
+            if not connection.invalidated:
+                self.leave(connection.info)
 
         @event.listens_for(engine, "rollback")
         def _rolled_back(connection: Any) -> None:
-            self.leave(connection.info)
+            if not connection.invalidated:
+                self.leave(connection.info)
 
         @event.listens_for(engine, "checkin")
         def _returned(_dbapi_connection: Any, record: Any) -> None:
