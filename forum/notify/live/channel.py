@@ -184,8 +184,9 @@ class Listener:
 
     def cycle(self) -> int:
         """Read new events once and deliver them; returns how many events were new."""
-        # SQLite commits one writer at a time, in id order: nothing to look back for, so a poll
-        # reads only what is new and can run often (server.live_poll_ms, 50 ms).
+        # SQLite commits one writer at a time, in id order, and its ids never go back (pruning
+        # keeps the newest event): nothing to look back for, so a poll reads only what is new
+        # and can run often (server.live_poll_ms, 50 ms).
         low = max(0, self._cursor - LOOKBACK_IDS) if self.is_postgres else self._cursor
         rows = db.session.execute(
             select(LiveEvent.id, LiveEvent.topic, LiveEvent.created_at)

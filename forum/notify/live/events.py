@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, delete, event, insert, text
+from sqlalchemy import Integer, String, delete, event, func, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from forum.db import SCRATCH_KEY, UTCDateTime, after_commit, pending, utcnow
@@ -69,8 +69,13 @@ def _write_events(session: Session) -> None:
 
 
 def prune(older_than: timedelta = timedelta(minutes=10)) -> int:
-    """Delete live events older than a few minutes (the caller commits)."""
+    """Delete live events older than a few minutes (the caller commits).
+
+    The newest event always stays: SQLite numbers a row max(id) + 1, so an emptied table would
+    start again at 1 and every listener, whose cursor is at the old highest id, would pass over
+    the next events (an urgent alert after a quiet night) until the ids caught up."""
+    newest = select(func.max(LiveEvent.id)).scalar_subquery()
     result = db.session.execute(
-        delete(LiveEvent).where(LiveEvent.created_at < utcnow() - older_than)
+        delete(LiveEvent).where(LiveEvent.created_at < utcnow() - older_than, LiveEvent.id < newest)
     )
     return int(getattr(result, "rowcount", 0) or 0)
