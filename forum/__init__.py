@@ -200,11 +200,11 @@ def _configure_engine(app: Flask) -> None:
         # A write transaction takes the write lock up front: no deadlock on lock upgrade; this
         # process's writers wait for it in a queue (WriterQueue), not in SQLite's busy handler.
         if connection.get_execution_options().get("sqlite_immediate"):
-            writers.enter(connection.info)
+            writers.enter(connection.connection)
             try:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             except BaseException:
-                writers.leave(connection.info)
+                writers.leave(connection.connection)
                 raise
         else:
             connection.exec_driver_sql("BEGIN")

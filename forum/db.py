@@ -150,56 +150,72 @@ class WriterQueue:
     SQLite's busy handler makes a writer that finds the lock taken sleep 1, 2, 5 … up to 100 ms
     between tries, so under a mixed load writers queue by luck and a reply waited seconds while
     the lock was free most of the time (issue 14: writers waited 206 s in total in 20 s). Here
-    a write transaction first takes this process's lock (waiting threads are woken the moment
-    it is released), then BEGIN IMMEDIATE; the lock is given back when the transaction ends
-    (commit, rollback, or the connection going back to the pool). Between processes SQLite's
-    own handler still decides, with one waiter per process at most.
+    a write transaction first takes this process's turn (waiting threads are woken the moment
+    it is given back), then BEGIN IMMEDIATE; the turn is given back once SQLite has committed
+    or rolled back, or when the connection goes back to the pool or is invalidated. Between
+    processes SQLite's own handler still decides, with one waiter per process at most.
     """
 
-    FLAG = "exchange_writer_queue"
     EXTENSION_KEY = "exchange.writer_queue"
 
     def __init__(self, wait_seconds: float) -> None:
         self.wait_seconds = wait_seconds
         self._lock = threading.Lock()
+        self._holder: int | None = None  # id() of the DBAPI connection whose turn it is
 
-    def enter(self, info: dict[str, Any]) -> None:
+    @staticmethod
+    def _raw(connection: Any) -> Any:
+        """The DBAPI connection behind a pool's proxy (the same object every event names)."""
+        return getattr(connection, "dbapi_connection", None) or connection
+
+    def enter(self, connection: Any) -> None:
         """Wait for this process's turn to write (give up waiting after wait_seconds and let
-        SQLite's busy timeout decide, so a lost release can never stop every writer)."""
+        SQLite's busy timeout decide, so a lost turn can never stop every writer)."""
         if self._lock.acquire(timeout=self.wait_seconds):
-            info[self.FLAG] = True
+            self._holder = id(self._raw(connection))
         else:
             log.warning(
                 "waited %ss for the write queue; trying SQLite's lock directly", self.wait_seconds
             )
 
-    def leave(self, info: dict[str, Any]) -> None:
-        """The transaction of this connection ended: the next writer's turn."""
-        if info.pop(self.FLAG, False):
+    def leave(self, connection: Any) -> None:
+        """This connection's transaction ended: the next writer's turn."""
+        if self._holder is not None and self._holder == id(self._raw(connection)):
+            self._holder = None
             self._lock.release()
 
+    def holds(self, connection: Any) -> bool:
+        """Whether it is this connection's turn (for tests)."""
+        return self._holder == id(self._raw(connection))
+
     def install(self, engine: Any) -> None:
-        """Hook the queue into an engine whose write transactions say `sqlite_immediate`."""
+        """Hook the queue into an engine whose write transactions say `sqlite_immediate`.
 
-        # A connection that was invalidated gave its turn back then (and its info would try
-        # to reconnect): its later rollback has nothing to give.
-        @event.listens_for(engine, "commit")
-        def _committed(connection: Any) -> None:
-            if not connection.invalidated:
-                self.leave(connection.info)
+        The dialect's own commit and rollback are wrapped (SQLAlchemy's commit event fires
+        before the COMMIT runs): the turn goes to the next writer only after SQLite let go."""
+        dialect = engine.dialect
+        real_commit, real_rollback = dialect.do_commit, dialect.do_rollback
 
-        @event.listens_for(engine, "rollback")
-        def _rolled_back(connection: Any) -> None:
-            if not connection.invalidated:
-                self.leave(connection.info)
+        def do_commit(dbapi_connection: Any) -> None:
+            real_commit(dbapi_connection)
+            self.leave(dbapi_connection)  # a failed COMMIT keeps the turn until the rollback
+
+        def do_rollback(dbapi_connection: Any) -> None:
+            try:
+                real_rollback(dbapi_connection)
+            finally:
+                self.leave(dbapi_connection)
+
+        dialect.do_commit = do_commit
+        dialect.do_rollback = do_rollback
 
         @event.listens_for(engine, "checkin")
-        def _returned(_dbapi_connection: Any, record: Any) -> None:
-            self.leave(record.info)
+        def _returned(dbapi_connection: Any, _record: Any) -> None:
+            self.leave(dbapi_connection)
 
         @event.listens_for(engine, "invalidate")
-        def _invalidated(_dbapi_connection: Any, record: Any, _error: Any) -> None:
-            self.leave(record.info)
+        def _invalidated(dbapi_connection: Any, _record: Any, _error: Any) -> None:
+            self.leave(dbapi_connection)
 
 
 # --- the request's unit of work ---------------------------------------------------------------

@@ -15,7 +15,8 @@ from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.security import audit
 from forum.threads import content, policy, services
-from forum.threads.models import Category, Flag, Post, SearchChange, Thread
+from forum.threads.models import Category, Flag, Post, Thread
+from forum.threads.rules import record_change
 from forum.threads.services import NotFound, ThreadError
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def set_hidden(*, coordinator: Member, post: Post, hidden: bool) -> None:
     if post.is_hidden == hidden:
         return
     post.is_hidden = hidden
-    db.session.add(SearchChange(thread_id=post.thread_id, post_id=post.id, created_at=utcnow()))
+    record_change(post.thread_id, post.id)
     db.session.flush()
     audit.record(
         "threads.post_hidden" if hidden else "threads.post_unhidden",
@@ -207,7 +208,7 @@ def move(*, coordinator: Member, thread: Thread, category: Category) -> None:
         return
     previous = thread.category_id
     thread.category_id = category.id
-    db.session.add(SearchChange(thread_id=thread.id, created_at=utcnow()))
+    record_change(thread.id)
     db.session.flush()
     audit.record(
         "threads.moved",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.lazytext import lazy_gettext as _l
-from forum.threads import pii
+from forum.threads import pii, rendered
 from forum.threads.errors import PersonalDataWarning, ThreadError
 from forum.threads.models import (
     SearchChange,
@@ -77,7 +77,10 @@ def check_body(body: str, pii_confirmed: bool) -> str:
 
 
 def record_change(thread_id: str, post_id: str | None = None) -> None:
+    """A thread or post changed: every process's search index follows it, and this process
+    drops the thread's rendered lists once the change is committed."""
     db.session.add(SearchChange(thread_id=thread_id, post_id=post_id, created_at=utcnow()))
+    rendered.forget_after_commit(thread_id)
 
 
 def follow(member: Member, thread: Thread, level: str = "follow") -> None:

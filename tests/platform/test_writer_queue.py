@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, event, text
 
 from forum.db import WriterQueue
 from forum.extensions import db
@@ -99,11 +99,35 @@ def test_a_lost_connection_gives_the_turn_back(app, queue):
 
 def test_a_turn_never_given_back_only_delays_the_next_writer():
     stuck = WriterQueue(wait_seconds=0.05)
-    held: dict[str, bool] = {}
-    stuck.enter(held)  # a writer whose release was lost
-    late: dict[str, bool] = {}
+    held, late = object(), object()
+    stuck.enter(held)  # a writer whose turn was lost
     stuck.enter(late)  # waits its bounded time, then goes on without the queue
-    assert WriterQueue.FLAG not in late
+    assert not stuck.holds(late)
     stuck.leave(late)  # nothing to give back
+    assert stuck._lock.locked()
     stuck.leave(held)
     assert not stuck._lock.locked()
+
+
+def test_the_turn_is_given_back_only_after_sqlite_committed(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'queue.db'}")
+    queue = WriterQueue(wait_seconds=5)
+    seen: list[bool] = []
+    sqlite_commit = engine.dialect.do_commit
+    engine.dialect.do_commit = lambda c: (seen.append(queue._lock.locked()), sqlite_commit(c))
+    queue.install(engine)
+
+    @event.listens_for(engine, "connect")
+    def _explicit_begin(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _immediate(connection):
+        queue.enter(connection.connection)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE probe (n INTEGER)")
+    assert seen == [True]  # while SQLite committed, the turn was still this writer's
+    assert not queue._lock.locked()
+    engine.dispose()

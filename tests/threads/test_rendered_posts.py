@@ -4,12 +4,13 @@ never another session's list, and every change shows on the next view."""
 from __future__ import annotations
 
 import re
+import sys
 
 from forum.extensions import db
 from forum.members.services import set_sealed
 from forum.threads import rendered
 from forum.threads.models import Post
-from forum.threads.posts import edit_post
+from forum.threads.posts import delete_post, edit_post
 
 DELETE_FORM = re.compile(
     r'action="/threads/posts/(?P<post>[^"/]+)/delete"[^>]*>'
@@ -106,14 +107,61 @@ def test_the_list_follows_the_readers_language(members, threads, make_browser):
     assert 'lang="de"' in page and ">Melden<" in page
 
 
-def test_the_cache_is_bounded_in_bytes_and_in_age():
-    cache = rendered.RenderedPosts(max_bytes=100, max_age=600)
+def test_the_cache_is_bounded_in_bytes_as_held_and_in_age():
+    one = rendered.RenderedPosts.cost(rendered.Markup("x" * 30))
+    cache = rendered.RenderedPosts(max_bytes=3 * one, max_age=600)
     for n in range(10):
-        cache.put(bytes([n]), rendered.Markup("x" * 30))
-    assert cache.size <= 100 and len(cache) == 3
+        cache.put(bytes([n]), "t", rendered.Markup("x" * 30))
+    assert cache.size <= cache.max_bytes and len(cache) == 3
     assert cache.get(bytes([9])) is not None and cache.get(bytes([0])) is None
-    cache.put(b"big", rendered.Markup("x" * 101))  # larger than the whole cache: not kept
+    cache.put(b"big", "t", rendered.Markup("x" * 4 * one))  # larger than the whole cache
     assert cache.get(b"big") is None
-    old = rendered.RenderedPosts(max_bytes=100, max_age=0)
-    old.put(b"k", rendered.Markup("x"))
+    old = rendered.RenderedPosts(max_bytes=10_000, max_age=0)
+    old.put(b"k", "t", rendered.Markup("x"))
     assert old.get(b"k") is None and old.size == 0
+
+
+def test_a_text_with_an_emoji_is_counted_at_the_bytes_python_holds():
+    plain = rendered.Markup("x" * 50_000)
+    emoji = rendered.Markup("x" * 49_999 + "\N{SMILING FACE WITH SMILING EYES}")
+    assert rendered.RenderedPosts.cost(emoji) > 3 * rendered.RenderedPosts.cost(plain)
+    cache = rendered.RenderedPosts(max_bytes=1_000_000)
+    for n in range(10):
+        cache.put(bytes([n]), "t", rendered.Markup(emoji + str(n)))
+    held = sum(sys.getsizeof(entry[2]) for entry in cache._entries.values())
+    assert held <= cache.max_bytes
+
+
+def test_a_deleted_posts_text_leaves_memory_when_the_delete_commits(
+    app, members, threads, make_browser
+):
+    author = members.make()
+    thread = threads.start(author, body="First post")
+    post = threads.reply(author, thread, "The family lives at 12 Canary Street")
+    browser = make_browser(members.make())
+    assert "12 Canary Street" in _page(browser, thread)
+    cache = app.extensions[rendered.EXTENSION_KEY]
+    assert any("12 Canary Street" in e[2] for e in cache._entries.values())
+    delete_post(actor=author, post=post)
+    db.session.commit()
+    assert not any("12 Canary Street" in e[2] for e in cache._entries.values())
+    assert "12 Canary Street" not in _page(browser, thread)
+
+
+def test_a_hidden_post_leaves_memory_at_once(app, members, threads, make_browser):
+    author, coordinator = members.make(), members.coordinator()
+    thread = threads.start(author, body="First post")
+    post = threads.reply(author, thread, "A name that should not be here")
+    assert "should not be here" in _page(make_browser(members.make()), thread)
+    assert make_browser(coordinator).post(f"/threads/posts/{post.id}/hide").status_code == 302
+    cache = app.extensions[rendered.EXTENSION_KEY]
+    assert not any("should not be here" in e[2] for e in cache._entries.values())
+
+
+def test_nobody_reading_again_does_not_keep_an_old_list(monkeypatch):
+    cache = rendered.RenderedPosts(max_bytes=1_000_000, max_age=120)
+    cache.put(b"k", "t", rendered.Markup("opened text"))
+    later = rendered.time.monotonic() + 121
+    monkeypatch.setattr(rendered.time, "monotonic", lambda: later)
+    cache.sweep()  # what the sweeper thread does every SWEEP_SECONDS
+    assert len(cache) == 0 and cache.size == 0
