@@ -142,6 +142,17 @@ class VirtualMember:
                 started = time.perf_counter()
                 try:
                     status = self._do(conn, action)
+                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                    # The server closed the idle keep-alive connection while the member read
+                    # (gunicorn's keep-alive is 5 s): a browser opens a new one and sends again.
+                    conn.close()
+                    conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
+                    try:
+                        status = self._do(conn, action)
+                    except (OSError, http.client.HTTPException):
+                        conn.close()
+                        conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
+                        status = 599  # failed on a fresh connection too: a server error
                 except (OSError, http.client.HTTPException):
                     conn.close()
                     conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
@@ -178,8 +189,14 @@ class HelloMember:
                     return
                 started = time.perf_counter()
                 try:
-                    conn.request("GET", "/hello")
-                    response = conn.getresponse()
+                    try:
+                        conn.request("GET", "/hello")
+                        response = conn.getresponse()
+                    except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                        conn.close()  # closed while idle, as above: send again, as a browser does
+                        conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
+                        conn.request("GET", "/hello")
+                        response = conn.getresponse()
                     response.read()
                     status = response.status
                 except (OSError, http.client.HTTPException):
