@@ -274,10 +274,17 @@ def start_gunicorn(
 
 @contextmanager
 def serving(
-    app_spec: str, env: dict[str, str], probe_path: str = "/", *, worker_class: str = "gthread"
+    app_spec: str,
+    env: dict[str, str],
+    probe_path: str = "/",
+    *,
+    worker_class: str = "gthread",
+    threads: int = THREADS,
 ) -> Iterator[Server]:
     """gunicorn for the duration of a with-block, stopped by pid afterwards."""
-    server = start_gunicorn(app_spec, env, probe_path=probe_path, worker_class=worker_class)
+    server = start_gunicorn(
+        app_spec, env, probe_path=probe_path, worker_class=worker_class, threads=threads
+    )
     try:
         yield server
     finally:
