@@ -280,10 +280,16 @@ def serving(
     *,
     worker_class: str = "gthread",
     threads: int = THREADS,
+    workers: int = WORKERS,
 ) -> Iterator[Server]:
     """gunicorn for the duration of a with-block, stopped by pid afterwards."""
     server = start_gunicorn(
-        app_spec, env, probe_path=probe_path, worker_class=worker_class, threads=threads
+        app_spec,
+        env,
+        probe_path=probe_path,
+        worker_class=worker_class,
+        threads=threads,
+        workers=workers,
     )
     try:
         yield server

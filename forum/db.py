@@ -94,24 +94,34 @@ def pending(key: str, factory: Callable[[], T], *, session: Any = None) -> T:
     return scratch[key]
 
 
+COMMITTED_KEY = "exchange.after_commit.committed"
+
+
 @event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    callbacks = session.info.pop(CALLBACKS_KEY, {})
+def _committed(session: Session) -> None:
+    # The transaction is durable; its follow-ups run once it has also given its connection
+    # back (below): a follow-up that opens a connection of its own (the read marker, the
+    # minutes' audit) while the request still held one took two from the pool, and sixteen
+    # page threads on a pool of fifteen waited on each other until the pool's 30 s timeout.
+    session.info[COMMITTED_KEY] = session.info.pop(CALLBACKS_KEY, {})
+    session.info.pop(SCRATCH_KEY, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    # Nothing outlives the outermost transaction (a savepoint ending is not the transaction
+    # ending): after a rollback or close its follow-ups are forgotten; after a commit they run
+    # now, its connection back in the pool.
+    if transaction.parent is not None:
+        return
+    callbacks = session.info.pop(COMMITTED_KEY, {})
+    session.info.pop(CALLBACKS_KEY, None)
     session.info.pop(SCRATCH_KEY, None)
     for callback in callbacks.values():
         try:
             callback()
         except Exception:  # the commit happened; one failed follow-up must not hide it
             log.exception("an after-commit step failed")
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_at_transaction_end(session: Session, transaction: Any) -> None:
-    # After a commit's callbacks ran, and after a rollback or close: nothing outlives the
-    # outermost transaction (a savepoint ending is not the transaction ending).
-    if transaction.parent is None:
-        session.info.pop(CALLBACKS_KEY, None)
-        session.info.pop(SCRATCH_KEY, None)
 
 
 # --- the SQLite write lock ------------------------------------------------------------------

@@ -160,6 +160,33 @@ def test_after_commit_once_queues_a_named_step_once_and_a_rollback_forgets_it(ap
     assert calls == ["a"]
 
 
+def test_after_commit_work_runs_with_the_requests_connection_back_in_the_pool(app):
+    # A follow-up that opens a connection of its own (the read marker does) must not need a
+    # second one while the first is still held: sixteen page threads on a pool of fifteen
+    # then waited on each other until the pool's 30 s timeout and every page failed.
+    held: list[int] = []
+    db.session.execute(select(Organisation.id).limit(1)).all()  # the session holds a connection
+    assert db.engine.pool.checkedout() == 1
+    uow.after_commit(lambda: held.append(db.engine.pool.checkedout()))
+    db.session.commit()
+    assert held == [0]
+
+
+def test_a_follow_up_that_writes_on_its_own_connection_needs_only_one_from_the_pool(app):
+    engine = db.engine
+    db.session.execute(select(Organisation.id).limit(1)).all()
+    peak: list[int] = []
+
+    def own_write() -> None:
+        with engine.connect() as connection:
+            peak.append(engine.pool.checkedout())
+            connection.execute(select(1))
+
+    uow.after_commit(own_write)
+    db.session.commit()
+    assert peak == [1]
+
+
 def test_pending_scratch_lives_for_one_transaction(app):
     first = uow.pending("ids", list)
     first.append("x")
