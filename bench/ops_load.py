@@ -322,6 +322,13 @@ def main() -> int:
         help="seconds a member reads between clicks, on average (0: click again at once)",
     )
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--serve",
+        choices=("gunicorn", "embedded"),
+        default="gunicorn",
+        help="embedded: the Exchange as `exchange serve` runs it (one ASGI worker, its page "
+        "threads); the hello baseline stays on gunicorn gthread",
+    )
     args = parser.parse_args()
     with ExitStack() as stack:
         database_url = None
@@ -337,6 +344,13 @@ def measure(args: argparse.Namespace, database_url: str | None) -> int:
     """The rounds, the table and the figures of one run."""
     mode = "" if args.think <= 0 else f", reading {args.think:g} s between clicks"
     mode += " on PostgreSQL" if database_url else ""
+    mode += ", embedded server" if args.serve == "embedded" else ""
+    exchange = (
+        {"worker_class": "asgi", "workers": 1}
+        if args.serve == "embedded"
+        else {"worker_class": "gthread"}
+    )
+    app_spec = "forum.ops.asgi:create_asgi()" if args.serve == "embedded" else "forum:create_app()"
     baseline_seconds = args.baseline_seconds or args.seconds / 4
     hello_rounds: list[LoadResult] = []
     load_rounds: list[LoadResult] = []
@@ -351,7 +365,7 @@ def measure(args: argparse.Namespace, database_url: str | None) -> int:
             serving(
                 "_hello:app", {**env, "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}"}, probe_path="/hello"
             ) as hello,
-            serving("forum:create_app()", env, probe_path="/healthz") as server,
+            serving(app_spec, env, probe_path="/healthz", **exchange) as server,
         ):
             crowd = [
                 VirtualMember(server.port, cookie, thread_id, alert_id, seed, args.think)
@@ -375,7 +389,8 @@ def measure(args: argparse.Namespace, database_url: str | None) -> int:
     rps = median([r.requests_per_second for r in load_rounds])
     hello_rps = median([r.requests_per_second for r in hello_rounds])
     print(
-        f"gunicorn gthread {WORKERS} x {THREADS}, reuse-port, for both; Python client, one thread "
+        ("the Exchange as exchange serve runs it, hello on " if args.serve == "embedded" else "")
+        + f"gunicorn gthread {WORKERS} x {THREADS}, reuse-port, for both; Python client, one thread "
         f"a member, in this process; {args.rounds} rounds, each hello "
         f"{baseline_seconds / args.rounds:.1f} s then the mix {args.seconds / args.rounds:.1f} s"
     )
@@ -405,7 +420,9 @@ def measure(args: argparse.Namespace, database_url: str | None) -> int:
     if hello_errors:
         print(f"  bare hello: {hello_errors} server errors")
     served = {
-        "server": f"gunicorn gthread {WORKERS}x{THREADS}, reuse-port",
+        "server": "exchange serve (one ASGI worker)"
+        if args.serve == "embedded"
+        else f"gunicorn gthread {WORKERS}x{THREADS}, reuse-port",
         **served_keys(load_rounds, hello_rounds),
         "client_cores": median([r.client_cores for r in load_rounds]),
         "baseline_client_cores": median([r.client_cores for r in hello_rounds]),
