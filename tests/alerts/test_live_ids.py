@@ -42,5 +42,6 @@ def test_a_listener_started_after_the_prune_still_sees_the_next_event(app):
     listener = channel.Listener(app)
     with app.app_context():
         listener._cursor = int(db.session.scalar(select(func.max(LiveEvent.id))) or 0)
-    _event("alert:urgent")
-    assert listener.cycle() == 1
+    urgent = _event("alert:urgent")
+    assert listener.cycle() >= 1  # PostgreSQL's look-back also re-reads the kept newest row
+    assert listener._cursor == urgent

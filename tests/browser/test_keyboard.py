@@ -125,7 +125,10 @@ def test_an_answer_on_the_alert_page_brings_the_keyboard_back_to_the_answer(
         assert page.evaluate("() => !!document.activeElement.closest('#answer')")
         page.keyboard.press("Enter")
         expect(answer).to_contain_text("Your answer: Seen")
-        # The page came back with the person at their answer: the next Tab is in it.
+        # The page came back with the person at their answer: once it has loaded (Chromium
+        # sets the focus starting point when it goes to #answer), the next Tab is in it.
+        page.wait_for_url(re.compile(r"#answer$"))
+        page.wait_for_load_state("load")
         page.keyboard.press("Tab")
         assert page.evaluate("() => !!document.activeElement.closest('#answer')"), page.evaluate(
             FOCUSED
