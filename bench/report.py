@@ -122,9 +122,12 @@ def machine() -> str:
 def served(f: dict[str, object], prefix: str) -> str:
     """The range over rounds and the server CPU of a served figure, if it has them: " (..)"."""
     parts = []
-    low_high = f.get(f"{prefix}range")  # the range of req/s over rounds
-    if f.get("unit") == "req/s" and isinstance(low_high, list) and len(low_high) == 2:
-        parts.append(f"{low_high[0]:,.0f}–{low_high[1]:,.0f}")
+    low_high = f.get(f"{prefix}range")  # the range over rounds
+    if isinstance(low_high, list) and len(low_high) == 2:
+        if f.get("unit") == "req/s":
+            parts.append(f"{low_high[0]:,.0f}–{low_high[1]:,.0f}")
+        else:
+            parts.append(f"{low_high[0]:,.4g}–{low_high[1]:,.4g} {f.get('unit')}")
     cpu = f.get(f"{prefix}cpu_ms_per_request")
     if isinstance(cpu, int | float) and cpu == cpu:  # not NaN
         parts.append(f"{cpu:.2g} ms CPU/req, split {f.get(f'{prefix}cpu_split') or '?'}")
