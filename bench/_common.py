@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 
@@ -120,6 +121,27 @@ def prepare_instance(
         db.session.commit()
         db.engine.dispose()
     return instance
+
+
+# The alert every raise bench sends: a drill, in Belgium, whose audience is everyone in BE.
+DRILL = {
+    "kind": "attack",
+    "severity": "critical",
+    "title": "Benchmark drill",
+    "city": "Brussels",
+    "country": "BE",
+    "occurred_at": "2026-11-28T12:00",
+    "needs": "Nothing: a benchmark",
+}
+CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def drill_form(client: Any, **changes: str) -> dict[str, str]:
+    """The raise form as a signed-in test client would post it: DRILL with the page's token."""
+    page = client.get("/alerts/new").get_data(as_text=True)
+    found = CSRF_META.search(page)
+    assert found is not None, "the raise page carries no CSRF token (signed out?)"
+    return {**DRILL, **changes, "csrf_token": found.group(1)}
 
 
 def session_cookie(app: Flask, member: object) -> str:

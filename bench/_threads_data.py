@@ -108,3 +108,18 @@ def build_corpus(app: Flask, total: int, *, seed: int = 11) -> dict[str, object]
         member_id = people[3].id
         db.session.commit()
     return {"big_thread_id": big_thread_id, "member_id": member_id, "threads": len(plan)}
+
+
+def thread_with_posts(people: Sequence[Member], texts: Sequence[str]) -> str:
+    """The page benches' thread: AMBER, texts[0] opening it and the rest as replies by `people`
+    in turn, in the first default category. Committed; returns its id."""
+    thread = services.start_thread(
+        author=people[0],
+        category=services.ensure_default_categories()[0],
+        title="Hotline staffing after the attack",
+        body=texts[0],
+        label=tlp.AMBER,
+    )
+    services.bulk_add_posts(thread, people, texts[1:], start_at=datetime(2026, 1, 1, tzinfo=UTC))
+    db.session.commit()
+    return str(thread.id)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import smtplib
 import statistics
 import sys
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from bench._common import free_port, prepare_instance, session_cookie  # noqa: E402
+from bench._common import drill_form, free_port, prepare_instance, session_cookie  # noqa: E402
 from bench.figures import figure  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.members.passwords import hash_password  # noqa: E402
@@ -159,26 +158,13 @@ def run_size(n: int, smtp_port: int, handler: Counting, *, mail: bool) -> None:
 
     client = app.test_client()
     client.set_cookie("exchange_session", cookie.split("=", 1)[1])
-    page = client.get("/alerts/new").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = drill_form(client)
     dispatcher = UrgentDispatch(app)
     dispatcher.start()
     handler.expect(n)
     try:
         started = time.perf_counter()
-        response = client.post(
-            "/alerts/new",
-            data={
-                "csrf_token": token,
-                "kind": "attack",
-                "severity": "critical",
-                "title": "Benchmark drill",
-                "city": "Brussels",
-                "country": "BE",
-                "occurred_at": "2026-11-28T12:00",
-                "needs": "Nothing: a benchmark",
-            },
-        )
+        response = client.post("/alerts/new", data=form)
         committed = time.perf_counter() - started
         assert response.status_code == 302, response.status_code
         if mail:
@@ -214,19 +200,7 @@ def run_size(n: int, smtp_port: int, handler: Counting, *, mail: bool) -> None:
     for round_ in range(WARM_ROUNDS):
         bare.append(baseline_insert(app, n))
         started = time.perf_counter()
-        response = client.post(
-            "/alerts/new",
-            data={
-                "csrf_token": token,
-                "kind": "attack",
-                "severity": "critical",
-                "title": f"Benchmark drill {round_}",
-                "city": "Brussels",
-                "country": "BE",
-                "occurred_at": "2026-11-28T12:00",
-                "needs": "Nothing: a benchmark",
-            },
-        )
+        response = client.post("/alerts/new", data={**form, "title": f"Benchmark drill {round_}"})
         warm.append(time.perf_counter() - started)
         assert response.status_code == 302, response.status_code
     figure(

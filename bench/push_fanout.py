@@ -16,7 +16,6 @@ Bounded: at most ~2 minutes a round; the embedded default (SQLite in WAL mode).
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import sys
 import tempfile
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from py_vapid import Vapid02  # noqa: E402
 from pywebpush import webpush  # noqa: E402
 
-from bench._common import prepare_instance, session_cookie  # noqa: E402
+from bench._common import drill_form, prepare_instance, session_cookie  # noqa: E402
 from bench._push_process import PushProcess  # noqa: E402
 from bench.figures import figure  # noqa: E402
 from forum.extensions import db  # noqa: E402
@@ -90,25 +89,12 @@ def baseline(service: PushProcess, key: Vapid02, devices: list[dict]) -> float: 
 def raise_once(app: object, client: object, service: PushProcess, n: int) -> float:
     """Seconds from the raise request to the nth push accepted, through the real path."""
     service.clear()
-    page = client.get("/alerts/new").get_data(as_text=True)  # type: ignore[attr-defined]
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = drill_form(client)
     dispatcher = UrgentDispatch(app)
     dispatcher.start()
     try:
         started = time.perf_counter()
-        response = client.post(  # type: ignore[attr-defined]
-            "/alerts/new",
-            data={
-                "csrf_token": token,
-                "kind": "attack",
-                "severity": "critical",
-                "title": "Benchmark drill",
-                "city": "Brussels",
-                "country": "BE",
-                "occurred_at": "2026-11-28T12:00",
-                "needs": "Nothing: a benchmark",
-            },
-        )
+        response = client.post("/alerts/new", data=form)  # type: ignore[attr-defined]
         assert response.status_code == 302, response.status_code
         seconds = service.wait(n, started, WAIT_SECONDS)
     finally:

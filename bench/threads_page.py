@@ -26,7 +26,6 @@ import os
 import sys
 import tempfile
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,12 +46,10 @@ from _common import (  # noqa: E402
     session_cookie,
 )
 from _threads_apps import make_bare_db  # noqa: E402
-from _threads_data import bodies, make_members  # noqa: E402
+from _threads_data import bodies, make_members, thread_with_posts  # noqa: E402
 from figures import figure  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
-from forum.markup import tlp  # noqa: E402
-from forum.threads import services  # noqa: E402
 
 SECONDS = 3.0
 WARM_SECONDS = 1.0
@@ -109,19 +106,7 @@ def run(worker_class: str, database_url: str | None) -> None:
         texts = bodies(POSTS)
         with app.app_context():
             people = make_members(5)
-            category = services.ensure_default_categories()[0]
-            thread = services.start_thread(
-                author=people[0],
-                category=category,
-                title="Hotline staffing after the attack",
-                body=texts[0],
-                label=tlp.AMBER,
-            )
-            services.bulk_add_posts(
-                thread, people, texts[1:], start_at=datetime(2026, 1, 1, tzinfo=UTC)
-            )
-            db.session.commit()
-            thread_id = thread.id
+            thread_id = thread_with_posts(people, texts)
             cookie = session_cookie(app, people[1])
             db.engine.dispose()
         bare_db = folder / "bare.db"

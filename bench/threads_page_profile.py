@@ -21,19 +21,16 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import prepare_instance, session_cookie  # noqa: E402
-from _threads_data import bodies, make_members  # noqa: E402
+from _threads_data import bodies, make_members, thread_with_posts  # noqa: E402
 from figures import figure  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from forum.extensions import db  # noqa: E402
-from forum.markup import tlp  # noqa: E402
-from forum.threads import services  # noqa: E402
 
 POSTS = 20
 WARM = 30
@@ -89,19 +86,7 @@ def main() -> None:
         texts = bodies(POSTS)
         with app.app_context():
             people = make_members(5)
-            category = services.ensure_default_categories()[0]
-            thread = services.start_thread(
-                author=people[0],
-                category=category,
-                title="Hotline staffing after the attack",
-                body=texts[0],
-                label=tlp.AMBER,
-            )
-            services.bulk_add_posts(
-                thread, people, texts[1:], start_at=datetime(2026, 1, 1, tzinfo=UTC)
-            )
-            db.session.commit()
-            thread_id = thread.id
+            thread_id = thread_with_posts(people, texts)
             cookie = session_cookie(app, people[1])
             engine = db.engine
         from _threads_apps import make_bare_db
