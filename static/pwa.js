@@ -9,6 +9,7 @@
   // ends it (the server ends a device with the sign-in it was made in).
   var signIn = script ? script.getAttribute("data-sign-in") || "" : "";
   var subscribeUrl = script ? script.getAttribute("data-subscribe") || "" : "";
+  var releaseUrl = script ? script.getAttribute("data-release") || "" : "";
   var BOUND_KEY = "exchange.push.sign-in";
   var MESSAGES = {};
   // The words this script shows, in the reader's language (static/texts.js).
@@ -193,11 +194,46 @@
     return typeof bound === "string" && bound.split(".")[0] === signIn.split(".")[0];
   }
 
+  function forgetDevice() {
+    // The previous member's credential leaves this browser with her device.
+    try { window.localStorage.removeItem(BOUND_KEY); } catch (error) { /* private mode */ }
+    return openDevice().then(function (db) {
+      return new Promise(function (resolve) {
+        var tx = db.transaction("device", "readwrite");
+        tx.objectStore("device").delete("credential");
+        tx.oncomplete = tx.onerror = tx.onabort = function () { db.close(); resolve(); };
+      });
+    }).catch(function () { return null; });
+  }
+
+  function releaseFromAnotherMember(registered) {
+    // Another member signed in on a browser whose notifications were turned on by someone
+    // else (a shared computer left signed in): her device ends here, its credential is
+    // forgotten and the browser unsubscribes. The new member may turn on her own.
+    registered.then(function (registration) {
+      return registration ? navigator.serviceWorker.ready : null;
+    }).then(function (registration) {
+      return registration ? registration.pushManager.getSubscription() : null;
+    }).then(function (existing) {
+      if (!existing) { return forgetDevice(); }
+      return fetch(releaseUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ endpoint: existing.endpoint })
+      }).then(function (response) {
+        if (!response.ok) { throw new Error("not released"); } // tried again on the next page
+        return existing.unsubscribe().catch(function () { return null; });
+      }).then(forgetDevice);
+    }).catch(function () { return null; });
+  }
+
   function bindToThisSignIn(registered) {
     // Only a device its member turned on, in her new sign-in: nothing is asked.
     var bound = boundTo();
-    if (!signIn || !subscribeUrl || !pushSupported() || Notification.permission !== "granted" ||
-        bound === signIn || !sameMember(bound)) { return; }
+    if (!signIn || !subscribeUrl || !pushSupported() || bound === signIn) { return; }
+    if (bound && !sameMember(bound) && releaseUrl) { releaseFromAnotherMember(registered); return; }
+    if (Notification.permission !== "granted" || !sameMember(bound)) { return; }
     registered.then(function (registration) {
       return registration ? navigator.serviceWorker.ready : null;
     }).then(function (registration) {
@@ -210,8 +246,21 @@
     }).catch(function () { return null; }); // tried again on the next page
   }
 
+  function sendWaitingAnswers(registered) {
+    // Answers tapped on a notification while the phone had no connection wait in the worker;
+    // a page that is online says so (the worker also tries with each page it serves).
+    registered.then(function (registration) {
+      return registration ? navigator.serviceWorker.ready : null;
+    }).then(function (registration) {
+      if (registration && registration.active) {
+        registration.active.postMessage({ type: "send-waiting-answers" });
+      }
+    }).catch(function () { return null; });
+  }
+
   var registered = registerWorker();
   bindToThisSignIn(registered);
+  window.addEventListener("online", function () { sendWaitingAnswers(registered); });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { setUpSwitches(registered); });
   } else {

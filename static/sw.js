@@ -25,6 +25,14 @@ var ANSWERS = { seen: true, can_help: true };
 // Said in the member's language by the payload ("actions"); these only stand in for a payload
 // sent before it carried them.
 var ACTION_TITLES = { seen: "Seen", can_help: "I can help" };
+var SAID = {
+  sent: "Your answer was sent.",
+  waiting: "No connection: your answer will be sent when this phone is online again.",
+  refused: "Your answer could not be sent. Open the alert to answer there."
+};
+// An answer tapped without a connection waits on the device this long, then is dropped.
+var ANSWER_KEPT_MS = 24 * 60 * 60 * 1000;
+var ANSWER_KEY = "answer:"; // + the alert's path, in the "device" store
 
 function precache() {
   return caches.open(CACHE).then(function (cache) {
@@ -84,6 +92,7 @@ function onFetch(event) {
   if (url.origin !== self.location.origin) { return; }
   if (request.mode === "navigate") {
     event.respondWith(networkFirstPage(request));
+    event.waitUntil(sendWaitingAnswers().catch(function () { return undefined; }));
   } else if (url.pathname.indexOf("/static/") === 0) {
     event.respondWith(cacheFirstStatic(request));
   }
@@ -132,14 +141,25 @@ function onPush(event) {
     tag: typeof data.tag === "string" && data.tag ? data.tag : undefined,
     icon: "/static/icons/icon-192.png",
     badge: "/static/icons/icon-192.png",
-    data: { url: inAppUrl(data.url), answerable: answerable },
+    data: { url: inAppUrl(data.url), answerable: answerable, said: saidOf(data), actions: {} },
     actions: answerable ? actionsOf(data) : [],
     requireInteraction: data.urgent === true,
     renotify: true
   };
   if (!options.tag) { options.renotify = false; } // renotify needs a tag
+  options.actions.forEach(function (item) { options.data.actions[item.action] = item.title; });
   var title = typeof data.title === "string" && data.title ? data.title : APP_NAME;
-  event.waitUntil(self.registration.showNotification(title, options));
+  event.waitUntil(self.registration.showNotification(title, options).then(sendWaitingAnswers));
+}
+
+function saidOf(data) {
+  // The payload's words for what became of a tap (in the member's language), else English.
+  var said = {};
+  Object.keys(SAID).forEach(function (state) {
+    var given = data.said && typeof data.said === "object" ? data.said[state] : null;
+    said[state] = typeof given === "string" && given ? given : SAID[state];
+  });
+  return said;
 }
 
 function openDevice() {
@@ -161,6 +181,36 @@ function readCredential() {
   }).catch(function () { return null; });
 }
 
+function changeDevice(change) {
+  // One read-write transaction on the device store: change(store) puts or deletes.
+  return openDevice().then(function (db) {
+    return new Promise(function (resolve) {
+      var tx = db.transaction("device", "readwrite");
+      change(tx.objectStore("device"));
+      tx.oncomplete = function () { db.close(); resolve(true); };
+      tx.onerror = tx.onabort = function () { db.close(); resolve(false); };
+    });
+  }).catch(function () { return false; });
+}
+
+function waitingAnswers() {
+  // The answers tapped while the phone had no connection, oldest first.
+  return openDevice().then(function (db) {
+    return new Promise(function (resolve) {
+      var found = [];
+      var range = IDBKeyRange.bound(ANSWER_KEY, ANSWER_KEY + "\uffff");
+      var cursor = db.transaction("device", "readonly").objectStore("device").openCursor(range);
+      cursor.onsuccess = function () {
+        var at = cursor.result;
+        if (!at) { db.close(); resolve(found.sort(function (a, b) { return a.at - b.at; })); return; }
+        found.push(at.value);
+        at.continue();
+      };
+      cursor.onerror = function () { db.close(); resolve([]); };
+    });
+  }).catch(function () { return []; });
+}
+
 function focusOrOpen(url) {
   var target = new URL(url, self.location.origin).href;
   return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (list) {
@@ -172,16 +222,67 @@ function focusOrOpen(url) {
 }
 
 function sendAnswer(url, answer) {
+  // "sent", "refused" (the server said no: the alert closed, the device ended) or "offline".
   return readCredential().then(function (credential) {
-    if (!credential) { return false; }
+    if (!credential) { return "refused"; }
     return fetch(url.replace(/\/$/, "") + "/device-answer", {
       method: "POST",
       credentials: "omit",
       cache: "no-store",
       headers: { "Authorization": "Bearer " + credential, "Content-Type": "application/json" },
       body: JSON.stringify({ answer: answer })
-    }).then(function (response) { return response.ok; }, function () { return false; });
+    }).then(function (response) {
+      if (response.ok) { return "sent"; }
+      // 429 and 5xx: the server is there but cannot take it now, so the answer waits.
+      return response.status === 429 || response.status >= 500 ? "offline" : "refused";
+    }, function () { return "offline"; });
   });
+}
+
+function tell(tap, state) {
+  // What became of a tap, on the alert's own notification (same tag: it replaces it).
+  var options = { body: tap.said[state] || SAID[state], icon: "/static/icons/icon-192.png",
+    badge: "/static/icons/icon-192.png", data: { url: tap.url, answerable: false } };
+  if (tap.tag) { options.tag = tap.tag; options.renotify = false; }
+  return self.registration.showNotification(tap.title || APP_NAME, options);
+}
+
+function keepAnswer(tap) {
+  // One waiting answer per alert: a later tap replaces an earlier one.
+  return changeDevice(function (store) { store.put(tap, ANSWER_KEY + tap.url); }).then(function () {
+    if (self.registration.sync) {
+      return self.registration.sync.register("answers").catch(function () { return undefined; });
+    }
+    return undefined;
+  });
+}
+
+function dropAnswer(tap) {
+  return changeDevice(function (store) { store.delete(ANSWER_KEY + tap.url); });
+}
+
+var sending = null; // one round of waiting answers at a time
+
+function sendWaitingAnswers() {
+  // Background Sync where the browser has it; else the next page, push or message tries them.
+  if (sending) { return sending; }
+  sending = waitingAnswers().then(function (taps) {
+    return taps.reduce(function (chain, tap) {
+      return chain.then(function (stillOnline) {
+        if (!stillOnline) { return false; }
+        if (Date.now() - tap.at > ANSWER_KEPT_MS) { return dropAnswer(tap).then(function () { return true; }); }
+        return sendAnswer(tap.url, tap.answer).then(function (state) {
+          if (state === "offline") { return false; }
+          return dropAnswer(tap).then(function () { return tell(tap, state); })
+            .then(function () { return true; });
+        });
+      });
+    }, Promise.resolve(true));
+  }).then(function (allSent) {
+    sending = null;
+    if (allSent === false) { throw new Error("answers still waiting"); } // sync retries later
+  }, function (error) { sending = null; throw error; });
+  return sending;
 }
 
 function onNotificationClick(event) {
@@ -190,13 +291,34 @@ function onNotificationClick(event) {
   var url = inAppUrl(data.url);
   notification.close();
   if (data.answerable && ANSWERS[event.action] === true) {
-    // Answered from the notification; if that could not be done, open the alert to answer there.
-    event.waitUntil(sendAnswer(url, event.action).then(function (answered) {
-      return answered ? undefined : focusOrOpen(url);
+    // Answered from the notification: said on the phone once sent; without a connection it
+    // waits on the device and goes when the phone is online; refused, the alert opens.
+    var tap = {
+      url: url, answer: event.action, at: Date.now(), tag: notification.tag || "",
+      title: (data.actions && data.actions[event.action]) || ACTION_TITLES[event.action],
+      said: data.said || SAID
+    };
+    event.waitUntil(sendAnswer(url, event.action).then(function (state) {
+      if (state === "sent") { return tell(tap, "sent"); }
+      if (state === "offline") {
+        return keepAnswer(tap).then(function () { return tell(tap, "waiting"); });
+      }
+      return focusOrOpen(url);
     }));
     return;
   }
   event.waitUntil(focusOrOpen(url));
+}
+
+function onSync(event) {
+  if (event.tag === "answers") { event.waitUntil(sendWaitingAnswers()); }
+}
+
+function onMessage(event) {
+  // A page of this site (pwa.js) says the phone is online again.
+  if (event.data && event.data.type === "send-waiting-answers") {
+    event.waitUntil(sendWaitingAnswers().catch(function () { return undefined; }));
+  }
 }
 
 self.addEventListener("install", onInstall);
@@ -204,3 +326,5 @@ self.addEventListener("activate", onActivate);
 self.addEventListener("fetch", onFetch);
 self.addEventListener("push", onPush);
 self.addEventListener("notificationclick", onNotificationClick);
+self.addEventListener("sync", onSync);
+self.addEventListener("message", onMessage);

@@ -290,6 +290,30 @@ def remove(member: Recipient, subscription_id: str) -> PushSubscription:
     return row
 
 
+def release(member: Recipient, data: Any) -> bool:
+    """Another member signed in on a browser whose device is someone else's: end that device.
+
+    Holding the endpoint is what proves it is that browser (it is a secret the push service
+    gave this browser alone, and sealed here). A shared computer left signed in until its
+    session lapsed kept the previous member's notifications and live answer credential; the
+    next member's sign-in ends them. True when a device was ended.
+    """
+    endpoint = data.get("endpoint") if isinstance(data, Mapping) else None
+    if not isinstance(endpoint, str) or not 0 < len(endpoint) <= 2048:  # endpoints are short
+        raise Invalid(_("The browser sent a push subscription that is not complete."))
+    index = blind_index("push.endpoint", endpoint.strip())
+    row = db.session.scalar(
+        select(PushSubscription).where(
+            PushSubscription.endpoint_index == index, PushSubscription.ended_at.is_(None)
+        )
+    )
+    if row is None or row.member_id == member.id:
+        return False
+    _end([row], "released")
+    audit.record("push.released", actor=member, target_type="push_subscription", target_id=row.id)
+    return True
+
+
 def end_for_sessions(session_refs: Iterable[str], reason: str) -> int:
     """End the subscriptions of devices whose sign-in ended (sign-out, sign out everywhere)."""
     refs = list(session_refs)

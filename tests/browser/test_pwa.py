@@ -10,10 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from forum.alerts.models import AlertAnswer
+from forum.errors import Invalid
 from forum.extensions import db
 from forum.notify import subscriptions
 from tests.browser.test_threads_red import _sign_in
@@ -159,7 +161,9 @@ def test_a_pushed_alert_shows_a_content_free_notification_with_its_two_answers(
     assert shown["body"] == "Urgent alert — open the Exchange"
     assert shown["tag"] == "outbox-1"
     assert shown["requireInteraction"] is True
-    assert shown["data"] == {"url": "/alerts/abc123", "answerable": True}
+    assert shown["data"]["url"] == "/alerts/abc123" and shown["data"]["answerable"] is True
+    # What a tap will say, in English when the payload brings no words of its own.
+    assert shown["data"]["said"]["sent"] == "Your answer was sent."
     assert shown["actions"] == [["seen", "Seen"], ["can_help", "I can help"]]
 
     reminder = {**payload, "body": "Your call starts in 1 hour", "tag": "outbox-2"}
@@ -336,7 +340,7 @@ def test_a_device_with_notifications_is_bound_to_each_new_sign_in_so_signing_out
     page.wait_for_timeout(500)
     db.session.commit()
     assert subscriptions.live_subscriptions(other.id) == []
-    assert page.evaluate(STORED_CREDENTIAL) == second
+    assert page.evaluate(STORED_CREDENTIAL) is None  # the previous member's left with her
 
 
 def test_removing_this_device_unsubscribes_the_browser_so_no_sign_in_turns_it_on_again(
@@ -360,3 +364,167 @@ def test_removing_this_device_unsubscribes_the_browser_so_no_sign_in_turns_it_on
     page.wait_for_timeout(500)
     db.session.commit()
     assert subscriptions.live_subscriptions(member.id) == []
+
+
+def _answers(alert_id: str) -> list[tuple[str, str]]:
+    db.session.commit()  # a fresh transaction sees what the server committed
+    rows = db.session.scalars(select(AlertAnswer).where(AlertAnswer.alert_id == alert_id))
+    return [(a.member_id, a.answer) for a in rows]
+
+
+def _wait_for(condition: Any, page: Any) -> Any:
+    deadline = time.monotonic() + WAIT_S
+    while not (result := condition()) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return result
+
+
+def test_a_tap_that_answered_says_so_on_the_phone(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    raiser = live_members.make(name="Rita Raiser")
+    helper = live_members.make(name="Hugo Helper")
+    _subscribe_with_the_switch(page, live_server, helper)
+    alert = raise_alert(raiser)
+    [worker] = page.context.service_workers
+    assert worker.evaluate(TAP_ACTION, [f"/alerts/{alert.id}", "can_help"]) == "done"
+    assert _answers(alert.id) == [(helper.id, "can_help")]
+    [said] = _wait_for(lambda: notifications(page), page)
+    assert (said["title"], said["body"]) == ("I can help", "Your answer was sent.")
+    assert said["actions"] == [] and said["data"]["url"] == f"/alerts/{alert.id}"
+
+
+def test_a_tap_without_a_connection_waits_on_the_phone_and_goes_once_it_is_online(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    """At the scene the signal comes and goes: the tap is kept on the device (never lost),
+    the phone says so, and the answer goes when the phone is online again — on the browser's
+    Background Sync, and where there is none (Safari), with the next page the member opens."""
+    raiser = live_members.make(name="Rita Raiser")
+    helper = live_members.make(name="Hugo Helper")
+    _subscribe_with_the_switch(page, live_server, helper)
+    first, second = raise_alert(raiser), raise_alert(raiser)
+    [worker] = page.context.service_workers
+    cdp = page.context.new_cdp_session(page)
+    registration = registration_id(cdp, live_server.url)
+
+    page.context.set_offline(True)
+    try:
+        assert worker.evaluate(TAP_ACTION, [f"/alerts/{first.id}", "can_help"]) == "done"
+        assert worker.evaluate(TAP_ACTION, [f"/alerts/{second.id}", "seen"]) == "done"
+        shown = _wait_for(lambda: len(notifications(page)) == 2 and notifications(page), page)
+        assert {n["body"] for n in shown} == {
+            "No connection: your answer will be sent when this phone is online again."
+        }
+        assert _answers(first.id) == [] and _answers(second.id) == []
+    finally:
+        page.context.set_offline(False)
+
+    # Background Sync (Chromium): the browser fires "answers" once it is online.
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": live_server.url,
+            "registrationId": registration,
+            "tag": "answers",
+            "lastChance": False,
+        },
+    )
+    assert _wait_for(lambda: _answers(first.id), page) == [(helper.id, "can_help")]
+    assert _wait_for(lambda: _answers(second.id), page) == [(helper.id, "seen")]
+    said = _wait_for(
+        lambda: [n for n in notifications(page) if n["body"] == "Your answer was sent."], page
+    )
+    assert sorted(n["title"] for n in said) == ["I can help", "Seen"]
+
+    # No Background Sync: the next page the member opens sends what waits.
+    third = raise_alert(raiser)
+    page.context.set_offline(True)
+    try:
+        assert worker.evaluate(TAP_ACTION, [f"/alerts/{third.id}", "can_help"]) == "done"
+    finally:
+        page.context.set_offline(False)
+    assert _answers(third.id) == []
+    page.goto(live_server.link("/offline"))
+    assert _wait_for(lambda: _answers(third.id), page) == [(helper.id, "can_help")]
+
+
+def test_a_tap_the_server_refuses_opens_the_alert_and_nothing_waits(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    raiser = live_members.make(name="Rita Raiser")
+    helper = live_members.make(name="Hugo Helper")
+    _subscribe_with_the_switch(page, live_server, helper)
+    alert = raise_alert(raiser)
+    alert.status = "resolved"
+    db.session.commit()
+    [worker] = page.context.service_workers
+    # A stand-in event gives no window to open: note what the worker would open instead.
+    worker.evaluate(
+        "() => { self.clients.openWindow = function (url) {"
+        " self.__opened = url; return Promise.resolve(null); }; }"
+    )
+    assert worker.evaluate(TAP_ACTION, [f"/alerts/{alert.id}", "can_help"]) == "done"
+    assert _answers(alert.id) == []
+    waiting = worker.evaluate(
+        """() => waitingAnswers().then(function (taps) { return taps.length; })"""
+    )
+    assert waiting == 0
+    assert worker.evaluate("() => self.__opened") == live_server.link(f"/alerts/{alert.id}")
+
+
+def test_the_next_member_on_a_shared_browser_ends_the_previous_members_device(
+    page: Any, live_server: LiveServer, live_members: Members
+) -> None:
+    """Rana turns notifications on at a shared office computer and walks away; her sign-in
+    times out (no sign-out). Olga signs in on that browser: Rana's device ends, its credential
+    leaves the browser, and what was copied from it answers nothing (found by the review)."""
+    rana = live_members.make(name="Rana Shared")
+    _subscribe_with_the_switch(
+        page, live_server, rana, stand_in=SUBSCRIBED_STAND_IN, device="device-shared"
+    )
+    credential = page.evaluate(STORED_CREDENTIAL)
+    assert credential
+    page.goto("about:blank")
+    page.context.clear_cookies()  # her sign-in timed out: the cookie no longer signs in
+    olga = live_members.make(name="Olga Next")
+    _sign_in(page, live_server, olga)
+    page.goto(live_server.link("/"))
+    page.wait_for_function(
+        STORED_CREDENTIAL.replace("resolve(reading.result || null)", "resolve(!reading.result)")
+    )
+    db.session.commit()
+    assert subscriptions.live_subscriptions(rana.id) == []
+    assert subscriptions.live_subscriptions(olga.id) == []  # hers only when she turns it on
+    alert = raise_alert(live_members.make(name="Raiser"))
+    response = live_server.app.test_client().post(
+        f"/alerts/{alert.id}/device-answer",
+        json={"answer": "can_help"},
+        headers={"Authorization": f"Bearer {credential}"},
+    )
+    assert response.status_code == 401
+
+
+def test_release_ends_only_another_members_device_and_only_with_its_endpoint(
+    live_server: LiveServer, live_members: Members
+) -> None:
+    """The release route as an attacker would use it: signed out, without CSRF, with a made-up
+    endpoint, or with one's own endpoint: nothing ends."""
+    rana, olga = live_members.make(), live_members.make()
+    live_server.app.config["EXCHANGE"]["push"]["allow_hosts"] = "127.0.0.1"
+    device = browser_subscription("http://127.0.0.1:9/push/rana-phone")
+    subscriptions.subscribe(rana, device, session_ref=None)
+    db.session.commit()
+    with live_server.app.test_request_context():
+        assert subscriptions.release(olga, {"endpoint": device["endpoint"] + "x"}) is False
+        assert subscriptions.release(rana, {"endpoint": device["endpoint"]}) is False
+        for junk in (None, [], {"endpoint": 5}, {"endpoint": "x" * 5000}):
+            with pytest.raises(Invalid):
+                subscriptions.release(olga, junk)
+    db.session.rollback()
+    assert len(subscriptions.live_subscriptions(rana.id)) == 1
+    client = live_server.app.test_client()
+    assert client.post(
+        "/notifications/push/release", json={"endpoint": device["endpoint"]}
+    ).status_code in (400, 401)  # no CSRF token, no sign-in
+    assert len(subscriptions.live_subscriptions(rana.id)) == 1

@@ -13,7 +13,19 @@ from forum.notify.dispatcher import dispatch_due
 from forum.notify.models import OutboxMessage, PushSubscription
 from tests.support.alerts import CANARY, raise_alert
 
-PAYLOAD_KEYS = {"v", "title", "body", "url", "tag", "kind", "urgent", "answerable", "actions"}
+# "actions" and "said": the titles of the two answers and what the phone says after a tap.
+PAYLOAD_KEYS = {
+    "v",
+    "title",
+    "body",
+    "url",
+    "tag",
+    "kind",
+    "urgent",
+    "answerable",
+    "actions",
+    "said",
+}
 
 
 def _drain(limit_seconds: float = 30.0) -> None:

@@ -146,6 +146,7 @@ ROUTES: dict[str, str] = {
     "notify.push_key": MEMBER,
     "notify.push_subscribe": MEMBER,
     "notify.push_remove": MEMBER,
+    "notify.push_release": MEMBER,
     "notify.settings": MEMBER,
     "notify.failed": COORDINATOR,
     "notify.retry": COORDINATOR,

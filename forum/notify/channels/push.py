@@ -40,6 +40,13 @@ log = logging.getLogger(__name__)
 ANSWERABLE_KINDS = frozenset({"alert.raised", "alert.reminder"})
 # Their titles, said in the member's language in the payload (the worker has no catalogue).
 ACTIONS: tuple[tuple[str, Text], ...] = (("seen", _l("Seen")), ("can_help", _l("I can help")))
+# What the worker says after a tap: sent, kept until the phone is online again, or refused
+# (the alert closed, the device ended): then the tap opens the alert instead.
+SAID: tuple[tuple[str, Text], ...] = (
+    ("sent", _l("Your answer was sent.")),
+    ("waiting", _l("No connection: your answer will be sent when this phone is online again.")),
+    ("refused", _l("Your answer could not be sent. Open the alert to answer there.")),
+)
 NOT_DELIVERED = "not delivered (no answer from the push service)"
 GONE = "device gone (the push service no longer knows it)"
 # 403: the push service refused our VAPID token — made with another key (a keyring restored
@@ -70,6 +77,7 @@ def payload(delivery: Delivery, *, app_name: str) -> bytes:
         document["actions"] = [
             {"action": action, "title": in_language(title, language)} for action, title in ACTIONS
         ]
+        document["said"] = {state: in_language(text, language) for state, text in SAID}
     return json.dumps(document, separators=(",", ":")).encode()
 
 

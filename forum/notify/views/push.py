@@ -138,3 +138,16 @@ def push_remove(subscription_id: str) -> ResponseReturnValue:
     fallback = url_if("members.sessions") or url_if("notify.index") or "/"
     back = services.safe_link(form.next.data) if form.next.data else fallback
     return redirect(back)
+
+
+@bp.post("/push/release")
+@login_required
+@limiter.limit(SUBSCRIBE_LIMITS, key_func=_member_key)
+def push_release() -> ResponseReturnValue:
+    """This browser's device belongs to the member who signed in here before: end it (pwa.js
+    sends its endpoint when another member signs in; the page's CSRF token goes with it)."""
+    try:
+        released = subscriptions.release(current_user, request.get_json(silent=True))
+    except Invalid as error:
+        return jsonify(error=error.message), 400
+    return jsonify(released=released), 200
