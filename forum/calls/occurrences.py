@@ -150,6 +150,7 @@ def _tell_change(series: CallSeries, occurrence: Occurrence, what: str) -> None:
         link=f"/calls/occurrences/{occurrence.id}",
         email_subject=subject,
         email_body=body,
+        stale_at=max(occurrence.starts_at, occurrence.slot_at),  # moved: whichever is later
     )
 
 

@@ -206,6 +206,7 @@ def _send(
         email_body=body,
         email_confidential_body=confidential,
         push_text=_l("Your call starts %(when)s", when=when),
+        stale_at=occurrence.starts_at,  # "starts in 1 hour", held past the start, goes no more
     )
 
 

@@ -335,6 +335,7 @@ def _announce_new(
         link=f"/calls/occurrences/{occurrence.id}",
         email_subject=subject,
         email_body=body,
+        stale_at=occurrence.starts_at,  # quiet hours past its start: the bell tells her
     )
 
 

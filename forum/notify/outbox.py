@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from blinker import Namespace
@@ -130,6 +131,7 @@ def notify(
     urgent: bool = False,
     channels: Sequence[str] = ("inapp", "email", "push"),
     push_text: Text | None = None,
+    stale_at: datetime | None = None,
 ) -> Written:
     """Notify members of an event: a sealed in-app row each, and content-free e-mail and push rows.
 
@@ -150,6 +152,10 @@ def notify(
     `push_text` or the category's own, content-free either way. Quiet hours move a row's due_at
     to their end, except for urgent events. An urgent event reaches every member outside the
     Exchange: a member who chose push alone and has no device is e-mailed.
+
+    `stale_at`: the moment the notice is no use outside the app (the call it announces starts).
+    A member whose quiet hours end after it gets the in-app notice only: no e-mail or push saying
+    "a new call" or "your call starts in 1 hour" arrives once the call has begun.
     """
     now = utcnow()
     key_id = key if isinstance(key, str) else key.id
@@ -197,6 +203,8 @@ def notify(
                     "created_at": now,
                 }
             )
+        if stale_at is not None and plan.hold_until is not None and plan.hold_until >= stale_at:
+            continue  # held past the moment it is about: the in-app notice is enough
         member_devices = devices.get(member.id, []) if plan.push else []
         wants_email = plan.email or (urgent and not member_devices)
         # Urgent and push only: the e-mail waits on standby, sent if no device takes the push

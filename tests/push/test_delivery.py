@@ -396,3 +396,72 @@ def test_a_standby_e__mail_whose_pushes_never_settle_goes_with_the_urgent_sweep(
     dispatch_urgent()
     db.session.commit()
     assert other.email in {str(m["To"]) for m in mailbox.messages}
+
+
+def test_quiet_hours_never_deliver_a_call_notice_after_the_call_has_begun(
+    app, members, push_service, add_device
+):
+    """A call set at 03:37 for 04:27 while she sleeps until 07:00: no e-mail or push saying
+    "a new call" arrives at 07:00 for a call that is over; the bell keeps it (found by the
+    review). A call after her quiet hours is still told, when they end."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from forum.calls import services as call_services
+    from forum.notify import preferences
+    from forum.notify.models import Notification
+
+    organiser = members.coordinator()
+    sleeper = members.make(timezone="Europe/Paris")
+    awake = members.make(timezone="Europe/Paris")
+    add_device(sleeper)
+    add_device(awake)
+    local = datetime.now(UTC).astimezone(ZoneInfo("Europe/Paris"))
+    start = (local - timedelta(hours=1)).replace(second=0, microsecond=0)
+    end = (local + timedelta(hours=3)).replace(second=0, microsecond=0)
+    preferences.save_quiet_hours(
+        sleeper, start.hour * 60 + start.minute, end.hour * 60 + end.minute
+    )
+    db.session.commit()
+
+    soon = call_services.create_adhoc_call(
+        organiser=organiser,
+        title="Coordination call",
+        starts_at=datetime.now(UTC) + timedelta(minutes=50),
+        duration_minutes=60,
+        joining_details="",
+    )
+    later = call_services.create_adhoc_call(
+        organiser=organiser,
+        title="Debrief",
+        starts_at=datetime.now(UTC) + timedelta(hours=5),
+        duration_minutes=60,
+        joining_details="",
+    )
+    db.session.commit()
+
+    def outbox(member, occurrence):
+        link = f"/calls/occurrences/{occurrence.id}"
+        return sorted(
+            (row.channel, row.status)
+            for row in db.session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.member_id == member.id, OutboxMessage.link == link
+                )
+            )
+        )
+
+    assert outbox(sleeper, soon) == []  # held past its start: not sent at all
+    assert outbox(awake, soon) == [("email", "pending"), ("push", "pending")]
+    bell = db.session.scalars(
+        select(Notification.link).where(Notification.member_id == sleeper.id)
+    ).all()
+    assert f"/calls/occurrences/{soon.id}" in bell  # the in-app notice stays
+    held = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.member_id == sleeper.id,
+            OutboxMessage.link == f"/calls/occurrences/{later.id}",
+        )
+    ).all()
+    assert sorted(row.channel for row in held) == ["email", "push"]
+    assert all(abs(row.due_at - end.astimezone(UTC)) < timedelta(minutes=1) for row in held)
