@@ -61,9 +61,26 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", setUp);
-  } else {
+  function zoneFromBrowser() {
+    // The join form's time zone, not chosen yet: the one this browser lives in, if listed.
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (error) { zone = ""; }
+    document.querySelectorAll("select[data-zone-from-browser]").forEach(function (select) {
+      var listed = Array.prototype.some.call(select.options, function (option) {
+        return option.value === zone;
+      });
+      if (zone && listed) { select.value = zone; }
+    });
+  }
+
+  function setUpAll() {
+    zoneFromBrowser();
     setUp();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUpAll);
+  } else {
+    setUpAll();
   }
 })();

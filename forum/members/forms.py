@@ -65,6 +65,13 @@ class JoinForm(Form):
         validators=[DataRequired(_l("Please type the password again."))],
     )
     locale = SelectField(_l("Language"), choices=language_choices(), default="")
+    # Filled in by the browser's own zone (static/exchange.js, data-zone-from-browser) when the
+    # page opens; quiet hours, calls and deadlines follow it. UTC until she picks one.
+    timezone = SelectField(_l("Time zone"), choices={}, default="UTC")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = {"UTC": "UTC", **{z: z for z in time_zones()}}
 
     def validate_confirm(self, field: PasswordField) -> None:
         if field.data != self.password.data:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 
+from forum.countries import time_zones
 from forum.crypto import envelope
 from forum.db import utcnow, write_lock_released
 from forum.errors import Invalid
@@ -129,11 +130,12 @@ def enrolment(invite: Invite) -> Enrolment:
 
 
 def complete_registration(
-    invite: Invite, code: str, *, locale: str = ""
+    invite: Invite, code: str, *, locale: str = "", timezone: str = "UTC"
 ) -> tuple[Member, list[str]]:
     """Create the member once the first TOTP code is right; returns the ten recovery codes.
 
-    `locale` is the language chosen on the join form ("" follows the browser)."""
+    `locale` is the language chosen on the join form ("" follows the browser); `timezone` the
+    zone it offered from the browser (one of time_zones(), else UTC)."""
     _require_open(invite)
     if not has_pending_details(invite) or invite.pending_totp_sealed is None:
         raise Invalid(_("Please fill in your details first."))
@@ -159,6 +161,7 @@ def complete_registration(
         organisation=invite.organisation,
         country=invite.organisation.country if invite.organisation else "",
         sponsor=invite.sponsor,
+        timezone=timezone if timezone in time_zones() else "UTC",
     )
     totp.seal_secret(member, secret)
     member.locale = known(locale) or ""

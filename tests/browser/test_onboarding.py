@@ -77,3 +77,18 @@ def test_invite_register_with_totp_sign_out_and_sign_in_again(
     expect(page.locator("h1")).to_contain_text("Welcome, Ines Browser")
     # No CSP violation or script error on any page of the journey (a missing favicon is not one).
     assert not [e for e in console_errors if "favicon" not in e and "404" not in e]
+
+
+def test_the_join_form_offers_the_time_zone_the_phone_lives_in(
+    chromium: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    coordinator = live_members.coordinator(name="Zone Coordinator")
+    _, token = invites.create_invite("lisbon@example.org", inviter=coordinator)
+    db.session.commit()
+    context = chromium.new_context(base_url=live_server.url, timezone_id="Europe/Lisbon")
+    try:
+        page = context.new_page()
+        page.goto(live_server.link(f"/invite/{token}"))
+        expect(page.get_by_label("Time zone")).to_have_value("Europe/Lisbon")
+    finally:
+        context.close()

@@ -263,3 +263,26 @@ def test_the_recovery_codes_page_carries_a_token_of_the_new_session(app):
     signed_out = browser.post("/sign-out", {"csrf_token": page_token})
     assert signed_out.status_code == 302 and "/sign-in" in signed_out.headers["Location"]
     assert browser.get("/").status_code == 302  # the sign-out took: the token was good
+
+
+def test_the_time_zone_chosen_on_the_join_form_is_the_new_members(app, browser):
+    """Quiet hours, calls and deadlines follow it: a member who never visits her profile is
+    not left on UTC (found by the review: 22:00–07:00 quiet hours ran an hour late in Lyon)."""
+    token = invite("zone@example.org")
+    browser.get(f"/invite/{token}")
+    page = browser.get("/join").get_data(as_text=True)
+    assert 'name="timezone"' in page and "data-zone-from-browser" in page  # asked of the browser
+    typed = {"email": "zone@example.org", "name": "Zoé Lyon", "password": TEST_PASSWORD}
+    refused = browser.post("/join", {**typed, "confirm": TEST_PASSWORD, "timezone": "Mars/Olympus"})
+    assert refused.status_code == 422
+    assert "Zoé Lyon" in refused.get_data(as_text=True)  # what she typed is kept
+    assert _member_count() == 0
+    done = browser.post("/join", {**typed, "confirm": TEST_PASSWORD, "timezone": "Europe/Paris"})
+    assert done.status_code == 302
+    back = browser.get("/join").get_data(as_text=True)  # going back a step keeps her choice
+    assert re.search(r'<option selected value="Europe/Paris">', back)
+    assert "data-zone-from-browser" not in back
+    secret = secret_from_page(browser.get("/join/two-factor").get_data(as_text=True))
+    assert browser.post("/join/two-factor", {"code": pyotp.TOTP(secret).now()}).status_code == 200
+    [member] = [m for m in db.session.scalars(select(Member)) if m.email == "zone@example.org"]
+    assert member.timezone == "Europe/Paris"

@@ -47,6 +47,10 @@ def _typed(form: JoinForm) -> dict[str, str]:
     return {name: value or "" for name, value in form.payload().items()}
 
 
+# The time zone chosen on the join form, kept for the second step (as the language is).
+JOIN_ZONE = "join-zone"
+
+
 @bp.route("/join", methods=["GET", "POST"])
 def join() -> Response | str | tuple[str, int]:
     """Registration, step one: the invited address, a name and a password."""
@@ -57,11 +61,13 @@ def join() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         # The language this browser asks for (or the one chosen before going back a step).
         form.locale.data = session.get(JOIN_LOCALE, browser_choice())
+        form.timezone.data = session.get(JOIN_ZONE, "")  # "": the page asks the browser
     if request.method == "GET" or not _details_ok(form, invite):
         return form_page("members/join.html", form=form, invite=invite)
     if registration.register_details(invite.id, **form.payload()) is None:
         return _invite_problem_page(None, None)
     session[JOIN_LOCALE] = known(form.locale.data) or ""
+    session[JOIN_ZONE] = form.timezone.data or "UTC"
     return redirect(url_for("members.join_two_factor"))
 
 
@@ -83,7 +89,10 @@ def join_two_factor() -> Response | str | tuple[str, int]:
     if not form.validate_on_submit():
         return form_page("members/join_two_factor.html", **_enrolment_page(form, invite))
     member, codes = registration.complete_registration(
-        invite, form.code.data, locale=session.pop(JOIN_LOCALE, "")
+        invite,
+        form.code.data,
+        locale=session.pop(JOIN_LOCALE, ""),
+        timezone=session.pop(JOIN_ZONE, "UTC"),
     )
     open_browser_session(member)
     # Shown once, in this response only: nothing keeps them but their hashes.
