@@ -124,6 +124,7 @@
         rememberBound();
         status.textContent = MESSAGES.on;
         box.setAttribute("data-push-state", "on");
+        button.hidden = true; // just turned on: nothing more to press here
       })
       .catch(function (error) {
         status.textContent = error instanceof Refusal ? error.message : MESSAGES.failed;
@@ -137,6 +138,8 @@
       status.textContent = MESSAGES.denied;
     } else if (Notification.permission === "granted" &&
                box.getAttribute("data-this-device") === "on") {
+      // Already on: the switch stays, as the words say, for a device whose notifications
+      // stopped arriving.
       ready.then(function (registration) {
         return registration ? registration.pushManager.getSubscription() : null;
       }).then(function (existing) {

@@ -223,6 +223,8 @@ def test_the_switch_subscribes_this_device_and_keeps_its_credential_for_the_work
     problems = _watch_console(page)
     member = live_members.make(name="Sami Subscriber")
     subscription = _subscribe_with_the_switch(page, live_server, member)
+    # On: the button has done its work (it no longer sits beside "Notifications are on").
+    expect(page.get_by_role("button", name="Turn on notifications on this device")).to_be_hidden()
 
     db.session.commit()  # a fresh transaction sees what the server committed
     [device] = subscriptions.live_subscriptions(member.id)

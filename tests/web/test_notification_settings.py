@@ -111,3 +111,44 @@ def test_the_page_is_for_members_only_and_linked_from_profile_and_notifications(
     for where in ("/profile", "/notifications"):
         page = member_browser.get(where)
         assert PAGE in page.get_data(as_text=True), where
+
+
+def test_a_refused_form_says_its_problems_at_its_top_each_linked_to_its_field(
+    members, make_browser
+):
+    """On a phone the quiet-hours field is two screens down: the page says first what needs a
+    change, as a list whose links go to the fields (found by the review)."""
+    browser = make_browser(members.make())
+    refused = browser.post(
+        PAGE, {**ALL_EMAIL, "quiet_on": "y", "quiet_start": "08:00", "quiet_end": "08:00"}
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    summary = page.split("data-error-summary")[1].split("</div>")[0]
+    assert 'role="alert"' in page.split("data-error-summary")[0][-80:]
+    assert "1 answer needs a change:" in summary
+    assert '<a href="#quiet_end">Until: Quiet hours need an end that is not their start.</a>' in (
+        summary
+    )
+    assert page.index("data-error-summary") < page.index('id="urgent_alerts-group"')
+    assert 'id="quiet_end"' in page  # the link has somewhere to go
+
+
+def test_push_only_with_no_device_is_said_on_the_settings_page(members, make_browser, app):
+    from forum.notify import subscriptions
+    from tests.support.pwa import browser_subscription
+
+    member = members.make()
+    preferences.save_choices(member, {"mentions": "push"})
+    db.session.commit()
+    browser = make_browser(member)
+    page = browser.get(PAGE).get_data(as_text=True)
+    assert "You chose push only, but no device of yours has notifications turned on" in page
+    app.config["EXCHANGE"]["push"]["allow_hosts"] = "127.0.0.1"
+    subscriptions.subscribe(
+        member, browser_subscription("http://127.0.0.1:9/push/p"), session_ref=None
+    )
+    db.session.commit()
+    assert "You chose push only" not in browser.get(PAGE).get_data(as_text=True)
+    other = members.make()  # e-mail and push (the default): nothing to warn of
+    assert "You chose push only" not in make_browser(other).get(PAGE).get_data(as_text=True)

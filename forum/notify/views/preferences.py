@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from forum.notify import preferences
+from forum.notify import preferences, subscriptions
 from forum.notify.forms import NotificationSettingsForm
 from forum.notify.views import bp
 
@@ -56,6 +56,16 @@ def settings() -> ResponseReturnValue:
     return _page(form)
 
 
+def _push_only_without_a_device(form: NotificationSettingsForm) -> list[str]:
+    """The kinds the member wants by push alone while no device of hers takes push (a saved
+    choice, not one she is still typing): those reach her only inside the Exchange."""
+    if request.method == "POST" or subscriptions.vapid_public_key() is None:
+        return []
+    if subscriptions.live_subscriptions(current_user.id):
+        return []
+    return [field.name for field in form.category_fields() if field.data == "push"]
+
+
 def _page(form: NotificationSettingsForm, status: int = 200) -> ResponseReturnValue:
     return (
         render_template(
@@ -63,6 +73,7 @@ def _page(form: NotificationSettingsForm, status: int = 200) -> ResponseReturnVa
             form=form,
             categories=preferences.CATEGORIES,
             timezone=current_user.timezone or "UTC",
+            push_only_kinds=_push_only_without_a_device(form),
         ),
         status,
     )
