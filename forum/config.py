@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from forum.notify.channels.addresses import AllowList
+from forum.notify.verp import address_problem
 
 
 class ConfigError(Exception):
@@ -57,6 +58,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "smtp_starttls": False,
         "smtp_timeout_seconds": 10,
         "from_address": "exchange@localhost",
+        # Bounce reading (VERP): every e-mail's envelope sender becomes bounces+<token>@domain;
+        # empty: off (the envelope sender is from_address).
+        "bounce_address": "",
     },
     "delivery": {
         "max_attempts": 8,
@@ -308,6 +312,7 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
             "Setting push.contact must be an e-mail address, a mailto: address or an https:// "
             "address (or empty, for mailto: the mail.from_address)."
         )
+    _validate_bounces(settings["mail"])
     if not 0 < settings["server"]["port"] < 65536:
         raise ConfigError("Setting server.port must be between 1 and 65535.")
     url = settings["database"]["url"]
@@ -315,6 +320,13 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
         raise ConfigError("Setting database.url must be a sqlite: or postgresql: address.")
     if not settings["app"]["base_url"].startswith(("http://", "https://")):
         raise ConfigError("Setting app.base_url must start with http:// or https://.")
+
+
+def _validate_bounces(mail: dict[str, Any]) -> None:
+    address = mail["bounce_address"].strip()
+    problem = address_problem(address) if address else None
+    if problem:
+        raise ConfigError(f"Setting mail.bounce_address {problem}; leave it empty for no bounces.")
 
 
 def database_url(settings: dict[str, dict[str, Any]]) -> str:
