@@ -119,7 +119,12 @@ class BounceHandler:
     async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
         self, server: Any, session: Any, envelope: Any
     ) -> str:
-        report = read_report(envelope.original_content or envelope.content or b"")
+        try:
+            report = read_report(envelope.original_content or envelope.content or b"")
+        except Exception as error:  # noqa: BLE001 - a garbled message is nothing to act on
+            # The type only: a parser's message may quote the report's text.
+            log.warning("a message to a bounce address could not be read: %s", type(error).__name__)
+            return "250 2.0.0 OK"
         if report.failed:
             loop = asyncio.get_running_loop()
             try:

@@ -229,3 +229,19 @@ def test_a_report_that_cannot_be_recorded_is_deferred_with_451_for_the_relay_to_
     monkeypatch.undo()
     deliver(bounce_receiver.address[1], mailed.envelope, report)
     assert email_row(mailed.row_id).status == "bounced"
+
+
+def test_a_message_the_parser_chokes_on_is_taken_and_its_text_not_logged(
+    app, members, mailbox, bounce_receiver, monkeypatch, caplog
+):
+    mailed = alert_by_email(members, mailbox, "garbled@member.invictm.test")
+
+    def choke(content: bytes) -> bounces.Report:
+        raise ValueError(f"cannot parse {DIAGNOSTIC}")
+
+    monkeypatch.setattr(bounces, "read_report", choke)
+    report = postfix_report(envelope=mailed.envelope, recipient=mailed.address, original=mailed.raw)
+    with caplog.at_level(logging.DEBUG):
+        deliver(bounce_receiver.address[1], mailed.envelope, report)  # 250: nothing to retry
+    assert email_row(mailed.row_id).status == "sent"
+    assert "ValueError" in caplog.text and DIAGNOSTIC not in caplog.text
