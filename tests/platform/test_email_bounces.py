@@ -19,7 +19,7 @@ from forum.scheduling.runtime import DeliveryRuntime
 from tests.platform.bounce_helpers import BOUNCE_ADDRESS, alert_by_email, email_row
 from tests.platform.cli_helpers import STRONG_SECRET, exchange, write_config
 from tests.support.app import make_test_config
-from tests.support.bounces import deliver, exim_report, postfix_report
+from tests.support.bounces import deliver, exim_report, gmail_report, postfix_report
 from tests.support.net import free_port
 
 
@@ -103,14 +103,17 @@ def test_a_postfix_bounce_shows_on_the_board_as_bounced(
     assert '<span class="badge reach-email reach-failed">E-mail: bounced</span>' in row_html
 
 
-def test_an_exim_bounce_returning_the_whole_message_marks_the_row_bounced(
-    app, members, mailbox, bounce_receiver
+@pytest.mark.parametrize(
+    ("shape", "code"), [(exim_report, "5.0.0"), (gmail_report, "5.1.1")], ids=["exim", "gmail"]
+)
+def test_an_exim_or_gmail_bounce_marks_the_row_bounced(
+    app, members, mailbox, bounce_receiver, shape, code
 ):
     mailed = alert_by_email(members, mailbox, "piet.claes@member.invictm.test")
-    report = exim_report(envelope=mailed.envelope, recipient=mailed.address, original=mailed.raw)
+    report = shape(envelope=mailed.envelope, recipient=mailed.address, original=mailed.raw)
     deliver(bounce_receiver.address[1], mailed.envelope, report)
     row = email_row(mailed.row_id)
-    assert (row.status, row.bounce_code) == ("bounced", "5.0.0")
+    assert (row.status, row.bounce_code) == ("bounced", code)
 
 
 def test_a_second_bounce_for_the_same_row_changes_nothing(app, members, mailbox, bounce_receiver):

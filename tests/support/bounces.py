@@ -14,6 +14,7 @@ from email.parser import BytesHeaderParser
 DIAGNOSTIC = "Recipient address rejected: User unknown in virtual mailbox table zq7-canary"
 POSTFIX_BOUNDARY = "4R2x1Y3kLmz9sWQ.1764819612/relay.invictm.test"
 EXIM_BOUNDARY = "1764819612-eximdsn-1804289383"
+GMAIL_BOUNDARY = "000000000000a1b2c3d4e5f60718"
 
 
 def original_headers(raw: bytes) -> str:
@@ -161,6 +162,69 @@ def exim_report(*, envelope: str, recipient: str, original: bytes) -> bytes:
     body = original.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     tail = f"\r\n--{EXIM_BOUNDARY}--\r\n"
     return head.encode("utf-8") + body + tail.encode("utf-8")
+
+
+def gmail_report(*, envelope: str, recipient: str, original: bytes) -> bytes:
+    """A Gmail non-delivery report: report-type after the boundary, the notice itself a
+    multipart/related (plain and HTML), per-recipient fields with Last-Attempt-Date."""
+    related, alternative = f"{GMAIL_BOUNDARY}r", f"{GMAIL_BOUNDARY}a"
+    text = (
+        f"Delivered-To: {envelope}\n"
+        f"Return-Path: <>\n"
+        f"From: Mail Delivery Subsystem <mailer-daemon@googlemail.invictm.test>\n"
+        f"To: {envelope}\n"
+        f"Auto-Submitted: auto-replied\n"
+        f"Subject: Delivery Status Notification (Failure)\n"
+        f"Message-ID: <6750c1a2.050a0220.1b2c3d.0000.GMR@mx.google.invictm.test>\n"
+        f"Date: Fri, 04 Dec 2026 03:40:12 -0800 (PST)\n"
+        f"MIME-Version: 1.0\n"
+        f'Content-Type: multipart/report; boundary="{GMAIL_BOUNDARY}"; '
+        f"report-type=delivery-status\n"
+        f"\n"
+        f"--{GMAIL_BOUNDARY}\n"
+        f'Content-Type: multipart/related; boundary="{related}"\n'
+        f"\n"
+        f"--{related}\n"
+        f'Content-Type: multipart/alternative; boundary="{alternative}"\n'
+        f"\n"
+        f"--{alternative}\n"
+        f'Content-Type: text/plain; charset="UTF-8"\n'
+        f"\n"
+        f"** Address not found **\n\n"
+        f"Your message wasn't delivered to {recipient} because the address couldn't be\n"
+        f"found, or is unable to receive mail.\n\n"
+        f"The response was:\n\n550 5.1.1 {DIAGNOSTIC}\n"
+        f"\n"
+        f"--{alternative}\n"
+        f'Content-Type: text/html; charset="UTF-8"\n'
+        f"\n"
+        f"<html><body><h2>Address not found</h2><p>Your message wasn't delivered to "
+        f"<b>{recipient}</b>.</p><p>{DIAGNOSTIC}</p></body></html>\n"
+        f"\n"
+        f"--{alternative}--\n"
+        f"--{related}--\n"
+        f"--{GMAIL_BOUNDARY}\n"
+        f"Content-Type: message/delivery-status\n"
+        f"\n"
+        f"Reporting-MTA: dns; googlemail.invictm.test\n"
+        f"Received-From-MTA: dns; relay.invictm.test\n"
+        f"Arrival-Date: Fri, 04 Dec 2026 03:40:10 -0800 (PST)\n"
+        f"\n"
+        f"Final-Recipient: rfc822; {recipient}\n"
+        f"Action: failed\n"
+        f"Status: 5.1.1\n"
+        f"Remote-MTA: dns; mx.member.invictm.test. (127.0.0.9, the server for the domain.)\n"
+        f"Diagnostic-Code: smtp; 550 5.1.1 {DIAGNOSTIC}\n"
+        f"Last-Attempt-Date: Fri, 04 Dec 2026 03:40:12 -0800 (PST)\n"
+        f"\n"
+        f"--{GMAIL_BOUNDARY}\n"
+        f"Content-Type: text/rfc822-headers\n"
+        f"\n"
+        f"{original_headers(original)}"
+        f"\n"
+        f"--{GMAIL_BOUNDARY}--\n"
+    )
+    return text.replace("\n", "\r\n").encode("utf-8")
 
 
 def out_of_office(*, envelope: str, recipient: str) -> bytes:
