@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from forum.notify.channels.addresses import AllowList
+from forum.notify.verp import address_problem
 
 
 class ConfigError(Exception):
@@ -57,6 +58,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "smtp_starttls": False,
         "smtp_timeout_seconds": 10,
         "from_address": "exchange@localhost",
+        # Bounce reading (VERP): every e-mail's envelope sender becomes bounces+<token>@domain;
+        # empty: off (the envelope sender is from_address).
+        "bounce_address": "",
+        # Where the bounce receiver (SMTP/LMTP-style, in the scheduler's process) listens,
+        # host:port such as 127.0.0.1:8026; empty: no receiver.
+        "bounce_listen": "",
     },
     "delivery": {
         "max_attempts": 8,
@@ -308,6 +315,7 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
             "Setting push.contact must be an e-mail address, a mailto: address or an https:// "
             "address (or empty, for mailto: the mail.from_address)."
         )
+    _validate_bounces(settings["mail"])
     if not 0 < settings["server"]["port"] < 65536:
         raise ConfigError("Setting server.port must be between 1 and 65535.")
     url = settings["database"]["url"]
@@ -315,6 +323,33 @@ def validate(settings: dict[str, dict[str, Any]]) -> None:
         raise ConfigError("Setting database.url must be a sqlite: or postgresql: address.")
     if not settings["app"]["base_url"].startswith(("http://", "https://")):
         raise ConfigError("Setting app.base_url must start with http:// or https://.")
+
+
+def listen_address(value: str) -> tuple[str, int] | None:
+    """host:port (or [IPv6]:port) as a (host, port) pair, or None when it is not one."""
+    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([A-Za-z0-9.-]+):(\d{1,5})", value)
+    if match is None:
+        return None
+    host = match.group(1) or match.group(3)
+    port = int(match.group(2) or match.group(4))
+    return (host, port) if 0 < port < 65536 else None
+
+
+def _validate_bounces(mail: dict[str, Any]) -> None:
+    address = mail["bounce_address"].strip()
+    problem = address_problem(address) if address else None
+    if problem:
+        raise ConfigError(f"Setting mail.bounce_address {problem}; leave it empty for no bounces.")
+    listen = mail["bounce_listen"].strip()
+    if listen and listen_address(listen) is None:
+        raise ConfigError(
+            "Setting mail.bounce_listen must be host:port such as 127.0.0.1:8026 (or empty)."
+        )
+    if listen and not address:
+        raise ConfigError(
+            "Setting mail.bounce_listen needs mail.bounce_address: without it no bounce can "
+            "reach the receiver."
+        )
 
 
 def database_url(settings: dict[str, dict[str, Any]]) -> str:

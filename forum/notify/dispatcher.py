@@ -33,6 +33,7 @@ from forum.notify.channels import Delivery, Outcome
 from forum.notify.channels import webhook as webhook_channel
 from forum.notify.channels.email import EmailChannel, link_lifetimes
 from forum.notify.models import OutboxMessage
+from forum.notify.verp import Verp
 from forum.notify.webhooks import endpoint_secrets
 
 log = logging.getLogger(__name__)
@@ -275,6 +276,7 @@ def _send_emails(deliveries: list[Delivery]) -> list[Outcome]:
         base_url=settings["app"]["base_url"],
         app_name=settings["app"]["name"],
         link_lifetimes=link_lifetimes(settings),
+        verp=Verp.from_settings(settings),
     )
     return channel.send(deliveries, recipient_of, secret_link_of)
 

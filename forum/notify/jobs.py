@@ -39,11 +39,16 @@ def sweep_urgent() -> None:
 
 
 def purge_delivered() -> int:
-    """Delete sent and cancelled rows older than KEEP_DELIVERED_DAYS; failed rows stay."""
+    """Delete sent, bounced and cancelled rows older than KEEP_DELIVERED_DAYS; failed rows stay
+    (a bounced row is done: there is nothing left to retry, and the board's word for it ages
+    out with the "accepted" of its neighbours)."""
     cutoff = utcnow() - timedelta(days=KEEP_DELIVERED_DAYS)
     result = db.session.execute(
         delete(OutboxMessage)
-        .where(OutboxMessage.status.in_(("sent", "cancelled")), OutboxMessage.created_at < cutoff)
+        .where(
+            OutboxMessage.status.in_(("sent", "bounced", "cancelled")),
+            OutboxMessage.created_at < cutoff,
+        )
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -76,12 +76,18 @@ class OutboxMessage(SealedColumns, db.Model):  # type: ignore[name-defined]
     # e-mail is written in the member's language, read when it is sent.
     locale: Mapped[str] = mapped_column(String(8), default="")
     is_urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sent|failed
+    # pending|sent|failed|cancelled|standby, and "bounced": an e-mail the relay accepted whose
+    # bounce report came back later (forum/notify/bounces.py).
+    status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(300))
+    # A bounced e-mail: when its report came, and the report's status code only ("5.1.1"; never
+    # the diagnostic text, which quotes the address).
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounce_code: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

@@ -3,8 +3,9 @@
 What the response board shows coordinators per member ("Seen in app · Phone: delivered ·
 E-mail: accepted"). Read from the member's own in-app notification and the outbox rows that
 share the event's link — a few grouped queries, whatever the audience. "Accepted" means the mail
-server took the message; the Exchange does not read bounce reports, so a message that bounces
-later shows as accepted.
+server took the message; "bounced" that its bounce report came back later (read by the bounce
+receiver when mail.bounce_address is set, forum/notify/bounces.py; without it a message that
+bounces later shows as accepted).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from forum.notify.models import Notification, OutboxMessage
 from forum.notify.outbox import NOT_NEEDED
 
 # Best first: a channel's state is the best of its rows (one per device for push).
-_ORDER = {"sent": 0, "pending": 1, "standby": 2, "failed": 3, "cancelled": 4}
+_ORDER = {"sent": 0, "pending": 1, "standby": 2, "bounced": 3, "failed": 4, "cancelled": 5}
 # A push service's 201 says it took the message for the device, not that the phone showed it.
 # The words are shown on the board in the reader's language (lazy: said when rendered).
 _PUSH: dict[str, Text] = {
@@ -36,10 +37,12 @@ _EMAIL: dict[str, Text] = {
     "failed": _l("not accepted"),
 }
 _EMAIL["cancelled"] = _l("not sent")
+# The relay took it, then reported that it could not deliver it (an RFC 3464 bounce).
+_EMAIL["bounced"] = _l("bounced")
 _EMAIL["standby"] = _l("held while the phone is tried")
 # The states that mean the channel did not reach the member.
 _PUSH_FAILED = frozenset({"failed", "cancelled"})
-_EMAIL_FAILED = frozenset({"failed", "cancelled"})
+_EMAIL_FAILED = frozenset({"failed", "cancelled", "bounced"})
 
 
 @dataclass(frozen=True)

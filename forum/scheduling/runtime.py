@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from forum.extensions import db
+from forum.notify.bounces import BounceReceiver
 from forum.notify.urgent import UrgentDispatch
 from forum.scheduling.registry import JobSpec
 
@@ -81,12 +82,14 @@ def build_scheduler(app: Flask) -> BackgroundScheduler:
 
 
 class DeliveryRuntime:
-    """The scheduler plus urgent dispatch right after commit: what serve and worker run."""
+    """The scheduler, urgent dispatch right after commit, and the bounce receiver: what serve
+    and worker run while they hold the leader lock (so exactly one process listens for bounces)."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.scheduler: BackgroundScheduler | None = None
         self.urgent: UrgentDispatch | None = None
+        self.bounces: BounceReceiver | None = None
 
     @property
     def running(self) -> bool:
@@ -98,6 +101,8 @@ class DeliveryRuntime:
             return
         self.urgent = UrgentDispatch(self.app)
         self.urgent.start()
+        self.bounces = BounceReceiver(self.app)
+        self.bounces.start()
         self.scheduler = build_scheduler(self.app)
         if self.app.config["EXCHANGE"]["scheduler"]["enabled"]:
             self.scheduler.start()
@@ -114,4 +119,7 @@ class DeliveryRuntime:
         if self.urgent is not None:
             self.urgent.stop()
             self.urgent = None
+        if self.bounces is not None:
+            self.bounces.stop()
+            self.bounces = None
         log.info("scheduler stopped")

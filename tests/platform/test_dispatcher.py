@@ -283,7 +283,7 @@ def test_concurrent_dispatchers_send_every_message_exactly_once(app, members, ma
     assert {r.status for r in rows()} == {"sent"}
 
 
-@pytest.mark.parametrize("status", ["sent", "cancelled"])
+@pytest.mark.parametrize("status", ["sent", "bounced", "cancelled"])
 def test_purge_deletes_old_delivered_rows_but_keeps_failed_ones(app, members, status):
     from forum.notify.jobs import purge_delivered
 

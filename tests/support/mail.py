@@ -16,12 +16,15 @@ class Mailbox:
 
     messages: list[EmailMessage] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
+    # The SMTP envelope sender (MAIL FROM) of each message, in the same order.
+    senders: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def clear(self) -> None:
         with self.lock:
             self.messages.clear()
             self.raw.clear()
+            self.senders.clear()
 
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
@@ -38,5 +41,6 @@ class MailHandler:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.mailbox.lock:
             self.mailbox.raw.append(envelope.content)
+            self.mailbox.senders.append(envelope.mail_from)
             self.mailbox.messages.append(message)  # type: ignore[arg-type]
         return "250 Message accepted for delivery"

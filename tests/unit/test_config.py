@@ -85,6 +85,41 @@ def test_a_value_of_the_wrong_type_or_range_stops_the_start_naming_the_key(
     _stops(key, path=path)
 
 
+@pytest.mark.parametrize(
+    ("bounce_address", "bounce_listen"),
+    [
+        ("bounces@exchange.example.org", ""),
+        ("bounces@exchange.example.org", "127.0.0.1:8026"),
+        ("exchange-bounces@mail.exchange.example.org", "[::1]:8026"),
+        ("bounces@exchange.example.org", "bounce-receiver.internal:2525"),
+    ],
+)
+def test_bounce_settings_of_the_right_shape_are_taken(bounce_address: str, bounce_listen: str):
+    mail = {"bounce_address": bounce_address, "bounce_listen": bounce_listen}
+    settings = load_settings(overrides={"app": {"secret_key": STRONG}, "mail": mail}, environ={})
+    assert settings["mail"]["bounce_listen"] == bounce_listen
+
+
+@pytest.mark.parametrize(
+    ("mail", "key"),
+    [
+        ({"bounce_address": "bounces"}, "mail.bounce_address"),
+        ({"bounce_address": "bounces@localhost"}, "mail.bounce_address"),
+        ({"bounce_address": "bounces+x@exchange.example.org"}, "mail.bounce_address"),
+        ({"bounce_address": "a" * 22 + "@exchange.example.org"}, "mail.bounce_address"),
+        (
+            {"bounce_address": "b@exchange.example.org", "bounce_listen": "::1:8026"},
+            "bounce_listen",
+        ),
+        ({"bounce_address": "b@exchange.example.org", "bounce_listen": "127.0.0.1:0"}, "listen"),
+        ({"bounce_address": "b@exchange.example.org", "bounce_listen": "h:70000"}, "bounce_listen"),
+        ({"bounce_listen": "127.0.0.1:8026"}, "mail.bounce_listen"),
+    ],
+)
+def test_a_wrong_bounce_setting_stops_the_start_naming_it(mail: dict[str, str], key: str) -> None:
+    _stops(key, overrides={"app": {"secret_key": STRONG}, "mail": mail})
+
+
 def test_an_unknown_environment_variable_stops_the_start_naming_it() -> None:
     _stops("app.colour", environ={"EXCHANGE_APP_SECRET_KEY": STRONG, "EXCHANGE_APP_COLOUR": "b"})
     _stops(

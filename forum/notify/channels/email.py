@@ -24,6 +24,7 @@ from forum.db import utcnow
 from forum.i18n import DEFAULT, in_language
 from forum.lazytext import lazy_gettext as _l
 from forum.notify.channels import Delivery, Outcome, absolute_link
+from forum.notify.verp import Verp
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,12 @@ class EmailChannel:
         base_url: str,
         app_name: str,
         link_lifetimes: Mapping[str, timedelta] | None = None,
+        verp: Verp | None = None,
     ):
         self.mail = mail
+        # With a bounce address: each message's envelope sender names its row (VERP), so a
+        # bounce report the relay sends back later reaches the bounce receiver for that row.
+        self.verp = verp
         self.base_url = base_url
         self.app_name = app_name
         self.spool = Path(instance_path) / "outbox-mail"
@@ -204,7 +209,8 @@ class EmailChannel:
         try:
             for index, (delivery, message) in enumerate(ready):
                 try:
-                    client.send_message(message)
+                    sender = self.verp.address_for(delivery.id) if self.verp else None
+                    client.send_message(message, from_addr=sender)
                 except smtplib.SMTPResponseException as error:
                     permanent = 500 <= error.smtp_code < 600
                     outcomes.append(Outcome(delivery.id, False, _reason(error), permanent))
