@@ -16,6 +16,7 @@ from forum.members import notices, policy, reconfirm
 from forum.members.models import ROLES, SECTORS, Member, Organisation, RecoveryCode
 from forum.members.services import email_index, set_sealed
 from forum.members.sessions import end_all_sessions
+from forum.notify import preferences as notify_preferences
 from forum.security import audit
 
 REMOVED_NAME = "Former member"
@@ -188,6 +189,7 @@ def remove(actor: Member, member: Member) -> None:
     member.status_changed_at = utcnow()
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
     drafts.erase_member(member.id)  # their unsent drafts are crypto-shredded too
+    notify_preferences.forget_member(member.id)  # when she sleeps, which phone she had
     if old_key is not None:
         envelope.shred(old_key)
     audit.record("member.removed", actor=actor, target_type="member", target_id=member.id)

@@ -16,14 +16,14 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from forum.db import utcnow
 from forum.errors import Invalid
 from forum.extensions import db
 from forum.i18n import Text
 from forum.lazytext import lazy_gettext as _l
-from forum.notify.models import DeliveryChoice, QuietHours
+from forum.notify.models import DeliveryChoice, PushSubscription, QuietHours
 from forum.notify.recipients import Recipient
 
 
@@ -247,3 +247,16 @@ def save_quiet_hours(member: Recipient, start_minute: int, end_minute: int) -> N
         db.session.add(row)
     row.start_minute, row.end_minute, row.updated_at = start_minute, end_minute, utcnow()
     db.session.flush()
+
+
+def forget_member(member_id: str) -> None:
+    """A removed member: her channel choices and quiet hours go (they say when she sleeps), and
+    her ended devices keep no name of the browser or push service (the rows stay: the audit
+    log names them)."""
+    db.session.execute(delete(DeliveryChoice).where(DeliveryChoice.member_id == member_id))
+    db.session.execute(delete(QuietHours).where(QuietHours.member_id == member_id))
+    db.session.execute(
+        update(PushSubscription)
+        .where(PushSubscription.member_id == member_id)
+        .values(device_label="", service="")
+    )

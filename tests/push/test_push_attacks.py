@@ -183,3 +183,34 @@ def test_a_removed_device_s_subscription_cannot_be_opened_any_more(
     copy = PushSubscription(id=row.id, dek_id=row.dek_id, subscription_sealed=sealed)
     with pytest.raises(Exception, match="(?i)key|shred|seal"):
         copy.open("subscription")
+
+
+def test_a_removed_member_leaves_no_quiet_hours_choices_or_device_names(
+    app, members, push_service, add_device
+):
+    """What a stolen database would still say of a removed member: not when she sleeps, not
+    which phone and push service she used (found by the review)."""
+    from forum.members import admin
+    from forum.notify import preferences
+    from forum.notify.models import DeliveryChoice, QuietHours
+
+    coordinator, member = members.coordinator(), members.make()
+    add_device(member)
+    preferences.save_choices(member, {"mentions": "push"})
+    preferences.save_quiet_hours(member, 22 * 60, 7 * 60)
+    db.session.commit()
+    admin.remove(coordinator, member)
+    db.session.commit()
+    assert (
+        db.session.scalars(
+            select(DeliveryChoice).where(DeliveryChoice.member_id == member.id)
+        ).all()
+        == []
+    )
+    assert (
+        db.session.scalars(select(QuietHours).where(QuietHours.member_id == member.id)).all() == []
+    )
+    [device] = db.session.scalars(
+        select(PushSubscription).where(PushSubscription.member_id == member.id)
+    )
+    assert device.ended_at is not None and (device.device_label, device.service) == ("", "")
