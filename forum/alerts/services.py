@@ -51,10 +51,12 @@ from forum.alerts.models import (
     AlertRecipient,
     AlertUpdate,
 )
+from forum.countries import country_name
 from forum.crypto import envelope
 from forum.db import new_id, utcnow
 from forum.extensions import db
 from forum.i18n import Text
+from forum.lazytext import LazyText
 from forum.lazytext import lazy_gettext as _l
 from forum.notify import live
 from forum.notify.outbox import Written, notify
@@ -108,8 +110,13 @@ class TooManyAlerts(AlertError):
         super().__init__(message, field="title")
 
 
+def _place(city: str, country: str) -> str:
+    return ", ".join(p for p in (city, country_name(country)) if p)
+
+
 def _notification_text(alert: Alert) -> Text:
-    place = ", ".join(p for p in (alert.city, alert.country) if p)
+    # The country by its name in each member's language ("Brussels, Belgique"), not its code.
+    place = LazyText(_place, alert.city, alert.country)
     return _l(
         "Urgent alert (%(severity)s): %(title)s — %(place)s",
         severity=SEVERITIES.get(alert.severity, alert.severity),

@@ -124,3 +124,24 @@ def test_title_and_details_are_sealed_and_emails_are_content_free(members, raise
     note = db.session.scalar(select(Notification).where(Notification.member_id == reader.id))
     assert CANARY in notification_text(note)
     assert CANARY.encode() not in note.text_sealed
+
+
+def test_the_bell_names_the_country_in_each_members_language_not_its_code(members, raise_):
+    """ "… — Brussels, BE" read like a code in the bell; each member reads the country's name
+    in her own language (found by the review)."""
+    raiser, french, english = members.make(), members.make(), members.make()
+    french.locale, english.locale = "fr", "en"
+    db.session.commit()
+    alert = raise_(raiser)
+    assert alert.country == "BE"
+
+    def text_of(member: Member) -> str:
+        row = db.session.scalar(
+            select(Notification).where(
+                Notification.member_id == member.id, Notification.link == alert.link
+            )
+        )
+        return notification_text(row)
+
+    assert text_of(english).endswith(f"— {alert.city}, Belgium")
+    assert text_of(french).endswith(f"— {alert.city}, Belgique")
