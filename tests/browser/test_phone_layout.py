@@ -16,6 +16,7 @@ from forum.calls import minutes as call_minutes
 from forum.calls import services as call_services
 from forum.db import utcnow
 from forum.extensions import db
+from forum.members.sessions import start_session
 from forum.threads import services as thread_services
 from tests.browser.test_alerts_live import _sign_in
 from tests.support.alerts import raise_alert
@@ -58,6 +59,7 @@ def _world(live_server: LiveServer, live_members: Any) -> dict[str, Any]:
         label="AMBER",
         action_items=[call_minutes.ActionInput(text=f"Write to {LONG_URL}", owner=coordinator)],
     )
+    start_session(coordinator)  # a second browser: the sessions page offers to sign it out
     db.session.commit()
     with live_server.app.test_request_context():
         pages = {
@@ -69,6 +71,9 @@ def _world(live_server: LiveServer, live_members: Any) -> dict[str, Any]:
             "thread": url_for("threads.show", thread_id=thread.id),
             "calls": url_for("calls.index"),
             "call page": url_for("calls.occurrence", occurrence_id=occurrence.id),
+            "call: manage": url_for("calls.manage", occurrence_id=occurrence.id),
+            "call: minutes": url_for("calls.edit_minutes", occurrence_id=occurrence.id),
+            "call: attendance": url_for("calls.attendance", occurrence_id=occurrence.id),
             "members": url_for("members.directory"),
             "profile": url_for("members.profile"),
             "sessions": url_for("members.sessions"),
@@ -177,3 +182,68 @@ def test_on_a_wide_screen_the_nav_shows_without_the_menu(
         .is_visible()
     )
     assert header.get_by_role("button", name="Sign out").is_visible()
+
+
+# What a thumb has to hit: every visible control, and every link that stands alone (a link in
+# running text, beside words of its own block, is exempt as WCAG 2.5.8 exempts it).
+SMALL_TARGETS = """() => {
+  const controls = 'button, input[type=submit], input[type=button], input[type=file], select, textarea,'
+    + ' input[type=text], input[type=email], input[type=password], input[type=search], input[type=url],'
+    + ' input[type=number], input[type=date], input[type=time], input[type=datetime-local], a[href]';
+  const inRunningText = a => [...a.parentNode.childNodes].some(
+    n => n.nodeType === Node.TEXT_NODE && /[\\p{L}\\p{N}]/u.test(n.textContent));
+  return [...document.querySelectorAll(controls)].filter(e => {
+    const box = e.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || box.bottom + window.scrollY <= 0) { return false; }
+    if (getComputedStyle(e).visibility === 'hidden') { return false; }
+    if (e.closest('header.topbar')) { return false; }  // the header has its own test
+    if (e.tagName === 'A' && inRunningText(e)) { return false; }
+    return box.height < 44;
+  }).map(e => e.tagName.toLowerCase() + (e.type ? '[' + e.type + ']' : '') + ' "'
+    + (e.innerText || e.value || e.name || '').trim().slice(0, 30) + '" '
+    + Math.round(e.getBoundingClientRect().height) + 'px');
+}"""
+
+
+def test_at_360_every_control_and_stand_alone_link_is_touch_sized(
+    chromium: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    world = _world(live_server, live_members)
+    context = _phone(chromium, live_server, world["member"], (360, 740))
+    try:
+        page = context.new_page()
+        small = {}
+        for name, path in world["pages"].items():
+            response = page.goto(path)
+            assert response is not None and response.status == 200, name
+            offenders = page.evaluate(SMALL_TARGETS)
+            if offenders:
+                small[name] = offenders
+        assert small == {}, "smaller than 44 px on a phone: " + repr(small)
+    finally:
+        context.close()
+
+
+def test_on_the_call_page_each_answer_is_a_touch_sized_choice_under_one_heading(
+    chromium: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    world = _world(live_server, live_members)
+    context = _phone(chromium, live_server, world["member"], (360, 740))
+    try:
+        page = context.new_page()
+        page.goto(world["pages"]["call page"])
+        rsvp = page.locator("#rsvp")
+        shown = rsvp.get_by_text("Will you join?", exact=True).evaluate_all(
+            "els => els.filter(e => e.getBoundingClientRect().height > 1).length"
+        )
+        assert shown == 1  # one heading on screen (the legend stays for screen readers)
+        labels = rsvp.locator(".choice-list label")
+        assert labels.count() == 3
+        for i in range(3):
+            box = labels.nth(i).bounding_box()
+            assert box is not None and box["height"] >= 44, labels.nth(i).inner_text()
+        save = rsvp.locator("input[type=submit]")
+        colour = save.evaluate("e => getComputedStyle(e).backgroundColor")
+        assert colour == "rgb(31, 78, 140)"  # styled as the other buttons (--accent)
+    finally:
+        context.close()
