@@ -224,6 +224,48 @@ def test_at_360_every_control_and_stand_alone_link_is_touch_sized(
         context.close()
 
 
+# How many characters of a banner's title a member reads: the width its lines give, against the
+# width of the title's first 25 characters in the same font.
+BANNER_READ = """e => {
+  const probe = document.createElement('span');
+  probe.style.whiteSpace = 'nowrap';  // CSSOM, allowed by the strict CSP
+  probe.style.position = 'absolute';
+  probe.textContent = e.textContent.trim().slice(0, 25);
+  e.appendChild(probe);
+  const needed = probe.getBoundingClientRect().width;
+  probe.remove();
+  const style = getComputedStyle(e);
+  const text = e.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+  const lines = Math.max(1, Math.floor(text / parseFloat(style.lineHeight) + 0.25));
+  return {needed, width: e.clientWidth, lines, height: e.getBoundingClientRect().height};
+}"""
+
+
+def test_at_360_a_banner_title_shows_at_least_25_characters_and_stays_compact(
+    chromium: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    world = _world(live_server, live_members)
+    context = _phone(chromium, live_server, world["member"], (360, 740))
+    try:
+        page = context.new_page()
+        page.goto(world["pages"]["start page"])
+        page.wait_for_selector("body[data-live='open']")
+        # In one evaluation: live.js may swap a banner's head for a fresh copy at any moment.
+        reads = page.evaluate(
+            "() => [...document.querySelectorAll('#live-banner .banner-link')].map("
+            + BANNER_READ
+            + ")"
+        )
+        assert len(reads) == 3
+        for read in reads:
+            assert read["width"] * read["lines"] >= read["needed"], read
+            assert read["lines"] <= 2, read  # several banners stay compact
+        box = page.locator("#live-banner").bounding_box()
+        assert box is not None and box["height"] < 740 / 2
+    finally:
+        context.close()
+
+
 def test_on_the_call_page_each_answer_is_a_touch_sized_choice_under_one_heading(
     chromium: Any, live_server: LiveServer, live_members: Any
 ) -> None:
