@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import url_for
 
+from forum.alerts.answers import answer_alert
 from forum.calls import minutes as call_minutes
 from forum.calls import services as call_services
 from forum.db import utcnow
@@ -32,12 +33,15 @@ def _world(live_server: LiveServer, live_members: Any) -> dict[str, Any]:
     """A coordinator in the audience of three open alerts, a thread and a call with minutes."""
     coordinator = live_members.coordinator(name="Carla Coordinator-" + LONG_WORD, country="BE")
     raiser = live_members.make(name="Rolf Raiser", country="BE")
+    answerer = live_members.make(name="Anne Answerer", country="BE")
     for n in range(3):
         alert = raise_alert(
             raiser,
             title=f"Alert {n}: explosion near {LONG_WORD} station, many injured, families waiting",
             countries=["BE"],
         )
+    # An answer, so the response board shows its table "By country".
+    answer_alert(answerer, alert.id, "nationals_affected")
     thread = thread_services.start_thread(
         author=raiser,
         category=thread_services.ensure_default_categories()[0],
@@ -262,6 +266,76 @@ def test_at_360_a_banner_title_shows_at_least_25_characters_and_stays_compact(
             assert read["lines"] <= 2, read  # several banners stay compact
         box = page.locator("#live-banner").bounding_box()
         assert box is not None and box["height"] < 740 / 2
+    finally:
+        context.close()
+
+
+def test_at_360_a_thread_title_takes_the_cards_full_width(
+    chromium: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    world = _world(live_server, live_members)
+    context = _phone(chromium, live_server, world["member"], (360, 740))
+    try:
+        page = context.new_page()
+        page.goto(world["pages"]["thread list"])
+        card = page.locator(".thread-list tbody tr").first.bounding_box()
+        title = page.locator(".thread-list tbody tr").first.locator("td").first.bounding_box()
+        link = page.get_by_role("link", name=f"Lessons on {LONG_WORD}").bounding_box()
+        assert card is not None and title is not None and link is not None
+        assert title["x"] - card["x"] < 16  # the card's padding, no label column
+        assert link["width"] > card["width"] * 0.6
+    finally:
+        context.close()
+
+
+def test_at_360_an_alert_register_card_leads_with_the_title(
+    chromium: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    world = _world(live_server, live_members)
+    context = _phone(chromium, live_server, world["member"], (360, 740))
+    try:
+        page = context.new_page()
+        page.goto(world["pages"]["alert register"])
+        row = page.locator("table.register tbody tr").first
+        title = row.get_by_role("link").first.bounding_box()
+        date = row.locator("td").first.bounding_box()
+        assert title is not None and date is not None
+        assert title["y"] < date["y"]  # the title first, the date below it
+    finally:
+        context.close()
+
+
+def test_at_360_the_board_by_country_labels_do_not_run_into_each_other(
+    chromium: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    world = _world(live_server, live_members)
+    context = _phone(chromium, live_server, world["member"], (360, 740))
+    try:
+        page = context.new_page()
+        page.goto(world["pages"]["response board"])
+        # Each cell is at least as tall as its label (the cell's ::before): the label's words
+        # set in a probe of the label's width and font.
+        cells = page.locator("table.board-countries td[data-label]")
+        assert cells.count() >= 5  # the country and one cell per answer
+        short = cells.evaluate_all(
+            """cells => cells.filter(td => {
+                 const label = getComputedStyle(td, '::before');
+                 const probe = document.createElement('div');
+                 for (const p of ['width', 'fontSize', 'fontWeight', 'lineHeight', 'fontFamily']) {
+                   probe.style[p] = label[p];
+                 }
+                 probe.style.position = 'absolute';
+                 probe.textContent = td.dataset.label;
+                 document.body.appendChild(probe);
+                 const needed = probe.getBoundingClientRect().height;
+                 probe.remove();
+                 return td.getBoundingClientRect().height + 0.5 < needed;
+               }).map(td => td.dataset.label)"""
+        )
+        assert short == []
+        pill = page.locator(".board-counts .pill").first
+        size = pill.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        assert size >= 14  # readable, not 12 px
     finally:
         context.close()
 
