@@ -340,6 +340,29 @@ def test_at_360_the_board_by_country_labels_do_not_run_into_each_other(
         context.close()
 
 
+def test_on_a_phone_the_skip_link_is_hidden_until_focused_and_sessions_spaced(
+    chromium: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    world = _world(live_server, live_members)
+    context = _phone(chromium, live_server, world["member"], (360, 740))
+    try:
+        page = context.new_page()
+        page.goto(world["pages"]["sessions"])
+        skip = page.locator(".skip-link")
+        box = skip.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 0  # not one pixel of it shows
+        page.keyboard.press("Tab")
+        box = skip.bounding_box()
+        assert box is not None and box["y"] >= 0  # focused, it shows
+
+        button = page.get_by_role("button", name="Sign out everywhere else").bounding_box()
+        after = page.locator("form.spaced + *").bounding_box()
+        assert button is not None and after is not None
+        assert after["y"] - (button["y"] + button["height"]) >= 8
+    finally:
+        context.close()
+
+
 def test_on_the_call_page_each_answer_is_a_touch_sized_choice_under_one_heading(
     chromium: Any, live_server: LiveServer, live_members: Any
 ) -> None:
