@@ -146,6 +146,7 @@
         var later = item.querySelector("[data-banner-later]");
         if (later) { later.textContent = say("live.close"); }
         updateTitle();
+        refreshHomeSoon();  // the start page's card still offers the answer buttons
         window.setTimeout(function () { removeBanner(item); }, DONE_MS);
       } else {
         status.textContent = result.body.error || say("live.failed");
@@ -164,6 +165,7 @@
     template.innerHTML = html;
     var fresh = {};
     var order = [];
+    var changed = false;
     template.content.querySelectorAll(".banner-item").forEach(function (node) {
       var link = node.getAttribute("data-alert-link");
       fresh[link] = node;
@@ -173,6 +175,7 @@
       var link = item.getAttribute("data-alert-link");
       if (!fresh[link] && (closing || !item.classList.contains("banner-answered"))) {
         removeBanner(item);
+        changed = true;
       }
     });
     var added = false;
@@ -186,6 +189,7 @@
       }
       var node = document.importNode(fresh[link], true);
       if (!known[link]) { added = true; }
+      changed = true;
       wire(node);
       box.appendChild(node);
     });
@@ -194,6 +198,7 @@
     if (added) {
       chime();
     }
+    if (changed) { refreshHomeSoon(); }
   }
 
   function refreshBanners(closing) {
@@ -215,6 +220,61 @@
     var box = container();
     if (box) { box.hidden = !box.querySelector(".banner-item"); }
     updateTitle();
+  }
+
+  // --- the start page's "Open alerts" card: what the page would show if it were opened now --
+  // The card lists open alerts with their one-tap answers; an alert that arrives or closes
+  // while the page is open must show there too, not only in the banner above it. The page is
+  // fetched again with the member's cookies and only the card's content is swapped.
+  var homeTimer = null;
+  var homeBusy = false;
+  var homeAgain = false;
+
+  function refreshHomeSoon() {  // one fetch for a burst of events (the event, then the merge)
+    if (!document.getElementById("home-alerts")) { return; }
+    if (homeTimer) { window.clearTimeout(homeTimer); }
+    homeTimer = window.setTimeout(function () { homeTimer = null; refreshHome(); }, 250);
+  }
+
+  // What the focused element is, so its twin in the fresh card can take the focus back.
+  function focusKey(el) {
+    if (el.tagName === "A") { return "a " + el.getAttribute("href"); }
+    var form = el.form ? el.form.getAttribute("action") : "";
+    return el.tagName + " " + form + " " + (el.getAttribute("value") || el.textContent);
+  }
+
+  function swapHome(section, fresh) {
+    var active = document.activeElement;
+    var had = active && active !== section && section.contains(active) ? focusKey(active) : null;
+    var hadSection = active === section;
+    section.replaceChildren.apply(section, Array.prototype.map.call(fresh.childNodes, function (node) {
+      return document.importNode(node, true);
+    }));
+    if (had === null) { if (hadSection) { section.focus(); } return; }  // never takes the focus
+    var twin = Array.prototype.filter.call(section.querySelectorAll("a, button"), function (el) {
+      return focusKey(el) === had;
+    })[0];
+    if (!twin) { section.setAttribute("tabindex", "-1"); twin = section; }  // its element went away
+    twin.focus({ preventScroll: true });
+  }
+
+  function refreshHome() {
+    var section = document.getElementById("home-alerts");
+    if (!section || !window.fetch || !window.DOMParser) { return; }
+    if (homeBusy) { homeAgain = true; return; }
+    homeBusy = true;
+    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html === null) { return; }
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("home-alerts");
+        if (fresh) { swapHome(section, fresh); }  // none: signed out meanwhile; keep what is shown
+      })
+      .catch(function () {})
+      .then(function () {
+        homeBusy = false;
+        if (homeAgain) { homeAgain = false; refreshHome(); }
+      });
   }
 
   function refreshTopic(topic) {
@@ -267,12 +327,13 @@
     source.addEventListener("notification", function (event) {
       var n = JSON.parse(event.data);
       bumpBell();
-      if (n.urgent || n.kind === "alert.cancelled") { refreshBanners(); }
+      if (n.urgent || n.kind === "alert.cancelled") { refreshBanners(); refreshHomeSoon(); }
     });
     source.addEventListener("topic", function (event) {
       var topic = JSON.parse(event.data).topic;
       if (topic === "alerts:closed") {
         if (items().length) { refreshBanners(true); }  // only pages that show a banner ask
+        refreshHomeSoon();  // only the start page asks
         return;
       }
       refreshTopic(topic);

@@ -126,3 +126,49 @@ def test_a_resolved_or_cancelled_alert_leaves_every_open_page_without_reload(
     finally:
         page.context.close()
         live.stop_listener(live_server.app)
+
+
+def test_the_start_page_card_shows_an_alert_as_it_arrives_and_drops_it_when_it_closes(
+    chromium: Any, live_server: LiveServer, live_members: Any
+) -> None:
+    member = live_members.make(name="Nora Member")
+    raiser = live_members.make(name="Ralf Raiser")
+    context = chromium.new_context(base_url=live_server.url)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    _sign_in(context, live_server, member)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        page.wait_for_selector("body[data-live='open']")
+        page.evaluate("window.__same_page = true")
+        card = page.locator("#home-alerts")
+        expect(card).to_contain_text("No alert is open")
+        page.locator("#home-threads").get_by_role("link", name="All threads").focus()
+
+        first = _raise(raiser, "Bridge collapse at the harbour")
+        expect(card.get_by_role("link", name="Bridge collapse at the harbour")).to_be_visible(
+            timeout=WAIT_MS
+        )
+        expect(card.get_by_role("button", name="I can help")).to_be_visible()
+        expect(card).not_to_contain_text("No alert is open")
+        # Never takes the focus: it stays where the member left it, outside the card.
+        assert page.evaluate("document.activeElement.textContent") == "All threads"
+
+        # Focus inside the card stays on the same link in the fresh card.
+        card.get_by_role("link", name="The alert register").focus()
+        second = _raise(raiser, "Fire in the tunnel")
+        expect(card.get_by_role("link", name="Fire in the tunnel")).to_be_visible(timeout=WAIT_MS)
+        assert page.evaluate(
+            "document.activeElement.closest('#home-alerts') !== null"
+            " && document.activeElement.textContent === 'The alert register'"
+        )
+
+        coordination.resolve(raiser, first.id, "Over")
+        corrections.cancel_alert(raiser, second.id, "Drill")
+        db.session.commit()
+        expect(card).to_contain_text("No alert is open", timeout=WAIT_MS)
+        expect(card.get_by_role("button", name="I can help")).to_have_count(0)
+        assert page.evaluate("window.__same_page === true")  # no reload
+    finally:
+        context.close()
+        live.stop_listener(live_server.app)
