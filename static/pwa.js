@@ -214,9 +214,12 @@
     // else (a shared computer left signed in): her device ends here, its credential is
     // forgotten and the browser unsubscribes. The new member may turn on her own.
     registered.then(function (registration) {
-      return registration ? navigator.serviceWorker.ready : null;
+      // No worker on this page (it failed to register, the page is leaving): the next page
+      // tries again; only a browser known to hold no subscription forgets at once.
+      if (!registration) { throw new Error("no worker yet"); }
+      return navigator.serviceWorker.ready;
     }).then(function (registration) {
-      return registration ? registration.pushManager.getSubscription() : null;
+      return registration.pushManager.getSubscription();
     }).then(function (existing) {
       if (!existing) { return forgetDevice(); }
       return fetch(releaseUrl, {
