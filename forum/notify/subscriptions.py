@@ -15,6 +15,7 @@ suspension or erasure of the member, or the push service saying 404/410).
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import re
@@ -108,14 +109,25 @@ def endpoint_problem(endpoint: str) -> str | None:
     return None
 
 
-def _key_field(keys: Mapping[str, Any], name: str, length: int) -> str:
+def _key_field(keys: Mapping[str, Any], name: str, length: int) -> bytes:
     value = keys.get(name)
     if not isinstance(value, str) or not _B64URL.match(value):
         raise Invalid(_("The browser sent a push subscription that is not complete."))
-    raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    try:  # "A", "AAAAA", "A==": the right letters, yet no base64 at all
+        raw = base64.urlsafe_b64decode(value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4))
+    except (binascii.Error, ValueError):
+        raise Invalid(_("The browser sent a push subscription that is not complete.")) from None
     if len(raw) != length:
         raise Invalid(_("The browser sent a push subscription that is not complete."))
-    return value
+    return raw
+
+
+def _public_point(raw: bytes) -> None:
+    """The p256dh key must be a point on P-256: else every message to it fails to encrypt."""
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        raise Invalid(_("The browser sent a push subscription that is not complete.")) from None
 
 
 def parse_subscription(data: Any) -> dict[str, Any]:
@@ -129,9 +141,12 @@ def parse_subscription(data: Any) -> dict[str, Any]:
     problem = endpoint_problem(endpoint.strip())
     if problem is not None:
         raise Invalid(problem)
+    p256dh = _key_field(keys, "p256dh", 65)
+    _public_point(p256dh)
+    _key_field(keys, "auth", 16)
     return {
         "endpoint": endpoint.strip(),
-        "keys": {"p256dh": _key_field(keys, "p256dh", 65), "auth": _key_field(keys, "auth", 16)},
+        "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]},
     }
 
 

@@ -46,6 +46,9 @@ GONE = "device gone (the push service no longer knows it)"
 # from elsewhere) or a `sub` it does not accept (Apple refuses mailto:…@localhost). The row fails
 # at once; the device is kept, since a configuration fix makes it work again.
 REFUSED_KEY = "push service refused the Exchange's signature (HTTP 403)"
+# The device's keys cannot be encrypted to (a p256dh that is not a point on P-256, stored
+# before subscribing checked it): no later try can succeed, so the row fails at once.
+BAD_KEYS = "device's keys cannot be used (encryption failed)"
 # A VAPID token is valid for at most 24 hours (RFC 8292 §2); ours for 12, re-signed after 1.
 VAPID_LIFETIME_SECONDS = 12 * 3600
 VAPID_REUSE_SECONDS = 3600
@@ -151,9 +154,13 @@ class PushSender:
         # pywebpush brings requests and aiohttp (16 MB): a process loads it when it pushes.
         from pywebpush import WebPusher
 
-        encrypted = WebPusher(subscription).encode(
-            payload(delivery, app_name=self.app_name), "aes128gcm"
-        )
+        try:
+            encrypted = WebPusher(subscription).encode(
+                payload(delivery, app_name=self.app_name), "aes128gcm"
+            )
+        except Exception as failure:  # noqa: BLE001 - the keys, not the network: never retried
+            log.warning("push delivery %s not encrypted: %s", delivery.id, type(failure).__name__)
+            return Outcome(delivery.id, ok=False, error=BAD_KEYS, permanent=True)
         body = bytes(encrypted["body"])
         origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
         headers = {
