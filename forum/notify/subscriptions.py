@@ -3,8 +3,9 @@
 A browser's Push API subscription (endpoint + RFC 8291 keys) is sealed under a data key of its
 own, shredded when the subscription ends, so a stolen database names no device and a backup made
 after the end cannot be opened for it. The endpoint must belong to one of the browsers' push
-services (push.service_hosts) or an allowed internal one (push.allow_hosts): a member cannot make
-the Exchange post to an address of their choosing.
+services (push.service_hosts, over https on port 443 only) or an allowed internal one
+(push.allow_hosts, any port): a member cannot make the Exchange post to an address of their
+choosing, nor to a silent port of a push service's host.
 
 When a device subscribes it gets an answer credential (a random token; only its SHA-256 is
 stored). With it the service worker answers alerts from a notification without a full sign-in.
@@ -103,8 +104,13 @@ def endpoint_problem(endpoint: str) -> str | None:
     problem = addresses.problem(endpoint, allow)
     if problem is not None:
         return str(REFUSED_SERVICE)
-    host = (urlsplit(endpoint).hostname or "").lower()
-    if not (_known_service(host) or allow.allows(host, addresses.literal(host))):
+    parts, host, port = addresses.parse(endpoint)
+    host = host.lower()
+    if allow.allows(host, addresses.literal(host)):  # an internal or test service: any port
+        return None
+    # The browsers' push services listen on https and 443 only: another port on their host
+    # is a black hole (SYN dropped) each send would wait its whole timeout on.
+    if not _known_service(host) or parts.scheme != "https" or port != 443:
         return str(REFUSED_SERVICE)
     return None
 

@@ -44,6 +44,12 @@ def _subscription(endpoint: str, device) -> dict:  # type: ignore[no-untyped-def
         "https://evil.example.org/push/x",  # not a push service
         "https://fcm.googleapis.com.evil.example/push",  # a look-alike
         "https://user@fcm.googleapis.com/fcm/send/x",
+        # a push service's host, but not https on 443: a port its front end drops would hold
+        # each send for the whole timeout, at every alert and every retry
+        "https://fcm.googleapis.com:444/fcm/send/x",
+        "https://fcm.googleapis.com:22/fcm/send/x",
+        "https://web.push.apple.com:8443/QGx",
+        "http://fcm.googleapis.com/fcm/send/x",
         "javascript:alert(1)",
         "",
     ],
@@ -59,6 +65,30 @@ def test_an_endpoint_that_is_not_a_push_service_is_refused_when_subscribing(
         )
     db.session.rollback()
     assert db.session.scalar(select(PushSubscription)) is None
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["https://fcm.googleapis.com/fcm/send/x", "https://fcm.googleapis.com:443/fcm/send/x"],
+)
+def test_an_endpoint_on_a_push_service_over_https_on_443_is_taken(
+    app, members, push_service, endpoint
+):
+    app.config["EXCHANGE"]["push"]["allow_hosts"] = ""
+    made = subscriptions.subscribe(
+        members.make(), _subscription(endpoint, push_service.device()), session_ref=None
+    )
+    assert made.subscription.ended_at is None
+
+
+def test_an_allowed_internal_push_service_keeps_any_port(app, members, push_service):
+    app.config["EXCHANGE"]["push"]["allow_hosts"] = "push.internal.example"
+    made = subscriptions.subscribe(
+        members.make(),
+        _subscription("http://push.internal.example:8080/push/x", push_service.device()),
+        session_ref=None,
+    )
+    assert made.subscription.ended_at is None
 
 
 @pytest.mark.parametrize(
