@@ -20,6 +20,8 @@ import base64
 import http.client
 import json
 import logging
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -52,6 +54,49 @@ BAD_KEYS = "device's keys cannot be used (encryption failed)"
 # A VAPID token is valid for at most 24 hours (RFC 8292 §2); ours for 12, re-signed after 1.
 VAPID_LIFETIME_SECONDS = 12 * 3600
 VAPID_REUSE_SECONDS = 3600
+# How much of a push service's answer is read (its status is what counts; RFC 8030 answers
+# have no body to speak of). A longer answer ends its connection.
+MAX_ANSWER_BYTES = 4096
+
+
+def _remaining(deadline: float) -> float:
+    """Seconds left before `deadline` (a little above zero: a socket timeout of 0 means
+    non-blocking, not "already late")."""
+    return max(deadline - time.monotonic(), 0.001)
+
+
+class _Deadline:
+    """Shuts a connection's socket down at `deadline`, so a read blocked on a peer that
+    drips its answer returns at once; stop() says whether the POST finished in time."""
+
+    def __init__(self, connection: http.client.HTTPConnection, deadline: float) -> None:
+        self._connection = connection
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._fired = False
+        self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._fired = True
+            sock = self._connection.sock
+        if sock is not None:
+            try:  # the plain socket's shutdown: a TLS socket's would unhook it mid-read
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self) -> bool:
+        """Disarm; True when the deadline had not passed (the socket is untouched)."""
+        with self._lock:
+            self._stopped = True
+            fired = self._fired
+        self._timer.cancel()
+        return not fired
 
 
 def payload(delivery: Delivery, *, app_name: str) -> bytes:
@@ -134,6 +179,9 @@ class PushSender:
     _connections: dict[tuple[str, str, int], http.client.HTTPConnection] = field(
         default_factory=dict, repr=False
     )
+    # Push services (scheme, host, port) that timed out in this round (this sender's batch):
+    # their other rows wait for the next try instead of each waiting a timeout of its own.
+    _timed_out: set[tuple[str, str, int]] = field(default_factory=set, repr=False)
 
     def send(self, delivery: Delivery, subscription: dict[str, Any]) -> Outcome:
         """Encrypt and POST one message. Never raises; never logs the endpoint or payload."""
@@ -189,23 +237,61 @@ class PushSender:
         self, scheme: str, host: str, port: int, target: str, body: bytes, headers: dict[str, str]
     ) -> int:
         key = (scheme, host, port)
+        if key in self._timed_out:  # one timeout per origin per round, not one per device
+            raise TimeoutError("push service timed out earlier in this round")
+        # One deadline for the whole POST (connect, send, status, headers, the bounded body
+        # read), on the monotonic clock: the socket timeout alone bounds each read, and a
+        # service that drips a byte under it would hold the send - and every send after it.
+        deadline = time.monotonic() + self.timeout
+        try:
+            return self._post_by(deadline, key, target, body, headers)
+        except TimeoutError:
+            self._timed_out.add(key)
+            raise
+
+    def _post_by(
+        self,
+        deadline: float,
+        key: tuple[str, str, int],
+        target: str,
+        body: bytes,
+        headers: dict[str, str],
+    ) -> int:
+        scheme, host, port = key
         for attempt in (1, 2):
             connection = self._connections.get(key)
             reused = connection is not None
             if connection is None:
                 # Every address the host resolves to is checked; the connection goes to it.
                 address = addresses.checked_address(host, port, self.allow)
-                connection = addresses.pinned_connection(scheme, host, port, address, self.timeout)
+                connection = addresses.pinned_connection(
+                    scheme, host, port, address, _remaining(deadline)
+                )
                 self._connections[key] = connection
+            watch = _Deadline(connection, deadline)
             try:
+                if connection.sock is None:
+                    connection.timeout = _remaining(deadline)
+                    connection.connect()
+                connection.sock.settimeout(_remaining(deadline))
                 connection.request("POST", target, body=body, headers=headers)
                 response = connection.getresponse()
-                response.read(65536)  # a redirect (3xx) is not followed: it counts as a failure
-                if response.will_close:
+                # A redirect (3xx) is not followed: it counts as a failure. The answer is read
+                # up to a few KiB; a connection whose answer is not read to its end is not
+                # used again (its next request would meet the rest of this answer, fail, and
+                # be sent a second time).
+                response.read(MAX_ANSWER_BYTES)
+                finished = watch.stop()
+                if not finished:
+                    raise TimeoutError("push service answer past the deadline")
+                if response.will_close or not response.isclosed():
                     self._drop(key)
                 return response.status
-            except (http.client.HTTPException, OSError):
+            except (http.client.HTTPException, OSError) as error:
+                finished = watch.stop()
                 self._drop(key)
+                if not finished or isinstance(error, TimeoutError):
+                    raise TimeoutError("no answer from the push service in time") from None
                 if not reused or attempt == 2:  # a kept connection the service closed: once more
                     raise
         raise AssertionError("unreachable")
