@@ -217,3 +217,35 @@ def test_a_long_answer_from_the_push_service_never_sends_the_next_message_twice(
             assert posts == Counter(dict.fromkeys(paths, 1))
         assert {row.status for row in _push_rows()} == {"sent"}
 
+
+def test_urgent_outcomes_are_recorded_within_a_second_not_only_every_fifty_sends(
+    app, members, add_device, monkeypatch
+):
+    """Behind slow sends, the devices that took the alert are recorded as they go (the board
+    and the standby e-mails learn of them), not once fifty sends have come back."""
+    from forum.notify import pushes
+    from forum.notify.channels.push import PushSender
+
+    for _ in range(5):
+        add_device(members.make())
+    real_send = PushSender.send
+
+    def slow_send(self, delivery, subscription):  # type: ignore[no-untyped-def]
+        time.sleep(0.4)  # each device slow to answer, well inside the timeout
+        return real_send(self, delivery, subscription)
+
+    groups: list[int] = []
+    real_flush = pushes._flush
+
+    def counted(pending, record, released):  # type: ignore[no-untyped-def]
+        groups.append(len(pending))
+        real_flush(pending, record, released)
+
+    monkeypatch.setattr(PushSender, "send", slow_send)
+    monkeypatch.setattr(pushes, "_flush", counted)
+    raise_alert(members.make())
+    dispatch_due()
+    db.session.commit()
+    assert sum(groups) == 5
+    assert len(groups) > 1 and groups[0] < 5
+    assert {row.status for row in _push_rows()} == {"sent"}
