@@ -2,6 +2,9 @@
 
 - RFC 8291 message encryption (aes128gcm) is pywebpush's (`WebPusher.encode`), RFC 8292 VAPID
   signing is py_vapid's; neither is re-implemented here.
+- The plaintext is JSON padded with trailing spaces to a multiple of 1 KiB (RFC 8291's own record
+  padding is not offered by pywebpush): the length the push service sees says nothing of the
+  member's language or the event's kind. No User-Agent names the product.
 - RFC 8030 delivery is a POST to the subscription's endpoint with `TTL`, `Urgency` (high for
   urgent alerts) and `Topic` (the outbox id: a re-send after a crash replaces the message still
   queued at the push service instead of adding a second one; the notification's tag does the
@@ -54,6 +57,12 @@ BAD_KEYS = "device's keys cannot be used (encryption failed)"
 # A VAPID token is valid for at most 24 hours (RFC 8292 §2); ours for 12, re-signed after 1.
 VAPID_LIFETIME_SECONDS = 12 * 3600
 VAPID_REUSE_SECONDS = 3600
+# The encrypted payload's length is seen by the push service: every message is padded to a
+# multiple of this. The longest today (an urgent alert with its actions and what the phone says
+# of an answer, in Polish) is about 650 bytes; 1 KiB leaves room for a longer Exchange name.
+PAD_BYTES = 1024
+# Web Push carries at most 4096 bytes: aes128gcm takes 86 (header), 16 (tag) and 1 (delimiter).
+MAX_PLAINTEXT_BYTES = 4096 - 86 - 16 - 1
 # How much of a push service's answer is read (its status is what counts; RFC 8030 answers
 # have no body to speak of). A longer answer ends its connection.
 MAX_ANSWER_BYTES = 4096
@@ -119,6 +128,13 @@ def payload(delivery: Delivery, *, app_name: str) -> bytes:
             {"action": action, "title": in_language(title, language)} for action, title in ACTIONS
         ]
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+def padded(document: bytes) -> bytes:
+    """The payload padded with trailing spaces (still JSON) to a multiple of PAD_BYTES, so its
+    length tells the push service neither the member's language nor the kind of event."""
+    size = -(-len(document) // PAD_BYTES) * PAD_BYTES
+    return document.ljust(min(size, MAX_PLAINTEXT_BYTES), b" ")
 
 
 def topic(delivery_id: str) -> str:
@@ -204,7 +220,7 @@ class PushSender:
 
         try:
             encrypted = WebPusher(subscription).encode(
-                payload(delivery, app_name=self.app_name), "aes128gcm"
+                padded(payload(delivery, app_name=self.app_name)), "aes128gcm"
             )
         except Exception as failure:  # noqa: BLE001 - the keys, not the network: never retried
             log.warning("push delivery %s not encrypted: %s", delivery.id, type(failure).__name__)
@@ -218,7 +234,7 @@ class PushSender:
             "TTL": str(self.urgent_ttl if delivery.is_urgent else self.normal_ttl),
             "Urgency": "high" if delivery.is_urgent else "normal",
             "Topic": topic(delivery.id),
-            "User-Agent": "INVICTM-Exchange-Push/1",
+            # No User-Agent: one naming the product told the push service whose messages these are.
             **self.signer.headers(origin),
         }
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
