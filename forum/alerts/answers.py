@@ -50,7 +50,8 @@ def _record(
 ) -> AlertAnswer:
     """Write the answer. Two taps at once (a phone's "Seen", a laptop's "I can help", or a
     retry) may both find no answer and both insert one: the second's insert is undone in its
-    savepoint, and it is applied to the row the first wrote, by the same rules."""
+    savepoint, and it is applied to the row the first wrote, by the same rules. From a
+    device, an answer found standing is only ever upgraded (its note kept)."""
     now = utcnow()
     row = my_answer(member, alert)
     if row is None:
@@ -70,10 +71,12 @@ def _record(
             row = my_answer(member, alert)
             if row is None:
                 raise
-            if from_device:
-                if not _upgrades(row.answer, answer):
-                    return row
-                note = row.open("note") or ""
+        else:
+            from_device = False  # this answer is the first: nothing stands to keep
+    if from_device:
+        if not _upgrades(row.answer, answer):
+            return row
+        note = row.open("note") or ""
     row.answer = answer
     row.updated_at = now
     row.seal("note", note, key_id=alert.dek_id)
@@ -121,8 +124,7 @@ def answer_from_device(member: Member, alert_id: str, answer: str) -> AlertAnswe
             )
         return standing
     _answerable(member, alert)
-    note = (standing.open("note") if standing is not None else "") or ""
-    return _record(member, alert, answer, note, from_device=True)
+    return _record(member, alert, answer, "", from_device=True)
 
 
 def my_answer(member: Member, alert: Alert) -> AlertAnswer | None:

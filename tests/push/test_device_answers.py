@@ -8,7 +8,7 @@ import logging
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from forum.alerts import services
 from forum.alerts.models import AlertAnswer
@@ -71,7 +71,7 @@ def test_two_taps_at_once_from_two_devices_both_answer_without_a_500(
             lambda a=alert_id: codes.append(_tap(app, a, on_phone, "seen").status_code),
             lambda a=alert_id: codes.append(_tap(app, a, on_laptop, "can_help").status_code),
         )
-        assert _answer_of(member.id, alert_id) == "can_help"
+        assert _answer_of(member.id, alert_id) == "can_help", codes
     assert codes == [204] * 10
 
 
@@ -104,6 +104,63 @@ def test_an_answer_on_the_page_and_a_tap_at_once_both_count_without_an_error(
         )
         assert _answer_of(member.id, alert_id) in ("can_help", "seen")
     assert errors == [] and codes == [204] * 5
+
+
+def test_a_tap_that_finds_an_answer_written_meanwhile_keeps_the_fuller_one(
+    app, members, add_device, monkeypatch
+):
+    """The tap's first look found no answer; by its write "I can help" stands (the laptop's,
+    committed in between): the phone's "Seen" must not take it back."""
+    from forum.alerts import answers
+
+    member = members.make()
+    _phone, on_phone = add_device(member)
+    alert = raise_alert(members.make())
+    services.answer_alert(member, alert.id, "can_help")
+    db.session.commit()
+    real = answers.my_answer
+    looks: list[str] = []
+
+    def first_look_finds_nothing(who, alert):  # type: ignore[no-untyped-def]
+        looks.append(alert.id)
+        return None if len(looks) == 1 else real(who, alert)
+
+    monkeypatch.setattr(answers, "my_answer", first_look_finds_nothing)
+    assert _tap(app, alert.id, on_phone, "seen").status_code == 204
+    monkeypatch.setattr(answers, "my_answer", real)
+    assert _answer_of(member.id, alert.id) == "can_help"
+
+
+def test_an_insert_that_meets_the_other_taps_row_is_applied_to_it(
+    app, members, add_device, monkeypatch
+):
+    """The insert that loses the race (its look found nothing; the other's row is there)
+    is undone in its savepoint and applied to that row by the upgrade rule."""
+    from forum.alerts import answers
+
+    member = members.make()
+    _phone, on_phone = add_device(member)
+    alert = raise_alert(members.make())
+    services.answer_alert(member, alert.id, "seen")
+    db.session.commit()
+    real = answers.my_answer
+    looks: list[str] = []
+
+    def first_look_finds_nothing(who, alert):  # type: ignore[no-untyped-def]
+        looks.append(alert.id)
+        return None if len(looks) <= 2 else real(who, alert)  # the route's look, then _record's
+
+    monkeypatch.setattr(answers, "my_answer", first_look_finds_nothing)
+    assert _tap(app, alert.id, on_phone, "can_help").status_code == 204
+    monkeypatch.setattr(answers, "my_answer", real)
+    assert _answer_of(member.id, alert.id) == "can_help"
+    assert len(looks) == 3
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AlertAnswer).where(AlertAnswer.alert_id == alert.id)
+        )
+        == 1
+    )
 
 
 def test_password_change_elsewhere_and_removal_end_the_credential(app, members, add_device):
