@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from babel import support
-from flask import g
+from flask import g, request
 from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
 
@@ -80,3 +80,12 @@ class Form(FlaskForm):  # type: ignore[misc]
 
 class EmptyForm(Form):
     """A button that changes state: only the CSRF token."""
+
+
+def json_body() -> Any:
+    """The request's JSON document, or None when it sent none that parses (a body nested too
+    deep for the parser included: its RecursionError is not the ValueError `silent` catches)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from forum.alerts import policy
 from forum.alerts.core import NOT_YOURS, AlertError, AlertNotFound, get_alert, recipient_ids, topic
@@ -25,20 +26,60 @@ def answer_alert(member: Member, alert_id: str, answer: str, note: str = "") -> 
     alert = get_alert(member, alert_id)
     if answer not in ANSWERS:
         raise AlertError(_("Please choose one of the answers."), field="answer")
+    _answerable(member, alert)
+    return _record(member, alert, answer, note.strip())
+
+
+def _answerable(member: Member, alert: Alert) -> None:
+    """AlertError unless the member may answer the alert now."""
     if not policy.can_answer(member, alert):
         if member.id == alert.raiser_id and not alert.is_closed:
             raise AlertError(_("You raised this alert: the network's answers come to you."))
         raise AlertError(
             _("This alert is %(status)s; answers are closed.", status=alert.status_label.lower())
         )
+
+
+def _upgrades(standing: str, answer: str) -> bool:
+    """What a notification's tap may replace: only "Seen" by "I can help"."""
+    return standing == "seen" and answer == "can_help"
+
+
+def _record(
+    member: Member, alert: Alert, answer: str, note: str, *, from_device: bool = False
+) -> AlertAnswer:
+    """Write the answer. Two taps at once (a phone's "Seen", a laptop's "I can help", or a
+    retry) may both find no answer and both insert one: the second's insert is undone in its
+    savepoint, and it is applied to the row the first wrote, by the same rules. From a
+    device, an answer found standing is only ever upgraded (its note kept)."""
     now = utcnow()
     row = my_answer(member, alert)
     if row is None:
-        row = AlertAnswer(id=new_id(), alert_id=alert.id, member_id=member.id, created_at=now)
-        db.session.add(row)
+        row = AlertAnswer(
+            id=new_id(),
+            alert_id=alert.id,
+            member_id=member.id,
+            created_at=now,
+            answer=answer,
+            updated_at=now,
+        )
+        row.seal("note", note, key_id=alert.dek_id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:  # uq_alert_answers_member: the other tap's row is committed
+            row = my_answer(member, alert)
+            if row is None:
+                raise
+        else:
+            from_device = False  # this answer is the first: nothing stands to keep
+    if from_device:
+        if not _upgrades(row.answer, answer):
+            return row
+        note = row.open("note") or ""
     row.answer = answer
     row.updated_at = now
-    row.seal("note", note.strip(), key_id=alert.dek_id)
+    row.seal("note", note, key_id=alert.dek_id)
     if alert.first_answer_at is None and member.id != alert.raiser_id:
         alert.first_answer_at = now
     # Answering settles the banner on every page of this member.
@@ -73,7 +114,7 @@ def answer_from_device(member: Member, alert_id: str, answer: str) -> AlertAnswe
     if member.id not in recipient_ids(alert):
         raise AlertNotFound(NOT_YOURS)
     standing = my_answer(member, alert)
-    if standing is not None and not (standing.answer == "seen" and answer == "can_help"):
+    if standing is not None and not _upgrades(standing.answer, answer):
         if alert.is_closed:  # said as for any answer to a closed alert
             raise AlertError(
                 _(
@@ -82,8 +123,8 @@ def answer_from_device(member: Member, alert_id: str, answer: str) -> AlertAnswe
                 )
             )
         return standing
-    note = standing.open("note") if standing is not None else ""
-    return answer_alert(member, alert_id, answer, note=note or "")
+    _answerable(member, alert)
+    return _record(member, alert, answer, "", from_device=True)
 
 
 def my_answer(member: Member, alert: Alert) -> AlertAnswer | None:

@@ -2,14 +2,16 @@
 
 The dispatcher hands a claimed batch here. Subscriptions are read and opened in one query, the
 transaction is ended before anything goes on the network, and outcomes are recorded every
-`RECORD_EVERY` sends (so a crash repeats at most that many, each with the same Topic and tag, which
-the push service and the device collapse into the one message). A device the push service calls
+`RECORD_EVERY` sends (so a crash repeats at most that many, each with the same Topic and tag,
+which the push service and the device collapse into the one message), or sooner once an urgent
+outcome has waited `RECORD_URGENT_AFTER_SECONDS` behind slow sends. A device the push service calls
 gone (404/410) is ended in the same transaction that records its row.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -29,6 +31,9 @@ from forum.notify.outbox import NOT_NEEDED, STANDBY
 log = logging.getLogger(__name__)
 
 RECORD_EVERY = 50
+# ...or sooner, once an urgent outcome has waited this long: a slow device must not keep the
+# alert's board (and the standby e-mails) from learning which devices took the push.
+RECORD_URGENT_AFTER_SECONDS = 1.0
 # How long an urgent e-mail waits on standby at most if its pushes were never settled.
 STANDBY_SECONDS = 120
 DEVICE_REMOVED = "device removed"
@@ -92,6 +97,7 @@ def send(deliveries: Sequence[Delivery], record: Recorder) -> list[str]:
         )
         return released
     pending: list[tuple[Delivery, Outcome]] = []
+    urgent_since: float | None = None  # when the oldest unrecorded urgent outcome came
     try:
         for delivery in deliveries:
             info = opened.get(delivery.target or "")
@@ -100,9 +106,14 @@ def send(deliveries: Sequence[Delivery], record: Recorder) -> list[str]:
             else:
                 outcome = channel.send(delivery, info)
             pending.append((delivery, outcome))
-            if len(pending) >= RECORD_EVERY:
+            now = time.monotonic()
+            if delivery.is_urgent and urgent_since is None:
+                urgent_since = now
+            late = urgent_since is not None and now - urgent_since >= RECORD_URGENT_AFTER_SECONDS
+            if len(pending) >= RECORD_EVERY or late:
                 _flush(pending, record, released)
                 pending = []
+                urgent_since = None
     finally:
         channel.close()
         if pending:

@@ -3,8 +3,9 @@
 A browser's Push API subscription (endpoint + RFC 8291 keys) is sealed under a data key of its
 own, shredded when the subscription ends, so a stolen database names no device and a backup made
 after the end cannot be opened for it. The endpoint must belong to one of the browsers' push
-services (push.service_hosts) or an allowed internal one (push.allow_hosts): a member cannot make
-the Exchange post to an address of their choosing.
+services (push.service_hosts, over https on port 443 only) or an allowed internal one
+(push.allow_hosts, any port): a member cannot make the Exchange post to an address of their
+choosing, nor to a silent port of a push service's host.
 
 When a device subscribes it gets an answer credential (a random token; only its SHA-256 is
 stored). With it the service worker answers alerts from a notification without a full sign-in.
@@ -15,6 +16,7 @@ suspension or erasure of the member, or the push service saying 404/410).
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import re
@@ -102,20 +104,36 @@ def endpoint_problem(endpoint: str) -> str | None:
     problem = addresses.problem(endpoint, allow)
     if problem is not None:
         return str(REFUSED_SERVICE)
-    host = (urlsplit(endpoint).hostname or "").lower()
-    if not (_known_service(host) or allow.allows(host, addresses.literal(host))):
+    parts, host, port = addresses.parse(endpoint)
+    host = host.lower()
+    if allow.allows(host, addresses.literal(host)):  # an internal or test service: any port
+        return None
+    # The browsers' push services listen on https and 443 only: another port on their host
+    # is a black hole (SYN dropped) each send would wait its whole timeout on.
+    if not _known_service(host) or parts.scheme != "https" or port != 443:
         return str(REFUSED_SERVICE)
     return None
 
 
-def _key_field(keys: Mapping[str, Any], name: str, length: int) -> str:
+def _key_field(keys: Mapping[str, Any], name: str, length: int) -> bytes:
     value = keys.get(name)
     if not isinstance(value, str) or not _B64URL.match(value):
         raise Invalid(_("The browser sent a push subscription that is not complete."))
-    raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    try:  # "A", "AAAAA", "A==": the right letters, yet no base64 at all
+        raw = base64.urlsafe_b64decode(value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4))
+    except (binascii.Error, ValueError):
+        raise Invalid(_("The browser sent a push subscription that is not complete.")) from None
     if len(raw) != length:
         raise Invalid(_("The browser sent a push subscription that is not complete."))
-    return value
+    return raw
+
+
+def _public_point(raw: bytes) -> None:
+    """The p256dh key must be a point on P-256: else every message to it fails to encrypt."""
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        raise Invalid(_("The browser sent a push subscription that is not complete.")) from None
 
 
 def parse_subscription(data: Any) -> dict[str, Any]:
@@ -129,9 +147,12 @@ def parse_subscription(data: Any) -> dict[str, Any]:
     problem = endpoint_problem(endpoint.strip())
     if problem is not None:
         raise Invalid(problem)
+    p256dh = _key_field(keys, "p256dh", 65)
+    _public_point(p256dh)
+    _key_field(keys, "auth", 16)
     return {
         "endpoint": endpoint.strip(),
-        "keys": {"p256dh": _key_field(keys, "p256dh", 65), "auth": _key_field(keys, "auth", 16)},
+        "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]},
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
 import socket
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from forum.errors import Invalid
 from forum.extensions import db
 from forum.notify import subscriptions
 from forum.notify.channels import addresses
-from forum.notify.channels.push import NOT_DELIVERED
+from forum.notify.channels.push import BAD_KEYS, NOT_DELIVERED
 from forum.notify.dispatcher import dispatch_due
 from forum.notify.models import OutboxMessage, PushSubscription
 from tests.support.alerts import raise_alert
@@ -43,6 +44,12 @@ def _subscription(endpoint: str, device) -> dict:  # type: ignore[no-untyped-def
         "https://evil.example.org/push/x",  # not a push service
         "https://fcm.googleapis.com.evil.example/push",  # a look-alike
         "https://user@fcm.googleapis.com/fcm/send/x",
+        # a push service's host, but not https on 443: a port its front end drops would hold
+        # each send for the whole timeout, at every alert and every retry
+        "https://fcm.googleapis.com:444/fcm/send/x",
+        "https://fcm.googleapis.com:22/fcm/send/x",
+        "https://web.push.apple.com:8443/QGx",
+        "http://fcm.googleapis.com/fcm/send/x",
         "javascript:alert(1)",
         "",
     ],
@@ -61,12 +68,42 @@ def test_an_endpoint_that_is_not_a_push_service_is_refused_when_subscribing(
 
 
 @pytest.mark.parametrize(
+    "endpoint",
+    ["https://fcm.googleapis.com/fcm/send/x", "https://fcm.googleapis.com:443/fcm/send/x"],
+)
+def test_an_endpoint_on_a_push_service_over_https_on_443_is_taken(
+    app, members, push_service, endpoint
+):
+    app.config["EXCHANGE"]["push"]["allow_hosts"] = ""
+    made = subscriptions.subscribe(
+        members.make(), _subscription(endpoint, push_service.device()), session_ref=None
+    )
+    assert made.subscription.ended_at is None
+
+
+def test_an_allowed_internal_push_service_keeps_any_port(app, members, push_service):
+    app.config["EXCHANGE"]["push"]["allow_hosts"] = "push.internal.example"
+    made = subscriptions.subscribe(
+        members.make(),
+        _subscription("http://push.internal.example:8080/push/x", push_service.device()),
+        session_ref=None,
+    )
+    assert made.subscription.ended_at is None
+
+
+@pytest.mark.parametrize(
     "keys",
     [
         {},
         {"p256dh": "not base64!", "auth": "AAAAAAAAAAAAAAAAAAAAAA"},
         {"p256dh": b64url(b"\x04" + b"\x00" * 64), "auth": b64url(b"short")},
         {"p256dh": b64url(b"\x02" * 33), "auth": b64url(b"0123456789abcdef")},
+        # 65 bytes with the 0x04 prefix, but (0, 0) is not on P-256: every send would fail
+        {"p256dh": b64url(b"\x04" + b"\x00" * 64), "auth": b64url(b"0123456789abcdef")},
+        # the right letters, yet not base64 at all
+        {"p256dh": "A", "auth": b64url(b"0123456789abcdef")},
+        {"p256dh": "AAAAA", "auth": b64url(b"0123456789abcdef")},
+        {"p256dh": "A==", "auth": b64url(b"0123456789abcdef")},
     ],
 )
 def test_keys_that_are_not_a_p256_point_and_a_16_byte_secret_are_refused(
@@ -76,6 +113,72 @@ def test_keys_that_are_not_a_p256_point_and_a_16_byte_secret_are_refused(
     data["keys"] = keys
     with pytest.raises(Invalid):
         subscriptions.subscribe(members.make(), data, session_ref=None)
+
+
+def test_a_device_whose_keys_cannot_be_encrypted_to_fails_at_once_not_retried(
+    app, members, push_service, add_device
+):
+    """A subscription stored before its point was checked: no later try can encrypt to it."""
+    add_device(members.make())
+    row = db.session.scalar(select(PushSubscription))
+    data = subscriptions.subscription_info(row)
+    data["keys"]["p256dh"] = b64url(b"\x04" + b"\x00" * 64)
+    row.seal("subscription", json.dumps(data), key_id=row.dek_id)
+    db.session.commit()
+    raise_alert(members.make())
+    dispatch_due()
+    db.session.commit()
+    db.session.expire_all()
+    sent = db.session.scalar(select(OutboxMessage).where(OutboxMessage.channel == "push"))
+    assert sent.status == "failed" and sent.last_error == BAD_KEYS
+    assert push_service.received == []
+
+
+def _post_json(browser, path: str, data: str):  # type: ignore[no-untyped-def]
+    return browser._run(
+        browser.client.post,
+        path,
+        data=data,
+        headers={"Content-Type": "application/json", "X-CSRFToken": browser.csrf_token()},
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000,  # the JSON parser's RecursionError is not the ValueError it hides
+        json.dumps({"endpoint": "http://127.0.0.1:9/push/x", "keys": {"p256dh": "A", "auth": "A"}}),
+        json.dumps(
+            {"endpoint": "http://127.0.0.1:9/push/x", "keys": {"p256dh": "A==", "auth": ""}}
+        ),
+    ],
+    ids=["nested", "not-base64", "padding-only"],
+)
+def test_a_malformed_subscription_is_a_400_with_a_sentence_not_a_500(
+    app, members, push_service, make_browser, body
+):
+    response = _post_json(make_browser(members.make()), "/notifications/push/subscribe", body)
+    assert response.status_code == 400
+    assert response.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 100_000, '{"answer": ["seen"]}', '{"answer": {"seen": 1}}', '"seen"'],
+    ids=["nested", "list", "object", "bare-string"],
+)
+def test_a_malformed_device_answer_is_a_400_with_a_sentence_not_a_500(
+    app, members, push_service, add_device, body
+):
+    _phone, credential = add_device(members.make())
+    alert = raise_alert(members.make())
+    response = app.test_client().post(
+        f"/alerts/{alert.id}/device-answer",
+        data=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {credential}"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "Please choose Seen or I can help."
 
 
 @pytest.mark.parametrize(

@@ -66,3 +66,25 @@ def test_an_alerts_push_is_in_each_members_language(app, members, push_service, 
         {"action": "seen", "title": "Seen"},
         {"action": "can_help", "title": "I can help"},
     ]
+
+
+def test_an_urgent_push_is_the_same_size_whatever_the_members_language(
+    app, members, push_service, add_device
+):
+    """The push service sees each message's length: unpadded it told the member's language
+    (en 416, fr 419, pl 433, de 435 bytes for an urgent alert) and the kind of event. The
+    padding is trailing spaces, so the service worker's event.data.json() still reads it."""
+    raiser = members.make()
+    phones = {}
+    for language in ("en", "de", "pl", "fr", "nl", "es", "it"):
+        member = members.make()
+        member.locale = language
+        db.session.commit()
+        phones[language], _ = add_device(member)
+    raise_alert(raiser)
+    _drain()
+    messages = {language: push_service.messages_for(phone)[0] for language, phone in phones.items()}
+    assert len({len(m.body) for m in messages.values()}) == 1
+    assert len({m.payload["body"] for m in messages.values()}) == len(phones)  # each its own
+    assert all(m.plaintext.endswith(b" ") for m in messages.values())
+    assert all("user-agent" not in m.headers for m in messages.values())

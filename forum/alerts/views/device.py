@@ -23,6 +23,7 @@ from forum.alerts import services
 from forum.alerts.core import AlertError
 from forum.alerts.views import bp
 from forum.extensions import csrf, limiter
+from forum.forms import json_body
 from forum.members import services as members_services
 from forum.notify import subscriptions
 
@@ -78,9 +79,9 @@ def device_answer(alert_id: str) -> tuple[Response, int] | Response:
     member = members_services.get_member(owner.member_id)
     if member is None or not member.is_active_member:
         return _unauthorised()
-    document = request.get_json(silent=True)
+    document = json_body()
     answer = document.get("answer") if isinstance(document, dict) else None
-    if answer not in DEVICE_ANSWERS:
+    if not isinstance(answer, str) or answer not in DEVICE_ANSWERS:  # a list is unhashable
         return jsonify(ok=False, error=_("Please choose Seen or I can help.")), 400
     try:
         services.answer_from_device(member, alert_id, answer)

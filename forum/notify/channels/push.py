@@ -2,6 +2,9 @@
 
 - RFC 8291 message encryption (aes128gcm) is pywebpush's (`WebPusher.encode`), RFC 8292 VAPID
   signing is py_vapid's; neither is re-implemented here.
+- The plaintext is JSON padded with trailing spaces to a multiple of 1 KiB (RFC 8291's own record
+  padding is not offered by pywebpush): the length the push service sees says nothing of the
+  member's language or the event's kind. No User-Agent names the product.
 - RFC 8030 delivery is a POST to the subscription's endpoint with `TTL`, `Urgency` (high for
   urgent alerts) and `Topic` (the outbox id: a re-send after a crash replaces the message still
   queued at the push service instead of adding a second one; the notification's tag does the
@@ -20,6 +23,8 @@ import base64
 import http.client
 import json
 import logging
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -53,9 +58,61 @@ GONE = "device gone (the push service no longer knows it)"
 # from elsewhere) or a `sub` it does not accept (Apple refuses mailto:…@localhost). The row fails
 # at once; the device is kept, since a configuration fix makes it work again.
 REFUSED_KEY = "push service refused the Exchange's signature (HTTP 403)"
+# The device's keys cannot be encrypted to (a p256dh that is not a point on P-256, stored
+# before subscribing checked it): no later try can succeed, so the row fails at once.
+BAD_KEYS = "device's keys cannot be used (encryption failed)"
 # A VAPID token is valid for at most 24 hours (RFC 8292 §2); ours for 12, re-signed after 1.
 VAPID_LIFETIME_SECONDS = 12 * 3600
 VAPID_REUSE_SECONDS = 3600
+# The encrypted payload's length is seen by the push service: every message is padded to a
+# multiple of this. The longest today (an urgent alert with its actions and what the phone says
+# of an answer, in Polish) is about 650 bytes; 1 KiB leaves room for a longer Exchange name.
+PAD_BYTES = 1024
+# Web Push carries at most 4096 bytes: aes128gcm takes 86 (header), 16 (tag) and 1 (delimiter).
+MAX_PLAINTEXT_BYTES = 4096 - 86 - 16 - 1
+# How much of a push service's answer is read (its status is what counts; RFC 8030 answers
+# have no body to speak of). A longer answer ends its connection.
+MAX_ANSWER_BYTES = 4096
+
+
+def _remaining(deadline: float) -> float:
+    """Seconds left before `deadline` (a little above zero: a socket timeout of 0 means
+    non-blocking, not "already late")."""
+    return max(deadline - time.monotonic(), 0.001)
+
+
+class _Deadline:
+    """Shuts a connection's socket down at `deadline`, so a read blocked on a peer that
+    drips its answer returns at once; stop() says whether the POST finished in time."""
+
+    def __init__(self, connection: http.client.HTTPConnection, deadline: float) -> None:
+        self._connection = connection
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._fired = False
+        self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._fired = True
+            sock = self._connection.sock
+        if sock is not None:
+            try:  # the plain socket's shutdown: a TLS socket's would unhook it mid-read
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self) -> bool:
+        """Disarm; True when the deadline had not passed (the socket is untouched)."""
+        with self._lock:
+            self._stopped = True
+            fired = self._fired
+        self._timer.cancel()
+        return not fired
 
 
 def payload(delivery: Delivery, *, app_name: str) -> bytes:
@@ -79,6 +136,13 @@ def payload(delivery: Delivery, *, app_name: str) -> bytes:
         ]
         document["said"] = {state: in_language(text, language) for state, text in SAID}
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+def padded(document: bytes) -> bytes:
+    """The payload padded with trailing spaces (still JSON) to a multiple of PAD_BYTES, so its
+    length tells the push service neither the member's language nor the kind of event."""
+    size = -(-len(document) // PAD_BYTES) * PAD_BYTES
+    return document.ljust(min(size, MAX_PLAINTEXT_BYTES), b" ")
 
 
 def topic(delivery_id: str) -> str:
@@ -139,6 +203,9 @@ class PushSender:
     _connections: dict[tuple[str, str, int], http.client.HTTPConnection] = field(
         default_factory=dict, repr=False
     )
+    # Push services (scheme, host, port) that timed out in this round (this sender's batch):
+    # their other rows wait for the next try instead of each waiting a timeout of its own.
+    _timed_out: set[tuple[str, str, int]] = field(default_factory=set, repr=False)
 
     def send(self, delivery: Delivery, subscription: dict[str, Any]) -> Outcome:
         """Encrypt and POST one message. Never raises; never logs the endpoint or payload."""
@@ -159,9 +226,13 @@ class PushSender:
         # pywebpush brings requests and aiohttp (16 MB): a process loads it when it pushes.
         from pywebpush import WebPusher
 
-        encrypted = WebPusher(subscription).encode(
-            payload(delivery, app_name=self.app_name), "aes128gcm"
-        )
+        try:
+            encrypted = WebPusher(subscription).encode(
+                padded(payload(delivery, app_name=self.app_name)), "aes128gcm"
+            )
+        except Exception as failure:  # noqa: BLE001 - the keys, not the network: never retried
+            log.warning("push delivery %s not encrypted: %s", delivery.id, type(failure).__name__)
+            return Outcome(delivery.id, ok=False, error=BAD_KEYS, permanent=True)
         body = bytes(encrypted["body"])
         origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
         headers = {
@@ -171,7 +242,7 @@ class PushSender:
             "TTL": str(self.urgent_ttl if delivery.is_urgent else self.normal_ttl),
             "Urgency": "high" if delivery.is_urgent else "normal",
             "Topic": topic(delivery.id),
-            "User-Agent": "INVICTM-Exchange-Push/1",
+            # No User-Agent: one naming the product told the push service whose messages these are.
             **self.signer.headers(origin),
         }
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -190,23 +261,61 @@ class PushSender:
         self, scheme: str, host: str, port: int, target: str, body: bytes, headers: dict[str, str]
     ) -> int:
         key = (scheme, host, port)
+        if key in self._timed_out:  # one timeout per origin per round, not one per device
+            raise TimeoutError("push service timed out earlier in this round")
+        # One deadline for the whole POST (connect, send, status, headers, the bounded body
+        # read), on the monotonic clock: the socket timeout alone bounds each read, and a
+        # service that drips a byte under it would hold the send - and every send after it.
+        deadline = time.monotonic() + self.timeout
+        try:
+            return self._post_by(deadline, key, target, body, headers)
+        except TimeoutError:
+            self._timed_out.add(key)
+            raise
+
+    def _post_by(
+        self,
+        deadline: float,
+        key: tuple[str, str, int],
+        target: str,
+        body: bytes,
+        headers: dict[str, str],
+    ) -> int:
+        scheme, host, port = key
         for attempt in (1, 2):
             connection = self._connections.get(key)
             reused = connection is not None
             if connection is None:
                 # Every address the host resolves to is checked; the connection goes to it.
                 address = addresses.checked_address(host, port, self.allow)
-                connection = addresses.pinned_connection(scheme, host, port, address, self.timeout)
+                connection = addresses.pinned_connection(
+                    scheme, host, port, address, _remaining(deadline)
+                )
                 self._connections[key] = connection
+            watch = _Deadline(connection, deadline)
             try:
+                if connection.sock is None:
+                    connection.timeout = _remaining(deadline)
+                    connection.connect()
+                connection.sock.settimeout(_remaining(deadline))
                 connection.request("POST", target, body=body, headers=headers)
                 response = connection.getresponse()
-                response.read(65536)  # a redirect (3xx) is not followed: it counts as a failure
-                if response.will_close:
+                # A redirect (3xx) is not followed: it counts as a failure. The answer is read
+                # up to a few KiB; a connection whose answer is not read to its end is not
+                # used again (its next request would meet the rest of this answer, fail, and
+                # be sent a second time).
+                response.read(MAX_ANSWER_BYTES)
+                finished = watch.stop()
+                if not finished:
+                    raise TimeoutError("push service answer past the deadline")
+                if response.will_close or not response.isclosed():
                     self._drop(key)
                 return response.status
-            except (http.client.HTTPException, OSError):
+            except (http.client.HTTPException, OSError) as error:
+                finished = watch.stop()
                 self._drop(key)
+                if not finished or isinstance(error, TimeoutError):
+                    raise TimeoutError("no answer from the push service in time") from None
                 if not reused or attempt == 2:  # a kept connection the service closed: once more
                     raise
         raise AssertionError("unreachable")

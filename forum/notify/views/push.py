@@ -21,7 +21,7 @@ from wtforms import HiddenField
 from forum import notify
 from forum.errors import Invalid
 from forum.extensions import limiter
-from forum.forms import EmptyForm
+from forum.forms import EmptyForm, json_body
 from forum.notify import services, subscriptions
 from forum.notify.views import bp
 from forum.templating import url_if
@@ -116,7 +116,7 @@ def push_subscribe() -> ResponseReturnValue:
     try:
         subscribed = subscriptions.subscribe(
             current_user,
-            request.get_json(silent=True),
+            json_body(),
             session_ref=notify.current_session_ref(),
             user_agent=request.user_agent.string,
         )

@@ -1,0 +1,194 @@
+"""Answers from a notification, with the device's answer credential: two taps at once both
+count, the credential ends with every end of the device's sign-in, and nothing secret of a
+push or of an answer reaches the log."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from forum.alerts import services
+from forum.alerts.models import AlertAnswer
+from forum.extensions import db
+from forum.members import account, admin
+from forum.members.models import MemberSession
+from forum.members.sessions import _digest, start_session
+from forum.notify.dispatcher import dispatch_due
+from tests.support.alerts import CANARY, raise_alert
+
+
+def _tap(app, alert_id: str, credential: str, answer: str = "seen"):  # type: ignore[no-untyped-def]
+    return app.test_client().post(
+        f"/alerts/{alert_id}/device-answer",
+        json={"answer": answer},
+        headers={"Authorization": f"Bearer {credential}"},
+    )
+
+
+def _answer_of(member_id: str, alert_id: str) -> str | None:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(AlertAnswer.answer).where(
+            AlertAnswer.member_id == member_id, AlertAnswer.alert_id == alert_id
+        )
+    )
+
+
+def _at_once(*calls) -> None:  # type: ignore[no-untyped-def]
+    """Run the calls in threads released together (each its own request or app context)."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call) -> None:  # type: ignore[no-untyped-def]
+        barrier.wait()
+        call()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+
+def test_two_taps_at_once_from_two_devices_both_answer_without_a_500(
+    app, members, add_device, backend
+):
+    """ "Seen" on the phone and "I can help" on the laptop at the same moment: both find no
+    answer yet and insert one; the second's insert meets uq_alert_answers_member and is
+    applied to the first's row by the same rule ("I can help" replaces "Seen", never the
+    other way). PostgreSQL only: on SQLite the write lock orders them first."""
+    if backend != "postgresql":
+        pytest.skip("the race is PostgreSQL's; SQLite takes the write lock first")
+    member = members.make()
+    _phone, on_phone = add_device(member)
+    _laptop, on_laptop = add_device(member)
+    codes: list[int] = []
+    for _round in range(5):
+        alert_id = raise_alert(members.make()).id
+        _at_once(
+            lambda a=alert_id: codes.append(_tap(app, a, on_phone, "seen").status_code),
+            lambda a=alert_id: codes.append(_tap(app, a, on_laptop, "can_help").status_code),
+        )
+        assert _answer_of(member.id, alert_id) == "can_help", codes
+    assert codes == [204] * 10
+
+
+def test_an_answer_on_the_page_and_a_tap_at_once_both_count_without_an_error(
+    app, members, add_device, backend
+):
+    """The same race on the page's path: the page's answer and a tap on the phone."""
+    if backend != "postgresql":
+        pytest.skip("the race is PostgreSQL's; SQLite takes the write lock first")
+    member = members.make()
+    _phone, on_phone = add_device(member)
+    errors: list[BaseException] = []
+    codes: list[int] = []
+
+    def on_the_page(alert_id: str) -> None:
+        with app.app_context():
+            try:
+                services.answer_alert(db.session.merge(member), alert_id, "can_help")
+                db.session.commit()
+            except BaseException as error:  # noqa: BLE001 - reported by the test below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    for _round in range(5):
+        alert_id = raise_alert(members.make()).id
+        _at_once(
+            lambda a=alert_id: on_the_page(a),
+            lambda a=alert_id: codes.append(_tap(app, a, on_phone, "seen").status_code),
+        )
+        assert _answer_of(member.id, alert_id) in ("can_help", "seen")
+    assert errors == [] and codes == [204] * 5
+
+
+def test_a_tap_that_finds_an_answer_written_meanwhile_keeps_the_fuller_one(
+    app, members, add_device, monkeypatch
+):
+    """The tap's first look found no answer; by its write "I can help" stands (the laptop's,
+    committed in between): the phone's "Seen" must not take it back."""
+    from forum.alerts import answers
+
+    member = members.make()
+    _phone, on_phone = add_device(member)
+    alert = raise_alert(members.make())
+    services.answer_alert(member, alert.id, "can_help")
+    db.session.commit()
+    real = answers.my_answer
+    looks: list[str] = []
+
+    def first_look_finds_nothing(who, alert):  # type: ignore[no-untyped-def]
+        looks.append(alert.id)
+        return None if len(looks) == 1 else real(who, alert)
+
+    monkeypatch.setattr(answers, "my_answer", first_look_finds_nothing)
+    assert _tap(app, alert.id, on_phone, "seen").status_code == 204
+    monkeypatch.setattr(answers, "my_answer", real)
+    assert _answer_of(member.id, alert.id) == "can_help"
+
+
+def test_an_insert_that_meets_the_other_taps_row_is_applied_to_it(
+    app, members, add_device, monkeypatch
+):
+    """The insert that loses the race (its look found nothing; the other's row is there)
+    is undone in its savepoint and applied to that row by the upgrade rule."""
+    from forum.alerts import answers
+
+    member = members.make()
+    _phone, on_phone = add_device(member)
+    alert = raise_alert(members.make())
+    services.answer_alert(member, alert.id, "seen")
+    db.session.commit()
+    real = answers.my_answer
+    looks: list[str] = []
+
+    def first_look_finds_nothing(who, alert):  # type: ignore[no-untyped-def]
+        looks.append(alert.id)
+        return None if len(looks) <= 2 else real(who, alert)  # the route's look, then _record's
+
+    monkeypatch.setattr(answers, "my_answer", first_look_finds_nothing)
+    assert _tap(app, alert.id, on_phone, "can_help").status_code == 204
+    monkeypatch.setattr(answers, "my_answer", real)
+    assert _answer_of(member.id, alert.id) == "can_help"
+    assert len(looks) == 3
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AlertAnswer).where(AlertAnswer.alert_id == alert.id)
+        )
+        == 1
+    )
+
+
+def test_password_change_elsewhere_and_removal_end_the_credential(app, members, add_device):
+    member = members.make()
+    laptop = db.session.get(MemberSession, _digest(start_session(member)))
+    phone = db.session.get(MemberSession, _digest(start_session(member)))
+    _, on_phone = add_device(member, session_ref=phone.id)
+    _, on_laptop = add_device(member, session_ref=laptop.id)
+    alert = raise_alert(members.make())
+    account.set_password_hash(member, member.password_hash, reason="password_changed", keep=laptop)
+    db.session.commit()
+    assert _tap(app, alert.id, on_phone).status_code == 401
+    assert _tap(app, alert.id, on_laptop).status_code == 204
+    admin.remove(members.coordinator(), member)
+    db.session.commit()
+    assert _tap(app, alert.id, on_laptop).status_code == 401
+
+
+def test_logs_of_a_push_and_a_device_answer_carry_no_endpoint_key_credential_or_text(
+    app, members, push_service, add_device, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    device, credential = add_device(members.make())
+    alert = raise_alert(members.make())
+    dispatch_due()
+    db.session.commit()
+    assert push_service.messages_for(device)
+    assert _tap(app, alert.id, credential, "can_help").status_code == 204
+    data = device.subscription()
+    for secret in (device.path, data["keys"]["p256dh"], data["keys"]["auth"], credential, CANARY):
+        assert secret not in caplog.text
