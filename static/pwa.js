@@ -204,6 +204,8 @@
       return new Promise(function (resolve) {
         var tx = db.transaction("device", "readwrite");
         tx.objectStore("device").delete("credential");
+        // Her answers still waiting for a connection leave with her too.
+        tx.objectStore("device").delete(IDBKeyRange.bound("answer:", "answer:\uffff"));
         tx.oncomplete = tx.onerror = tx.onabort = function () { db.close(); resolve(); };
       });
     }).catch(function () { return null; });

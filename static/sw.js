@@ -109,13 +109,21 @@ function payloadOf(event) {
 }
 
 function inAppUrl(url) {
-  // Only a link on this site: a payload cannot send the member elsewhere.
+  // Only a link on this site: a payload cannot send the member elsewhere. A path that
+  // normalises to "//host/…" ("/.//evil.example") would leave the site when used as a link.
   try {
     var target = new URL(typeof url === "string" && url ? url : "/", self.location.origin);
-    return target.origin === self.location.origin ? target.pathname + target.search : "/";
+    if (target.origin !== self.location.origin || target.pathname.indexOf("//") === 0) { return "/"; }
+    return target.pathname + target.search;
   } catch (error) {
     return "/";
   }
+}
+
+function onThisSite(path) {
+  // An absolute URL of this site for a path inAppUrl gave, or null.
+  var target = new URL(path, self.location.origin);
+  return target.origin === self.location.origin ? target.href : null;
 }
 
 function actionsOf(data) {
@@ -212,7 +220,8 @@ function waitingAnswers() {
 }
 
 function focusOrOpen(url) {
-  var target = new URL(url, self.location.origin).href;
+  var target = onThisSite(inAppUrl(url));
+  if (!target) { return Promise.resolve(); }
   return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (list) {
     for (var i = 0; i < list.length; i += 1) {
       if (list[i].url === target && "focus" in list[i]) { return list[i].focus(); }
@@ -221,22 +230,23 @@ function focusOrOpen(url) {
   });
 }
 
-function sendAnswer(url, answer) {
+function sendAnswer(tap) {
   // "sent", "refused" (the server said no: the alert closed, the device ended) or "offline".
-  return readCredential().then(function (credential) {
-    if (!credential) { return "refused"; }
-    return fetch(url.replace(/\/$/, "") + "/device-answer", {
+  // A tap goes with the credential of the device it was made on, never a later one (another
+  // member may have turned notifications on in this browser since), and says when it was made.
+  var target = onThisSite(tap.url.replace(/\/$/, "") + "/device-answer");
+  if (!tap.credential || !target) { return Promise.resolve("refused"); }
+  return fetch(target, {
       method: "POST",
       credentials: "omit",
       cache: "no-store",
-      headers: { "Authorization": "Bearer " + credential, "Content-Type": "application/json" },
-      body: JSON.stringify({ answer: answer })
+      headers: { "Authorization": "Bearer " + tap.credential, "Content-Type": "application/json" },
+      body: JSON.stringify({ answer: tap.answer, tapped_at: Math.floor(tap.at / 1000) })
     }).then(function (response) {
       if (response.ok) { return "sent"; }
       // 429 and 5xx: the server is there but cannot take it now, so the answer waits.
       return response.status === 429 || response.status >= 500 ? "offline" : "refused";
     }, function () { return "offline"; });
-  });
 }
 
 function tell(tap, state) {
@@ -271,7 +281,7 @@ function sendWaitingAnswers() {
       return chain.then(function (stillOnline) {
         if (!stillOnline) { return false; }
         if (Date.now() - tap.at > ANSWER_KEPT_MS) { return dropAnswer(tap).then(function () { return true; }); }
-        return sendAnswer(tap.url, tap.answer).then(function (state) {
+        return sendAnswer(tap).then(function (state) {
           if (state === "offline") { return false; }
           return dropAnswer(tap).then(function () { return tell(tap, state); })
             .then(function () { return true; });
@@ -296,9 +306,12 @@ function onNotificationClick(event) {
     var tap = {
       url: url, answer: event.action, at: Date.now(), tag: notification.tag || "",
       title: (data.actions && data.actions[event.action]) || ACTION_TITLES[event.action],
-      said: data.said || SAID
+      said: data.said || SAID, credential: null
     };
-    event.waitUntil(sendAnswer(url, event.action).then(function (state) {
+    event.waitUntil(readCredential().then(function (credential) {
+      tap.credential = credential;
+      return sendAnswer(tap);
+    }).then(function (state) {
       if (state === "sent") { return tell(tap, "sent"); }
       if (state === "offline") {
         return keepAnswer(tap).then(function () { return tell(tap, "waiting"); });

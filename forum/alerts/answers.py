@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
@@ -53,6 +54,7 @@ def _record(
     savepoint, and it is applied to the row the first wrote, by the same rules. From a
     device, an answer found standing is only ever upgraded (its note kept)."""
     now = utcnow()
+    tapped = from_device
     row = my_answer(member, alert)
     if row is None:
         row = AlertAnswer(
@@ -82,7 +84,10 @@ def _record(
     row.seal("note", note, key_id=alert.dek_id)
     if alert.first_answer_at is None and member.id != alert.raiser_id:
         alert.first_answer_at = now
-    # Answering settles the banner on every page of this member.
+    # Answering settles the banner on every page of this member. From the page, the notice
+    # was seen in the app; a tap on the phone only settles the banner, so the board does not
+    # say "seen in the app" of a member who never opened it.
+    settled = {"is_urgent": False} if tapped else {"read_at": now}
     db.session.execute(
         update(Notification)
         .where(
@@ -90,7 +95,7 @@ def _record(
             Notification.link == alert.link,
             Notification.read_at.is_(None),
         )
-        .values(read_at=now)
+        .values(**settled)
     )
     db.session.flush()
     live.publish(topic(alert.id))
@@ -102,19 +107,24 @@ def _record(
 DEVICE_ANSWERS = ("seen", "can_help")
 
 
-def answer_from_device(member: Member, alert_id: str, answer: str) -> AlertAnswer | None:
+def answer_from_device(
+    member: Member, alert_id: str, answer: str, *, tapped_at: datetime | None = None
+) -> AlertAnswer | None:
     """A tap on the notification's "Seen" or "I can help" (the device's answer credential).
 
     Only for alerts whose audience the member is in (a coordinator's wider reading does not
     reach a phone; anything else is the same 'not found'), and only an upgrade: it records a
-    first answer, or "I can help" over "Seen". Returns the answer now standing (None: none)."""
+    first answer, or "I can help" over "Seen". A tap that waited for a connection
+    (`tapped_at`, when it was made) never replaces an answer given after it. Returns the answer
+    now standing (None: none)."""
     alert = get_alert(member, alert_id)
     if answer not in DEVICE_ANSWERS:
         raise AlertError(_("Please choose Seen or I can help."), field="answer")
     if member.id not in recipient_ids(alert):
         raise AlertNotFound(NOT_YOURS)
     standing = my_answer(member, alert)
-    if standing is not None and not _upgrades(standing.answer, answer):
+    later = standing is not None and tapped_at is not None and standing.updated_at > tapped_at
+    if standing is not None and (later or not _upgrades(standing.answer, answer)):
         if alert.is_closed:  # said as for any answer to a closed alert
             raise AlertError(
                 _(

@@ -24,8 +24,9 @@ from email.utils import collapse_rfc2231_value
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from forum.config import listen_address
 from forum.db import utcnow, write_lock
@@ -41,6 +42,11 @@ _STATUS = re.compile(r"\s*([245]\.\d{1,3}\.\d{1,3})\b")
 # aiosmtpd logs each command at INFO and each line of DATA at DEBUG: a report's lines quote the
 # member's address and the remote server's diagnostic. Its logger says warnings only.
 _SMTP_LOG = "mail.log"
+# The receiver shares its process with the dispatch of urgent alerts: idle connections must not
+# take that process's file handles. A relay needs a few; an idle one is closed after 30 s.
+MAX_SESSIONS = 20
+MAX_SESSIONS_PER_PEER = 5
+IDLE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -100,12 +106,60 @@ def record_bounce(row_id: str, status: str | None) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+class _LimitedSMTP(SMTP):
+    """An SMTP session that is turned away (421) beyond MAX_SESSIONS, or MAX_SESSIONS_PER_PEER
+    from one address, so a crowd of idle connections cannot starve the alert dispatch."""
+
+    open_sessions: dict[str, int] = {}
+
+    def connection_made(self, transport: Any) -> None:
+        peer = transport.get_extra_info("peername")
+        self._peer_host = str(peer[0]) if peer else "?"
+        counts = type(self).open_sessions
+        if (
+            sum(counts.values()) >= MAX_SESSIONS
+            or counts.get(self._peer_host, 0) >= MAX_SESSIONS_PER_PEER
+        ):
+            self._turned_away = True
+            transport.write(b"421 4.7.0 Too many connections; try again later\r\n")
+            transport.close()
+            return
+        self._turned_away = False
+        counts[self._peer_host] = counts.get(self._peer_host, 0) + 1
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if getattr(self, "_turned_away", True):
+            return
+        counts = type(self).open_sessions
+        counts[self._peer_host] = counts.get(self._peer_host, 1) - 1
+        if counts[self._peer_host] <= 0:
+            counts.pop(self._peer_host, None)
+        super().connection_lost(error)
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _LimitedSMTP(self.handler, **self.SMTP_kwargs)
+
+
 class BounceHandler:
     """The aiosmtpd handler: VERP recipients only, reports read off the event loop."""
 
     def __init__(self, app: Flask, verp: Verp) -> None:
         self.app = app
         self.verp = verp
+
+    async def handle_MAIL(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        # Every real bounce comes from the null sender (RFC 5321 §4.5.5): a report handed in
+        # by a person who saw the token in her Return-Path is not one.
+        if address.strip() not in ("", "<>"):
+            return "550 5.7.1 Bounce reports come from the null sender"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -137,6 +191,16 @@ class BounceHandler:
     def _record(self, row_id: str, status: str | None) -> None:
         with self.app.app_context():
             try:
+                # Only a row still "sent" takes the write lock: a report repeated in a loop
+                # does not queue against the alerts' dispatch.
+                if (
+                    db.session.scalar(
+                        select(OutboxMessage.status).where(OutboxMessage.id == row_id)
+                    )
+                    != "sent"
+                ):
+                    db.session.rollback()
+                    return
                 changed = record_bounce(row_id, status)
                 db.session.commit()
             except Exception:
@@ -156,18 +220,19 @@ class BounceReceiver:
         settings = app.config["EXCHANGE"]
         verp = Verp.from_settings(settings)
         where = listen_address(settings["mail"]["bounce_listen"].strip())
-        self.controller: Controller | None = None
+        self.controller: _Controller | None = None
         self.address = where
         if verp is None or where is None:
             return
         logging.getLogger(_SMTP_LOG).setLevel(logging.WARNING)
         host, port = where
-        self.controller = Controller(
+        self.controller = _Controller(
             BounceHandler(app, verp),
             hostname=host,
             port=port,
             server_hostname=verp.domain,  # the greeting's name (no host lookup)
             data_size_limit=MAX_BYTES,
+            timeout=IDLE_SECONDS,
             ident="INVICTM Exchange bounce receiver",
         )
 

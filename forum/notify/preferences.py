@@ -23,7 +23,13 @@ from forum.errors import Invalid
 from forum.extensions import db
 from forum.i18n import Text
 from forum.lazytext import lazy_gettext as _l
-from forum.notify.models import DeliveryChoice, PushSubscription, QuietHours
+from forum.notify.models import (
+    DeliveryChoice,
+    Notification,
+    OutboxMessage,
+    PushSubscription,
+    QuietHours,
+)
 from forum.notify.recipients import Recipient
 
 
@@ -250,9 +256,9 @@ def save_quiet_hours(member: Recipient, start_minute: int, end_minute: int) -> N
 
 
 def forget_member(member_id: str) -> None:
-    """A removed member: her channel choices and quiet hours go (they say when she sleeps), and
-    her ended devices keep no name of the browser or push service (the rows stay: the audit
-    log names them)."""
+    """A removed member: her channel choices and quiet hours go (they say when she sleeps), her
+    bell and her deliveries go, and her ended devices keep no name of the browser or push
+    service (the rows stay: the audit log names them)."""
     db.session.execute(delete(DeliveryChoice).where(DeliveryChoice.member_id == member_id))
     db.session.execute(delete(QuietHours).where(QuietHours.member_id == member_id))
     db.session.execute(
@@ -260,3 +266,6 @@ def forget_member(member_id: str) -> None:
         .where(PushSubscription.member_id == member_id)
         .values(device_label="", service="")
     )
+    # Her bell (each alert and call she was told of, and when she read it) and her deliveries.
+    db.session.execute(delete(Notification).where(Notification.member_id == member_id))
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.member_id == member_id))

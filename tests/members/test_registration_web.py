@@ -286,3 +286,31 @@ def test_the_time_zone_chosen_on_the_join_form_is_the_new_members(app, browser):
     assert browser.post("/join/two-factor", {"code": pyotp.TOTP(secret).now()}).status_code == 200
     [member] = [m for m in db.session.scalars(select(Member)) if m.email == "zone@example.org"]
     assert member.timezone == "Europe/Paris"
+
+
+def _wrong(code: str) -> str:
+    return f"{(int(code) + 500000) % 1000000:06d}"
+
+
+def test_a_mistyped_first_code_keeps_the_time_zone_and_language(app, browser):
+    """Found by the review: both left the session before the code was checked."""
+    token = invite("zone.typo@example.org")
+    browser.get(f"/invite/{token}")
+    browser.get("/join")
+    typed = {
+        "email": "zone.typo@example.org",
+        "name": "Zoé Lyon",
+        "password": TEST_PASSWORD,
+        "confirm": TEST_PASSWORD,
+        "timezone": "Europe/Paris",
+        "locale": "fr",
+    }
+    assert browser.post("/join", typed).status_code == 302
+    secret = secret_from_page(browser.get("/join/two-factor").get_data(as_text=True))
+    code = pyotp.TOTP(secret).now()
+    refused = browser.post("/join/two-factor", {"code": _wrong(code)})
+    assert refused.status_code in (200, 422)
+    assert browser.post("/join/two-factor", {"code": code}).status_code == 200
+    [member] = [m for m in db.session.scalars(select(Member)) if m.email == "zone.typo@example.org"]
+    assert member.timezone == "Europe/Paris"
+    assert member.locale == "fr"

@@ -245,3 +245,54 @@ def test_a_message_the_parser_chokes_on_is_taken_and_its_text_not_logged(
         deliver(bounce_receiver.address[1], mailed.envelope, report)  # 250: nothing to retry
     assert email_row(mailed.row_id).status == "sent"
     assert "ValueError" in caplog.text and DIAGNOSTIC not in caplog.text
+
+
+def test_a_report_from_an_ordinary_sender_marks_nothing(app, members, mailbox, bounce_receiver):
+    """The token is unforgeable but not secret (her Return-Path shows it): a "report" handed in
+    from an ordinary address is not a bounce; every real one comes from the null sender
+    (RFC 5321 §4.5.5). Found by the review."""
+    import smtplib
+
+    from tests.platform.bounce_helpers import alert_by_email, email_row
+    from tests.support.bounces import postfix_report
+
+    mailed = alert_by_email(members, mailbox, "reader@member.invictm.test")
+    report = postfix_report(envelope=mailed.envelope, recipient=mailed.address, original=mailed.raw)
+    with smtplib.SMTP("127.0.0.1", bounce_receiver.address[1], timeout=10) as anyone:
+        with pytest.raises(smtplib.SMTPSenderRefused):
+            anyone.sendmail("reader@member.invictm.test", [mailed.envelope], report)
+    assert email_row(mailed.row_id).status == "sent"
+
+
+def test_idle_connections_are_not_all_held_and_none_for_long(app, bounce_receiver):
+    """The receiver shares its process with the urgent dispatch: a crowd of idle connections
+    (no token needed) must not take that process's file handles (found by the review)."""
+    import socket
+    import time
+
+    from forum.notify import bounces
+
+    assert bounce_receiver.controller.SMTP_kwargs["timeout"] <= 60  # aiosmtpd's default: 300 s
+    port = bounce_receiver.address[1]
+    held = []
+    try:
+        for _ in range(60):
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        time.sleep(0.5)
+        open_ = 0
+        for connection in held:
+            connection.settimeout(2)
+            try:
+                greeting = connection.recv(512)
+            except OSError:
+                continue
+            open_ += greeting.startswith(b"220")
+        assert open_ <= bounces.MAX_SESSIONS_PER_PEER, (
+            f"{open_} idle sessions held from one address"
+        )
+    finally:
+        for connection in held:
+            connection.close()
+    time.sleep(0.3)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as relay:  # room again
+        assert relay.recv(512).startswith(b"220")

@@ -192,3 +192,57 @@ def test_logs_of_a_push_and_a_device_answer_carry_no_endpoint_key_credential_or_
     data = device.subscription()
     for secret in (device.path, data["keys"]["p256dh"], data["keys"]["auth"], credential, CANARY):
         assert secret not in caplog.text
+
+
+def test_a_tap_settles_the_banner_but_is_not_reported_as_seen_in_the_app(app, members, add_device):
+    """The board said "Seen in app" of a member who only tapped her phone (found by the
+    review): a tap takes the banner off her pages, and the bell still counts it unread."""
+    from forum.alerts.banners import banners_for
+    from forum.notify.reach import reach
+
+    raiser, helper = members.make(), members.make()
+    _, credential = add_device(helper)
+    alert = raise_alert(raiser)
+    db.session.commit()
+    assert [b.alert.id for b in banners_for(helper)] == [alert.id]
+    assert _tap(app, alert.id, credential, "can_help").status_code == 204
+    db.session.expire_all()
+    assert banners_for(helper) == []
+    seen = reach(alert.link, ("alert.raised",), [helper.id])[helper.id]
+    assert seen.seen_in_app is False
+    services.answer_alert(helper, alert.id, "can_help")  # then she answers on the page
+    db.session.commit()
+    assert reach(alert.link, ("alert.raised",), [helper.id])[helper.id].seen_in_app is True
+
+
+def test_a_tap_that_waited_for_a_connection_never_undoes_a_later_answer(app, members, add_device):
+    """ "I can help" tapped offline at 10:00; "Seen" chosen on the laptop at 10:05; the phone
+    comes online at 12:00: the later choice stands (found by the review)."""
+    from datetime import timedelta
+
+    from forum.db import utcnow
+
+    raiser, helper = members.make(), members.make()
+    _, credential = add_device(helper)
+    alert = raise_alert(raiser)
+    db.session.commit()
+    tapped = int((utcnow() - timedelta(minutes=30)).timestamp())
+    services.answer_alert(helper, alert.id, "seen")  # on the page, after the tap
+    db.session.commit()
+    response = app.test_client().post(
+        f"/alerts/{alert.id}/device-answer",
+        json={"answer": "can_help", "tapped_at": tapped},
+        headers={"Authorization": f"Bearer {credential}"},
+    )
+    assert response.status_code == 204
+    assert _answer_of(helper.id, alert.id) == "seen"
+    # A tap made after the page's answer (or one that says nothing of when) still upgrades it.
+    assert _tap(app, alert.id, credential, "can_help").status_code == 204
+    assert _answer_of(helper.id, alert.id) == "can_help"
+    for junk in ("yesterday", 10**20, True, -5):
+        bad = app.test_client().post(
+            f"/alerts/{alert.id}/device-answer",
+            json={"answer": "seen", "tapped_at": junk},
+            headers={"Authorization": f"Bearer {credential}"},
+        )
+        assert bad.status_code == 204  # not believable: taken as "now", never a 500

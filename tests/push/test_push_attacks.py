@@ -292,7 +292,8 @@ def test_a_removed_member_leaves_no_quiet_hours_choices_or_device_names(
     app, members, push_service, add_device
 ):
     """What a stolen database would still say of a removed member: not when she sleeps, not
-    which phone and push service she used (found by the review)."""
+    what she was told or when she read it, not which phone and push service she used (found
+    by the reviews)."""
     from forum.members import admin
     from forum.notify import preferences
     from forum.notify.models import DeliveryChoice, QuietHours
@@ -302,8 +303,15 @@ def test_a_removed_member_leaves_no_quiet_hours_choices_or_device_names(
     preferences.save_choices(member, {"mentions": "push"})
     preferences.save_quiet_hours(member, 22 * 60, 7 * 60)
     db.session.commit()
+    raise_alert(members.make())  # her bell and her outbox get rows
+    db.session.commit()
+    from forum.notify.models import Notification
+
+    assert db.session.scalars(select(Notification).where(Notification.member_id == member.id)).all()
     admin.remove(coordinator, member)
     db.session.commit()
+    for table in (Notification, OutboxMessage):
+        assert db.session.scalars(select(table).where(table.member_id == member.id)).all() == []
     assert (
         db.session.scalars(
             select(DeliveryChoice).where(DeliveryChoice.member_id == member.id)

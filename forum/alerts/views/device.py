@@ -14,6 +14,7 @@ form cannot act for anyone; the bearer token is the proof.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
@@ -22,6 +23,7 @@ from werkzeug.wrappers import Response
 from forum.alerts import services
 from forum.alerts.core import AlertError
 from forum.alerts.views import bp
+from forum.db import utcnow
 from forum.extensions import csrf, limiter
 from forum.forms import json_body
 from forum.members import services as members_services
@@ -61,6 +63,20 @@ def _owner() -> subscriptions.Credential | None:
     return owner
 
 
+def _tapped_at(document: dict[str, object]) -> datetime | None:
+    """When a tap that waited for a connection was made (seconds since 1970, from the phone's
+    clock); None when absent or not believable (in the future, or older than two days)."""
+    value = document.get("tapped_at")
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    now = utcnow()
+    try:
+        at = datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return at if now - timedelta(days=2) <= at <= now + timedelta(minutes=5) else None
+
+
 @bp.post("/<alert_id>/device-answer")
 @csrf.exempt
 # Per address, only requests with no live credential count, and a live one is never held back:
@@ -84,7 +100,7 @@ def device_answer(alert_id: str) -> tuple[Response, int] | Response:
     if not isinstance(answer, str) or answer not in DEVICE_ANSWERS:  # a list is unhashable
         return jsonify(ok=False, error=_("Please choose Seen or I can help.")), 400
     try:
-        services.answer_from_device(member, alert_id, answer)
+        services.answer_from_device(member, alert_id, answer, tapped_at=_tapped_at(document))
     except AlertError as refused:  # closed, or the member raised it
         return jsonify(ok=False, error=refused.message), 409
     # AlertNotFound (not in the audience, or no such alert) is the byte-identical 404 page.

@@ -91,9 +91,12 @@ def join_two_factor() -> Response | str | tuple[str, int]:
     member, codes = registration.complete_registration(
         invite,
         form.code.data,
-        locale=session.pop(JOIN_LOCALE, ""),
-        timezone=session.pop(JOIN_ZONE, "UTC"),
+        # Read, not taken: a mistyped code shows the page again and they are still needed.
+        locale=session.get(JOIN_LOCALE, ""),
+        timezone=session.get(JOIN_ZONE, "UTC"),
     )
+    session.pop(JOIN_LOCALE, None)
+    session.pop(JOIN_ZONE, None)
     open_browser_session(member)
     # Shown once, in this response only: nothing keeps them but their hashes.
     return render_template("members/recovery_codes.html", codes=codes, first_time=True)
