@@ -254,7 +254,8 @@ function tell(tap, state) {
   var options = { body: tap.said[state] || SAID[state], icon: "/static/icons/icon-192.png",
     badge: "/static/icons/icon-192.png", data: { url: tap.url, answerable: false } };
   if (tap.tag) { options.tag = tap.tag; options.renotify = false; }
-  return self.registration.showNotification(tap.title || APP_NAME, options);
+  return self.registration.showNotification(tap.title || APP_NAME, options)
+    .catch(function () { return undefined; }); // saying it is a courtesy; the answer went
 }
 
 function keepAnswer(tap) {
