@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import threading
 
-import pytest
 from sqlalchemy import func, select
 
 from forum.alerts import services
@@ -50,60 +49,6 @@ def _at_once(*calls) -> None:  # type: ignore[no-untyped-def]
         thread.start()
     for thread in threads:
         thread.join(30)
-
-
-def test_two_taps_at_once_from_two_devices_both_answer_without_a_500(
-    app, members, add_device, backend
-):
-    """ "Seen" on the phone and "I can help" on the laptop at the same moment: both find no
-    answer yet and insert one; the second's insert meets uq_alert_answers_member and is
-    applied to the first's row by the same rule ("I can help" replaces "Seen", never the
-    other way). PostgreSQL only: on SQLite the write lock orders them first."""
-    if backend != "postgresql":
-        pytest.skip("the race is PostgreSQL's; SQLite takes the write lock first")
-    member = members.make()
-    _phone, on_phone = add_device(member)
-    _laptop, on_laptop = add_device(member)
-    codes: list[int] = []
-    for _round in range(5):
-        alert_id = raise_alert(members.make()).id
-        _at_once(
-            lambda a=alert_id: codes.append(_tap(app, a, on_phone, "seen").status_code),
-            lambda a=alert_id: codes.append(_tap(app, a, on_laptop, "can_help").status_code),
-        )
-        assert _answer_of(member.id, alert_id) == "can_help", codes
-    assert codes == [204] * 10
-
-
-def test_an_answer_on_the_page_and_a_tap_at_once_both_count_without_an_error(
-    app, members, add_device, backend
-):
-    """The same race on the page's path: the page's answer and a tap on the phone."""
-    if backend != "postgresql":
-        pytest.skip("the race is PostgreSQL's; SQLite takes the write lock first")
-    member = members.make()
-    _phone, on_phone = add_device(member)
-    errors: list[BaseException] = []
-    codes: list[int] = []
-
-    def on_the_page(alert_id: str) -> None:
-        with app.app_context():
-            try:
-                services.answer_alert(db.session.merge(member), alert_id, "can_help")
-                db.session.commit()
-            except BaseException as error:  # noqa: BLE001 - reported by the test below
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    for _round in range(5):
-        alert_id = raise_alert(members.make()).id
-        _at_once(
-            lambda a=alert_id: on_the_page(a),
-            lambda a=alert_id: codes.append(_tap(app, a, on_phone, "seen").status_code),
-        )
-        assert _answer_of(member.id, alert_id) in ("can_help", "seen")
-    assert errors == [] and codes == [204] * 5
 
 
 def test_a_tap_that_finds_an_answer_written_meanwhile_keeps_the_fuller_one(
